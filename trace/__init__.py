@@ -1,0 +1,1 @@
+"""trace: a verifiable traceability ledger for Vietnamese agri-food and OCOP products."""

@@ -1,0 +1,113 @@
+"""Agencies, their keys and their tokens (operator, or an agency for itself)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from litestar import Controller, get, post
+from litestar.di import Provide
+
+from trace.api.auth import provide_actor, require_operator, require_self_or_operator
+from trace.api.schemas import (
+    AgencyCreated,
+    AgencyDetail,
+    AgencyIn,
+    AgencyOut,
+    KeyIn,
+    KeyOut,
+    KeyRevocation,
+    TokenCreated,
+    TokenIn,
+)
+from trace.domain.errors import InvalidStatement
+from trace.domain.record import now_us, to_us
+from trace.domain.statement import parse_time
+from trace.store import agencies as store
+from trace.store.agencies import Actor
+from trace.store.database import read_transaction
+from trace.store.errors import NotFound
+from trace.store.ledger import Ledger
+
+
+def decode_b64(text: str, *, field: str) -> bytes:
+    """Strict base64; a malformed value is the client's error, named by field."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidStatement(f"{field} is not valid base64", reason=field) from exc
+
+
+class AgencyController(Controller):
+    """`/api/v1/agencies`: who may sign, with which keys, through which tokens."""
+
+    path = "/api/v1/agencies"
+    tags = ["agencies"]
+    dependencies = {"actor": Provide(provide_actor)}
+
+    @post("/", status_code=201)
+    async def create(self, ledger: Ledger, actor: Actor, data: AgencyIn) -> AgencyCreated:
+        """Create an agency with its first key and token (operator only)."""
+        require_operator(actor)
+        public = decode_b64(data.public_key, field="public_key") if data.public_key else None
+        agency, key_id, token = await store.create_agency(
+            ledger,
+            name=data.name,
+            kind=data.kind,
+            household=data.household,
+            province=data.province,
+            commune=data.commune,
+            person=data.person,
+            external_public_key=public,
+        )
+        return AgencyCreated(AgencyOut.of(agency), key_id, token)
+
+    @get("/{agency_id:str}")
+    async def read(self, ledger: Ledger, actor: Actor, agency_id: str) -> AgencyDetail:
+        """An agency and every key it has had."""
+        async with read_transaction(ledger.engine) as conn:
+            agency = await store.get_agency(conn, agency_id)
+            keys = await store.list_keys(conn, agency_id)
+        return AgencyDetail(AgencyOut.of(agency), [KeyOut.of(k) for k in keys])
+
+    @post("/{agency_id:str}/keys", status_code=201)
+    async def add_key(self, ledger: Ledger, actor: Actor, agency_id: str, data: KeyIn) -> KeyOut:
+        """Add a key (custodial, or external with ``public_key``); ``rotate`` retires the others."""
+        require_self_or_operator(actor, agency_id)
+        public = decode_b64(data.public_key, field="public_key") if data.public_key else None
+        if data.rotate:
+            key_id = await store.rotate_key(ledger, agency_id, public)
+        else:
+            key_id = await store.add_key(ledger, agency_id, public)
+        return await _key(ledger, agency_id, key_id)
+
+    @post("/{agency_id:str}/keys/{key_id:str}/revoke", status_code=200)
+    async def revoke_key(
+        self, ledger: Ledger, actor: Actor, agency_id: str, key_id: str, data: KeyRevocation
+    ) -> KeyOut:
+        """Revoke a key as compromised from a time: later signatures become invalid."""
+        require_self_or_operator(actor, agency_id)
+        await _key(ledger, agency_id, key_id)
+        since = (
+            to_us(parse_time(data.revoked_from, field="revoked_from"))
+            if data.revoked_from
+            else now_us()
+        )
+        await store.revoke_key(ledger, key_id, from_us=since, reason=data.reason)
+        return await _key(ledger, agency_id, key_id)
+
+    @post("/{agency_id:str}/tokens", status_code=201)
+    async def add_token(
+        self, ledger: Ledger, actor: Actor, agency_id: str, data: TokenIn
+    ) -> TokenCreated:
+        """A token for a person acting for the agency; shown once."""
+        require_self_or_operator(actor, agency_id)
+        return TokenCreated(agency_id, await store.create_token(ledger, agency_id, data.person))
+
+
+async def _key(ledger: Ledger, agency_id: str, key_id: str) -> KeyOut:
+    async with read_transaction(ledger.engine) as conn:
+        for key in await store.list_keys(conn, agency_id):
+            if key.key_id == key_id:
+                return KeyOut.of(key)
+    raise NotFound(f"no key {key_id} for agency {agency_id}", what="key", id=key_id)

@@ -1,0 +1,94 @@
+"""The Litestar application: routes, dependencies, errors, OpenAPI with local assets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import swagger_ui_bundle
+from litestar import Litestar, get
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from sqlalchemy import select
+
+from trace.api.agencies import AgencyController
+from trace.api.auth import provide_ledger
+from trace.api.batches import BatchController, RecordController
+from trace.api.problems import EXCEPTION_HANDLERS
+from trace.api.schemas import Health
+from trace.config import Settings, load_settings
+from trace.store.database import read_transaction
+from trace.store.ledger import Ledger, open_ledger
+from trace.store.migrate import require_current_schema
+from trace.store.tables import log_head
+
+ASSETS = "/schema/assets"
+
+
+@get("/healthz", tags=["service"])
+async def healthz(ledger: Ledger) -> Health:
+    """The service is up and its database answers."""
+    async with read_transaction(ledger.engine) as conn:
+        size = (await conn.execute(select(log_head.c.size))).scalar_one()
+    return Health("ok", size)
+
+
+def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> Litestar:
+    """The ASGI application; it opens its own ledger from ``settings`` unless one is given."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if ledger is not None:
+            app.state.ledger = ledger
+            yield
+            return
+        own = open_ledger(settings)
+        await require_current_schema(own.engine)
+        app.state.ledger = own
+        try:
+            yield
+        finally:
+            await own.close()
+
+    swagger = SwaggerRenderPlugin(
+        js_url=f"{ASSETS}/swagger-ui-bundle.js",
+        css_url=f"{ASSETS}/swagger-ui.css",
+        standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
+        favicon=f'<link rel="icon" type="image/png" href="{ASSETS}/favicon-32x32.png">',
+        path="/",
+    )
+    return Litestar(
+        route_handlers=[
+            healthz,
+            AgencyController,
+            BatchController,
+            RecordController,
+            create_static_files_router(
+                path=ASSETS,
+                directories=[swagger_ui_bundle.swagger_ui_path],
+                include_in_schema=False,
+            ),
+        ],
+        dependencies={"ledger": Provide(provide_ledger)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="trace",
+            version="1",
+            description=(
+                "Sổ cái truy xuất nguồn gốc có chữ ký / A signed traceability ledger. "
+                "Errors are application/problem+json in the language of Accept-Language."
+            ),
+            path="/schema",
+            render_plugins=[swagger],
+        ),
+    )
+
+
+def app_factory() -> Litestar:
+    """Entry point for the ASGI server (reads the environment)."""
+    return create_app()

@@ -1,0 +1,160 @@
+"""Batches and their records: register, append (server-signed or client-signed), read, verify."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from trace.api.agencies import decode_b64
+from trace.api.auth import provide_actor
+from trace.api.schemas import (
+    AppendedOut,
+    BatchIn,
+    BatchOut,
+    ChainReportOut,
+    EventIn,
+    RecordOut,
+    RecordPage,
+    SignedIn,
+)
+from trace.catalogue import message, negotiate
+from trace.store.agencies import Actor
+from trace.store.append import Appended, SignedStatement, append, append_unsigned, new_batch_id
+from trace.store.audit import verify_batch
+from trace.store.batches import find_batch
+from trace.store.database import read_transaction
+from trace.store.ledger import Ledger
+from trace.store.records import batch_records
+
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header="Idempotency-Key",
+        description="Makes a retry return the first answer and write nothing new.",
+        max_length=255,
+        required=False,
+    ),
+]
+
+
+async def _answer(ledger: Ledger, appended: Appended) -> Response[AppendedOut]:
+    async with read_transaction(ledger.engine) as conn:
+        batch = await find_batch(conn, appended.record.batch)
+    body = AppendedOut(BatchOut.of(batch), RecordOut.of(appended.record), appended.replayed)
+    headers = {"Location": f"/api/v1/batches/{batch.id}/records?after={appended.record.seq - 1}"}
+    if appended.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body, status_code=201, headers=headers)
+
+
+class BatchController(Controller):
+    """`/api/v1/batches`: the life of each batch as signed records."""
+
+    path = "/api/v1/batches"
+    tags = ["batches"]
+
+    @post("/", dependencies={"actor": Provide(provide_actor)})
+    async def register(
+        self, ledger: Ledger, actor: Actor, data: BatchIn, idempotency_key: IdempotencyKey
+    ) -> Response[AppendedOut]:
+        """Register a new batch: the server signs its `registered` event for the producer."""
+        appended = await append_unsigned(
+            ledger,
+            actor,
+            batch=new_batch_id(),
+            kind="registered",
+            occurred_at=data.occurred_at,
+            body=data.body,
+            idempotency_key=idempotency_key,
+        )
+        return await _answer(ledger, appended)
+
+    @post("/{ref:str}/events", dependencies={"actor": Provide(provide_actor)})
+    async def record_event(
+        self,
+        ledger: Ledger,
+        actor: Actor,
+        ref: str,
+        data: EventIn,
+        idempotency_key: IdempotencyKey,
+    ) -> Response[AppendedOut]:
+        """Append an event that the server signs with the agency's custodial key."""
+        async with read_transaction(ledger.engine) as conn:
+            batch = await find_batch(conn, ref)
+        appended = await append_unsigned(
+            ledger,
+            actor,
+            batch=batch.id,
+            kind=data.kind,
+            occurred_at=data.occurred_at,
+            body=data.body,
+            idempotency_key=idempotency_key,
+            expected_version=data.expected_version,
+        )
+        return await _answer(ledger, appended)
+
+    @get("/{ref:str}")
+    async def read(self, ledger: Ledger, ref: str) -> BatchOut:
+        """A batch's current state, by id or public code."""
+        async with read_transaction(ledger.engine) as conn:
+            return BatchOut.of(await find_batch(conn, ref))
+
+    @get("/{ref:str}/records")
+    async def records(
+        self,
+        ledger: Ledger,
+        ref: str,
+        after: Annotated[int, Parameter(ge=0, description="Return records with seq > after.")] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    ) -> RecordPage:
+        """The batch's records in ``seq`` order, with statements, signatures and chain links."""
+        async with read_transaction(ledger.engine) as conn:
+            batch = await find_batch(conn, ref)
+            page = await batch_records(conn, batch.id, after_seq=after, limit=limit + 1)
+        more = len(page) > limit
+        page = page[:limit]
+        return RecordPage(
+            batch.id, [RecordOut.of(r) for r in page], page[-1].seq if more and page else None
+        )
+
+    @get("/{ref:str}/verify")
+    async def verify(
+        self, ledger: Ledger, request: Request[Any, Any, Any], ref: str
+    ) -> ChainReportOut:
+        """Re-verify the batch's chain and signatures from the stored bytes."""
+        batch, count, faults = await verify_batch(ledger, ref)
+        lang = negotiate(request.headers.get("accept-language"))
+        words = [
+            message(f"fault.{f.fault.value}", lang, seq=f.seq, position=f.position) for f in faults
+        ]
+        return ChainReportOut.of(batch, count, faults, words)
+
+
+class RecordController(Controller):
+    """`/api/v1/records`: statements signed by the agency itself."""
+
+    path = "/api/v1/records"
+    tags = ["records"]
+    dependencies = {"actor": Provide(provide_actor)}
+
+    @post("/")
+    async def submit(
+        self, ledger: Ledger, actor: Actor, data: SignedIn, idempotency_key: IdempotencyKey
+    ) -> Response[AppendedOut]:
+        """Append a client-signed statement (`python -m trace sign` produces this body)."""
+        signed = SignedStatement(
+            decode_b64(data.statement, field="statement"),
+            decode_b64(data.signature, field="signature"),
+            data.key_id,
+        )
+        appended = await append(
+            ledger,
+            actor,
+            signed,
+            idempotency_key=idempotency_key,
+            expected_version=data.expected_version,
+        )
+        return await _answer(ledger, appended)

@@ -1,0 +1,133 @@
+"""Every error as an RFC 9457 problem+json response, in the reader's language.
+
+This is the one place where failures are mapped to HTTP statuses.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    ValidationException,
+)
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_405_METHOD_NOT_ALLOWED,
+    HTTP_409_CONFLICT,
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+
+from trace.catalogue import message, negotiate, specific_key
+from trace.domain.errors import DomainError
+
+PROBLEM_JSON = "application/problem+json"
+_log = logging.getLogger("trace.api")
+
+STATUS: dict[str, int] = {
+    "not_canonical": HTTP_400_BAD_REQUEST,
+    "invalid_statement": HTTP_422_UNPROCESSABLE_ENTITY,
+    "invalid_body": HTTP_422_UNPROCESSABLE_ENTITY,
+    "unknown_kind": HTTP_422_UNPROCESSABLE_ENTITY,
+    "invalid_signature": HTTP_422_UNPROCESSABLE_ENTITY,
+    "invalid_identifier": HTTP_422_UNPROCESSABLE_ENTITY,
+    "not_permitted": HTTP_403_FORBIDDEN,
+    "forbidden": HTTP_403_FORBIDDEN,
+    "unauthenticated": HTTP_401_UNAUTHORIZED,
+    "not_found": HTTP_404_NOT_FOUND,
+    "version_conflict": HTTP_409_CONFLICT,
+    "duplicate_lot": HTTP_409_CONFLICT,
+    "contention": HTTP_409_CONFLICT,
+    "idempotency_conflict": HTTP_422_UNPROCESSABLE_ENTITY,
+    "key_not_usable": HTTP_422_UNPROCESSABLE_ENTITY,
+    "not_migrated": HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+# Params that are safe and useful to show a client as extension members.
+_EXPOSED = {
+    "reason",
+    "kind",
+    "rule",
+    "current",
+    "expected",
+    "key",
+    "what",
+    "id",
+    "field",
+    "gtin",
+    "lot",
+    "value",
+}
+
+
+def problem(
+    request: Request[Any, Any, Any], status: int, code: str, **params: object
+) -> Response[dict[str, Any]]:
+    """A problem+json response for ``code``, worded in the language the request asks for."""
+    lang = negotiate(request.headers.get("accept-language"))
+    key = specific_key(code, params)
+    content: dict[str, Any] = {
+        "type": f"urn:trace:problem:{code}",
+        "title": code.replace("_", " "),
+        "status": status,
+        "detail": message(key, lang, **params),
+        "code": code,
+        "lang": lang,
+    }
+    content.update({k: v for k, v in params.items() if k in _EXPOSED})
+    headers = {"Content-Language": lang}
+    if status == HTTP_401_UNAUTHORIZED:
+        headers["WWW-Authenticate"] = 'Bearer realm="trace"'
+    return Response(content, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    """Map a domain or store failure to its status and message."""
+    status = STATUS.get(exc.code, HTTP_400_BAD_REQUEST)
+    return problem(request, status, exc.code, detail=exc.detail, **exc.params)
+
+
+def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    """Map the framework's own errors (validation, 404, 405, 413) to problem+json."""
+    if isinstance(exc, ValidationException):
+        detail = "; ".join(
+            f"{e.get('key', '')}: {e.get('message', '')}"
+            for e in (exc.extra or [])
+            if isinstance(e, dict)
+        ) or str(exc.detail)
+        return problem(request, HTTP_400_BAD_REQUEST, "bad_request", detail=detail)
+    if isinstance(exc, NotFoundException):
+        return problem(
+            request, HTTP_404_NOT_FOUND, "not_found", what="resource", id=request.url.path
+        )
+    if isinstance(exc, MethodNotAllowedException):
+        return problem(request, HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
+    if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+        limit = request.app.request_max_body_size
+        return problem(request, HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", limit=limit)
+    return problem(request, exc.status_code, "bad_request", detail=str(exc.detail))
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Log the unexpected failure with a reference the user can quote; never show a trace."""
+    reference = secrets.token_hex(4)
+    _log.exception("unhandled error %s on %s %s", reference, request.method, request.url.path)
+    return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal", reference=reference)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: on_domain_error,
+    HTTPException: on_http_error,
+    Exception: on_unexpected,
+}

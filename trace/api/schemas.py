@@ -1,0 +1,288 @@
+"""Request and response messages of the JSON API, declared once as msgspec Structs.
+
+Binary values travel as standard base64 (statements, signatures, public keys)
+or lower-case hex (hashes); times as RFC 3339 in UTC.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import msgspec
+
+from trace.domain.agency import AgencyKind
+from trace.domain.chain import ChainFault
+from trace.domain.record import Record, from_us
+from trace.domain.statement import parse_statement, statement_hash
+from trace.store.agencies import Agency, KeyInfo
+from trace.store.batches import Batch
+
+
+def b64(data: bytes) -> str:
+    """Standard base64 text of ``data``."""
+    return base64.b64encode(data).decode()
+
+
+def iso(micros: int | None) -> str | None:
+    """RFC 3339 UTC text of a time in microseconds."""
+    return None if micros is None else from_us(micros).isoformat().replace("+00:00", "Z")
+
+
+class AgencyIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new agency; with ``public_key`` its key is external (it signs on its own device)."""
+
+    name: str
+    kind: AgencyKind
+    household: bool = False
+    province: str | None = None
+    commune: str | None = None
+    person: str = "admin"
+    public_key: str | None = None
+
+
+class AgencyOut(msgspec.Struct):
+    """An agency as the API shows it."""
+
+    id: str
+    name: str
+    kind: AgencyKind
+    household: bool
+    province: str | None
+    commune: str | None
+
+    @classmethod
+    def of(cls, agency: Agency) -> AgencyOut:
+        """The view of ``agency``."""
+        return cls(
+            agency.id, agency.name, agency.kind, agency.household, agency.province, agency.commune
+        )
+
+
+class KeyOut(msgspec.Struct):
+    """A signing key: public part and life cycle, never the private part."""
+
+    key_id: str
+    agency_id: str
+    public_key: str
+    custodial: bool
+    created_at: str | None
+    retired_at: str | None
+    revoked_at: str | None
+
+    @classmethod
+    def of(cls, key: KeyInfo) -> KeyOut:
+        """The view of ``key``."""
+        return cls(
+            key.key_id,
+            key.agency_id,
+            b64(key.public_key),
+            key.custodial,
+            iso(key.created_at_us),
+            iso(key.retired_at_us),
+            iso(key.revoked_at_us),
+        )
+
+
+class AgencyCreated(msgspec.Struct):
+    """A new agency with its first key and its first token (shown this once only)."""
+
+    agency: AgencyOut
+    key_id: str
+    token: str
+
+
+class AgencyDetail(msgspec.Struct):
+    """An agency and its keys."""
+
+    agency: AgencyOut
+    keys: list[KeyOut]
+
+
+class KeyIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new key: custodial without ``public_key``; ``rotate`` retires the others."""
+
+    public_key: str | None = None
+    rotate: bool = False
+
+
+class KeyRevocation(msgspec.Struct, forbid_unknown_fields=True):
+    """Revoke a key as compromised from ``revoked_from`` (RFC 3339; default now)."""
+
+    reason: str
+    revoked_from: str | None = None
+
+
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A token for a person acting for the agency."""
+
+    person: str
+
+
+class TokenCreated(msgspec.Struct):
+    """A new bearer token, shown this once only."""
+
+    agency_id: str
+    token: str
+
+
+class BatchIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Register a batch: the body of its `registered` event, signed by the server."""
+
+    occurred_at: str
+    body: dict[str, Any]
+
+
+class EventIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An unsigned event; the server signs it with the agency's custodial key."""
+
+    kind: str
+    occurred_at: str
+    body: dict[str, Any]
+    expected_version: int | None = None
+
+
+class SignedIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A statement signed by the client: canonical bytes, Ed25519 signature, key id."""
+
+    statement: str
+    signature: str
+    key_id: str
+    expected_version: int | None = None
+
+
+class BatchOut(msgspec.Struct):
+    """A batch's current state (its read model) and where its public page is."""
+
+    id: str
+    code: str
+    product: str
+    gtin: str | None
+    lot: str
+    province: str | None
+    producer_id: str
+    holder_id: str
+    in_transit_to: str | None
+    recalled: bool
+    sold_out: bool
+    version: int
+    head_hash: str
+    public_path: str
+
+    @classmethod
+    def of(cls, batch: Batch) -> BatchOut:
+        """The view of ``batch``."""
+        return cls(
+            batch.id,
+            batch.code,
+            batch.product,
+            batch.gtin,
+            batch.lot,
+            batch.province,
+            batch.producer_id,
+            batch.holder_id,
+            batch.in_transit_to,
+            batch.recalled,
+            batch.sold_out,
+            batch.version,
+            batch.head_hash.hex(),
+            batch.public_path,
+        )
+
+
+class RecordOut(msgspec.Struct):
+    """A record with its exact signed bytes, its chain link and the statement decoded."""
+
+    batch: str
+    seq: int
+    position: int
+    recorded_at: str | None
+    prev: str
+    record_hash: str
+    statement_hash: str
+    statement: str
+    signature: str
+    key_id: str
+    kind: str
+    agency: str
+    occurred_at: str
+    body: dict[str, Any]
+
+    @classmethod
+    def of(cls, record: Record) -> RecordOut:
+        """The view of ``record``; the decoded fields are a convenience, the bytes are the truth."""
+        decoded = parse_statement(record.statement)
+        return cls(
+            record.batch,
+            record.seq,
+            record.position,
+            iso(record.recorded_at_us),
+            record.prev.hex(),
+            record.record_hash.hex(),
+            statement_hash(record.statement).hex(),
+            b64(record.statement),
+            b64(record.signature),
+            record.key_id,
+            decoded.kind,
+            decoded.agency,
+            decoded.occurred_at,
+            decoded.body,
+        )
+
+
+class AppendedOut(msgspec.Struct):
+    """The outcome of an append; ``replayed`` when an Idempotency-Key matched an earlier one."""
+
+    batch: BatchOut
+    record: RecordOut
+    replayed: bool
+
+
+class RecordPage(msgspec.Struct):
+    """One page of a batch's records in ``seq`` order; ``next_after`` continues it."""
+
+    batch: str
+    records: list[RecordOut]
+    next_after: int | None
+
+
+class FaultOut(msgspec.Struct):
+    """One integrity problem, in words and as a code."""
+
+    seq: int
+    position: int | None
+    fault: str
+    message: str
+
+
+class ChainReportOut(msgspec.Struct):
+    """The result of verifying one batch's chain."""
+
+    batch: str
+    code: str
+    intact: bool
+    records: int
+    faults: list[FaultOut]
+
+    @classmethod
+    def of(
+        cls, batch: Batch, count: int, faults: list[ChainFault], words: list[str]
+    ) -> ChainReportOut:
+        """The report for ``batch``; ``words`` are the faults' messages in the reader's language."""
+        return cls(
+            batch.id,
+            batch.code,
+            not faults,
+            count,
+            [
+                FaultOut(f.seq, f.position, f.fault.value, text)
+                for f, text in zip(faults, words, strict=True)
+            ],
+        )
+
+
+class Health(msgspec.Struct):
+    """Liveness and the log's size."""
+
+    status: str
+    log_size: int

@@ -1,0 +1,326 @@
+"""Every piece of text a person reads, in Vietnamese (first) and English.
+
+Messages are keyed by the stable ``code`` of an error (``trace/domain/errors.py``,
+``trace/store/errors.py``), by ``not_permitted.<rule>`` for permission rules, by
+``fault.<fault>`` for chain faults, and by ``cli.*`` for command-line output.
+Templates are filled with ``str.format`` from the error's params.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+
+MESSAGES: Mapping[str, Mapping[str, str]] = {
+    # Errors of statements and bodies.
+    "not_canonical": {
+        "vi": "Dữ liệu tuyên bố không ở dạng chuẩn ({reason}): hãy mã hoá lại bằng "
+        "`python -m trace sign` (khoá sắp xếp, không khoảng trắng, văn bản NFC, không số thực).",
+        "en": "The statement bytes are not in canonical form ({reason}): encode it again with "
+        "`python -m trace sign` (sorted keys, no spaces, NFC text, no floats).",
+    },
+    "invalid_statement": {
+        "vi": "Tuyên bố không hợp lệ ở trường {reason}: {detail}",
+        "en": "The statement is invalid in field {reason}: {detail}",
+    },
+    "invalid_body": {
+        "vi": "Nội dung sự kiện '{kind}' không hợp lệ: {reason}. "
+        "Hãy sửa trường được nêu rồi gửi lại.",
+        "en": "The body of the '{kind}' event is invalid: {reason}. "
+        "Fix the named field and resend.",
+    },
+    "unknown_kind": {
+        "vi": "Loại sự kiện '{kind}' không tồn tại. Các loại hợp lệ: {known}.",
+        "en": "There is no event kind '{kind}'. Valid kinds: {known}.",
+    },
+    "invalid_signature": {
+        "vi": "Chữ ký không khớp với tuyên bố và khoá ({reason}). Hãy ký lại đúng dữ liệu đã gửi "
+        "bằng khoá hiện hành của đơn vị.",
+        "en": "The signature does not match the statement and key ({reason}). Sign exactly the "
+        "bytes you send, with your agency's current key.",
+    },
+    "invalid_identifier": {
+        "vi": "Mã định danh '{value}' không hợp lệ ({reason}). Hãy kiểm tra lại các chữ số.",
+        "en": "The identifier '{value}' is not valid ({reason}). Check the digits again.",
+    },
+    # Errors of the store and the API.
+    "not_found": {
+        "vi": "Không tìm thấy {what} '{id}'. Hãy kiểm tra lại mã.",
+        "en": "No {what} '{id}' was found. Check the identifier.",
+    },
+    "version_conflict": {
+        "vi": "Lô hàng đã ở phiên bản {current}, không phải {expected}: đã có người ghi thêm. "
+        "Hãy đọc lại lô hàng rồi thử lại.",
+        "en": "The batch is at version {current}, not {expected}: someone recorded an event in "
+        "the meantime. Read the batch again and retry.",
+    },
+    "idempotency_conflict": {
+        "vi": "Idempotency-Key '{key}' đã được dùng cho một yêu cầu khác. Hãy dùng khoá mới "
+        "cho yêu cầu mới.",
+        "en": "Idempotency-Key '{key}' was already used for a different request. Use a new key "
+        "for a new request.",
+    },
+    "key_not_usable": {
+        "vi": "Không thể dùng khoá ký này ({reason}): {detail}",
+        "en": "This signing key cannot be used ({reason}): {detail}",
+    },
+    "duplicate_lot": {
+        "vi": "GTIN {gtin} lô {lot} đã được đăng ký. Mỗi lô chỉ đăng ký một lần.",
+        "en": "GTIN {gtin} lot {lot} is already registered. Each lot is registered once.",
+    },
+    "unauthenticated": {
+        "vi": "Cần mã truy cập hợp lệ: gửi tiêu đề 'Authorization: Bearer <mã>'. Mã bị thu hồi "
+        "hoặc sai sẽ không được chấp nhận.",
+        "en": "A valid access token is needed: send 'Authorization: Bearer <token>'. Revoked or "
+        "unknown tokens are refused.",
+    },
+    "forbidden": {
+        "vi": "Đơn vị của bạn không được phép làm việc này: {detail}",
+        "en": "Your agency may not do this: {detail}",
+    },
+    "forbidden.operator_only": {
+        "vi": "Chỉ người vận hành hệ thống mới được làm việc này.",
+        "en": "Only the operator may do this.",
+    },
+    "forbidden.own_agency_only": {
+        "vi": "Mỗi đơn vị chỉ quản lý khoá và mã truy cập của chính mình.",
+        "en": "An agency manages only its own keys and tokens.",
+    },
+    "key_not_usable.unknown": {
+        "vi": "Khoá {key} không phải là khoá của đơn vị ký tuyên bố.",
+        "en": "Key {key} is not a key of the agency that signs the statement.",
+    },
+    "key_not_usable.revoked": {
+        "vi": "Khoá {key} đã bị thu hồi; không thể ký bằng khoá này nữa.",
+        "en": "Key {key} has been revoked; nothing more can be signed with it.",
+    },
+    "key_not_usable.retired": {
+        "vi": "Khoá {key} đã được thay thế; hãy ký bằng khoá hiện hành của đơn vị.",
+        "en": "Key {key} was rotated out; sign with the agency's current key.",
+    },
+    "key_not_usable.no_custodial_key": {
+        "vi": "Đơn vị không có khoá do máy chủ giữ; hãy tự ký tuyên bố (`python -m trace sign`).",
+        "en": "The agency has no server-held key; sign the statement yourself "
+        "(`python -m trace sign`).",
+    },
+    "key_not_usable.malformed": {
+        "vi": "Đây không phải là khoá công khai Ed25519 (32 byte, base64).",
+        "en": "This is not an Ed25519 public key (32 bytes, base64).",
+    },
+    "not_migrated": {
+        "vi": "Cơ sở dữ liệu chưa được cập nhật cấu trúc (đang ở {found}, cần {expected}). "
+        "Hãy chạy `python -m trace migrate`.",
+        "en": "The database schema is not up to date (at {found}, needs {expected}). "
+        "Run `python -m trace migrate`.",
+    },
+    "contention": {
+        "vi": "Có quá nhiều yêu cầu ghi cùng lúc vào lô hàng này. Hãy thử lại sau giây lát.",
+        "en": "Too many writes raced on this batch. Retry in a moment.",
+    },
+    "bad_request": {
+        "vi": "Yêu cầu không hợp lệ: {detail}",
+        "en": "The request is invalid: {detail}",
+    },
+    "too_large": {
+        "vi": "Nội dung yêu cầu quá lớn (tối đa {limit} byte). Hãy gửi ít dữ liệu hơn.",
+        "en": "The request body is too large (at most {limit} bytes). Send less data.",
+    },
+    "method_not_allowed": {
+        "vi": "Phương thức này không dùng được cho địa chỉ này.",
+        "en": "This method is not allowed on this address.",
+    },
+    "internal": {
+        "vi": "Lỗi máy chủ. Không có dữ liệu nào bị thay đổi; hãy thử lại hoặc báo cho "
+        "người vận hành kèm mã {reference}.",
+        "en": "Server error. No data was changed; retry, or report it to the operator with "
+        "reference {reference}.",
+    },
+    # Permission rules (trace/domain/rules.py).
+    "not_permitted": {
+        "vi": "Không được phép: {detail}",
+        "en": "Not permitted: {detail}",
+    },
+    "not_permitted.kind_not_allowed_for_agency": {
+        "vi": "Đơn vị loại '{actor_kind}' không được ghi sự kiện '{kind}'.",
+        "en": "An agency of kind '{actor_kind}' may not record '{kind}' events.",
+    },
+    "not_permitted.not_batch_producer": {
+        "vi": "Chỉ đơn vị sản xuất của lô hàng mới được ghi sự kiện '{kind}'.",
+        "en": "Only the batch's producer may record '{kind}' events.",
+    },
+    "not_permitted.not_current_holder": {
+        "vi": "Chỉ đơn vị đang giữ hàng mới được ghi sự kiện '{kind}'.",
+        "en": "Only the agency currently holding the goods may record '{kind}' events.",
+    },
+    "not_permitted.batch_not_registered": {
+        "vi": "Lô hàng chưa được đăng ký: hãy ghi sự kiện 'registered' trước.",
+        "en": "The batch is not registered: record a 'registered' event first.",
+    },
+    "not_permitted.batch_already_registered": {
+        "vi": "Lô hàng này đã được đăng ký.",
+        "en": "This batch is already registered.",
+    },
+    "not_permitted.batch_recalled": {
+        "vi": "Lô hàng đã bị thu hồi: không được ghi sự kiện '{kind}'.",
+        "en": "The batch has been recalled: '{kind}' events are no longer allowed.",
+    },
+    "not_permitted.not_shipment_recipient": {
+        "vi": "Chỉ đơn vị nhận của lần vận chuyển mới được ghi 'received'.",
+        "en": "Only the shipment's recipient may record 'received'.",
+    },
+    "not_permitted.not_original_recorder": {
+        "vi": "Chỉ đơn vị đã ghi bản ghi gốc mới được đính chính nó.",
+        "en": "Only the agency that recorded the original may correct it.",
+    },
+    "not_permitted.input_not_held": {
+        "vi": "Đơn vị chế biến không giữ lô nguyên liệu {input}.",
+        "en": "The processor does not hold input batch {input}.",
+    },
+    "not_permitted.input_unknown": {
+        "vi": "Lô nguyên liệu {input} không tồn tại.",
+        "en": "Input batch {input} does not exist.",
+    },
+    "not_permitted.statement_not_yours": {
+        "vi": "Tuyên bố ghi tên một đơn vị khác với đơn vị của mã truy cập.",
+        "en": "The statement names another agency than the access token's.",
+    },
+    # Chain faults (trace/domain/chain.py).
+    "fault.missing": {
+        "vi": "bản ghi {seq} bị thiếu (đã bị xoá hoặc chuyển đi)",
+        "en": "record {seq} is missing (deleted or moved away)",
+    },
+    "fault.out_of_order": {
+        "vi": "bản ghi {seq} bị trùng hoặc sai thứ tự",
+        "en": "record {seq} is repeated or out of order",
+    },
+    "fault.broken_link": {
+        "vi": "bản ghi {seq} không nối với bản ghi trước nó",
+        "en": "record {seq} does not link to the record before it",
+    },
+    "fault.changed": {
+        "vi": "bản ghi {seq} đã bị sửa sau khi được ký",
+        "en": "record {seq} was changed after it was signed",
+    },
+    "fault.malformed": {
+        "vi": "bản ghi {seq} không còn là một tuyên bố hợp lệ",
+        "en": "record {seq} is no longer a valid statement",
+    },
+    "fault.moved": {
+        "vi": "bản ghi {seq} thuộc về một lô hàng khác",
+        "en": "record {seq} belongs to another batch",
+    },
+    "fault.unknown_key": {
+        "vi": "bản ghi {seq} được ký bằng một khoá không thuộc đơn vị",
+        "en": "record {seq} is signed with a key that is not the agency's",
+    },
+    "fault.bad_signature": {
+        "vi": "chữ ký của bản ghi {seq} không hợp lệ",
+        "en": "the signature of record {seq} is not valid",
+    },
+    "fault.revoked_key": {
+        "vi": "bản ghi {seq} được ký bằng khoá đã bị thu hồi vì lộ",
+        "en": "record {seq} is signed with a key revoked as compromised",
+    },
+    "fault.head_mismatch": {
+        "vi": "đầu chuỗi của lô hàng không khớp bản ghi cuối {seq}",
+        "en": "the batch head does not match its last record {seq}",
+    },
+    "fault.log_gap": {
+        "vi": "vị trí {position} của nhật ký bị thiếu",
+        "en": "log position {position} is missing",
+    },
+    "fault.orphan": {
+        "vi": "có bản ghi thuộc về một lô hàng không tồn tại",
+        "en": "some records belong to a batch that does not exist",
+    },
+    # Command-line output.
+    "cli.description": {
+        "vi": "trace: sổ cái truy xuất nguồn gốc có chữ ký cho nông sản và sản phẩm OCOP.",
+        "en": "trace: a signed traceability ledger for agri-food and OCOP products.",
+    },
+    "cli.serving": {
+        "vi": "Dịch vụ đang chạy tại {url}",
+        "en": "The service is running at {url}",
+    },
+    "cli.migrated": {
+        "vi": "Cơ sở dữ liệu đã ở phiên bản mới nhất ({revision}).",
+        "en": "The database is at the newest schema ({revision}).",
+    },
+    "cli.verify_ok": {
+        "vi": "Toàn vẹn: {batches} lô hàng, {records} bản ghi, mọi chữ ký và chuỗi đều hợp lệ.",
+        "en": "Intact: {batches} batches, {records} records, every signature and chain valid.",
+    },
+    "cli.verify_failed": {
+        "vi": "PHÁT HIỆN {count} lỗi toàn vẹn trong {batches} lô hàng:",
+        "en": "FOUND {count} integrity failures in {batches} batches:",
+    },
+    "cli.verify_fault": {
+        "vi": "lô {batch} ({code}), bản ghi {seq}, vị trí {position}: {message}",
+        "en": "batch {batch} ({code}), record {seq}, position {position}: {message}",
+    },
+    "cli.demo_done": {
+        "vi": "Đã tạo dữ liệu mẫu. Trang nguồn gốc:",
+        "en": "Demo data created. Provenance pages:",
+    },
+    "cli.demo_present": {
+        "vi": "Dữ liệu mẫu đã có sẵn; không ghi thêm.",
+        "en": "The demo data is already present; nothing written.",
+    },
+    "cli.agency_created": {
+        "vi": "Đã tạo đơn vị {name} ({kind}). Mã truy cập chỉ hiện một lần này:",
+        "en": "Created agency {name} ({kind}). The access token is shown this once only:",
+    },
+    "cli.error": {
+        "vi": "Lỗi: {message}",
+        "en": "Error: {message}",
+    },
+}
+
+
+class _Defaults(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def message(code: str, lang: str = DEFAULT_LANGUAGE, /, **params: object) -> str:
+    """The text for ``code`` in ``lang`` (Vietnamese if unknown), filled with ``params``."""
+    entry = MESSAGES.get(code) or MESSAGES["internal"]
+    template = entry.get(lang) or entry[DEFAULT_LANGUAGE]
+    return template.format_map(_Defaults(params))
+
+
+def specific_key(code: str, params: Mapping[str, object]) -> str:
+    """The most specific entry for an error: ``code.rule`` or ``code.reason`` where one exists."""
+    for name in ("rule", "reason"):
+        candidate = f"{code}.{params.get(name)}"
+        if candidate in MESSAGES:
+            return candidate
+    return code
+
+
+def both(code: str, /, **params: object) -> str:
+    """Vietnamese then English on two lines, for output that cannot know its reader."""
+    return f"{message(code, 'vi', **params)}\n{message(code, 'en', **params)}"
+
+
+def negotiate(accept_language: str | None) -> str:
+    """Pick ``vi`` or ``en`` from Accept-Language (RFC 9110 §12.5.4); Vietnamese by default."""
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    best, best_q = DEFAULT_LANGUAGE, -1.0
+    for part in accept_language.split(","):
+        pieces = part.strip().split(";")
+        tag = pieces[0].strip().lower().split("-")[0]
+        q = 1.0
+        for param in pieces[1:]:
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if tag in LANGUAGES and q > best_q:
+            best, best_q = tag, q
+    return best

@@ -1,0 +1,45 @@
+"""The command line: `python -m trace COMMAND ...` (help in Vietnamese and English)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from trace.catalogue import both, message, specific_key
+from trace.cli import admin, serve, sign, verify
+from trace.domain.errors import DomainError
+from trace.store.custody import MasterKeyError
+from trace.store.database import UnsupportedDatabase
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for every command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m trace",
+        description=both("cli.description"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve.register(commands)
+    admin.register(commands)
+    verify.register(commands)
+    sign.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.run(args)
+        return status
+    except DomainError as exc:
+        key = specific_key(exc.code, exc.params)
+        for lang in ("vi", "en"):
+            text = message(key, lang, detail=exc.detail, **exc.params)
+            print(message("cli.error", lang, message=text), file=sys.stderr)
+        return 2
+    except (MasterKeyError, UnsupportedDatabase) as exc:
+        print(f"Lỗi / Error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,51 @@
+"""`verify`: audit every chain and signature; exit non-zero naming batch and record."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from trace.catalogue import message
+from trace.cli.admin import with_ledger
+from trace.cli.progress import ProgressBar
+from trace.store.audit import AuditReport, audit
+
+
+def register(commands: Any) -> None:
+    """Add the command of this module."""
+    p = commands.add_parser("verify", help="kiểm tra toàn vẹn sổ cái / audit the whole ledger")
+    p.set_defaults(run=run_verify)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Audit the ledger; print a summary in both languages; 1 on any failure."""
+    bar = ProgressBar("verify")
+    report: AuditReport = with_ledger(lambda ledger: audit(ledger, bar))
+    if report.intact:
+        for lang in ("vi", "en"):
+            print(message("cli.verify_ok", lang, batches=report.batches, records=report.records))
+        return 0
+    for lang in ("vi", "en"):
+        print(
+            message("cli.verify_failed", lang, count=len(report.faults), batches=report.batches),
+            file=sys.stderr,
+        )
+        for fault in report.faults:
+            words = message(
+                f"fault.{fault.fault.value}", lang, seq=fault.seq, position=fault.position
+            )
+            print(
+                "  "
+                + message(
+                    "cli.verify_fault",
+                    lang,
+                    batch=fault.batch,
+                    code=report.codes.get(fault.batch, "-"),
+                    seq=fault.seq,
+                    position="-" if fault.position is None else fault.position,
+                    message=words,
+                ),
+                file=sys.stderr,
+            )
+    return 1

@@ -1,0 +1,40 @@
+"""Configuration, read once at start-up from the environment into one typed object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "var"
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service and the CLI read from the environment."""
+
+    database_url: str
+    data_dir: Path
+    public_url: str
+    master_key_b64: str | None
+    max_body_bytes: int
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read ``TRACE_*`` variables (see README, "Configuration")."""
+    env = dict(os.environ if environ is None else environ)
+    data_dir = Path(env.get("TRACE_DATA_DIR", DEFAULT_DATA_DIR))
+    url = env.get("TRACE_DATABASE_URL") or f"sqlite:///{data_dir / 'trace.sqlite3'}"
+    return Settings(
+        database_url=url,
+        data_dir=data_dir,
+        public_url=env.get("TRACE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        master_key_b64=env.get("TRACE_MASTER_KEY") or None,
+        max_body_bytes=int(env.get("TRACE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+    )

@@ -1,0 +1,407 @@
+"""The demo: a realistic Vietnamese example, appended through the one append operation.
+
+An OCOP Diễn pomelo cooperative in Hà Nội, three household paddy batches in
+Hưng Yên milled into one VietGAP rice batch, inspections, a shipment to a
+retailer, and a recall of a vegetable batch that failed a residue test. All
+names are invented; provinces follow the 34-province map in force since
+1 July 2025 (Hà Nội 01, Hưng Yên 33).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from trace.catalogue import both
+from trace.config import Settings
+from trace.domain.agency import AgencyKind
+from trace.store.agencies import Actor, create_agency
+from trace.store.append import Appended, append_unsigned, new_batch_id
+from trace.store.batches import all_batches
+from trace.store.database import read_transaction
+from trace.store.ledger import Ledger, open_ledger
+from trace.store.tables import agencies
+
+OPERATOR_NAME = "Ban vận hành trace (demo)"
+
+
+@dataclass
+class _Cast:
+    operator: Actor
+    pomelo_coop: Actor
+    vegetable_coop: Actor
+    farmers: list[Actor]
+    mill: Actor
+    retailer: Actor
+    authority: Actor
+    ocop_council: Actor
+
+
+async def _agency(ledger: Ledger, name: str, kind: AgencyKind, **extra: Any) -> Actor:
+    agency, _key, _token = await create_agency(ledger, name=name, kind=kind, **extra)
+    return Actor(agency.id, kind, None)
+
+
+async def _cast(ledger: Ledger) -> _Cast:
+    return _Cast(
+        operator=await _agency(ledger, OPERATOR_NAME, AgencyKind.OPERATOR),
+        pomelo_coop=await _agency(
+            ledger, "Hợp tác xã Bưởi Diễn Phú Thượng", AgencyKind.PRODUCER, province="01"
+        ),
+        vegetable_coop=await _agency(
+            ledger, "Hợp tác xã Rau an toàn Đông Anh", AgencyKind.PRODUCER, province="01"
+        ),
+        farmers=[
+            await _agency(
+                ledger,
+                name,
+                AgencyKind.PRODUCER,
+                household=True,
+                province="33",
+                commune=commune,
+            )
+            for name, commune in (
+                ("Hộ ông Nguyễn Văn Thắng", "12445"),
+                ("Hộ bà Trần Thị Huệ", "12448"),
+                ("Hộ ông Phạm Đức Lộc", "12451"),
+            )
+        ],
+        mill=await _agency(
+            ledger, "Công ty Cổ phần Lương thực Hưng Yên", AgencyKind.PROCESSOR, province="33"
+        ),
+        retailer=await _agency(
+            ledger, "Chuỗi cửa hàng Nông sản Sạch Hà Thành", AgencyKind.DISTRIBUTOR, province="01"
+        ),
+        authority=await _agency(
+            ledger,
+            "Chi cục Quản lý chất lượng Nông lâm sản và Thủy sản Hà Nội",
+            AgencyKind.AUTHORITY,
+            province="01",
+        ),
+        ocop_council=await _agency(
+            ledger, "Hội đồng OCOP thành phố Hà Nội", AgencyKind.CERTIFIER, province="01"
+        ),
+    )
+
+
+def _kg(value: str) -> dict[str, str]:
+    return {"value": value, "unit": "KGM"}
+
+
+async def _event(
+    ledger: Ledger, actor: Actor, batch: str, kind: str, when: str, body: dict[str, Any]
+) -> Appended:
+    return await append_unsigned(ledger, actor, batch=batch, kind=kind, occurred_at=when, body=body)
+
+
+async def _pomelo(ledger: Ledger, c: _Cast) -> str:
+    batch = new_batch_id()
+    coop = c.pomelo_coop
+    await _event(
+        ledger,
+        coop,
+        batch,
+        "registered",
+        "2026-09-01T07:00:00+07:00",
+        {
+            "product": "Bưởi Diễn Phú Thượng",
+            "gtin": "8936047000128",
+            "lot": "BD-2026-09",
+            "origin": {"province": "01", "commune": "00091"},
+            "quantity": _kg("1200"),
+            "category": "Trái cây tươi",
+            "area": "VUON-PT-03",
+            "production_date": "2026-09-01",
+            "expiry_date": "2026-10-15",
+            "ocop_ref": "OCOP-HN-2025-0412",
+        },
+    )
+    await _event(
+        ledger,
+        coop,
+        batch,
+        "input_applied",
+        "2026-07-20T06:30:00+07:00",
+        {
+            "input_kind": "fertiliser",
+            "product": "Phân hữu cơ vi sinh Sông Gianh",
+            "dose": {"value": "2", "unit": "TNE", "per": "HAR"},
+            "applied_to": "VUON-PT-03",
+        },
+    )
+    await _event(
+        ledger,
+        coop,
+        batch,
+        "harvested",
+        "2026-09-01T06:00:00+07:00",
+        {
+            "quantity": _kg("1200"),
+            "area": "VUON-PT-03",
+        },
+    )
+    await _event(
+        ledger,
+        c.ocop_council,
+        batch,
+        "certified",
+        "2026-09-02T09:00:00+07:00",
+        {
+            "scheme": "ocop",
+            "certificate_number": "OCOP-HN-2025-0412",
+            "decision_number": "1234/QĐ-UBND",
+            "issuer": "Ủy ban nhân dân thành phố Hà Nội",
+            "issuer_level": "province",
+            "stars": 4,
+            "valid_from": "2025-06-15",
+            "valid_until": "2028-06-14",
+        },
+    )
+    await _event(
+        ledger,
+        c.authority,
+        batch,
+        "inspected",
+        "2026-09-03T10:00:00+07:00",
+        {
+            "laboratory": "Trung tâm Kiểm nghiệm Nông sản Hà Nội",
+            "samples": [{"code": "MAU-0917", "matrix": "Bưởi quả"}],
+            "analytes": [
+                {
+                    "name": "Carbendazim",
+                    "value": "<0.01",
+                    "limit": "0.1",
+                    "unit": "mg/kg",
+                    "method": "TCVN 12412:2018",
+                    "result": "conformant",
+                }
+            ],
+            "result": "conformant",
+            "certificate_number": "KN-2026-0917",
+        },
+    )
+    await _event(
+        ledger,
+        coop,
+        batch,
+        "packed",
+        "2026-09-04T08:00:00+07:00",
+        {
+            "package_type": "Hộp quà 2 quả",
+            "count": 400,
+            "quantity": _kg("1200"),
+        },
+    )
+    await _event(
+        ledger,
+        coop,
+        batch,
+        "shipped",
+        "2026-09-05T05:30:00+07:00",
+        {
+            "to": c.retailer.agency_id,
+            "quantity": _kg("1200"),
+            "destination": "Kho Nông sản Sạch Hà Thành, Cầu Giấy, Hà Nội",
+        },
+    )
+    await _event(
+        ledger,
+        c.retailer,
+        batch,
+        "received",
+        "2026-09-05T09:15:00+07:00",
+        {
+            "from": coop.agency_id,
+            "quantity": _kg("1200"),
+        },
+    )
+    return batch
+
+
+async def _rice(ledger: Ledger, c: _Cast) -> str:
+    paddies = []
+    for number, farmer in enumerate(c.farmers, start=1):
+        paddy = new_batch_id()
+        paddies.append(paddy)
+        await _event(
+            ledger,
+            farmer,
+            paddy,
+            "registered",
+            "2026-06-10T06:00:00+07:00",
+            {
+                "product": "Thóc ST25",
+                "lot": f"THOC-2026-{number:02d}",
+                "origin": {"province": "33"},
+                "quantity": _kg("3000"),
+            },
+        )
+        await _event(
+            ledger,
+            farmer,
+            paddy,
+            "planted",
+            "2026-02-05T07:00:00+07:00",
+            {
+                "crop": "Lúa",
+                "variety": "ST25",
+                "area": f"RUONG-{number:02d}",
+                "area_size": {"value": "0.5", "unit": "HAR"},
+            },
+        )
+        await _event(
+            ledger,
+            farmer,
+            paddy,
+            "harvested",
+            "2026-06-10T06:00:00+07:00",
+            {
+                "quantity": _kg("3000"),
+            },
+        )
+        await _event(
+            ledger,
+            farmer,
+            paddy,
+            "shipped",
+            "2026-06-12T07:00:00+07:00",
+            {
+                "to": c.mill.agency_id,
+                "quantity": _kg("3000"),
+            },
+        )
+        await _event(
+            ledger,
+            c.mill,
+            paddy,
+            "received",
+            "2026-06-12T14:00:00+07:00",
+            {
+                "from": farmer.agency_id,
+                "quantity": _kg("3000"),
+            },
+        )
+    rice = new_batch_id()
+    await _event(
+        ledger,
+        c.mill,
+        rice,
+        "registered",
+        "2026-06-15T08:00:00+07:00",
+        {
+            "product": "Gạo ST25 Hưng Yên",
+            "gtin": "8935123000182",
+            "lot": "GAO-2026-06",
+            "origin": {"province": "33"},
+            "quantity": _kg("6300"),
+            "production_date": "2026-06-15",
+            "expiry_date": "2027-06-15",
+        },
+    )
+    await _event(
+        ledger,
+        c.mill,
+        rice,
+        "transformed",
+        "2026-06-15T08:00:00+07:00",
+        {
+            "process": "milling",
+            "inputs": [{"batch": paddy, "quantity": _kg("3000")} for paddy in paddies],
+            "output_quantity": _kg("6300"),
+        },
+    )
+    await _event(
+        ledger,
+        c.authority,
+        rice,
+        "certified",
+        "2026-06-20T09:00:00+07:00",
+        {
+            "scheme": "vietgap",
+            "certificate_number": "VG-33-2026-118",
+            "issuer": "Trung tâm Chứng nhận VietGAP",
+            "valid_from": "2026-01-01",
+            "valid_until": "2028-12-31",
+        },
+    )
+    return rice
+
+
+async def _recalled_vegetables(ledger: Ledger, c: _Cast) -> str:
+    batch = new_batch_id()
+    coop = c.vegetable_coop
+    await _event(
+        ledger,
+        coop,
+        batch,
+        "registered",
+        "2026-10-02T05:00:00+07:00",
+        {
+            "product": "Cải ngọt an toàn",
+            "lot": "CN-2026-10-02",
+            "origin": {"province": "01"},
+            "quantity": _kg("450"),
+        },
+    )
+    await _event(
+        ledger,
+        c.authority,
+        batch,
+        "inspected",
+        "2026-10-03T10:00:00+07:00",
+        {
+            "laboratory": "Trung tâm Kiểm nghiệm Nông sản Hà Nội",
+            "samples": [{"code": "MAU-1003"}],
+            "analytes": [
+                {
+                    "name": "Chlorpyrifos",
+                    "value": "0.35",
+                    "limit": "0.05",
+                    "unit": "mg/kg",
+                    "method": "TCVN 12412:2018",
+                    "result": "non_conformant",
+                }
+            ],
+            "result": "non_conformant",
+        },
+    )
+    await _event(
+        ledger,
+        c.authority,
+        batch,
+        "recalled",
+        "2026-10-03T15:00:00+07:00",
+        {
+            "reason": "Dư lượng Chlorpyrifos 0,35 mg/kg vượt giới hạn 0,05 mg/kg",
+            "severity": "class_1",
+            "scope": "Toàn bộ lô CN-2026-10-02",
+        },
+    )
+    return batch
+
+
+async def load_demo(settings: Settings) -> list[str]:
+    """Fill an empty ledger with the demo; leave one that has it alone. Return lines to print."""
+    ledger = open_ledger(settings)
+    try:
+        async with read_transaction(ledger.engine) as conn:
+            present = (
+                await conn.execute(select(agencies.c.id).where(agencies.c.name == OPERATOR_NAME))
+            ).first()
+        lines: list[str] = []
+        if present is None:
+            cast = await _cast(ledger)
+            await _pomelo(ledger, cast)
+            await _rice(ledger, cast)
+            await _recalled_vegetables(ledger, cast)
+            lines.append(both("cli.demo_done"))
+        else:
+            lines.append(both("cli.demo_present"))
+        async with read_transaction(ledger.engine) as conn:
+            for batch in await all_batches(conn):
+                lines.append(f"  {settings.public_url}{batch.public_path}  {batch.product}")
+        return lines
+    finally:
+        await ledger.close()

@@ -1,0 +1,1 @@
+"""QR labels (built in a later issue)."""

@@ -1,0 +1,297 @@
+"""Agencies, their signing keys and their people's bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from trace.domain.agency import AgencyKind
+from trace.domain.chain import KeyStatus
+from trace.domain.errors import InvalidStatement
+from trace.domain.record import now_us
+from trace.domain.statement import key_id as derive_key_id
+from trace.store.custody import public_bytes
+from trace.store.database import read_transaction, write_transaction
+from trace.store.errors import KeyNotUsable, NotFound, Unauthenticated
+from trace.store.ledger import Ledger
+from trace.store.tables import agencies, agency_keys, tokens
+
+TOKEN_PREFIX = "trc_"  # noqa: S105 - a public prefix that makes leaked tokens easy to spot
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A person acting for an agency, as established by a bearer token."""
+
+    agency_id: str
+    agency_kind: AgencyKind
+    token_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    """An organisation (or household) that signs statements."""
+
+    id: str
+    name: str
+    kind: AgencyKind
+    household: bool
+    province: str | None
+    commune: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """A signing key as the API shows it (never the private part)."""
+
+    key_id: str
+    agency_id: str
+    public_key: bytes
+    custodial: bool
+    created_at_us: int
+    retired_at_us: int | None
+    revoked_at_us: int | None
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored only as SHA-256: a stolen database yields no usable token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_agency(
+    ledger: Ledger,
+    *,
+    name: str,
+    kind: AgencyKind,
+    household: bool = False,
+    province: str | None = None,
+    commune: str | None = None,
+    person: str = "admin",
+    external_public_key: bytes | None = None,
+) -> tuple[Agency, str, str]:
+    """Create an agency with its first key (custodial unless a public key is given) and token.
+
+    Returns the agency, its key id and the token, which is shown only this once.
+    """
+    if not name.strip():
+        raise InvalidStatement("an agency needs a name", reason="name")
+    agency = Agency(str(uuid.uuid4()), name.strip(), kind, household, province, commune)
+    async with write_transaction(ledger.engine) as conn:
+        await conn.execute(
+            insert(agencies).values(
+                id=agency.id,
+                name=agency.name,
+                kind=kind.value,
+                household=household,
+                public_consent=False,
+                province=province,
+                commune=commune,
+                created_at_us=now_us(),
+            )
+        )
+        key = await _insert_key(ledger, conn, agency.id, external_public_key)
+        token = await _insert_token(conn, agency.id, person)
+    return agency, key, token
+
+
+async def add_key(ledger: Ledger, agency_id: str, external_public_key: bytes | None = None) -> str:
+    """Add a signing key to an agency: custodial (generated here) or external (public only)."""
+    async with write_transaction(ledger.engine) as conn:
+        await _require_agency(conn, agency_id)
+        return await _insert_key(ledger, conn, agency_id, external_public_key)
+
+
+async def rotate_key(
+    ledger: Ledger, agency_id: str, external_public_key: bytes | None = None
+) -> str:
+    """Retire every active key of the agency and add a new one; old signatures stay valid."""
+    async with write_transaction(ledger.engine) as conn:
+        await _require_agency(conn, agency_id)
+        await conn.execute(
+            update(agency_keys)
+            .where(agency_keys.c.agency_id == agency_id, agency_keys.c.retired_at_us.is_(None))
+            .values(retired_at_us=now_us())
+        )
+        return await _insert_key(ledger, conn, agency_id, external_public_key)
+
+
+async def revoke_key(ledger: Ledger, key_id: str, *, from_us: int, reason: str) -> None:
+    """Mark a key compromised from ``from_us``: signatures recorded since then are invalid."""
+    async with write_transaction(ledger.engine) as conn:
+        result = await conn.execute(
+            update(agency_keys)
+            .where(agency_keys.c.key_id == key_id)
+            .values(revoked_at_us=from_us, revocation_reason=reason, retired_at_us=now_us())
+        )
+        if result.rowcount == 0:
+            raise NotFound(f"no key {key_id}", what="key", id=key_id)
+    ledger.private_keys.pop(key_id, None)
+
+
+async def create_token(ledger: Ledger, agency_id: str, person: str) -> str:
+    """A new bearer token for a person of the agency; shown once, stored hashed."""
+    async with write_transaction(ledger.engine) as conn:
+        await _require_agency(conn, agency_id)
+        return await _insert_token(conn, agency_id, person)
+
+
+async def revoke_token(ledger: Ledger, token_id: str) -> None:
+    """Revoke a token from now on."""
+    async with write_transaction(ledger.engine) as conn:
+        result = await conn.execute(
+            update(tokens).where(tokens.c.id == token_id).values(revoked_at_us=now_us())
+        )
+        if result.rowcount == 0:
+            raise NotFound(f"no token {token_id}", what="token", id=token_id)
+
+
+async def authenticate(ledger: Ledger, token: str) -> Actor:
+    """The actor a bearer token stands for; raise :class:`Unauthenticated` otherwise."""
+    if not token.startswith(TOKEN_PREFIX):
+        raise Unauthenticated("not a trace token")
+    async with read_transaction(ledger.engine) as conn:
+        row = (
+            await conn.execute(
+                select(tokens.c.id, tokens.c.agency_id, agencies.c.kind)
+                .join(agencies, agencies.c.id == tokens.c.agency_id)
+                .where(tokens.c.token_hash == hash_token(token), tokens.c.revoked_at_us.is_(None))
+            )
+        ).first()
+    if row is None:
+        raise Unauthenticated("unknown or revoked token")
+    return Actor(row.agency_id, AgencyKind(row.kind), row.id)
+
+
+async def get_agency(conn: AsyncConnection, agency_id: str) -> Agency:
+    """The agency ``agency_id``; raise :class:`NotFound` otherwise."""
+    row = (await conn.execute(select(agencies).where(agencies.c.id == agency_id))).first()
+    if row is None:
+        raise NotFound(f"no agency {agency_id}", what="agency", id=agency_id)
+    return Agency(row.id, row.name, AgencyKind(row.kind), row.household, row.province, row.commune)
+
+
+async def list_agencies(ledger: Ledger) -> list[Agency]:
+    """Every agency, oldest first."""
+    async with read_transaction(ledger.engine) as conn:
+        rows = (await conn.execute(select(agencies).order_by(agencies.c.created_at_us))).all()
+    return [
+        Agency(r.id, r.name, AgencyKind(r.kind), r.household, r.province, r.commune) for r in rows
+    ]
+
+
+async def list_keys(conn: AsyncConnection, agency_id: str | None = None) -> list[KeyInfo]:
+    """Keys of one agency, or of all, oldest first."""
+    query = select(agency_keys).order_by(agency_keys.c.created_at_us)
+    if agency_id is not None:
+        query = query.where(agency_keys.c.agency_id == agency_id)
+    return [
+        KeyInfo(
+            r.key_id,
+            r.agency_id,
+            r.public_key,
+            r.sealed_private_key is not None,
+            r.created_at_us,
+            r.retired_at_us,
+            r.revoked_at_us,
+        )
+        for r in (await conn.execute(query)).all()
+    ]
+
+
+async def key_statuses(conn: AsyncConnection) -> dict[str, KeyStatus]:
+    """Every key as chain verification needs it, by key id."""
+    return {
+        k.key_id: KeyStatus(k.key_id, k.agency_id, k.public_key, k.revoked_at_us)
+        for k in await list_keys(conn)
+    }
+
+
+async def active_custodial_key(conn: AsyncConnection, agency_id: str) -> str:
+    """The key the server signs with for the agency; raise :class:`KeyNotUsable` if none."""
+    row = (
+        await conn.execute(
+            select(agency_keys.c.key_id)
+            .where(
+                agency_keys.c.agency_id == agency_id,
+                agency_keys.c.sealed_private_key.is_not(None),
+                agency_keys.c.retired_at_us.is_(None),
+                agency_keys.c.revoked_at_us.is_(None),
+            )
+            .order_by(agency_keys.c.created_at_us.desc())
+        )
+    ).first()
+    if row is None:
+        raise KeyNotUsable(
+            "the agency has no active custodial key; sign the statement yourself",
+            reason="no_custodial_key",
+        )
+    return str(row.key_id)
+
+
+async def private_key(ledger: Ledger, conn: AsyncConnection, key_id: str) -> Ed25519PrivateKey:
+    """The unsealed private key of a custodial key, cached for the life of the process."""
+    cached = ledger.private_keys.get(key_id)
+    if cached is not None:
+        return cached
+    row = (
+        await conn.execute(
+            select(agency_keys.c.sealed_private_key).where(agency_keys.c.key_id == key_id)
+        )
+    ).first()
+    if row is None or row.sealed_private_key is None:
+        raise KeyNotUsable(f"key {key_id} is not custodial", reason="not_custodial")
+    key = ledger.master_key.unseal(key_id, row.sealed_private_key)
+    ledger.private_keys[key_id] = key
+    return key
+
+
+async def _require_agency(conn: AsyncConnection, agency_id: str) -> None:
+    await get_agency(conn, agency_id)
+
+
+async def _insert_key(
+    ledger: Ledger, conn: AsyncConnection, agency_id: str, external_public_key: bytes | None
+) -> str:
+    sealed: bytes | None = None
+    if external_public_key is None:
+        secret = Ed25519PrivateKey.generate()
+        public = public_bytes(secret)
+        kid = derive_key_id(public)
+        sealed = ledger.master_key.seal(kid, secret)
+    else:
+        try:
+            Ed25519PublicKey.from_public_bytes(external_public_key)
+        except ValueError as exc:
+            raise KeyNotUsable("not an Ed25519 public key", reason="malformed") from exc
+        public = external_public_key
+        kid = derive_key_id(public)
+    await conn.execute(
+        insert(agency_keys).values(
+            key_id=kid,
+            agency_id=agency_id,
+            public_key=public,
+            sealed_private_key=sealed,
+            created_at_us=now_us(),
+        )
+    )
+    return kid
+
+
+async def _insert_token(conn: AsyncConnection, agency_id: str, person: str) -> str:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    await conn.execute(
+        insert(tokens).values(
+            id=str(uuid.uuid4()),
+            agency_id=agency_id,
+            person=person,
+            token_hash=hash_token(token),
+            created_at_us=now_us(),
+        )
+    )
+    return token

@@ -1,0 +1,78 @@
+"""The audit: every chain, every signature, and the log's positions, from stored bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from trace.domain.chain import ChainFault, Fault, verify_chain
+from trace.store.agencies import key_statuses
+from trace.store.batches import Batch, all_batches, find_batch
+from trace.store.database import read_transaction
+from trace.store.ledger import Ledger
+from trace.store.records import batch_records
+from trace.store.tables import log_head, records
+
+
+@dataclass
+class AuditReport:
+    """What the audit checked and every fault it found."""
+
+    batches: int = 0
+    records: int = 0
+    faults: list[ChainFault] = field(default_factory=list)
+    codes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def intact(self) -> bool:
+        """True when nothing was found wrong."""
+        return not self.faults
+
+
+async def verify_batch(ledger: Ledger, ref: str) -> tuple[Batch, int, list[ChainFault]]:
+    """Verify one batch's chain; return the batch, its record count and the faults."""
+    async with read_transaction(ledger.engine) as conn:
+        batch = await find_batch(conn, ref)
+        keys = await key_statuses(conn)
+        chain = await batch_records(conn, batch.id)
+    faults = verify_chain(batch.id, chain, keys, head_seq=batch.version, head_hash=batch.head_hash)
+    return batch, len(chain), faults
+
+
+async def audit(ledger: Ledger, progress: Callable[[int, int], None] | None = None) -> AuditReport:
+    """Verify every batch and check that log positions run without gaps from 0."""
+    report = AuditReport()
+    async with read_transaction(ledger.engine) as conn:
+        keys = await key_statuses(conn)
+        every = await all_batches(conn)
+        size = (await conn.execute(select(log_head.c.size))).scalar_one()
+        positions = list(
+            (await conn.execute(select(records.c.position).order_by(records.c.position))).scalars()
+        )
+        total = (await conn.execute(select(func.count()).select_from(records))).scalar_one()
+        report.batches = len(every)
+        for done, batch in enumerate(every, start=1):
+            report.codes[batch.id] = batch.code
+            chain = await batch_records(conn, batch.id)
+            report.records += len(chain)
+            report.faults.extend(
+                verify_chain(
+                    batch.id, chain, keys, head_seq=batch.version, head_hash=batch.head_hash
+                )
+            )
+            if progress is not None:
+                progress(done, len(every))
+    present = set(positions)
+    for position in range(size):
+        if position not in present:
+            report.faults.append(
+                ChainFault("-", 0, position, Fault.LOG_GAP, f"log position {position} is missing")
+            )
+    if total != report.records:
+        orphans = total - report.records
+        report.faults.append(
+            ChainFault("-", 0, None, Fault.ORPHAN, f"{orphans} records belong to no known batch")
+        )
+    return report

@@ -1,0 +1,90 @@
+"""Connections to SQLite or PostgreSQL, and the few places where they differ.
+
+SQLite has one writer at a time: a write transaction starts with
+``BEGIN IMMEDIATE`` so that two appends never both read a batch head and then
+race to upgrade their locks. PostgreSQL locks the batch row with
+``SELECT ... FOR UPDATE`` and the log head with an ``UPDATE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+READ_ONLY = "trace_read_only"
+
+
+class UnsupportedDatabase(Exception):
+    """The database URL names a database the ledger does not run on."""
+
+
+def async_url(url: str) -> str:
+    """Accept ``sqlite:///path`` and ``postgresql://...`` and name their async drivers."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return str(parsed.set(drivername="sqlite+aiosqlite"))
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise UnsupportedDatabase(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    """True when ``engine`` talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+def connect(url: str, *, pool_size: int = 20) -> AsyncEngine:
+    """An async engine for ``url``, set up for the ledger's transactions."""
+    full = async_url(url)
+    if full.startswith("sqlite"):
+        database = make_url(full).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(full, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(full, pool_size=pool_size, max_overflow=pool_size)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    # The driver's own implicit transactions are turned off so that we can say BEGIN IMMEDIATE.
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: an acknowledged append survives a power cut, not only a process crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@asynccontextmanager
+async def read_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for reading; on SQLite it does not take the writer's lock."""
+    async with engine.connect() as conn:
+        await conn.execution_options(**{READ_ONLY: True})
+        async with conn.begin():
+            yield conn
+
+
+@asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection inside a write transaction, committed on success, rolled back on error."""
+    async with engine.begin() as conn:
+        yield conn

@@ -1,0 +1,34 @@
+"""The ledger handle: the database engine and the custodial key material of one process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from trace.config import Settings
+from trace.store.custody import MasterKey, load_master_key
+from trace.store.database import connect
+
+
+@dataclass
+class Ledger:
+    """What every store operation needs; made once per process and passed down."""
+
+    engine: AsyncEngine
+    master_key: MasterKey
+    # Unsealed custodial keys, kept so that each append does not pay for AES-GCM again.
+    private_keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        """Release the database connections."""
+        await self.engine.dispose()
+
+
+def open_ledger(settings: Settings, *, create_master_key: bool = False) -> Ledger:
+    """Connect to the configured database and load the master key."""
+    master = load_master_key(
+        settings.data_dir, settings.master_key_b64, create=create_master_key or settings.is_embedded
+    )
+    return Ledger(engine=connect(settings.database_url), master_key=master)

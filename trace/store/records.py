@@ -1,0 +1,49 @@
+"""Reading records back as the domain's :class:`Record`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from trace.domain.record import Record
+from trace.store.errors import NotFound
+from trace.store.tables import records
+
+
+def to_record(row: Any) -> Record:
+    """The domain record of a ``records`` row."""
+    return Record(
+        batch=row.batch_id,
+        seq=row.seq,
+        position=row.position,
+        recorded_at_us=row.recorded_at_us,
+        prev=bytes(row.prev),
+        record_hash=bytes(row.record_hash),
+        statement=bytes(row.statement),
+        signature=bytes(row.signature),
+        key_id=row.key_id,
+    )
+
+
+async def load_record(conn: AsyncConnection, position: int) -> Record:
+    """The record at log ``position``; raise :class:`NotFound` otherwise."""
+    row = (await conn.execute(select(records).where(records.c.position == position))).first()
+    if row is None:
+        raise NotFound(f"no record at position {position}", what="record", id=str(position))
+    return to_record(row)
+
+
+async def batch_records(
+    conn: AsyncConnection, batch_id: str, *, after_seq: int = 0, limit: int | None = None
+) -> list[Record]:
+    """The records of a batch in ``seq`` order, after ``after_seq``."""
+    query = (
+        select(records)
+        .where(records.c.batch_id == batch_id, records.c.seq > after_seq)
+        .order_by(records.c.seq, records.c.position)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [to_record(row) for row in (await conn.execute(query)).all()]

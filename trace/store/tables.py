@@ -1,0 +1,131 @@
+"""SQLAlchemy Core tables. Migrations in ``migrations/`` create exactly these.
+
+Times are stored as integer microseconds since the Unix epoch (UTC): the same
+fixed-width value that goes into record hashes, identical on both databases.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+agencies = Table(
+    "agencies",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    # A household is a natural person: shown publicly only by commune and province.
+    Column("household", Boolean, nullable=False, default=False),
+    Column("public_consent", Boolean, nullable=False, default=False),
+    Column("province", Text),
+    Column("commune", Text),
+    Column("created_at_us", BigInteger, nullable=False),
+)
+
+agency_keys = Table(
+    "agency_keys",
+    metadata,
+    Column("key_id", String(16), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("public_key", LargeBinary(32), nullable=False),
+    # AES-256-GCM nonce || ciphertext of the raw private key; NULL for external keys.
+    Column("sealed_private_key", LargeBinary),
+    Column("created_at_us", BigInteger, nullable=False),
+    # Rotation: no new statement may be signed with it; old ones stay valid.
+    Column("retired_at_us", BigInteger),
+    # Compromise: every signature recorded at or after this time is invalid.
+    Column("revoked_at_us", BigInteger),
+    Column("revocation_reason", Text),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("person", Text, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("revoked_at_us", BigInteger),
+)
+
+# The read model of each batch, updated in the append transaction.
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("producer_id", String(36), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("holder_id", String(36), nullable=False),
+    Column("in_transit_to", String(36)),
+    Column("recalled", Boolean, nullable=False, default=False),
+    Column("sold_out", Boolean, nullable=False, default=False),
+    Column("version", Integer, nullable=False),
+    Column("head_hash", LargeBinary(32), nullable=False),
+    Column("product", Text, nullable=False),
+    Column("gtin", String(14)),
+    Column("lot", Text, nullable=False),
+    Column("province", Text),
+    Column("registered_position", BigInteger, nullable=False),
+    Column("updated_at_us", BigInteger, nullable=False),
+    Index("ix_batches_gtin_lot", "gtin", "lot"),
+)
+
+# Append-only: triggers created by the migration refuse UPDATE and DELETE.
+records = Table(
+    "records",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("batch_id", String(36), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("recorded_at_us", BigInteger, nullable=False),
+    Column("prev", LargeBinary(32), nullable=False),
+    Column("record_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("statement_hash", LargeBinary(32), nullable=False),
+    Column("statement", LargeBinary, nullable=False),
+    Column("signature", LargeBinary(64), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("agency_id", String(36), nullable=False),
+    Column("kind", String(32), nullable=False),
+    UniqueConstraint("batch_id", "seq", name="uq_records_batch_seq"),
+)
+
+# The log's size: the row every append locks last, so positions follow commit order.
+log_head = Table(
+    "log_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("agency_id", String(36), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", LargeBinary(32), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+)
