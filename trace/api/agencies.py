@@ -8,7 +8,13 @@ import binascii
 from litestar import Controller, get, post
 from litestar.di import Provide
 
-from trace.api.auth import provide_actor, require_operator, require_self_or_operator
+from trace.api.auth import (
+    ActorDep,
+    LedgerDep,
+    provide_actor,
+    require_operator,
+    require_self_or_operator,
+)
 from trace.api.schemas import (
     AgencyCreated,
     AgencyDetail,
@@ -24,7 +30,6 @@ from trace.domain.errors import InvalidStatement
 from trace.domain.record import now_us, to_us
 from trace.domain.statement import parse_time
 from trace.store import agencies as store
-from trace.store.agencies import Actor
 from trace.store.database import read_transaction
 from trace.store.errors import NotFound
 from trace.store.ledger import Ledger
@@ -46,7 +51,7 @@ class AgencyController(Controller):
     dependencies = {"actor": Provide(provide_actor)}
 
     @post("/", status_code=201)
-    async def create(self, ledger: Ledger, actor: Actor, data: AgencyIn) -> AgencyCreated:
+    async def create(self, ledger: LedgerDep, actor: ActorDep, data: AgencyIn) -> AgencyCreated:
         """Create an agency with its first key and token (operator only)."""
         require_operator(actor)
         public = decode_b64(data.public_key, field="public_key") if data.public_key else None
@@ -63,7 +68,7 @@ class AgencyController(Controller):
         return AgencyCreated(AgencyOut.of(agency), key_id, token)
 
     @get("/{agency_id:str}")
-    async def read(self, ledger: Ledger, actor: Actor, agency_id: str) -> AgencyDetail:
+    async def read(self, ledger: LedgerDep, actor: ActorDep, agency_id: str) -> AgencyDetail:
         """An agency and every key it has had."""
         async with read_transaction(ledger.engine) as conn:
             agency = await store.get_agency(conn, agency_id)
@@ -71,7 +76,9 @@ class AgencyController(Controller):
         return AgencyDetail(AgencyOut.of(agency), [KeyOut.of(k) for k in keys])
 
     @post("/{agency_id:str}/keys", status_code=201)
-    async def add_key(self, ledger: Ledger, actor: Actor, agency_id: str, data: KeyIn) -> KeyOut:
+    async def add_key(
+        self, ledger: LedgerDep, actor: ActorDep, agency_id: str, data: KeyIn
+    ) -> KeyOut:
         """Add a key (custodial, or external with ``public_key``); ``rotate`` retires the others."""
         require_self_or_operator(actor, agency_id)
         public = decode_b64(data.public_key, field="public_key") if data.public_key else None
@@ -83,7 +90,7 @@ class AgencyController(Controller):
 
     @post("/{agency_id:str}/keys/{key_id:str}/revoke", status_code=200)
     async def revoke_key(
-        self, ledger: Ledger, actor: Actor, agency_id: str, key_id: str, data: KeyRevocation
+        self, ledger: LedgerDep, actor: ActorDep, agency_id: str, key_id: str, data: KeyRevocation
     ) -> KeyOut:
         """Revoke a key as compromised from a time: later signatures become invalid."""
         require_self_or_operator(actor, agency_id)
@@ -98,7 +105,7 @@ class AgencyController(Controller):
 
     @post("/{agency_id:str}/tokens", status_code=201)
     async def add_token(
-        self, ledger: Ledger, actor: Actor, agency_id: str, data: TokenIn
+        self, ledger: LedgerDep, actor: ActorDep, agency_id: str, data: TokenIn
     ) -> TokenCreated:
         """A token for a person acting for the agency; shown once."""
         require_self_or_operator(actor, agency_id)

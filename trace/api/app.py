@@ -14,7 +14,7 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy import select
 
 from trace.api.agencies import AgencyController
-from trace.api.auth import provide_ledger
+from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
 from trace.api.problems import EXCEPTION_HANDLERS
 from trace.api.schemas import Health
@@ -28,7 +28,7 @@ ASSETS = "/schema/assets"
 
 
 @get("/healthz", tags=["service"])
-async def healthz(ledger: Ledger) -> Health:
+async def healthz(ledger: LedgerDep) -> Health:
     """The service is up and its database answers."""
     async with read_transaction(ledger.engine) as conn:
         size = (await conn.execute(select(log_head.c.size))).scalar_one()

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 
 from trace.domain.agency import AgencyKind
 from trace.store.agencies import Actor, authenticate
 from trace.store.errors import Forbidden, Unauthenticated
 from trace.store.ledger import Ledger
+
+LedgerDep = NamedDependency[Ledger]
+ActorDep = NamedDependency[Actor]
 
 
 async def provide_ledger(request: Request[Any, Any, Any]) -> Ledger:

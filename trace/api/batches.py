@@ -9,7 +9,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from trace.api.agencies import decode_b64
-from trace.api.auth import provide_actor
+from trace.api.auth import ActorDep, LedgerDep, provide_actor
 from trace.api.schemas import (
     AppendedOut,
     BatchIn,
@@ -21,7 +21,6 @@ from trace.api.schemas import (
     SignedIn,
 )
 from trace.catalogue import message, negotiate
-from trace.store.agencies import Actor
 from trace.store.append import Appended, SignedStatement, append, append_unsigned, new_batch_id
 from trace.store.audit import verify_batch
 from trace.store.batches import find_batch
@@ -58,7 +57,7 @@ class BatchController(Controller):
 
     @post("/", dependencies={"actor": Provide(provide_actor)})
     async def register(
-        self, ledger: Ledger, actor: Actor, data: BatchIn, idempotency_key: IdempotencyKey
+        self, ledger: LedgerDep, actor: ActorDep, data: BatchIn, idempotency_key: IdempotencyKey
     ) -> Response[AppendedOut]:
         """Register a new batch: the server signs its `registered` event for the producer."""
         appended = await append_unsigned(
@@ -75,8 +74,8 @@ class BatchController(Controller):
     @post("/{ref:str}/events", dependencies={"actor": Provide(provide_actor)})
     async def record_event(
         self,
-        ledger: Ledger,
-        actor: Actor,
+        ledger: LedgerDep,
+        actor: ActorDep,
         ref: str,
         data: EventIn,
         idempotency_key: IdempotencyKey,
@@ -97,7 +96,7 @@ class BatchController(Controller):
         return await _answer(ledger, appended)
 
     @get("/{ref:str}")
-    async def read(self, ledger: Ledger, ref: str) -> BatchOut:
+    async def read(self, ledger: LedgerDep, ref: str) -> BatchOut:
         """A batch's current state, by id or public code."""
         async with read_transaction(ledger.engine) as conn:
             return BatchOut.of(await find_batch(conn, ref))
@@ -105,7 +104,7 @@ class BatchController(Controller):
     @get("/{ref:str}/records")
     async def records(
         self,
-        ledger: Ledger,
+        ledger: LedgerDep,
         ref: str,
         after: Annotated[int, Parameter(ge=0, description="Return records with seq > after.")] = 0,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
@@ -122,7 +121,7 @@ class BatchController(Controller):
 
     @get("/{ref:str}/verify")
     async def verify(
-        self, ledger: Ledger, request: Request[Any, Any, Any], ref: str
+        self, ledger: LedgerDep, request: Request[Any, Any, Any], ref: str
     ) -> ChainReportOut:
         """Re-verify the batch's chain and signatures from the stored bytes."""
         batch, count, faults = await verify_batch(ledger, ref)
@@ -142,7 +141,7 @@ class RecordController(Controller):
 
     @post("/")
     async def submit(
-        self, ledger: Ledger, actor: Actor, data: SignedIn, idempotency_key: IdempotencyKey
+        self, ledger: LedgerDep, actor: ActorDep, data: SignedIn, idempotency_key: IdempotencyKey
     ) -> Response[AppendedOut]:
         """Append a client-signed statement (`python -m trace sign` produces this body)."""
         signed = SignedStatement(

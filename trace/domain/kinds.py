@@ -1,0 +1,469 @@
+"""Event kinds, their typed bodies, and how each maps to EPCIS 2.0 / CBV 2.0.
+
+A statement's ``body`` is checked against its kind's Struct with
+``msgspec.convert(..., strict=True)``: unknown fields, floats, times without a
+UTC offset and blank text are refused, and the error names the field path.
+Bodies carry only what the statement envelope does not: the batch, the acting
+agency and ``occurred_at`` are in the envelope (DESIGN.md, "Statements").
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Annotated
+
+import msgspec
+
+from trace.domain.errors import InvalidBody, UnknownKind
+from trace.domain.quantity import AreaSize, DecimalText, Dose, Quantity
+
+
+class EventKind(StrEnum):
+    """What happened to a batch; the ``kind`` of a statement."""
+
+    REGISTERED = "registered"
+    PLANTED = "planted"
+    INPUT_APPLIED = "input_applied"
+    HARVESTED = "harvested"
+    PROCESSED = "processed"
+    PACKED = "packed"
+    INSPECTED = "inspected"
+    CERTIFIED = "certified"
+    SHIPPED = "shipped"
+    RECEIVED = "received"
+    SOLD = "sold"
+    TRANSFORMED = "transformed"
+    RECALLED = "recalled"
+    CORRECTED = "corrected"
+
+
+# Text must hold a visible character: a blank name would show as an empty line
+# on the consumer page, which is the failure this project exists to prevent.
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
+Prose = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=r"\S")]
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
+# Agencies and batches are named by lower-case UUIDs, as in the statement envelope.
+Uuid = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+RecordHashHex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+# Shape only; the store checks the GS1 check digit (trace.domain.identifiers).
+Gtin = Annotated[str, msgspec.Meta(pattern=r"^(?:[0-9]{8}|[0-9]{12,14})$")]
+# GS1 AI (10) batch/lot: 1 to 20 characters of GS1 character set 82 (GS1 General
+# Specifications 7.11), so a lot can always be printed in a Digital Link URI.
+Lot = Annotated[str, msgspec.Meta(pattern=r"^[!\"%-?A-Z_a-z]{1,20}$")]
+# Administrative unit codes since 1 July 2025: two-digit province, five-digit commune.
+ProvinceCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2}$")]
+CommuneCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{5}$")]
+Time = Annotated[datetime, msgspec.Meta(tz=True)]
+# Laboratories report results under the limit of quantification as "<0.01".
+AnalyteValue = Annotated[str, msgspec.Meta(pattern=r"^<?(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,6})?$")]
+MeasureUnit = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=r"\S")]
+
+OCOP_VALIDITY_MONTHS = 36
+
+
+class _Body(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True, kw_only=True
+):
+    """Common configuration of every body and its parts."""
+
+
+class InputKind(StrEnum):
+    """What an applied input is."""
+
+    FERTILISER = "fertiliser"
+    PESTICIDE = "pesticide"
+    VETERINARY_DRUG = "veterinary_drug"
+    FEED = "feed"
+    OTHER = "other"
+
+
+class InspectionResult(StrEnum):
+    """Outcome of an inspection or of one analyte (CBV dispositions of the same name)."""
+
+    CONFORMANT = "conformant"
+    NON_CONFORMANT = "non_conformant"
+
+
+class Scheme(StrEnum):
+    """Certification schemes a batch can carry."""
+
+    VIETGAP = "vietgap"
+    VIETGAHP = "vietgahp"
+    ORGANIC = "organic"
+    OCOP = "ocop"
+    GLOBALGAP = "globalgap"
+
+
+class IssuerLevel(StrEnum):
+    """The level of the council that recognises an OCOP product (no district level since 2025)."""
+
+    CENTRAL = "central"
+    PROVINCE = "province"
+
+
+class TransformProcess(StrEnum):
+    """How input batches become this batch."""
+
+    MILLING = "milling"
+    DRYING = "drying"
+    BLENDING = "blending"
+    SPLITTING = "splitting"
+    MERGING = "merging"
+    REPACKING = "repacking"
+
+
+class Severity(StrEnum):
+    """Recall class, most serious first.
+
+    class_1: eating the product may cause serious harm to health or death;
+    class_2: it may cause temporary or reversible harm;
+    class_3: it is unlikely to harm health but breaks a food safety rule or its label.
+    """
+
+    CLASS_1 = "class_1"
+    CLASS_2 = "class_2"
+    CLASS_3 = "class_3"
+
+
+class Origin(_Body, frozen=True):
+    """Where the goods come from: province and, optionally, commune code."""
+
+    province: ProvinceCode
+    commune: CommuneCode | None = None
+
+
+class Registered(_Body, frozen=True):
+    """A batch is commissioned (``registered``); its registering agency becomes its producer.
+
+    ``quantity`` is optional because a batch registered at planting has none yet.
+    """
+
+    product: Name
+    lot: Lot
+    origin: Origin
+    gtin: Gtin | None = None
+    quantity: Quantity | None = None
+    category: Name | None = None
+    area: Code | None = None
+    production_date: date | None = None
+    expiry_date: date | None = None
+    ocop_ref: Code | None = None
+
+    def __post_init__(self) -> None:
+        produced, expires = self.production_date, self.expiry_date
+        if produced is not None and expires is not None and expires <= produced:
+            raise ValueError("expiry_date must be after production_date")
+
+
+class Planted(_Body, frozen=True):
+    """A crop is sown or planted on a growing area."""
+
+    crop: Name
+    area: Code
+    variety: Name | None = None
+    area_size: AreaSize | None = None
+    seed_source: Name | None = None
+    note: Prose | None = None
+
+
+class InputApplied(_Body, frozen=True):
+    """A fertiliser, pesticide or other input is applied to an area."""
+
+    input_kind: InputKind
+    product: Name
+    dose: Dose
+    applied_to: Code
+    active_ingredient: Name | None = None
+    pre_harvest_interval_days: Annotated[int, msgspec.Meta(ge=0, le=365)] | None = None
+    note: Prose | None = None
+
+    def __post_init__(self) -> None:
+        # A pesticide record without these cannot show whether harvest waited long enough.
+        incomplete = self.active_ingredient is None or self.pre_harvest_interval_days is None
+        if self.input_kind is InputKind.PESTICIDE and incomplete:
+            raise ValueError("a pesticide needs active_ingredient and pre_harvest_interval_days")
+
+
+class Harvested(_Body, frozen=True):
+    """Goods are harvested."""
+
+    quantity: Quantity
+    area: Code | None = None
+    note: Prose | None = None
+
+
+class Processed(_Body, frozen=True):
+    """Goods are processed in place (dried, peeled, cooked...) without changing batch."""
+
+    process: Prose
+    output_quantity: Quantity | None = None
+    note: Prose | None = None
+
+
+class Packed(_Body, frozen=True):
+    """Goods are packed; ``quantity`` is the net total across all packages."""
+
+    package_type: Name
+    count: Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)]
+    quantity: Quantity | None = None
+    note: Prose | None = None
+
+
+class Sample(_Body, frozen=True):
+    """A sample taken for testing."""
+
+    code: Code
+    matrix: Name | None = None
+    taken_at: Time | None = None
+
+
+class Analyte(_Body, frozen=True):
+    """One measured substance with its limit and the laboratory's verdict on it."""
+
+    name: Name
+    value: AnalyteValue
+    unit: MeasureUnit
+    method: Name
+    result: InspectionResult
+    limit: DecimalText | None = None
+
+
+class Inspected(_Body, frozen=True):
+    """A laboratory or inspection result; ``reference`` names the regulation setting the limits."""
+
+    laboratory: Name
+    samples: Annotated[tuple[Sample, ...], msgspec.Meta(min_length=1, max_length=100)]
+    analytes: Annotated[tuple[Analyte, ...], msgspec.Meta(min_length=1, max_length=500)]
+    result: InspectionResult
+    certificate_number: Code | None = None
+    reference: Name | None = None
+    note: Prose | None = None
+
+    def __post_init__(self) -> None:
+        failed = [a.name for a in self.analytes if a.result is InspectionResult.NON_CONFORMANT]
+        if failed and self.result is InspectionResult.CONFORMANT:
+            raise ValueError(
+                f"result is conformant but analytes are non_conformant: {', '.join(failed)}"
+            )
+
+
+def _add_months(start: date, months: int) -> date:
+    # A certificate issued on 31 August runs to the last day of the month 36 months on.
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+class Certified(_Body, frozen=True):
+    """A certificate covers the batch; OCOP carries stars and the issuing council's level."""
+
+    scheme: Scheme
+    certificate_number: Code
+    issuer: Name
+    valid_from: date
+    valid_until: date
+    issuer_level: IssuerLevel | None = None
+    stars: Annotated[int, msgspec.Meta(ge=3, le=5)] | None = None
+    decision_number: Code | None = None
+    scope: Name | None = None
+
+    def __post_init__(self) -> None:
+        if self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        if self.scheme is not Scheme.OCOP:
+            if self.stars is not None or self.issuer_level is not None:
+                raise ValueError("stars and issuer_level belong to OCOP certificates only")
+            return
+        if self.stars is None or self.issuer_level is None:
+            raise ValueError("an OCOP certificate needs stars (3 to 5) and issuer_level")
+        # OCOP recognition lasts 36 months (Decision 148/QĐ-TTg of 2023; DESIGN.md).
+        limit = _add_months(self.valid_from, OCOP_VALIDITY_MONTHS)
+        if self.valid_until > limit:
+            raise ValueError(
+                f"an OCOP certificate is valid for at most {OCOP_VALIDITY_MONTHS} months:"
+                f" valid_until must be on or before {limit.isoformat()}"
+            )
+
+
+class Shipped(_Body, frozen=True):
+    """The holder sends the goods to another agency."""
+
+    to: Uuid
+    quantity: Quantity | None = None
+    destination: Name | None = None
+
+
+class Received(_Body, frozen=True):
+    """The recipient of a shipment takes the goods over."""
+
+    from_: Uuid = msgspec.field(name="from")
+    quantity: Quantity | None = None
+
+
+class Sold(_Body, frozen=True):
+    """The holder sells the goods; ``to`` is absent for a retail sale to a consumer."""
+
+    to: Uuid | None = None
+    quantity: Quantity | None = None
+
+
+class TransformInput(_Body, frozen=True):
+    """One input batch of a transformation and how much of it went in."""
+
+    batch: Uuid
+    quantity: Quantity
+
+
+class Transformed(_Body, frozen=True):
+    """Input batches become this (output) batch."""
+
+    process: TransformProcess
+    inputs: Annotated[tuple[TransformInput, ...], msgspec.Meta(min_length=1, max_length=1000)]
+    output_quantity: Quantity | None = None
+    description: Prose | None = None
+
+    def __post_init__(self) -> None:
+        batches = [item.batch for item in self.inputs]
+        if len(set(batches)) != len(batches):
+            raise ValueError("an input batch is listed more than once")
+        if self.process is TransformProcess.SPLITTING and len(batches) != 1:
+            raise ValueError("splitting takes exactly one input batch")
+        merges = (TransformProcess.MERGING, TransformProcess.BLENDING)
+        if self.process in merges and len(batches) < 2:
+            raise ValueError(f"{self.process} takes at least two input batches")
+
+
+class Recalled(_Body, frozen=True):
+    """An authority recalls the batch; the recall reaches every downstream batch."""
+
+    reason: Prose
+    severity: Severity
+    scope: Prose | None = None
+    effective_at: Time | None = None
+    decision_number: Code | None = None
+
+
+class Corrected(_Body, frozen=True):
+    """An earlier record of the batch is declared wrong; it stays in the chain."""
+
+    corrects: RecordHashHex
+    reason: Prose
+    note: Prose | None = None
+
+
+BODY_TYPES: Mapping[EventKind, type[msgspec.Struct]] = MappingProxyType(
+    {
+        EventKind.REGISTERED: Registered,
+        EventKind.PLANTED: Planted,
+        EventKind.INPUT_APPLIED: InputApplied,
+        EventKind.HARVESTED: Harvested,
+        EventKind.PROCESSED: Processed,
+        EventKind.PACKED: Packed,
+        EventKind.INSPECTED: Inspected,
+        EventKind.CERTIFIED: Certified,
+        EventKind.SHIPPED: Shipped,
+        EventKind.RECEIVED: Received,
+        EventKind.SOLD: Sold,
+        EventKind.TRANSFORMED: Transformed,
+        EventKind.RECALLED: Recalled,
+        EventKind.CORRECTED: Corrected,
+    }
+)
+
+
+def decode_body(kind: str, body: object) -> msgspec.Struct:
+    """Check ``body`` against the Struct of ``kind`` and return it decoded.
+
+    Raises :class:`UnknownKind` or :class:`InvalidBody` (``reason`` names the field path).
+    """
+    try:
+        event_kind = EventKind(kind)
+    except ValueError:
+        raise UnknownKind(f"unknown event kind {kind!r}", kind=kind) from None
+    try:
+        return msgspec.convert(body, BODY_TYPES[event_kind], strict=True)
+    except msgspec.ValidationError as exc:
+        raise InvalidBody(f"invalid {kind} body: {exc}", kind=kind, reason=str(exc)) from exc
+
+
+# --- EPCIS 2.0 / CBV 2.0 ---------------------------------------------------
+
+CBV = "https://ref.gs1.org/cbv/"
+# Our own business steps, for kinds CBV 2.0 has no step for. EPCIS wants user
+# vocabulary as URIs under a domain its owner controls; ".example" is reserved
+# (RFC 2606), so this can never name someone else's vocabulary. A deployment
+# that publishes the vocabulary under its own domain changes only this line.
+TRACE_VOC = "https://trace.example/voc/"
+# CBV error reason for an errorDeclaration whose event happened but was recorded wrongly.
+CORRECTION_REASON = f"{CBV}ER-incorrect_data"
+
+
+def _cbv_step(name: str) -> str:
+    return f"{CBV}BizStep-{name}"
+
+
+def _own_step(name: str) -> str:
+    return f"{TRACE_VOC}BizStep-{name}"
+
+
+def _disposition(name: str) -> str:
+    return f"{CBV}Disp-{name}"
+
+
+@dataclass(frozen=True)
+class EpcisMapping:
+    """How one kind is expressed as an EPCIS 2.0 event.
+
+    ``event_type`` is None for ``corrected``: it is exported as an
+    ``errorDeclaration`` on the corrected event, not as an event of its own.
+    ``body_field`` names the EPCIS field the body fills beyond what/when/where/why.
+    """
+
+    event_type: str | None
+    action: str | None
+    biz_step: str | None
+    disposition: str | None = None
+    body_field: str | None = None
+
+
+def _observe(biz_step: str, disposition: str | None = None) -> EpcisMapping:
+    return EpcisMapping("ObjectEvent", "OBSERVE", biz_step, disposition)
+
+
+EPCIS_MAPPINGS: Mapping[EventKind, EpcisMapping] = MappingProxyType(
+    {
+        EventKind.REGISTERED: EpcisMapping(
+            "ObjectEvent", "ADD", _cbv_step("commissioning"), _disposition("active")
+        ),
+        EventKind.PLANTED: _observe(_own_step("planting")),
+        EventKind.INPUT_APPLIED: _observe(_own_step("applying_inputs")),
+        EventKind.HARVESTED: _observe(_own_step("harvesting")),
+        EventKind.PROCESSED: _observe(_own_step("processing")),
+        EventKind.PACKED: _observe(_cbv_step("packing"), _disposition("in_progress")),
+        # The disposition follows the body's result: see epcis_disposition().
+        EventKind.INSPECTED: _observe(_cbv_step("inspecting")),
+        EventKind.CERTIFIED: EpcisMapping(
+            "ObjectEvent", "OBSERVE", _own_step("certifying"), body_field="certificationInfo"
+        ),
+        EventKind.SHIPPED: _observe(_cbv_step("shipping"), _disposition("in_transit")),
+        EventKind.RECEIVED: _observe(_cbv_step("receiving"), _disposition("in_progress")),
+        EventKind.SOLD: _observe(_cbv_step("retail_selling"), _disposition("retail_sold")),
+        EventKind.TRANSFORMED: EpcisMapping("TransformationEvent", None, _own_step("transforming")),
+        EventKind.RECALLED: _observe(_own_step("recalling"), _disposition("recalled")),
+        EventKind.CORRECTED: EpcisMapping(None, None, None, body_field="errorDeclaration"),
+    }
+)
+
+
+def epcis_disposition(kind: EventKind, body: msgspec.Struct) -> str | None:
+    """The CBV disposition URI of an event of ``kind`` with ``body``, or None if none applies."""
+    if isinstance(body, Inspected):
+        return _disposition(body.result.value)
+    return EPCIS_MAPPINGS[kind].disposition
