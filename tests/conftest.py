@@ -60,8 +60,10 @@ def _in_thread(work: object) -> None:
 
 
 def _dsn(url: str, database: str) -> str:
-    return make_url(url).set(drivername="postgresql", database=database).render_as_string(
-        hide_password=False
+    return (
+        make_url(url)
+        .set(drivername="postgresql", database=database)
+        .render_as_string(hide_password=False)
     )
 
 
@@ -78,7 +80,9 @@ class _Postgres:
             self.error = f"PostgreSQL at {POSTGRES_URL} is not available: {exc}"
 
     async def _admin(self) -> asyncpg.Connection:
-        return await asyncpg.connect(_dsn(POSTGRES_URL, make_url(POSTGRES_URL).database or "postgres"))
+        return await asyncpg.connect(
+            _dsn(POSTGRES_URL, make_url(POSTGRES_URL).database or "postgres")
+        )
 
     async def _create_template(self) -> None:
         conn = await self._admin()
@@ -210,7 +214,11 @@ async def make_member(
     ledger: Ledger, name: str, kind: AgencyKind, public_key: bytes | None = None, **extra: object
 ) -> Member:
     agency, key_id, token = await create_agency(
-        ledger, name=name, kind=kind, external_public_key=public_key, **extra  # type: ignore[arg-type]
+        ledger,
+        name=name,
+        kind=kind,
+        external_public_key=public_key,
+        **extra,  # type: ignore[arg-type]
     )
     return Member(Actor(agency.id, kind, None), key_id, token)
 

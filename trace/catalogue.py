@@ -45,6 +45,14 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "Mã định danh '{value}' không hợp lệ ({reason}). Hãy kiểm tra lại các chữ số.",
         "en": "The identifier '{value}' is not valid ({reason}). Check the digits again.",
     },
+    "invalid_identifier.check_digit": {
+        "vi": "Mã '{value}' sai chữ số kiểm tra. Hãy đối chiếu lại với mã in trên bao bì.",
+        "en": "The check digit of '{value}' is wrong. Compare it with the code on the package.",
+    },
+    "invalid_identifier.length": {
+        "vi": "Mã '{value}' có độ dài không đúng.",
+        "en": "The code '{value}' has the wrong length.",
+    },
     # Errors of the store and the API.
     "not_found": {
         "vi": "Không tìm thấy {what} '{id}'. Hãy kiểm tra lại mã.",
@@ -181,6 +189,38 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "not_permitted.input_unknown": {
         "vi": "Lô nguyên liệu {input} không tồn tại.",
         "en": "Input batch {input} does not exist.",
+    },
+    "not_permitted.batch_in_transit": {
+        "vi": "Lô hàng đang trên đường vận chuyển: chờ bên nhận ghi 'received' trước.",
+        "en": "The batch is in transit: the recipient must record 'received' first.",
+    },
+    "not_permitted.batch_sold_out": {
+        "vi": "Lô hàng đã bán hết: không được ghi sự kiện '{kind}'.",
+        "en": "The batch is sold out: '{kind}' events are no longer allowed.",
+    },
+    "not_permitted.ship_to_self": {
+        "vi": "Không thể vận chuyển lô hàng cho chính đơn vị mình.",
+        "en": "A batch cannot be shipped to the agency that holds it.",
+    },
+    "not_permitted.shipment_sender_mismatch": {
+        "vi": "Bên gửi ghi trong sự kiện 'received' không phải là đơn vị đã gửi lô hàng.",
+        "en": "The sender named in 'received' is not the agency that shipped the batch.",
+    },
+    "not_permitted.input_is_output": {
+        "vi": "Một lô hàng không thể là nguyên liệu của chính nó.",
+        "en": "A batch cannot be an input of itself.",
+    },
+    "not_permitted.input_recalled": {
+        "vi": "Lô nguyên liệu {input} đã bị thu hồi và không được dùng để chế biến.",
+        "en": "Input batch {input} has been recalled and cannot be used.",
+    },
+    "not_permitted.input_sold_out": {
+        "vi": "Lô nguyên liệu {input} đã bán hết.",
+        "en": "Input batch {input} is sold out.",
+    },
+    "not_permitted.corrected_record_unknown": {
+        "vi": "Bản ghi cần đính chính không thuộc lô hàng này.",
+        "en": "The record to correct is not a record of this batch.",
     },
     "not_permitted.statement_not_yours": {
         "vi": "Tuyên bố ghi tên một đơn vị khác với đơn vị của mã truy cập.",

@@ -8,12 +8,10 @@ from typing import Any
 import msgspec
 import pytest
 
+from trace.domain.epcis import CBV, EPCIS_MAPPINGS, TRACE_VOC, epcis_disposition
 from trace.domain.errors import InvalidBody, UnknownKind
 from trace.domain.kinds import (
     BODY_TYPES,
-    CBV,
-    EPCIS_MAPPINGS,
-    TRACE_VOC,
     Certified,
     EventKind,
     Harvested,
@@ -22,7 +20,6 @@ from trace.domain.kinds import (
     Registered,
     Sold,
     decode_body,
-    epcis_disposition,
 )
 from trace.domain.quantity import Quantity, Unit
 
@@ -206,7 +203,8 @@ def test_body_that_is_not_an_object_is_rejected() -> None:
 def test_unknown_kind_is_refused_with_its_name() -> None:
     with pytest.raises(UnknownKind) as caught:
         decode_body("watered", {})
-    assert caught.value.params == {"kind": "watered"}
+    assert caught.value.params["kind"] == "watered"
+    assert "harvested" in str(caught.value.params["known"])
 
 
 def test_error_reason_names_the_field_path() -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain import identifiers
-from trace.domain.errors import InvalidSignature
+from trace.domain.errors import InvalidSignature, NotPermitted
 from trace.domain.kinds import EventKind, decode_body
 from trace.domain.record import GENESIS_PREV, Record, now_us, record_hash
 from trace.domain.rules import BatchState, check_permitted, next_state
@@ -88,6 +88,12 @@ async def append(
     kind = EventKind(statement.kind)
     if statement.key != signed.key_id:
         raise InvalidSignature("the statement names another key", reason="key_mismatch")
+    if statement.agency != actor.agency_id:
+        raise NotPermitted(
+            "the statement names another agency than the token's",
+            rule="statement_not_yours",
+            kind=kind.value,
+        )
     digest = statement_hash(signed.statement)
     fingerprint = fingerprint or hashlib.sha256(signed.statement + signed.signature).digest()
     for attempt in range(_RETRIES):
