@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
 from trace.api.app import create_app
@@ -248,10 +248,12 @@ async def cast(ledger: Ledger) -> Cast:
 
 
 @pytest.fixture
-async def client(settings: Settings, ledger: Ledger) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+async def client(settings: Settings, ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the real application, in the test's own event loop."""
     app = create_app(settings, ledger=ledger)
-    async with AsyncTestClient(app=app) as test_client:
-        yield test_client
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
 
 
 def python() -> str:

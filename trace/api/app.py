@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import swagger_ui_bundle
 from litestar import Litestar, get
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -42,7 +43,6 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if ledger is not None:
-            app.state.ledger = ledger
             yield
             return
         own = open_ledger(settings)
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         dependencies={"ledger": Provide(provide_ledger)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
+        state=State({"ledger": ledger}) if ledger is not None else None,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="trace",
