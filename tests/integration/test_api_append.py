@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import unicodedata
 import uuid
 from typing import Any
@@ -52,7 +53,7 @@ async def test_records_come_back_in_order_with_links_and_verify(client: Any, cas
     rest = (await client.get(f"/api/v1/batches/{batch}/records?after=2")).json()
     chain = page["records"] + rest["records"]
     assert [r["seq"] for r in chain] == [1, 2, 3, 4]
-    for before, after in zip(chain, chain[1:], strict=False):
+    for before, after in itertools.pairwise(chain):
         assert after["prev"] == before["record_hash"]
     report = (await client.get(f"/api/v1/batches/{batch}/verify")).json()
     assert report["intact"] is True and report["records"] == 4
