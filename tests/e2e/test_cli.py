@@ -1,0 +1,139 @@
+"""The command line as a person runs it: `python -m trace ...` from the project root."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import POSTGRES_URL, ROOT
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with the given environment added to ours."""
+    return subprocess.run(
+        [sys.executable, "-m", "trace", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+
+
+def test_help_reaches_our_cli_not_the_standard_library_trace() -> None:
+    done = run("--help")
+    assert done.returncode == 0, done.stderr
+    for command in ("serve", "migrate", "demo", "verify", "agency", "key", "token", "sign"):
+        assert command in done.stdout
+    assert "sổ cái" in done.stdout and "ledger" in done.stdout
+    assert "--ignore-module" not in done.stdout  # the standard library's trace has this option
+
+
+def test_demo_is_idempotent_and_verifies(tmp_path: Path) -> None:
+    env = {"TRACE_DATA_DIR": str(tmp_path / "var")}
+    first = run("demo", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "/01/08936047000128/10/BD-2026-09" in first.stdout
+    second = run("demo", env=env)
+    assert second.returncode == 0 and "already present" in second.stdout
+    assert first.stdout.splitlines()[2:] == second.stdout.splitlines()[2:]
+    verified = run("verify", env=env)
+    assert verified.returncode == 0, verified.stderr
+    assert "Intact: 6 batches, 29 records" in verified.stdout
+    assert (tmp_path / "var" / "master.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_agency_add_json_prints_id_key_and_token(tmp_path: Path) -> None:
+    env = {"TRACE_DATA_DIR": str(tmp_path / "var")}
+    assert run("migrate", env=env).returncode == 0
+    done = run("agency", "add", "--name", "HTX Rau Sạch", "--kind", "producer", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout)
+    assert set(made) >= {"id", "key_id", "token"} and made["token"].startswith("trc_")
+
+
+def test_bad_kind_is_refused_by_the_cli(tmp_path: Path) -> None:
+    done = run(
+        "agency", "add", "--name", "X", "--kind", "wizard", env={"TRACE_DATA_DIR": str(tmp_path)}
+    )
+    assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_refuses_an_unmigrated_postgresql(postgres: object, tmp_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    if getattr(postgres, "error", None):
+        pytest.skip(str(postgres.error))  # type: ignore[attr-defined]
+    name = f"trace_unmigrated_{os.getpid()}"
+
+    async def create(sql: str) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(
+            make_url(POSTGRES_URL)
+            .set(drivername="postgresql")
+            .render_as_string(hide_password=False)
+        )
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(create(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        env = {
+            "TRACE_DATABASE_URL": url,
+            "TRACE_DATA_DIR": str(tmp_path),
+            "TRACE_MASTER_KEY": "A" * 43 + "=",
+        }
+        done = run("serve", "--port", str(_free_port()), env=env)
+        assert done.returncode == 2
+        assert "python -m trace migrate" in done.stderr
+    finally:
+        asyncio.run(create(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_serve_starts_migrates_and_answers(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "TRACE_DATA_DIR": str(tmp_path / "var")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "trace", "serve", "--port", str(port), "--demo"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        body = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    body = json.loads(r.read())
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert body is not None, "the server never answered"
+        assert body["status"] == "ok" and body["log_size"] == 29
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}" in out
