@@ -259,3 +259,20 @@ async def client(settings: Settings, ledger: Ledger) -> AsyncIterator[httpx.Asyn
 def python() -> str:
     """The interpreter running the tests, for subprocess tests of the CLI."""
     return sys.executable
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With PostgreSQL required (CI), a skipped or absent PostgreSQL case fails the run."""
+    if not REQUIRE_POSTGRES:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    skipped = [r.nodeid for r in reporter.stats.get("skipped", []) if "postgres" in r.nodeid]
+    ran = [r.nodeid for r in reporter.stats.get("passed", []) if "postgres" in r.nodeid]
+    if skipped or (session.testscollected and not ran):
+        reporter.write_line(
+            f"PostgreSQL is required: {len(skipped)} PostgreSQL cases skipped, {len(ran)} ran",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
