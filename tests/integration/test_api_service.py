@@ -87,3 +87,22 @@ async def test_interactive_docs_make_no_external_request(client: httpx.AsyncClie
         assert url.startswith("/schema/assets/"), url
         assert (await client.get(url)).status_code == 200
     assert "://" not in " ".join(urls)
+
+
+async def test_revoked_token_no_longer_authenticates(client: httpx.AsyncClient, cast: Cast) -> None:
+    url = f"/api/v1/agencies/{cast.producer.id}/tokens"
+    listed = (await client.get(url, headers=cast.producer.headers)).json()
+    assert [t["person"] for t in listed] == ["admin"] and "token" not in listed[0]
+    made = await client.post(url, json={"person": "Chị Lan"}, headers=cast.producer.headers)
+    token = made.json()["token"]
+    listed = (await client.get(url, headers=cast.producer.headers)).json()
+    lan = next(t for t in listed if t["person"] == "Chị Lan")
+    revoked = await client.post(f"{url}/{lan['id']}/revoke", headers=cast.operator.headers)
+    assert revoked.status_code == 200
+    assert next(t for t in revoked.json() if t["id"] == lan["id"])["revoked_at"]
+    response = await client.post(
+        "/api/v1/batches",
+        json={"occurred_at": WHEN, "body": registration()},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 401

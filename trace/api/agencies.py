@@ -25,6 +25,7 @@ from trace.api.schemas import (
     KeyRevocation,
     TokenCreated,
     TokenIn,
+    TokenOut,
 )
 from trace.domain.errors import InvalidStatement
 from trace.domain.record import now_us, to_us
@@ -110,6 +111,21 @@ class AgencyController(Controller):
         """A token for a person acting for the agency; shown once."""
         require_self_or_operator(actor, agency_id)
         return TokenCreated(agency_id, await store.create_token(ledger, agency_id, data.person))
+
+    @get("/{agency_id:str}/tokens")
+    async def tokens(self, ledger: LedgerDep, actor: ActorDep, agency_id: str) -> list[TokenOut]:
+        """The agency's tokens: who holds each, since when, and whether it is revoked."""
+        require_self_or_operator(actor, agency_id)
+        return [TokenOut.of(t) for t in await store.list_tokens(ledger, agency_id)]
+
+    @post("/{agency_id:str}/tokens/{token_id:str}/revoke", status_code=200)
+    async def revoke_token(
+        self, ledger: LedgerDep, actor: ActorDep, agency_id: str, token_id: str
+    ) -> list[TokenOut]:
+        """Revoke one of the agency's tokens from now on; returns the agency's tokens."""
+        require_self_or_operator(actor, agency_id)
+        await store.revoke_token(ledger, token_id, agency_id)
+        return [TokenOut.of(t) for t in await store.list_tokens(ledger, agency_id)]
 
 
 async def _key(ledger: Ledger, agency_id: str, key_id: str) -> KeyOut:

@@ -15,7 +15,7 @@ from trace.domain.agency import AgencyKind
 from trace.domain.chain import ChainFault
 from trace.domain.record import Record, from_us
 from trace.domain.statement import parse_statement, statement_hash
-from trace.store.agencies import Agency, KeyInfo
+from trace.store.agencies import Agency, KeyInfo, TokenInfo
 from trace.store.batches import Batch
 
 
@@ -124,6 +124,27 @@ class TokenCreated(msgspec.Struct):
 
     agency_id: str
     token: str
+
+
+class TokenOut(msgspec.Struct):
+    """A token's holder and life cycle; the token itself is never shown again."""
+
+    id: str
+    agency_id: str
+    person: str
+    created_at: str | None
+    revoked_at: str | None
+
+    @classmethod
+    def of(cls, token: TokenInfo) -> TokenOut:
+        """The view of ``token``."""
+        return cls(
+            token.id,
+            token.agency_id,
+            token.person,
+            iso(token.created_at_us),
+            iso(token.revoked_at_us),
+        )
 
 
 class BatchIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -141,12 +141,38 @@ async def create_token(ledger: Ledger, agency_id: str, person: str) -> str:
         return await _insert_token(conn, agency_id, person)
 
 
-async def revoke_token(ledger: Ledger, token_id: str) -> None:
-    """Revoke a token from now on."""
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A token as it can be listed: who holds it and its life cycle, never its value."""
+
+    id: str
+    agency_id: str
+    person: str
+    created_at_us: int
+    revoked_at_us: int | None
+
+
+async def list_tokens(ledger: Ledger, agency_id: str) -> list[TokenInfo]:
+    """The agency's tokens, oldest first."""
+    async with read_transaction(ledger.engine) as conn:
+        await _require_agency(conn, agency_id)
+        rows = (
+            await conn.execute(
+                select(tokens)
+                .where(tokens.c.agency_id == agency_id)
+                .order_by(tokens.c.created_at_us)
+            )
+        ).all()
+    return [TokenInfo(r.id, r.agency_id, r.person, r.created_at_us, r.revoked_at_us) for r in rows]
+
+
+async def revoke_token(ledger: Ledger, token_id: str, agency_id: str | None = None) -> None:
+    """Revoke a token from now on (only among ``agency_id``'s tokens when given)."""
+    query = update(tokens).where(tokens.c.id == token_id).values(revoked_at_us=now_us())
+    if agency_id is not None:
+        query = query.where(tokens.c.agency_id == agency_id)
     async with write_transaction(ledger.engine) as conn:
-        result = await conn.execute(
-            update(tokens).where(tokens.c.id == token_id).values(revoked_at_us=now_us())
-        )
+        result = await conn.execute(query)
         if result.rowcount == 0:
             raise NotFound(f"no token {token_id}", what="token", id=token_id)
 
