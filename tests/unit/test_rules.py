@@ -511,11 +511,18 @@ def test_receiving_hands_custody_to_the_recipient() -> None:
     assert (state.holder, state.in_transit_to, state.producer) == (DISTRIBUTOR, None, COOPERATIVE)
 
 
-def test_selling_marks_the_batch_sold_out() -> None:
+def test_last_sale_marks_the_batch_sold_out() -> None:
+    state = next_state(
+        batch(), EventKind.SOLD, Sold(last=True), actor_id=COOPERATIVE, batch_id=POMELO, seq=4
+    )
+    assert state.sold_out
+
+
+def test_a_partial_sale_leaves_the_batch_on_sale() -> None:
     state = next_state(
         batch(), EventKind.SOLD, Sold(), actor_id=COOPERATIVE, batch_id=POMELO, seq=4
     )
-    assert state.sold_out
+    assert not state.sold_out
 
 
 def test_recall_marks_the_batch_recalled() -> None:
@@ -565,7 +572,7 @@ def test_pomelo_from_cooperative_to_retail_shelf() -> None:
         (EventKind.SHIPPED, Shipped(to=RETAILER), DISTRIBUTOR, AgencyKind.DISTRIBUTOR),
         (EventKind.RECEIVED, Received(from_=DISTRIBUTOR), RETAILER, AgencyKind.DISTRIBUTOR),
         (EventKind.INSPECTED, BODIES[EventKind.INSPECTED], AUTHORITY, AgencyKind.AUTHORITY),
-        (EventKind.SOLD, Sold(), RETAILER, AgencyKind.DISTRIBUTOR),
+        (EventKind.SOLD, Sold(last=True), RETAILER, AgencyKind.DISTRIBUTOR),
     ]
     state: BatchState | None = None
     for seq, (kind, body, actor, agency_kind) in enumerate(steps, start=1):

@@ -307,10 +307,14 @@ class Received(_Body, frozen=True):
 
 
 class Sold(_Body, frozen=True):
-    """The holder sells the goods; ``to`` is absent for a retail sale to a consumer."""
+    """The holder sells goods; ``to`` is absent for a retail sale to a consumer.
+
+    A retailer sells a batch in many sales; ``last`` marks the sale that empties it.
+    """
 
     to: Uuid | None = None
     quantity: Quantity | None = None
+    last: bool = False
 
 
 class TransformInput(_Body, frozen=True):

@@ -27,7 +27,7 @@ import msgspec
 
 from trace.domain.agency import AgencyKind
 from trace.domain.errors import NotPermitted
-from trace.domain.kinds import EventKind, Received, Shipped, Transformed
+from trace.domain.kinds import EventKind, Received, Shipped, Sold, Transformed
 
 _GOODS_MAKERS = frozenset({AgencyKind.PRODUCER, AgencyKind.PROCESSOR})
 _GOODS_HOLDERS = frozenset({AgencyKind.PRODUCER, AgencyKind.PROCESSOR, AgencyKind.DISTRIBUTOR})
@@ -295,8 +295,8 @@ def next_state(
         return replace(state, in_transit_to=_body_as(body, Shipped).to, version=seq)
     if kind is EventKind.RECEIVED:
         return replace(state, holder=actor_id, in_transit_to=None, version=seq)
-    if kind is EventKind.SOLD:
-        return replace(state, sold_out=True, version=seq)
+    if isinstance(body, Sold):
+        return replace(state, sold_out=body.last, version=seq)
     if kind is EventKind.RECALLED:
         return replace(state, recalled=True, version=seq)
     return replace(state, version=seq)
