@@ -271,6 +271,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "vị trí {position} của nhật ký bị thiếu",
         "en": "log position {position} is missing",
     },
+    "fault.backdated": {
+        "vi": "bản ghi {seq} mang thời điểm ghi sớm hơn bản ghi đứng trước nó trong nhật ký",
+        "en": "record {seq} is dated earlier than the record before it in the log",
+    },
     "fault.orphan": {
         "vi": "có bản ghi thuộc về một lô hàng không tồn tại",
         "en": "some records belong to a batch that does not exist",
@@ -299,6 +303,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "cli.verify_fault": {
         "vi": "lô {batch} ({code}), bản ghi {seq}, vị trí {position}: {message}",
         "en": "batch {batch} ({code}), record {seq}, position {position}: {message}",
+    },
+    "cli.verify_log_fault": {
+        "vi": "nhật ký, vị trí {position}: {message}",
+        "en": "log, position {position}: {message}",
     },
     "cli.demo_done": {
         "vi": "Đã tạo dữ liệu mẫu. Trang nguồn gốc:",

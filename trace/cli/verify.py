@@ -35,6 +35,10 @@ def run_verify(args: argparse.Namespace) -> int:
             words = message(
                 f"fault.{fault.fault.value}", lang, seq=fault.seq, position=fault.position
             )
+            if fault.batch == "-":
+                line = message("cli.verify_log_fault", lang, position=fault.position, message=words)
+                print(f"  {line}", file=sys.stderr)
+                continue
             print(
                 "  "
                 + message(

@@ -32,6 +32,7 @@ class Fault(StrEnum):
     HEAD_MISMATCH = "head_mismatch"  # the batch's recorded head is not its last record
     LOG_GAP = "log_gap"  # no record holds a position below the log's size
     ORPHAN = "orphan"  # a record names a batch the ledger does not have
+    BACKDATED = "backdated"  # recorded earlier than the record before it in the log
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,16 +122,18 @@ def _check_record(batch: str, rec: Record, keys: Mapping[str, KeyStatus]) -> lis
         return ChainFault(batch, rec.seq, rec.position, kind, detail)
 
     digest = statement_hash(rec.statement)
-    recomputed = record_hash(
+    faults: list[ChainFault] = []
+    # A field of the wrong width cannot be hashed; it was changed, and the checks go on.
+    if len(rec.prev) != 32 or len(rec.signature) != 64:
+        faults.append(fault(Fault.CHANGED, "a stored field has the wrong length"))
+    elif rec.record_hash != record_hash(
         prev=rec.prev,
         statement_hash=digest,
         signature=rec.signature,
         seq=rec.seq,
         position=rec.position,
         recorded_at_us=rec.recorded_at_us,
-    )
-    faults: list[ChainFault] = []
-    if recomputed != rec.record_hash:
+    ):
         faults.append(fault(Fault.CHANGED, "the record was changed after it was recorded"))
     try:
         statement = parse_statement(rec.statement)

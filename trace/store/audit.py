@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -48,9 +49,13 @@ async def audit(ledger: Ledger, progress: Callable[[int, int], None] | None = No
         keys = await key_statuses(conn)
         every = await all_batches(conn)
         size = (await conn.execute(select(log_head.c.size))).scalar_one()
-        positions = list(
-            (await conn.execute(select(records.c.position).order_by(records.c.position))).scalars()
-        )
+        log = (
+            await conn.execute(
+                select(
+                    records.c.position, records.c.recorded_at_us, records.c.batch_id, records.c.seq
+                ).order_by(records.c.position)
+            )
+        ).all()
         total = (await conn.execute(select(func.count()).select_from(records))).scalar_one()
         report.batches = len(every)
         for done, batch in enumerate(every, start=1):
@@ -64,7 +69,20 @@ async def audit(ledger: Ledger, progress: Callable[[int, int], None] | None = No
             )
             if progress is not None:
                 progress(done, len(every))
-    present = set(positions)
+    # Positions are taken under a lock held to commit, with the time read under it: the
+    # times never go backwards along the log, so a record dated earlier was backdated.
+    for before, after in itertools.pairwise(log):
+        if after.recorded_at_us < before.recorded_at_us:
+            report.faults.append(
+                ChainFault(
+                    after.batch_id,
+                    after.seq,
+                    after.position,
+                    Fault.BACKDATED,
+                    "recorded earlier than the record before it in the log",
+                )
+            )
+    present = {row.position for row in log}
     for position in range(size):
         if position not in present:
             report.faults.append(
