@@ -107,7 +107,7 @@ async def build(ledger: Ledger, cast: Cast) -> Built:
                     body=body,
                 )
             )
-        return Chain(batch, appended[0].batch_code, [a.record for a in appended])
+        return Chain(batch, appended[0].batch.code, [a.record for a in appended])
 
     def harvested(value: str) -> tuple[str, dict[str, Any]]:
         return "harvested", {"quantity": {"value": value, "unit": "KGM"}}

@@ -21,11 +21,13 @@ from trace.api.schemas import (
     SignedIn,
 )
 from trace.catalogue import message, negotiate
+from trace.domain.errors import NotPermitted
+from trace.domain.statement import is_uuid
 from trace.store.append import Appended, SignedStatement, append, append_unsigned, new_batch_id
 from trace.store.audit import verify_batch
 from trace.store.batches import find_batch
 from trace.store.database import read_transaction
-from trace.store.ledger import Ledger
+from trace.store.errors import NotFound
 from trace.store.records import batch_records
 
 IdempotencyKey = Annotated[
@@ -39,11 +41,10 @@ IdempotencyKey = Annotated[
 ]
 
 
-async def _answer(ledger: Ledger, appended: Appended) -> Response[AppendedOut]:
-    async with read_transaction(ledger.engine) as conn:
-        batch = await find_batch(conn, appended.record.batch)
-    body = AppendedOut(BatchOut.of(batch), RecordOut.of(appended.record), appended.replayed)
-    headers = {"Location": f"/api/v1/batches/{batch.id}/records?after={appended.record.seq - 1}"}
+def _answer(appended: Appended) -> Response[AppendedOut]:
+    record, batch = appended.record, appended.batch
+    body = AppendedOut(BatchOut.of(batch), RecordOut.of(record), appended.replayed)
+    headers = {"Location": f"/api/v1/batches/{batch.id}/records?after={record.seq - 1}"}
     if appended.replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(body, status_code=201, headers=headers)
@@ -69,7 +70,7 @@ class BatchController(Controller):
             body=data.body,
             idempotency_key=idempotency_key,
         )
-        return await _answer(ledger, appended)
+        return _answer(appended)
 
     @post("/{ref:str}/events", dependencies={"actor": Provide(provide_actor)})
     async def record_event(
@@ -81,19 +82,27 @@ class BatchController(Controller):
         idempotency_key: IdempotencyKey,
     ) -> Response[AppendedOut]:
         """Append an event that the server signs with the agency's custodial key."""
-        async with read_transaction(ledger.engine) as conn:
-            batch = await find_batch(conn, ref)
-        appended = await append_unsigned(
-            ledger,
-            actor,
-            batch=batch.id,
-            kind=data.kind,
-            occurred_at=data.occurred_at,
-            body=data.body,
-            idempotency_key=idempotency_key,
-            expected_version=data.expected_version,
-        )
-        return await _answer(ledger, appended)
+        if is_uuid(ref):
+            batch_id = ref  # the append itself finds out whether the batch exists
+        else:
+            async with read_transaction(ledger.engine) as conn:
+                batch_id = (await find_batch(conn, ref)).id
+        try:
+            appended = await append_unsigned(
+                ledger,
+                actor,
+                batch=batch_id,
+                kind=data.kind,
+                occurred_at=data.occurred_at,
+                body=data.body,
+                idempotency_key=idempotency_key,
+                expected_version=data.expected_version,
+            )
+        except NotPermitted as exc:
+            if exc.params.get("rule") == "batch_not_registered":
+                raise NotFound(f"no batch {ref}", what="batch", id=ref) from exc
+            raise
+        return _answer(appended)
 
     @get("/{ref:str}")
     async def read(self, ledger: LedgerDep, ref: str) -> BatchOut:
@@ -156,4 +165,4 @@ class RecordController(Controller):
             idempotency_key=idempotency_key,
             expected_version=data.expected_version,
         )
-        return await _answer(ledger, appended)
+        return _answer(appended)

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.agency import AgencyKind
@@ -32,6 +32,9 @@ class Actor:
     agency_id: str
     agency_kind: AgencyKind
     token_id: str | None
+    # The agency's active custodial key when the token was checked, so a server-signed
+    # append needs no second look-up; the append re-checks it inside its transaction.
+    custodial_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,17 +184,26 @@ async def authenticate(ledger: Ledger, token: str) -> Actor:
     """The actor a bearer token stands for; raise :class:`Unauthenticated` otherwise."""
     if not token.startswith(TOKEN_PREFIX):
         raise Unauthenticated("not a trace token")
+    usable = and_(
+        agency_keys.c.agency_id == tokens.c.agency_id,
+        agency_keys.c.sealed_private_key.is_not(None),
+        agency_keys.c.retired_at_us.is_(None),
+        agency_keys.c.revoked_at_us.is_(None),
+    )
     async with read_transaction(ledger.engine) as conn:
         row = (
             await conn.execute(
-                select(tokens.c.id, tokens.c.agency_id, agencies.c.kind)
+                select(tokens.c.id, tokens.c.agency_id, agencies.c.kind, agency_keys.c.key_id)
                 .join(agencies, agencies.c.id == tokens.c.agency_id)
+                .outerjoin(agency_keys, usable)
                 .where(tokens.c.token_hash == hash_token(token), tokens.c.revoked_at_us.is_(None))
+                .order_by(agency_keys.c.created_at_us.desc())
+                .limit(1)
             )
         ).first()
     if row is None:
         raise Unauthenticated("unknown or revoked token")
-    return Actor(row.agency_id, AgencyKind(row.kind), row.id)
+    return Actor(row.agency_id, AgencyKind(row.kind), row.id, row.key_id)
 
 
 async def get_agency(conn: AsyncConnection, agency_id: str) -> Agency:

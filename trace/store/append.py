@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import msgspec
@@ -35,6 +36,7 @@ from trace.domain.statement import (
     verify_signature,
 )
 from trace.store.agencies import Actor, active_custodial_key, private_key
+from trace.store.batches import Batch, find_batch, to_batch
 from trace.store.database import read_transaction, write_transaction
 from trace.store.errors import (
     Contention,
@@ -62,10 +64,10 @@ class SignedStatement:
 
 @dataclass(frozen=True, slots=True)
 class Appended:
-    """The outcome of an append: the record, the batch's public code, and whether it is a replay."""
+    """The outcome of an append: the record, the batch as it now stands, whether it is a replay."""
 
     record: Record
-    batch_code: str
+    batch: Batch
     replayed: bool
 
 
@@ -134,9 +136,12 @@ async def append_unsigned(
     expected_version: int | None = None,
 ) -> Appended:
     """Build a statement for the actor's agency, sign it with its custodial key, append it."""
-    async with read_transaction(ledger.engine) as conn:
-        key_id = await active_custodial_key(conn, actor.agency_id)
-        secret = await private_key(ledger, conn, key_id)
+    key_id = actor.custodial_key
+    secret = ledger.private_keys.get(key_id) if key_id else None
+    if key_id is None or secret is None:
+        async with read_transaction(ledger.engine) as conn:
+            key_id = key_id or await active_custodial_key(conn, actor.agency_id)
+            secret = await private_key(ledger, conn, key_id)
     statement = Statement(
         v=1,
         batch=batch,
@@ -253,7 +258,7 @@ async def _append_in(
     new_state = next_state(
         state, kind, body, actor_id=actor.agency_id, batch_id=statement.batch, seq=seq
     )
-    code = await _write_batch(conn, row, new_state, body, rhash, position, recorded_at)
+    batch = await _write_batch(conn, row, new_state, body, rhash, position, recorded_at)
     if idempotency_key is not None:
         await conn.execute(
             insert(idempotency_keys).values(
@@ -275,7 +280,7 @@ async def _append_in(
         signed.signature,
         signed.key_id,
     )
-    return Appended(record, code, replayed=False)
+    return Appended(record, batch, replayed=False)
 
 
 async def _replay(
@@ -295,10 +300,7 @@ async def _replay(
             "this Idempotency-Key was already used for a different request", key=key
         )
     record = await load_record(conn, row.position)
-    code = (
-        await conn.execute(select(batches.c.code).where(batches.c.id == record.batch))
-    ).scalar_one()
-    return Appended(record, code, replayed=True)
+    return Appended(record, await find_batch(conn, record.batch), replayed=True)
 
 
 async def _check_key(
@@ -387,7 +389,7 @@ async def _write_batch(
     head: bytes,
     position: int,
     now: int,
-) -> str:
+) -> Batch:
     moving = {
         "holder_id": state.holder,
         "in_transit_to": state.in_transit_to,
@@ -399,24 +401,22 @@ async def _write_batch(
     }
     if row is not None:
         await conn.execute(update(batches).where(batches.c.id == state.batch_id).values(**moving))
-        return str(row.code)
-    code = identifiers.new_batch_code()
+        return to_batch(SimpleNamespace(**{**row._mapping, **moving}))
     gtin = getattr(body, "gtin", None)
     origin = getattr(body, "origin", None)
-    await conn.execute(
-        insert(batches).values(
-            id=state.batch_id,
-            code=code,
-            producer_id=state.producer,
-            product=body.product,
-            gtin=identifiers.validate_gtin(gtin) if gtin else None,
-            lot=body.lot,
-            province=getattr(origin, "province", None) if origin is not None else None,
-            registered_position=position,
-            **moving,
-        )
-    )
-    return code
+    values = {
+        "id": state.batch_id,
+        "code": identifiers.new_batch_code(),
+        "producer_id": state.producer,
+        "product": body.product,
+        "gtin": identifiers.validate_gtin(gtin) if gtin else None,
+        "lot": body.lot,
+        "province": getattr(origin, "province", None) if origin is not None else None,
+        "registered_position": position,
+        **moving,
+    }
+    await conn.execute(insert(batches).values(**values))
+    return to_batch(SimpleNamespace(**values))
 
 
 def _is_deadlock(exc: DBAPIError) -> bool:
