@@ -53,6 +53,14 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "Mã '{value}' có độ dài không đúng.",
         "en": "The code '{value}' has the wrong length.",
     },
+    "proof_invalid": {
+        "vi": "Bằng chứng Merkle không hợp lệ ({reason}): {detail}",
+        "en": "The Merkle proof is not valid ({reason}): {detail}",
+    },
+    "proof_range": {
+        "vi": "Không có bằng chứng cho yêu cầu này ({reason}): {detail}",
+        "en": "There is no proof for this request ({reason}): {detail}",
+    },
     # Errors of the store and the API.
     "not_found": {
         "vi": "Không tìm thấy {what} '{id}'. Hãy kiểm tra lại mã.",
