@@ -61,6 +61,14 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "Không có bằng chứng cho yêu cầu này ({reason}): {detail}",
         "en": "There is no proof for this request ({reason}): {detail}",
     },
+    "note_invalid": {
+        "vi": "Ghi chú có chữ ký (checkpoint) không hợp lệ ({reason}): {detail}",
+        "en": "The signed note (checkpoint) is not valid ({reason}): {detail}",
+    },
+    "checkpoint_invalid": {
+        "vi": "Checkpoint không đúng định dạng ({reason}): {detail}",
+        "en": "The checkpoint is malformed ({reason}): {detail}",
+    },
     # Errors of the store and the API.
     "not_found": {
         "vi": "Không tìm thấy {what} '{id}'. Hãy kiểm tra lại mã.",

@@ -3,9 +3,9 @@
 The API, the CLI, EPCIS capture and the demo all call :func:`append`. In one
 transaction it checks the key, the rules and the expected version, locks the
 batch, takes the next global log position, links the record into the batch
-chain and updates the read models. The log head is locked last and held to
-commit, so positions are assigned in commit order and a reader following the
-log never skips a record that commits late.
+chain, grows the log's Merkle tree and updates the read models. The log head is
+locked last and held to commit, so positions are assigned in commit order and a
+reader following the log never skips a record that commits late.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from trace.store.errors import (
 from trace.store.ledger import Ledger
 from trace.store.records import load_record
 from trace.store.tables import agency_keys, batches, idempotency_keys, log_head, records
+from trace.store.tree import grow
 
 _RETRIES = 3
 
@@ -112,6 +113,7 @@ async def append(
                     idempotency_key=idempotency_key,
                     fingerprint=fingerprint,
                     expected_version=expected_version,
+                    tree=ledger.maintain_tree,
                 )
         except IntegrityError:
             # Two requests with one Idempotency-Key, or two registrations of one batch,
@@ -183,6 +185,7 @@ async def _append_in(
     idempotency_key: str | None,
     fingerprint: bytes,
     expected_version: int | None,
+    tree: bool,
 ) -> Appended:
     if idempotency_key is not None:
         replay = await _replay(conn, actor, idempotency_key, fingerprint)
@@ -219,15 +222,12 @@ async def _append_in(
         await _check_unique_lot(conn, body)
 
     # The log head is locked last and held to commit: positions follow commit order.
-    size = (
+    head = (
         await conn.execute(
-            update(log_head)
-            .where(log_head.c.id == 1)
-            .values(size=log_head.c.size + 1)
-            .returning(log_head.c.size)
+            select(log_head.c.size, log_head.c.edge).where(log_head.c.id == 1).with_for_update()
         )
-    ).scalar_one()
-    position = size - 1
+    ).one()
+    position = head.size
     recorded_at = now_us()
     seq = current + 1
     prev = row.head_hash if row is not None else GENESIS_PREV
@@ -238,6 +238,10 @@ async def _append_in(
         seq=seq,
         position=position,
         recorded_at_us=recorded_at,
+    )
+    edge = await grow(conn, position, bytes(head.edge), rhash) if tree else bytes(head.edge)
+    await conn.execute(
+        update(log_head).where(log_head.c.id == 1).values(size=position + 1, edge=edge)
     )
     await conn.execute(
         insert(records).values(

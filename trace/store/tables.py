@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -113,11 +114,63 @@ records = Table(
 )
 
 # The log's size: the row every append locks last, so positions follow commit order.
+# ``edge`` holds the hashes of the complete subtrees that make up the tree of that size
+# (trace/domain/compact_range.py), so the root of every size is known without a read.
 log_head = Table(
     "log_head",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
+    Column("edge", LargeBinary, nullable=False, server_default=text("''")),
+)
+
+# Complete subtrees of the log above the leaves: node (level, index) covers leaves
+# [index * 2**level, (index + 1) * 2**level). Leaves are the records' hashes.
+merkle_nodes = Table(
+    "merkle_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+# The log's signing key, sealed like custodial agency keys; ``origin`` names the log.
+log_keys = Table(
+    "log_keys",
+    metadata,
+    Column("key_id", String(8), primary_key=True),
+    Column("origin", Text, nullable=False),
+    Column("public_key", LargeBinary(32), nullable=False),
+    Column("sealed_private_key", LargeBinary, nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+)
+
+# Every checkpoint the log has signed: the note text with the log's signature line.
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed_at_us", BigInteger, nullable=False),
+)
+
+# Witnesses whose cosignatures the log accepts, as signed-note verifier keys.
+witnesses = Table(
+    "witnesses",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("verifier_key", Text, nullable=False),
+    Column("added_at_us", BigInteger, nullable=False),
+)
+
+cosignatures = Table(
+    "cosignatures",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness", Text, primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("cosigned_at", BigInteger, nullable=False),
 )
 
 idempotency_keys = Table(
