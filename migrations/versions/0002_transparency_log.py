@@ -59,6 +59,10 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("edge", sa.LargeBinary(), server_default=sa.text("('')"), nullable=False)
         )
+    with op.batch_alter_table("records", schema=None) as batch_op:
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_records_statement_hash"), ["statement_hash"]
+        )
     _build_tree_of_existing_records()
 
 
@@ -87,6 +91,8 @@ def _build_tree_of_existing_records() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("records", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_records_statement_hash"), type_="unique")
     with op.batch_alter_table("log_head", schema=None) as batch_op:
         batch_op.drop_column("edge")
 

@@ -179,3 +179,16 @@ async def test_rotated_key_keeps_old_records_valid_and_signs_no_new_ones(
     batch = first.json()["batch"]["id"]
     report = (await client.get(f"/api/v1/batches/{batch}/verify")).json()
     assert report["intact"] is True
+
+
+async def test_the_same_signed_statement_sent_twice_is_stored_once(
+    client: httpx.AsyncClient, ledger: Ledger, signer: tuple[Member, Path]
+) -> None:
+    member, key_file = signer
+    body = await signed_registration(member, key_file, str(uuid.uuid4()))
+    first = await post(client, member, body)
+    before = await stored(ledger)
+    again = await post(client, member, body)
+    assert again.status_code == 201 and again.json()["replayed"] is True
+    assert again.json()["record"] == first.json()["record"]
+    assert await stored(ledger) == before

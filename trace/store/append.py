@@ -115,9 +115,20 @@ async def append(
                     expected_version=expected_version,
                     tree=ledger.maintain_tree,
                 )
+        except (NotPermitted, VersionConflict):
+            # A statement that is already recorded fails the rules the second time (its
+            # batch moved on): answer with its record, as for an Idempotency-Key retry.
+            earlier = await _recorded(ledger, digest)
+            if earlier is not None:
+                return earlier
+            raise
         except IntegrityError:
-            # Two requests with one Idempotency-Key, or two registrations of one batch,
-            # raced: the retry sees the winner and answers accordingly.
+            # The same signed statement again (a retry without Idempotency-Key): answer
+            # with the record it already made. Otherwise two requests with one key, or two
+            # registrations of one batch, raced: the retry sees the winner.
+            earlier = await _recorded(ledger, digest)
+            if earlier is not None:
+                return earlier
             if attempt == _RETRIES - 1:
                 raise
         except DBAPIError as exc:
@@ -285,6 +296,17 @@ async def _append_in(
         signed.key_id,
     )
     return Appended(record, batch, replayed=False)
+
+
+async def _recorded(ledger: Ledger, digest: bytes) -> Appended | None:
+    async with read_transaction(ledger.engine) as conn:
+        position = (
+            await conn.execute(select(records.c.position).where(records.c.statement_hash == digest))
+        ).scalar()
+        if position is None:
+            return None
+        record = await load_record(conn, position)
+        return Appended(record, await find_batch(conn, record.batch), replayed=True)
 
 
 async def _replay(

@@ -104,7 +104,8 @@ records = Table(
     Column("recorded_at_us", BigInteger, nullable=False),
     Column("prev", LargeBinary(32), nullable=False),
     Column("record_hash", LargeBinary(32), nullable=False, unique=True),
-    Column("statement_hash", LargeBinary(32), nullable=False),
+    # One fact, one record: the same signed statement sent twice is stored once.
+    Column("statement_hash", LargeBinary(32), nullable=False, unique=True),
     Column("statement", LargeBinary, nullable=False),
     Column("signature", LargeBinary(64), nullable=False),
     Column("key_id", String(16), nullable=False),
