@@ -69,6 +69,22 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "Checkpoint không đúng định dạng ({reason}): {detail}",
         "en": "The checkpoint is malformed ({reason}): {detail}",
     },
+    "unknown_checkpoint": {
+        "vi": "Nhật ký chưa từng ký checkpoint này (kích thước {found}).",
+        "en": "This log never signed this checkpoint (size {found}).",
+    },
+    "unknown_witness": {
+        "vi": "Khoá '{name}' không phải là nhân chứng của nhật ký này; hãy nhờ người vận hành "
+        "đăng ký khoá nhân chứng trước.",
+        "en": "Key '{name}' is not a witness of this log; ask the operator to register the "
+        "witness key first.",
+    },
+    "log_inconsistent": {
+        "vi": "NGUY HIỂM: cây Merkle hiện tại không nối tiếp checkpoint đã ký ({expected} → "
+        "{found}); sổ cái từ chối ký. Hãy chạy `python -m trace verify`.",
+        "en": "DANGER: the current Merkle tree does not extend the signed checkpoint "
+        "({expected} → {found}); the ledger refuses to sign. Run `python -m trace verify`.",
+    },
     # Errors of the store and the API.
     "not_found": {
         "vi": "Không tìm thấy {what} '{id}'. Hãy kiểm tra lại mã.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = "var"
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
@@ -19,6 +20,8 @@ class Settings:
     public_url: str
     master_key_b64: str | None
     max_body_bytes: int
+    log_origin: str = "trace.localhost/log"
+    checkpoint_seconds: float = 2.0
 
     @property
     def is_embedded(self) -> bool:
@@ -31,10 +34,15 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     data_dir = Path(env.get("TRACE_DATA_DIR", DEFAULT_DATA_DIR))
     url = env.get("TRACE_DATABASE_URL") or f"sqlite:///{data_dir / 'trace.sqlite3'}"
+    public_url = env.get("TRACE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    # C2SP tlog-checkpoint: the origin is a schema-less URL naming the log.
+    origin = env.get("TRACE_LOG_ORIGIN") or f"{urlsplit(public_url).netloc}/log"
     return Settings(
         database_url=url,
         data_dir=data_dir,
-        public_url=env.get("TRACE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        public_url=public_url,
         master_key_b64=env.get("TRACE_MASTER_KEY") or None,
         max_body_bytes=int(env.get("TRACE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+        log_origin=origin,
+        checkpoint_seconds=float(env.get("TRACE_CHECKPOINT_SECONDS", "2")),
     )

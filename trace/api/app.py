@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,15 +19,30 @@ from sqlalchemy import select
 from trace.api.agencies import AgencyController
 from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
+from trace.api.log import LogController
 from trace.api.problems import EXCEPTION_HANDLERS
 from trace.api.schemas import Health
 from trace.config import Settings, load_settings
+from trace.store.checkpoints import sign_checkpoint
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger, open_ledger
 from trace.store.migrate import require_current_schema
 from trace.store.tables import log_head
 
 ASSETS = "/schema/assets"
+_log = logging.getLogger("trace.checkpoints")
+
+
+async def keep_checkpointing(ledger: Ledger, settings: Settings) -> None:
+    """Sign a checkpoint every few seconds while records arrive (a no-op when none did)."""
+    while True:
+        await asyncio.sleep(settings.checkpoint_seconds)
+        try:
+            await sign_checkpoint(ledger, settings.log_origin)
+        except Exception:
+            # Keep serving; the failure (a refused inconsistent tree above all) is logged
+            # loudly and `python -m trace verify` names the cause.
+            _log.exception("checkpoint not signed")
 
 
 @get("/healthz", tags=["service"])
@@ -48,9 +65,11 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         own = open_ledger(settings)
         await require_current_schema(own.engine)
         app.state.ledger = own
+        checkpointer = asyncio.create_task(keep_checkpointing(own, settings))
         try:
             yield
         finally:
+            checkpointer.cancel()
             await own.close()
 
     swagger = SwaggerRenderPlugin(
@@ -66,6 +85,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             AgencyController,
             BatchController,
             RecordController,
+            LogController,
             create_static_files_router(
                 path=ASSETS,
                 directories=[swagger_ui_bundle.swagger_ui_path],
@@ -75,7 +95,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         dependencies={"ledger": Provide(provide_ledger)},
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
-        state=State({"ledger": ledger}) if ledger is not None else None,
+        state=State({"ledger": ledger, "settings": settings}),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="trace",

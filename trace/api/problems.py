@@ -52,6 +52,13 @@ STATUS: dict[str, int] = {
     "idempotency_conflict": HTTP_422_UNPROCESSABLE_ENTITY,
     "key_not_usable": HTTP_422_UNPROCESSABLE_ENTITY,
     "not_migrated": HTTP_503_SERVICE_UNAVAILABLE,
+    "proof_range": HTTP_422_UNPROCESSABLE_ENTITY,
+    "proof_invalid": HTTP_422_UNPROCESSABLE_ENTITY,
+    "note_invalid": HTTP_422_UNPROCESSABLE_ENTITY,
+    "checkpoint_invalid": HTTP_422_UNPROCESSABLE_ENTITY,
+    "unknown_witness": HTTP_422_UNPROCESSABLE_ENTITY,
+    "unknown_checkpoint": HTTP_409_CONFLICT,
+    "log_inconsistent": HTTP_409_CONFLICT,
 }
 
 # Params that are safe and useful to show a client as extension members.

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from trace.catalogue import both, message, specific_key
-from trace.cli import admin, serve, sign, verify
+from trace.cli import admin, log, serve, sign, verify
 from trace.domain.errors import DomainError
 from trace.store.custody import MasterKeyError
 from trace.store.database import UnsupportedDatabase
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin.register(commands)
     verify.register(commands)
     sign.register(commands)
+    log.register(commands)
     return parser
 
 

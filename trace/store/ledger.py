@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from trace.config import Settings
+from trace.domain.note import Signer
 from trace.store.custody import MasterKey, load_master_key
 from trace.store.database import connect
 
@@ -22,6 +23,8 @@ class Ledger:
     private_keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
     # Off only in benchmarks that measure what keeping the Merkle tree costs an append.
     maintain_tree: bool = True
+    # The log's checkpoint signer, loaded once (trace/store/checkpoints.py).
+    log_signer: Signer | None = None
 
     async def close(self) -> None:
         """Release the database connections."""

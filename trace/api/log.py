@@ -1,0 +1,208 @@
+"""`/api/v1/log`: the transparency log's checkpoints, keys, proofs, leaves and cosignatures."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy import select
+
+from trace.api.auth import ActorDep, LedgerDep, provide_actor, require_operator
+from trace.api.schemas import b64
+from trace.domain.checkpoint import parse_checkpoint_text
+from trace.domain.merkle import ProofRangeError
+from trace.domain.note import verifier_key_string
+from trace.store.checkpoints import (
+    add_cosignature,
+    latest_checkpoint,
+    log_signer,
+    log_verifier_key,
+    sign_checkpoint,
+    witness_keys,
+)
+from trace.store.database import read_transaction
+from trace.store.ledger import Ledger
+from trace.store.tables import log_head, records
+from trace.store.tree import prove_consistency, prove_inclusion
+
+TEXT = "text/plain; charset=utf-8"
+MAX_LEAVES = 1000
+
+
+class InclusionProofOut(msgspec.Struct):
+    """RFC 6962 audit path of the leaf at ``position`` in the tree of ``size`` leaves."""
+
+    position: int
+    size: int
+    leaf: str
+    hashes: list[str]
+
+
+class ConsistencyProofOut(msgspec.Struct, rename={"old": "from", "new": "to"}):
+    """RFC 6962 consistency proof between two tree sizes."""
+
+    old: int
+    new: int
+    hashes: list[str]
+
+
+class LeafOut(msgspec.Struct):
+    """One leaf of the log with what a mirror needs to re-verify it."""
+
+    position: int
+    record_hash: str
+    batch: str
+    seq: int
+    recorded_at_us: int
+    prev: str
+    statement: str
+    signature: str
+    key_id: str
+
+
+class CosignatureIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A witness's cosignature line for a checkpoint text (origin, size, root lines)."""
+
+    checkpoint: str
+    cosignature: str
+
+
+class CosignatureOut(msgspec.Struct):
+    """The accepted cosignature's timestamp."""
+
+    size: int
+    timestamp: int
+
+
+async def log_size(ledger: Ledger) -> int:
+    """How many leaves the log has now."""
+    async with read_transaction(ledger.engine) as conn:
+        return int((await conn.execute(select(log_head.c.size))).scalar_one())
+
+
+def _origin(request: Request[Any, Any, Any]) -> str:
+    return str(request.app.state.settings.log_origin)
+
+
+async def _check_size(ledger: Ledger, size: int) -> None:
+    current = await log_size(ledger)
+    if size > current:
+        raise ProofRangeError(
+            f"the log has {current} leaves, not {size}",
+            reason="size",
+            expected=f"at most {current}",
+            found=size,
+        )
+
+
+class LogController(Controller):
+    """The log as RFC 6962 / C2SP clients, mirrors and witnesses read it."""
+
+    path = "/api/v1/log"
+    tags = ["log"]
+
+    @get("/checkpoint", media_type=TEXT)
+    async def checkpoint(self, ledger: LedgerDep, request: Request[Any, Any, Any]) -> str:
+        """The newest signed checkpoint (C2SP signed note) with witnesses' cosignatures."""
+        latest = await latest_checkpoint(ledger)
+        if latest is None:
+            await sign_checkpoint(ledger, _origin(request))
+            latest = await latest_checkpoint(ledger)
+        assert latest is not None
+        return latest.note
+
+    @post(
+        "/checkpoint",
+        media_type=TEXT,
+        status_code=201,
+        dependencies={"actor": Provide(provide_actor)},
+    )
+    async def sign_now(
+        self, ledger: LedgerDep, actor: ActorDep, request: Request[Any, Any, Any]
+    ) -> str:
+        """Sign a checkpoint of the log as it is now (operator)."""
+        require_operator(actor)
+        await sign_checkpoint(ledger, _origin(request))
+        latest = await latest_checkpoint(ledger)
+        assert latest is not None
+        return latest.note
+
+    @get("/key", media_type=TEXT)
+    async def key(self, ledger: LedgerDep, request: Request[Any, Any, Any]) -> str:
+        """The log's verifier key on the first line, then each witness's key."""
+        signer = await log_signer(ledger, _origin(request))
+        lines = [log_verifier_key(signer)]
+        lines += [verifier_key_string(w) for w in await witness_keys(ledger)]
+        return "\n".join(lines) + "\n"
+
+    @get("/proof/inclusion")
+    async def inclusion(
+        self,
+        ledger: LedgerDep,
+        position: Annotated[int, Parameter(ge=0)],
+        size: Annotated[int, Parameter(ge=1)],
+    ) -> InclusionProofOut:
+        """The audit path of ``position`` in the tree of ``size`` leaves."""
+        await _check_size(ledger, size)
+        async with read_transaction(ledger.engine) as conn:
+            proof = await prove_inclusion(conn, position, size)
+            leaf = (
+                await conn.execute(
+                    select(records.c.record_hash).where(records.c.position == position)
+                )
+            ).scalar_one()
+        return InclusionProofOut(position, size, bytes(leaf).hex(), [b64(h) for h in proof])
+
+    @get("/proof/consistency")
+    async def consistency(
+        self,
+        ledger: LedgerDep,
+        old: Annotated[int, Parameter(query="from", ge=0)],
+        new: Annotated[int, Parameter(query="to", ge=0)],
+    ) -> ConsistencyProofOut:
+        """The consistency proof from tree size ``from`` to ``to``."""
+        await _check_size(ledger, new)
+        async with read_transaction(ledger.engine) as conn:
+            proof = await prove_consistency(conn, old, new)
+        return ConsistencyProofOut(old, new, [b64(h) for h in proof])
+
+    @get("/records")
+    async def leaves(
+        self,
+        ledger: LedgerDep,
+        start: Annotated[int, Parameter(ge=0)],
+        end: Annotated[int, Parameter(ge=1)],
+    ) -> list[LeafOut]:
+        """Leaves ``[start, end)`` (at most 1000) with their records, for mirrors."""
+        end = min(end, start + MAX_LEAVES)
+        async with read_transaction(ledger.engine) as conn:
+            rows = (
+                await conn.execute(
+                    select(records)
+                    .where(records.c.position >= start, records.c.position < end)
+                    .order_by(records.c.position)
+                )
+            ).all()
+        return [
+            LeafOut(
+                r.position,
+                bytes(r.record_hash).hex(),
+                r.batch_id,
+                r.seq,
+                r.recorded_at_us,
+                bytes(r.prev).hex(),
+                b64(bytes(r.statement)),
+                b64(bytes(r.signature)),
+                r.key_id,
+            )
+            for r in rows
+        ]
+
+    @post("/cosignatures", status_code=201)
+    async def cosign(self, ledger: LedgerDep, data: CosignatureIn) -> CosignatureOut:
+        """Accept a registered witness's cosignature of a checkpoint this log signed."""
+        timestamp = await add_cosignature(ledger, data.checkpoint, data.cosignature)
+        return CosignatureOut(parse_checkpoint_text(data.checkpoint).size, timestamp)
