@@ -59,10 +59,8 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("edge", sa.LargeBinary(), server_default=sa.text("('')"), nullable=False)
         )
-    with op.batch_alter_table("records", schema=None) as batch_op:
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_records_statement_hash"), ["statement_hash"]
-        )
+    # An index, not a constraint: SQLite would rebuild the table (and drop its triggers).
+    op.create_index("uq_records_statement_hash", "records", ["statement_hash"], unique=True)
     _build_tree_of_existing_records()
 
 
@@ -91,8 +89,7 @@ def _build_tree_of_existing_records() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("records", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_records_statement_hash"), type_="unique")
+    op.drop_index("uq_records_statement_hash", table_name="records")
     with op.batch_alter_table("log_head", schema=None) as batch_op:
         batch_op.drop_column("edge")
 

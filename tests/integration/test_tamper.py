@@ -152,6 +152,8 @@ async def _disable_append_only(conn: AsyncConnection) -> None:
         await conn.exec_driver_sql("DROP TRIGGER IF EXISTS records_no_delete")
     else:
         await conn.exec_driver_sql("ALTER TABLE records DISABLE TRIGGER records_append_only")
+    # The owner can drop constraints too: one statement per record stops no one who can.
+    await conn.exec_driver_sql("DROP INDEX IF EXISTS uq_records_statement_hash")
 
 
 async def tamper(ledger: Ledger, *statements: Executable) -> None:

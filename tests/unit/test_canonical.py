@@ -64,6 +64,7 @@ def test_integers_beyond_2_to_the_53_are_refused() -> None:
         (b'{"a":"\\u0062"}', "form"),
         (b"[1,2]", None),
         (b"\xff", None),
+        (b'{"a":"\xc3"}', "not_json"),
         (b'{"a":1.0}', None),
     ],
 )

@@ -68,7 +68,8 @@ def parse_canonical(data: bytes) -> dict[str, Any]:
     """Decode canonical bytes of a JSON object; raise :class:`NotCanonical` on any other form."""
     try:
         decoded = msgspec.json.decode(data)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # msgspec reports invalid UTF-8 inside a string as a UnicodeDecodeError.
         raise NotCanonical(f"not valid UTF-8 JSON: {exc}", reason="not_json") from exc
     if not isinstance(decoded, dict):
         raise NotCanonical("a statement must be a JSON object", reason="not_object")

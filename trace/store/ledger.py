@@ -25,6 +25,8 @@ class Ledger:
     maintain_tree: bool = True
     # The log's checkpoint signer, loaded once (trace/store/checkpoints.py).
     log_signer: Signer | None = None
+    # This process's queue of appends waiting to be committed together (trace/store/append.py).
+    writer: object | None = None
 
     async def close(self) -> None:
         """Release the database connections."""

@@ -104,14 +104,15 @@ records = Table(
     Column("recorded_at_us", BigInteger, nullable=False),
     Column("prev", LargeBinary(32), nullable=False),
     Column("record_hash", LargeBinary(32), nullable=False, unique=True),
-    # One fact, one record: the same signed statement sent twice is stored once.
-    Column("statement_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("statement_hash", LargeBinary(32), nullable=False),
     Column("statement", LargeBinary, nullable=False),
     Column("signature", LargeBinary(64), nullable=False),
     Column("key_id", String(16), nullable=False),
     Column("agency_id", String(36), nullable=False),
     Column("kind", String(32), nullable=False),
     UniqueConstraint("batch_id", "seq", name="uq_records_batch_seq"),
+    # One fact, one record: the same signed statement sent twice is stored once.
+    Index("uq_records_statement_hash", "statement_hash", unique=True),
 )
 
 # The log's size: the row every append locks last, so positions follow commit order.
