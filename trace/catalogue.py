@@ -356,6 +356,308 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "Lỗi: {message}",
         "en": "Error: {message}",
     },
+    # The witness (trace/witness.py, trace/domain/witness.py).
+    "witness.refused": {
+        "vi": "Nhân chứng từ chối: {detail}",
+        "en": "The witness refuses: {detail}",
+    },
+    "witness.origin_changed": {
+        "vi": "Checkpoint mới thuộc nhật ký '{found}', không phải '{expected}' mà nhân chứng đã "
+        "đồng ký: đây là một nhật ký khác, nhân chứng từ chối. Hãy dùng một thư mục trạng thái "
+        "riêng cho mỗi nhật ký.",
+        "en": "The new checkpoint is of log '{found}', not '{expected}' which the witness "
+        "cosigned: this is another log and the witness refuses. Use one state directory per log.",
+    },
+    "witness.log_key_type": {
+        "vi": "Khoá {key} không phải khoá Ed25519 của một nhật ký (có phải khoá nhân chứng?).",
+        "en": "Key {key} is not a log's Ed25519 key (is it a witness key?).",
+    },
+    "witness.log_key_tofu": {
+        "vi": "Tin ở lần dùng đầu (TOFU): đã ghim khoá nhật ký {key} vào {path}. Hãy đối chiếu "
+        "khoá này với đơn vị vận hành nhật ký qua một kênh khác; từ nay nhân chứng từ chối mọi "
+        "khoá khác.",
+        "en": "Trust on first use: pinned the log's key {key} in {path}. Compare it with the "
+        "log operator's through another channel; from now on the witness refuses any other key.",
+    },
+    "witness.log_key_pinned": {
+        "vi": "Đã ghim khoá nhật ký {key} (từ --log-key) vào {path}.",
+        "en": "Pinned the log's key {key} (from --log-key) in {path}.",
+    },
+    "witness.log_key_mismatch": {
+        "vi": "Khoá nhật ký {found} khác với khoá {pinned} đã ghim trong {path}: nhân chứng từ "
+        "chối. Nếu nhật ký thật sự đã đổi khoá, hãy xác minh với đơn vị vận hành rồi dùng một "
+        "thư mục trạng thái mới.",
+        "en": "The log key {found} differs from the key {pinned} pinned in {path}: the witness "
+        "refuses. If the log really changed its key, confirm it with the operator and start a "
+        "new state directory.",
+    },
+    "witness.signer_key": {
+        "vi": "Tệp {path} không chứa khoá ký cosignature/v1 của nhân chứng ({error}). Hãy tạo "
+        "khoá bằng `python -m trace witness-keygen`.",
+        "en": "File {path} does not hold a witness's cosignature/v1 signing key ({error}). "
+        "Create one with `python -m trace witness-keygen`.",
+    },
+    "witness.state_invalid": {
+        "vi": "Checkpoint đã lưu trong {path} không khớp khoá nhật ký đã ghim ({error}); nhân "
+        "chứng dừng lại thay vì đoán.",
+        "en": "The checkpoint stored in {path} does not verify with the pinned log key "
+        "({error}); the witness stops rather than guess.",
+    },
+    "witness.locked": {
+        "vi": "Một nhân chứng khác đang dùng thư mục trạng thái {path}.",
+        "en": "Another witness is using the state directory {path}.",
+    },
+    "witness.bad_url": {
+        "vi": "Địa chỉ nhật ký phải bắt đầu bằng http:// hoặc https://, nhận được {url!r}.",
+        "en": "The log's address must start with http:// or https://, found {url!r}.",
+    },
+    "witness.first": {
+        "vi": "Checkpoint đầu tiên của {origin}: kích thước {size}, gốc {root}. Đã đồng ký và "
+        "gửi cho nhật ký.",
+        "en": "First checkpoint of {origin}: size {size}, root {root}. Cosigned and sent to "
+        "the log.",
+    },
+    "witness.grew": {
+        "vi": "Nhật ký {origin} tăng từ {old_size} lên {size} bản ghi; bằng chứng nhất quán hợp "
+        "lệ. Đã đồng ký checkpoint kích thước {size}, gốc {root}.",
+        "en": "Log {origin} grew from {old_size} to {size} leaves; the consistency proof holds. "
+        "Cosigned the checkpoint of size {size}, root {root}.",
+    },
+    "witness.unchanged": {
+        "vi": "Không có gì mới: {origin} vẫn ở kích thước {size}, gốc {root}, đã mang chữ ký "
+        "đồng ký của nhân chứng.",
+        "en": "Nothing new: {origin} is still at size {size}, root {root}, already cosigned by "
+        "this witness.",
+    },
+    "witness.reposted": {
+        "vi": "Không có gì mới ở {origin} (kích thước {size}), nhưng checkpoint chưa mang chữ "
+        "ký đồng ký của nhân chứng: đã gửi lại.",
+        "en": "Nothing new at {origin} (size {size}), but the checkpoint did not carry this "
+        "witness's cosignature: sent it again.",
+    },
+    "witness.forked": {
+        "vi": "NHẬT KÝ ĐÃ BỊ RẼ NHÁNH: {reason}\n"
+        "  đã đồng ký: kích thước {old_size}, gốc {old_root}\n"
+        "  nay nhận:   kích thước {new_size}, gốc {new_root}\n"
+        "Nhân chứng từ chối đồng ký. Bằng chứng (cả hai checkpoint đều do khoá nhật ký ký) đã "
+        "lưu tại {evidence}",
+        "en": "THE LOG HAS FORKED: {reason}\n"
+        "  cosigned:   size {old_size}, root {old_root}\n"
+        "  now served: size {new_size}, root {new_root}\n"
+        "The witness refuses to cosign. The evidence (both checkpoints signed by the log's key) "
+        "is in {evidence}",
+    },
+    "witness.fork.smaller": {
+        "vi": "nhật ký {origin} đã rẽ nhánh hoặc quay lui: cây nhỏ hơn cây đã được đồng ký.",
+        "en": "log {origin} has forked or rolled back: its tree is smaller than the one cosigned.",
+    },
+    "witness.fork.other_root": {
+        "vi": "nhật ký {origin} đã rẽ nhánh: cùng kích thước nhưng khác gốc.",
+        "en": "log {origin} has forked: the same size with another root.",
+    },
+    "witness.fork.proof": {
+        "vi": "nhật ký {origin} đã rẽ nhánh: bằng chứng nhất quán không nối gốc đã đồng ký với "
+        "gốc mới ({detail}).",
+        "en": "log {origin} has forked: the consistency proof does not link the cosigned root "
+        "to the new one ({detail}).",
+    },
+    "witness.evidence_readme": {
+        "vi": "BẰNG CHỨNG NHẬT KÝ RẼ NHÁNH\n\n"
+        "Lúc {time}, nhân chứng {witness} phát hiện nhật ký {origin} tại {url} đã rẽ nhánh.\n"
+        "{reason}\n\n"
+        "- cosigned-checkpoint.txt: checkpoint nhân chứng đã đồng ký (kích thước {old_size}, "
+        "gốc {old_root}).\n"
+        "- new-checkpoint.txt: checkpoint nhật ký trả về sau đó (kích thước {new_size}, gốc "
+        "{new_root}).\n"
+        "- consistency-proof.json: bằng chứng nhất quán đúng như nhật ký trả về (chỉ có khi cây "
+        "mới lớn hơn).\n"
+        "- log-key.txt: khoá xác minh của nhật ký.\n\n"
+        "Cả hai checkpoint đều được ký bằng khoá nhật ký {log_key}; ai cũng kiểm tra được chữ "
+        "ký. Một nhật ký chỉ ghi thêm không thể ký cả hai, nên đây là bằng chứng nhật ký đã cho "
+        "những người đọc khác nhau xem những lịch sử khác nhau. Hãy giữ nguyên các tệp này và "
+        "báo cho đơn vị vận hành nhật ký và cơ quan quản lý.\n",
+        "en": "EVIDENCE THAT THE LOG HAS FORKED\n\n"
+        "At {time}, witness {witness} found that log {origin} at {url} has forked.\n"
+        "{reason}\n\n"
+        "- cosigned-checkpoint.txt: the checkpoint the witness had cosigned (size {old_size}, "
+        "root {old_root}).\n"
+        "- new-checkpoint.txt: the checkpoint the log served afterwards (size {new_size}, root "
+        "{new_root}).\n"
+        "- consistency-proof.json: the consistency proof exactly as the log served it (only "
+        "when the new tree is larger).\n"
+        "- log-key.txt: the log's verifier key.\n\n"
+        "Both checkpoints are signed with the log key {log_key}; anyone can check the "
+        "signatures. An append-only log cannot sign both, so they prove that the log has shown "
+        "different readers different histories. Keep these files unchanged and report them to "
+        "the log's operator and to the supervising authority.\n",
+    },
+    "witness.unreachable": {
+        "vi": "Không kết nối được nhật ký tại {url}: {error}",
+        "en": "Could not reach the log at {url}: {error}",
+    },
+    "witness.bad_answer": {
+        "vi": "Nhật ký tại {url} trả lời không hợp lệ cho {path}: {error}",
+        "en": "The log at {url} gave an invalid answer to {path}: {error}",
+    },
+    "witness.post_refused": {
+        "vi": "Nhật ký từ chối chữ ký đồng ký (HTTP {status}): {error}. Nếu khoá nhân chứng "
+        "chưa được đăng ký, đơn vị vận hành chạy: python -m trace log-witness add {key}",
+        "en": "The log refused the cosignature (HTTP {status}): {error}. If the witness key is "
+        "not registered yet, the operator runs: python -m trace log-witness add {key}",
+    },
+    "witness.retry": {
+        "vi": "Sẽ thử lại sau {seconds} giây.",
+        "en": "Retrying in {seconds} seconds.",
+    },
+    "witness.keygen_done": {
+        "vi": "Đã ghi khoá ký của nhân chứng vào {path} (chỉ chủ sở hữu đọc được; hãy giữ bí "
+        "mật). Khoá xác minh in ra dưới đây: gửi cho đơn vị vận hành nhật ký để họ chạy "
+        "`python -m trace log-witness add <khoá>`.",
+        "en": "Wrote the witness's signing key to {path} (readable by its owner only; keep it "
+        "secret). The verifier key is printed below: send it to the log's operator, who runs "
+        "`python -m trace log-witness add <key>`.",
+    },
+    "witness.keygen_exists": {
+        "vi": "Tệp {path} đã tồn tại: không ghi đè khoá.",
+        "en": "File {path} already exists: the key is not overwritten.",
+    },
+    # Proof bundles (trace/domain/bundle.py, `python -m trace verify-bundle`).
+    "bundle.heading": {
+        "vi": "Kiểm tra gói bằng chứng {path} (ngoại tuyến, không cần mạng hay cơ sở dữ liệu):",
+        "en": "Checking the proof bundle {path} (offline, no network or database needed):",
+    },
+    "bundle.pass": {"vi": "ĐẠT", "en": "PASS"},
+    "bundle.fail": {"vi": "KHÔNG ĐẠT", "en": "FAIL"},
+    "bundle.check.format": {
+        "vi": "Định dạng gói: {format}",
+        "en": "Bundle format: {format}",
+    },
+    "bundle.check.statement": {
+        "vi": "Tuyên bố ở dạng chuẩn và hợp lệ: sự kiện '{kind}' của lô {batch}, "
+        "xảy ra lúc {occurred_at}",
+        "en": "The statement is canonical and valid: a '{kind}' event of batch {batch}, "
+        "occurred at {occurred_at}",
+    },
+    "bundle.check.key": {
+        "vi": "Mã khoá {key_id} khớp với tuyên bố và với khoá công khai của đơn vị",
+        "en": "Key id {key_id} matches the statement and the agency's public key",
+    },
+    "bundle.check.signature": {
+        "vi": "Chữ ký Ed25519 của đơn vị (khoá {key_id}) trên tuyên bố hợp lệ",
+        "en": "The agency's Ed25519 signature (key {key_id}) on the statement verifies",
+    },
+    "bundle.check.record": {
+        "vi": "Bản ghi số {seq}, vị trí {position}: mã băm bản ghi tính lại khớp ({record_hash})",
+        "en": "Record {seq} at position {position}: the recomputed record hash matches "
+        "({record_hash})",
+    },
+    "bundle.check.inclusion": {
+        "vi": "Bằng chứng bao hàm: bản ghi là lá {index} của cây {size} lá có gốc ghi trong "
+        "checkpoint đã ký",
+        "en": "Inclusion proof: the record is leaf {index} of the {size}-leaf tree whose root "
+        "the signed checkpoint holds",
+    },
+    "bundle.check.checkpoint": {
+        "vi": "Checkpoint của nhật ký {origin} (kích thước {size}) có chữ ký hợp lệ của khoá "
+        "nhật ký đã ghim {key}",
+        "en": "The checkpoint of log {origin} (size {size}) is validly signed by the pinned "
+        "log key {key}",
+    },
+    "bundle.check.checkpoint.unpinned": {
+        "vi": "Checkpoint của nhật ký {origin} (kích thước {size}) có chữ ký hợp lệ của khoá "
+        "{key} do chính gói đưa ra (chưa ghim)",
+        "en": "The checkpoint of log {origin} (size {size}) is validly signed by the key {key} "
+        "the bundle itself names (not pinned)",
+    },
+    "bundle.check.cosignature": {
+        "vi": "Nhân chứng bắt buộc {witness} đã đồng ký checkpoint lúc {time}",
+        "en": "The required witness {witness} cosigned the checkpoint at {time}",
+    },
+    "bundle.check.cosignature.unpinned": {
+        "vi": "Nhân chứng {witness} (gói liệt kê, không bắt buộc) đã đồng ký hợp lệ lúc {time}",
+        "en": "Witness {witness} (listed by the bundle, not required) validly cosigned at {time}",
+    },
+    "bundle.check.tlog_proof": {
+        "vi": "Bản tlog-proof (C2SP) khớp với bằng chứng bao hàm và checkpoint ở trên",
+        "en": "The C2SP tlog-proof text matches the inclusion proof and checkpoint above",
+    },
+    "bundle.unreadable": {
+        "vi": "Tệp không phải JSON đọc được ({reason}): {detail}",
+        "en": "The file is not readable JSON ({reason}): {detail}",
+    },
+    "bundle.format": {
+        "vi": "Gói không đúng định dạng trace.proof-bundle/v1: {detail}",
+        "en": "The bundle is not in the trace.proof-bundle/v1 format: {detail}",
+    },
+    "bundle.statement": {
+        "vi": "Tuyên bố trong gói không hợp lệ: {detail}",
+        "en": "The statement in the bundle is invalid: {detail}",
+    },
+    "bundle.key": {
+        "vi": "Mã khoá không khớp với tuyên bố hoặc với khoá công khai: {detail}",
+        "en": "The key id does not match the statement or the public key: {detail}",
+    },
+    "bundle.signature": {
+        "vi": "Chữ ký của đơn vị trên tuyên bố không hợp lệ: {detail}",
+        "en": "The agency's signature on the statement does not verify: {detail}",
+    },
+    "bundle.record": {
+        "vi": "Các trường của bản ghi không khớp với mã băm bản ghi: {detail}",
+        "en": "The record's fields do not match its record hash: {detail}",
+    },
+    "bundle.inclusion": {
+        "vi": "Bằng chứng bao hàm không dẫn tới gốc của checkpoint đã ký: {detail}",
+        "en": "The inclusion proof does not lead to the signed checkpoint's root: {detail}",
+    },
+    "bundle.checkpoint": {
+        "vi": "Checkpoint hoặc chữ ký của nhật ký trên checkpoint không hợp lệ: {detail}",
+        "en": "The checkpoint or the log's checkpoint signature is invalid: {detail}",
+    },
+    "bundle.cosignature": {
+        "vi": "Thiếu hoặc sai chữ ký đồng ký (cosignature) của nhân chứng: {detail}",
+        "en": "A witness cosignature is missing or invalid: {detail}",
+    },
+    "bundle.tlog_proof": {
+        "vi": "Bản tlog-proof không khớp với các trường JSON của gói: {detail}",
+        "en": "The tlog-proof text does not match the bundle's JSON fields: {detail}",
+    },
+    "bundle.tlog_proof_malformed": {
+        "vi": "Văn bản không đúng định dạng c2sp.org/tlog-proof@v1 ({reason}): {detail}",
+        "en": "The text does not follow c2sp.org/tlog-proof@v1 ({reason}): {detail}",
+    },
+    "bundle.valid": {
+        "vi": "HỢP LỆ: bản ghi số {seq} của lô {batch} nằm ở vị trí {position} của nhật ký "
+        "{origin} (kích thước {size}), đúng như gói bằng chứng nói.",
+        "en": "VALID: record {seq} of batch {batch} is at position {position} of log {origin} "
+        "(size {size}), as the proof bundle says.",
+    },
+    "bundle.rejected": {
+        "vi": "KHÔNG HỢP LỆ: đừng tin bản ghi này cho đến khi có một gói bằng chứng đúng.",
+        "en": "NOT VALID: do not trust this record until a correct proof bundle is given.",
+    },
+    "bundle.log_key_unpinned": {
+        "vi": "Cảnh báo: chưa ghim khoá nhật ký (--log-key), nên đã dùng khoá {key} do chính gói "
+        "đưa ra. Điều này chỉ chứng tỏ gói tự nhất quán, không chứng tỏ nó đến từ nhật ký bạn tin.",
+        "en": "Warning: no log key was pinned (--log-key), so the key {key} the bundle itself "
+        "names was used. This shows the bundle is self-consistent, not that it comes from a log "
+        "you trust.",
+    },
+    "bundle.no_witness_required": {
+        "vi": "Lưu ý: không yêu cầu nhân chứng nào (--witness-key), nên không có gì chứng tỏ "
+        "nhật ký đưa cùng một checkpoint cho mọi người.",
+        "en": "Note: no witness was required (--witness-key), so nothing shows that the log "
+        "shows everyone the same checkpoint.",
+    },
+    "bundle.file_unreadable": {
+        "vi": "Không đọc được tệp {path}: {detail}",
+        "en": "Cannot read the file {path}: {detail}",
+    },
+    "bundle.key_argument": {
+        "vi": "'{value}' không phải khoá xác minh (tên+mã khoá+base64) cũng không phải tệp chứa "
+        "khoá đó: {detail}",
+        "en": "'{value}' is neither a verifier key (name+keyid+base64) nor a file holding one: "
+        "{detail}",
+    },
 }
 
 
