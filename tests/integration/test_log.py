@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import Cast
+from tests.conftest import ROOT, Cast
 from tests.integration.helpers import WHEN, kg, registration
+from trace.domain.bundle import verify_bundle
 from trace.domain.checkpoint import parse_checkpoint_text
 from trace.domain.merkle import hash_leaf, verify_consistency, verify_inclusion
 from trace.domain.note import (
@@ -171,3 +177,40 @@ async def test_registered_witness_cosignature_is_served_with_the_checkpoint(
         json={"checkpoint": forged, "cosignature": cosign(forged, witness, int(time.time()))},
     )
     assert unknown.status_code == 409
+
+
+async def test_bundle_from_the_api_verifies_offline_and_fails_when_flipped(
+    client: httpx.AsyncClient, cast: Cast, ledger: Ledger, tmp_path: Path
+) -> None:
+    await grow(ledger, cast, 4)
+    response = await client.get("/api/v1/log/records/3/bundle")
+    assert response.status_code == 200, response.text
+    log_key = (await client.get("/api/v1/log/key")).text.splitlines()[0]
+    result = verify_bundle(response.content, log_key=parse_verifier_key(log_key))
+    assert result.log_key_pinned and all(check.passed for check in result.checks)
+    path = tmp_path / "bundle.json"
+    path.write_bytes(response.content)
+    ok = await run_cli("verify-bundle", str(path), "--log-key", log_key)
+    assert ok.returncode == 0, ok.stderr
+    flipped = bytearray(response.content)
+    where = response.content.index(b'"signature":"') + 20
+    flipped[where] = ord("A") if flipped[where] != ord("A") else ord("B")
+    path.write_bytes(bytes(flipped))
+    bad = await run_cli("verify-bundle", str(path), "--log-key", log_key)
+    assert bad.returncode == 1
+    assert "FAIL" in bad.stdout + bad.stderr
+
+
+async def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "trace", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            # No database, no network: an address that cannot be reached.
+            env={**os.environ, "TRACE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+        )
+
+    return await asyncio.to_thread(run)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from sqlalchemy import select
 
 from trace.api.auth import ActorDep, LedgerDep, provide_actor, require_operator
 from trace.api.schemas import b64
+from trace.domain.bundle import build_bundle, encode_bundle
 from trace.domain.checkpoint import parse_checkpoint_text
 from trace.domain.merkle import ProofRangeError
 from trace.domain.note import verifier_key_string
@@ -25,7 +26,8 @@ from trace.store.checkpoints import (
 )
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger
-from trace.store.tables import log_head, records
+from trace.store.records import load_record
+from trace.store.tables import agency_keys, log_head, records
 from trace.store.tree import prove_consistency, prove_inclusion
 
 TEXT = "text/plain; charset=utf-8"
@@ -200,6 +202,43 @@ class LogController(Controller):
             )
             for r in rows
         ]
+
+    @get("/records/{position:int}/bundle", media_type="application/json")
+    async def bundle(
+        self, ledger: LedgerDep, request: Request[Any, Any, Any], position: int
+    ) -> Response[bytes]:
+        """Everything needed to check the record at ``position`` offline (C2SP tlog-proof)."""
+        latest = await latest_checkpoint(ledger)
+        if latest is None or latest.checkpoint.size <= position:
+            await sign_checkpoint(ledger, _origin(request))
+            latest = await latest_checkpoint(ledger)
+        assert latest is not None
+        size = latest.checkpoint.size
+        async with read_transaction(ledger.engine) as conn:
+            record = await load_record(conn, position)
+            if position >= size:
+                raise ProofRangeError(
+                    f"position {position} is not in the log yet",
+                    reason="index",
+                    expected=f"below {size}",
+                    found=position,
+                )
+            proof = await prove_inclusion(conn, position, size)
+            public = (
+                await conn.execute(
+                    select(agency_keys.c.public_key).where(agency_keys.c.key_id == record.key_id)
+                )
+            ).scalar_one()
+        signer = await log_signer(ledger, _origin(request))
+        bundle = build_bundle(
+            record,
+            agency_public_key=bytes(public),
+            inclusion_proof=proof,
+            checkpoint=latest.note,
+            log_key=signer.public,
+            witness_keys=await witness_keys(ledger),
+        )
+        return Response(encode_bundle(bundle), media_type="application/json")
 
     @post("/cosignatures", status_code=201)
     async def cosign(self, ledger: LedgerDep, data: CosignatureIn) -> CosignatureOut:

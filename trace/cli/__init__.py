@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from trace.catalogue import both, message, specific_key
-from trace.cli import admin, log, serve, sign, verify
+from trace.cli import admin, bundle, log, serve, sign, verify, witness
 from trace.domain.errors import DomainError
 from trace.store.custody import MasterKeyError
 from trace.store.database import UnsupportedDatabase
@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.register(commands)
     sign.register(commands)
     log.register(commands)
+    witness.register(commands)
+    bundle.register(commands)
     return parser
 
 
