@@ -307,6 +307,20 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "bản ghi {seq} mang thời điểm ghi sớm hơn bản ghi đứng trước nó trong nhật ký",
         "en": "record {seq} is dated earlier than the record before it in the log",
     },
+    "fault.tree_mismatch": {
+        "vi": "cây Merkle lưu trữ không khớp các bản ghi (từ vị trí {position})",
+        "en": "the stored Merkle tree does not match the records (from position {position})",
+    },
+    "fault.checkpoint_mismatch": {
+        "vi": "checkpoint kích thước {position} đã công bố không khớp các bản ghi hiện tại: "
+        "lịch sử đã bị viết lại",
+        "en": "the published checkpoint of size {position} does not match the records now: "
+        "history was rewritten",
+    },
+    "fault.checkpoint_signature": {
+        "vi": "có checkpoint không được ký bằng khoá của nhật ký",
+        "en": "a checkpoint is not signed by the log's key",
+    },
     "fault.orphan": {
         "vi": "có bản ghi thuộc về một lô hàng không tồn tại",
         "en": "some records belong to a batch that does not exist",

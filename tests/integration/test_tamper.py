@@ -169,8 +169,15 @@ def at(position: int) -> ColumnElement[bool]:
     return records.c.position == position
 
 
+# Faults of the log's tree: a rewritten record also no longer matches the Merkle tree kept
+# with it. Tests of the chain leave them out; the log's own tests look at them.
+TREE = {Fault.TREE_MISMATCH, Fault.CHECKPOINT_MISMATCH}
+
+
 def faults_of(report: AuditReport) -> Counter[Expected]:
-    return Counter((f.batch, f.seq, f.position, f.fault) for f in report.faults)
+    return Counter(
+        (f.batch, f.seq, f.position, f.fault) for f in report.faults if f.fault not in TREE
+    )
 
 
 async def run_verify(
@@ -226,8 +233,9 @@ async def assert_reported(
     status, out, err = await run_verify(database_url, master_key_b64, tmp_path)
     assert status == 1, (out, err)
     assert "Intact" not in out
-    assert f"FOUND {len(expected)} integrity failures in 3 batches:" in err, err
-    assert f"PHÁT HIỆN {len(expected)} lỗi toàn vẹn trong 3 lô hàng:" in err, err
+    found = len(report.faults)
+    assert f"FOUND {found} integrity failures in 3 batches:" in err, err
+    assert f"PHÁT HIỆN {found} lỗi toàn vẹn trong 3 lô hàng:" in err, err
     lines = [line.strip() for line in err.splitlines()]
     for item in expected:
         assert fault_line(built, item) in lines, (fault_line(built, item), err)
@@ -345,6 +353,7 @@ async def test_edited_body_with_rehashed_chain_and_head_is_caught_by_its_signatu
     statements.append(update(batches).where(batches.c.id == built.a.id).values(head_hash=prev))
     await tamper(ledger, *statements)
 
+    assert Fault.TREE_MISMATCH in {f.fault for f in (await audit(ledger)).faults}
     await assert_reported(
         ledger,
         built,

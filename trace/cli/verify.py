@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from trace.catalogue import message
@@ -15,13 +16,21 @@ from trace.store.audit import AuditReport, audit
 def register(commands: Any) -> None:
     """Add the command of this module."""
     p = commands.add_parser("verify", help="kiểm tra toàn vẹn sổ cái / audit the whole ledger")
+    p.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        type=Path,
+        help="checkpoint đã công bố (file) / a published signed checkpoint (file); repeatable",
+    )
     p.set_defaults(run=run_verify)
 
 
 def run_verify(args: argparse.Namespace) -> int:
     """Audit the ledger; print a summary in both languages; 1 on any failure."""
     bar = ProgressBar("verify")
-    report: AuditReport = with_ledger(lambda ledger: audit(ledger, bar))
+    published = [path.read_text(encoding="utf-8") for path in args.checkpoint]
+    report: AuditReport = with_ledger(lambda ledger: audit(ledger, bar, published))
     if report.intact:
         for lang in ("vi", "en"):
             print(message("cli.verify_ok", lang, batches=report.batches, records=report.records))

@@ -33,6 +33,9 @@ class Fault(StrEnum):
     LOG_GAP = "log_gap"  # no record holds a position below the log's size
     ORPHAN = "orphan"  # a record names a batch the ledger does not have
     BACKDATED = "backdated"  # recorded earlier than the record before it in the log
+    TREE_MISMATCH = "tree_mismatch"  # a stored tree node is not the hash of the records
+    CHECKPOINT_MISMATCH = "checkpoint_mismatch"  # a signed root is not the records' root
+    CHECKPOINT_SIGNATURE = "checkpoint_signature"  # a checkpoint the log key did not sign
 
 
 @dataclass(frozen=True, slots=True)

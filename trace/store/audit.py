@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -13,6 +13,7 @@ from trace.store.agencies import key_statuses
 from trace.store.batches import Batch, all_batches, find_batch
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger
+from trace.store.log_audit import check_log
 from trace.store.records import batch_records
 from trace.store.tables import log_head, records
 
@@ -42,8 +43,16 @@ async def verify_batch(ledger: Ledger, ref: str) -> tuple[Batch, int, list[Chain
     return batch, len(chain), faults
 
 
-async def audit(ledger: Ledger, progress: Callable[[int, int], None] | None = None) -> AuditReport:
-    """Verify every batch and check that log positions run without gaps from 0."""
+async def audit(
+    ledger: Ledger,
+    progress: Callable[[int, int], None] | None = None,
+    published: Sequence[str] = (),
+) -> AuditReport:
+    """Verify every batch, the log's positions, its tree, and every checkpoint.
+
+    ``published`` are signed checkpoints kept outside the database (a witness's, a
+    download): each must still be the root of the records as they are now.
+    """
     report = AuditReport()
     async with read_transaction(ledger.engine) as conn:
         keys = await key_statuses(conn)
@@ -52,7 +61,11 @@ async def audit(ledger: Ledger, progress: Callable[[int, int], None] | None = No
         log = (
             await conn.execute(
                 select(
-                    records.c.position, records.c.recorded_at_us, records.c.batch_id, records.c.seq
+                    records.c.position,
+                    records.c.recorded_at_us,
+                    records.c.batch_id,
+                    records.c.seq,
+                    records.c.record_hash,
                 ).order_by(records.c.position)
             )
         ).all()
@@ -69,6 +82,9 @@ async def audit(ledger: Ledger, progress: Callable[[int, int], None] | None = No
             )
             if progress is not None:
                 progress(done, len(every))
+        report.faults.extend(
+            await check_log(conn, [bytes(row.record_hash) for row in log], published)
+        )
     # Positions are taken under a lock held to commit, with the time read under it: the
     # times never go backwards along the log, so a record dated earlier was backdated.
     for before, after in itertools.pairwise(log):
