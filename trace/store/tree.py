@@ -2,7 +2,8 @@
 
 Leaf ``i`` is the ``record_hash`` at position ``i`` (RFC 6962 leaf hashing over it).
 Complete subtrees of level 1 and above are rows of ``merkle_nodes``, written in the
-append transaction from the edge kept on the log head; level 0 comes from ``records``.
+append transaction (trace/store/group.py) from the edge kept on the log head; level 0
+comes from ``records``.
 A proof asks for O(log n) subtrees (trace/domain/merkle.py), all fetched in two queries.
 """
 
@@ -10,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, insert, select, tuple_
+from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from trace.domain.compact_range import append_leaf, pack, unpack
 from trace.domain.merkle import (
     EMPTY_ROOT,
     ProofRangeError,
@@ -26,17 +26,6 @@ from trace.domain.merkle import (
     root_from_subtrees,
 )
 from trace.store.tables import merkle_nodes, records
-
-
-async def grow(conn: AsyncConnection, size: int, edge: bytes, leaf: bytes) -> bytes:
-    """Add ``leaf`` at index ``size``: store the subtrees it completes, return the new edge."""
-    new_edge, finished = append_leaf(unpack(edge, size), size, leaf)
-    if finished:
-        await conn.execute(
-            insert(merkle_nodes),
-            [{"level": n.level, "idx": n.index, "hash": n.hash} for n in finished],
-        )
-    return pack(new_edge)
 
 
 class StoredSubtrees:
