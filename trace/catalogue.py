@@ -65,6 +65,18 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "Ghi chú có chữ ký (checkpoint) không hợp lệ ({reason}): {detail}",
         "en": "The signed note (checkpoint) is not valid ({reason}): {detail}",
     },
+    "note_invalid.key_type": {
+        "vi": "Khoá không đúng loại: {detail}",
+        "en": "The key is of the wrong type: {detail}",
+    },
+    "note_invalid.duplicate": {
+        "vi": "Trùng khoá: {detail}",
+        "en": "Duplicate key: {detail}",
+    },
+    "note_invalid.lines": {
+        "vi": "Hãy gửi đúng một dòng chữ ký đồng xác nhận (cosignature).",
+        "en": "Send exactly one cosignature line.",
+    },
     "checkpoint_invalid": {
         "vi": "Checkpoint không đúng định dạng ({reason}): {detail}",
         "en": "The checkpoint is malformed ({reason}): {detail}",

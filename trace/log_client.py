@@ -9,7 +9,6 @@ here trusts an answer: the caller verifies signatures and proofs.
 from __future__ import annotations
 
 import base64
-import binascii
 import http.client
 import json
 import urllib.error
@@ -132,7 +131,7 @@ def parse_proof_answer(raw: bytes, old: int, new: int) -> list[bytes]:
         raise ValueError("not JSON") from None
     if not isinstance(answer, dict) or not isinstance(answer.get("hashes"), list):
         raise ValueError('expected an object with "from", "to" and "hashes"')
-    if answer.get("from") != old or answer.get("to") != new:
+    if (answer.get("from"), answer.get("to")) != (old, new) or isinstance(answer["from"], bool):
         raise ValueError(
             f"asked from={old}&to={new}, answered {answer.get('from')}..{answer.get('to')}"
         )
@@ -140,7 +139,7 @@ def parse_proof_answer(raw: bytes, old: int, new: int) -> list[bytes]:
     for item in answer["hashes"]:
         try:
             hashes.append(base64.b64decode(item, validate=True))
-        except (TypeError, binascii.Error):
+        except (TypeError, ValueError):  # not a string, not ASCII, not base64 (binascii.Error)
             raise ValueError(f"expected base64 hashes, found {item!r:.60}") from None
     return hashes
 

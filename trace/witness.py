@@ -199,9 +199,8 @@ def load_witness_key(path: Path) -> Signer:
 
 def read_log_key_option(value: str) -> Verifier:
     """``--log-key``: a verifier key, or a file whose first line is one."""
-    candidate = Path(value)
-    if candidate.is_file():
-        value = candidate.read_text(encoding="utf-8").partition("\n")[0]
+    with suppress(OSError):  # no such file: the value is the key itself
+        value = Path(value).read_text(encoding="utf-8").partition("\n")[0]
     return check_log_key(parse_verifier_key(value.strip()))
 
 

@@ -19,18 +19,28 @@ from trace.domain.agency import AgencyKind
 from trace.domain.record import now_us, to_us
 from trace.domain.statement import key_id, parse_time
 from trace.store import agencies
-from trace.store.custody import public_bytes
+from trace.store.custody import load_master_key, public_bytes
 from trace.store.ledger import Ledger, open_ledger
+from trace.store.migrate import migrate, require_current_schema
 
 T = TypeVar("T")
 
 
 def with_ledger(work: Callable[[Ledger], Awaitable[T]]) -> T:
-    """Run ``work`` against the configured ledger and close it afterwards."""
+    """Run ``work`` against the configured ledger and close it afterwards.
+
+    The embedded database is migrated first, as `serve` does; PostgreSQL must already be
+    (a clear message says to run `migrate` otherwise).
+    """
+    settings = load_settings()
+    if settings.is_embedded:
+        load_master_key(settings.data_dir, settings.master_key_b64, create=True)
+        migrate(settings.database_url)
 
     async def go() -> T:
-        ledger = open_ledger(load_settings())
+        ledger = open_ledger(settings)
         try:
+            await require_current_schema(ledger.engine)
             return await work(ledger)
         finally:
             await ledger.close()

@@ -21,6 +21,8 @@ from trace.domain.compact_range import edge_root, unpack
 from trace.domain.errors import DomainError
 from trace.domain.merkle import ProofError, verify_consistency
 from trace.domain.note import (
+    NoteKeyInvalid,
+    NoteMalformed,
     SignatureType,
     Signer,
     Verifier,
@@ -182,12 +184,27 @@ async def all_checkpoints(ledger: Ledger) -> list[SignedCheckpoint]:
 async def add_witness(ledger: Ledger, verifier_key: str) -> Verifier:
     """Accept cosignatures from the witness with this signed-note verifier key."""
     verifier = parse_verifier_key(verifier_key)
-    async with write_transaction(ledger.engine) as conn:
-        await conn.execute(
-            insert(witnesses).values(
-                name=verifier.name, verifier_key=verifier_key.strip(), added_at_us=now_us()
-            )
+    if verifier.signature_type is not SignatureType.COSIGNATURE_V1:
+        raise NoteKeyInvalid(
+            "a witness key must be a cosignature/v1 key (from `python -m trace witness-keygen`)",
+            reason="key_type",
         )
+    async with write_transaction(ledger.engine) as conn:
+        known = (
+            await conn.execute(
+                select(witnesses.c.verifier_key).where(witnesses.c.name == verifier.name)
+            )
+        ).scalar()
+        if known is not None and known != verifier_key.strip():
+            raise NoteKeyInvalid(
+                f"another key is registered for witness {verifier.name}", reason="duplicate"
+            )
+        if known is None:
+            await conn.execute(
+                insert(witnesses).values(
+                    name=verifier.name, verifier_key=verifier_key.strip(), added_at_us=now_us()
+                )
+            )
     return verifier
 
 
@@ -238,7 +255,7 @@ async def add_cosignature(ledger: Ledger, text: str, line: str) -> int:
 def _one_line(line: str) -> tuple[str, bytes]:
     parsed = parse_signature_lines(line if line.endswith("\n") else line + "\n")
     if len(parsed) != 1:
-        raise UnknownWitness("send exactly one cosignature line", name="?")
+        raise NoteMalformed("send exactly one cosignature line", reason="lines")
     return parsed[0].name, parsed[0].key_id
 
 
