@@ -13,7 +13,9 @@ from sqlalchemy import delete, select, update
 from tests.conftest import ROOT, Cast
 from tests.integration.helpers import WHEN, kg, registration
 from trace.domain.chain import Fault
+from trace.domain.checkpoint import parse_checkpoint_text
 from trace.domain.compact_range import append_leaf, pack
+from trace.domain.note import parse_note
 from trace.domain.record import record_hash
 from trace.domain.statement import (
     Statement,
@@ -23,6 +25,7 @@ from trace.domain.statement import (
     sign_statement,
     statement_hash,
 )
+from trace.domain.witness import Verdict, decide, proof_range
 from trace.store.agencies import private_key
 from trace.store.append import append_unsigned, new_batch_id
 from trace.store.audit import audit
@@ -30,6 +33,7 @@ from trace.store.checkpoints import sign_checkpoint
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger
 from trace.store.tables import batches, checkpoints, log_head, merkle_nodes, records
+from trace.store.tree import prove_consistency
 
 ORIGIN = "trace.example.vn/log"
 
@@ -126,3 +130,31 @@ async def test_rewritten_and_resigned_history_is_caught_by_a_published_checkpoin
     assert "history was rewritten" in done.stderr and "lịch sử đã bị viết lại" in done.stderr
     async with read_transaction(ledger.engine) as conn:
         assert (await conn.execute(select(checkpoints.c.size))).scalar_one() == 6
+
+
+async def test_witness_that_cosigned_before_the_rewrite_finds_the_log_forked(
+    ledger: Ledger, cast: Cast
+) -> None:
+    batch = new_batch_id()
+    actor = cast.producer.actor
+    await append_unsigned(
+        ledger, actor, batch=batch, kind="registered", occurred_at=WHEN, body=registration()
+    )
+    for n in range(3):
+        await append_unsigned(
+            ledger, actor, batch=batch, kind="harvested", occurred_at=WHEN,
+            body={"quantity": kg(str(n + 1))},
+        )  # fmt: skip
+    cosigned = parse_checkpoint_text(parse_note((await sign_checkpoint(ledger, ORIGIN)).note).text)
+    await rewrite_history(ledger, cast, position=1)
+    await append_unsigned(
+        ledger, actor, batch=batch, kind="harvested", occurred_at=WHEN, body={"quantity": kg("7")}
+    )
+    rewritten = await sign_checkpoint(ledger, ORIGIN)
+    new = parse_checkpoint_text(parse_note(rewritten.note).text)
+    span = proof_range(cosigned, new)
+    assert span == (cosigned.size, new.size)
+    async with read_transaction(ledger.engine) as conn:
+        proof = await prove_consistency(conn, *span)
+    decision = decide(cosigned, new, proof)
+    assert decision.verdict is Verdict.FORKED
