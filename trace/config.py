@@ -22,6 +22,7 @@ class Settings:
     max_body_bytes: int
     log_origin: str = "trace.localhost/log"
     checkpoint_seconds: float = 2.0
+    token_cache_seconds: float = 2.0
 
     @property
     def is_embedded(self) -> bool:
@@ -45,4 +46,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_body_bytes=int(env.get("TRACE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
         log_origin=origin,
         checkpoint_seconds=float(env.get("TRACE_CHECKPOINT_SECONDS", "2")),
+        token_cache_seconds=float(env.get("TRACE_TOKEN_CACHE_SECONDS", "2")),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -121,7 +122,9 @@ async def rotate_key(
             .where(agency_keys.c.agency_id == agency_id, agency_keys.c.retired_at_us.is_(None))
             .values(retired_at_us=now_us())
         )
-        return await _insert_key(ledger, conn, agency_id, external_public_key)
+        key = await _insert_key(ledger, conn, agency_id, external_public_key)
+    ledger.token_cache.clear()  # cached actors name the retired custodial key
+    return key
 
 
 async def revoke_key(ledger: Ledger, key_id: str, *, from_us: int, reason: str) -> None:
@@ -135,6 +138,7 @@ async def revoke_key(ledger: Ledger, key_id: str, *, from_us: int, reason: str) 
         if result.rowcount == 0:
             raise NotFound(f"no key {key_id}", what="key", id=key_id)
     ledger.private_keys.pop(key_id, None)
+    ledger.token_cache.clear()
 
 
 async def create_token(ledger: Ledger, agency_id: str, person: str) -> str:
@@ -178,12 +182,19 @@ async def revoke_token(ledger: Ledger, token_id: str, agency_id: str | None = No
         result = await conn.execute(query)
         if result.rowcount == 0:
             raise NotFound(f"no token {token_id}", what="token", id=token_id)
+    ledger.token_cache.clear()
 
 
 async def authenticate(ledger: Ledger, token: str) -> Actor:
     """The actor a bearer token stands for; raise :class:`Unauthenticated` otherwise."""
     if not token.startswith(TOKEN_PREFIX):
         raise Unauthenticated("not a trace token")
+    digest = hash_token(token)
+    cached = ledger.token_cache.get(digest)
+    if cached is not None and cached[1] > time.monotonic():
+        actor = cached[0]
+        assert isinstance(actor, Actor)
+        return actor
     usable = and_(
         agency_keys.c.agency_id == tokens.c.agency_id,
         agency_keys.c.sealed_private_key.is_not(None),
@@ -196,14 +207,19 @@ async def authenticate(ledger: Ledger, token: str) -> Actor:
                 select(tokens.c.id, tokens.c.agency_id, agencies.c.kind, agency_keys.c.key_id)
                 .join(agencies, agencies.c.id == tokens.c.agency_id)
                 .outerjoin(agency_keys, usable)
-                .where(tokens.c.token_hash == hash_token(token), tokens.c.revoked_at_us.is_(None))
+                .where(tokens.c.token_hash == digest, tokens.c.revoked_at_us.is_(None))
                 .order_by(agency_keys.c.created_at_us.desc())
                 .limit(1)
             )
         ).first()
     if row is None:
         raise Unauthenticated("unknown or revoked token")
-    return Actor(row.agency_id, AgencyKind(row.kind), row.id, row.key_id)
+    actor = Actor(row.agency_id, AgencyKind(row.kind), row.id, row.key_id)
+    if ledger.token_cache_seconds > 0:
+        if len(ledger.token_cache) > 10_000:
+            ledger.token_cache.clear()
+        ledger.token_cache[digest] = (actor, time.monotonic() + ledger.token_cache_seconds)
+    return actor
 
 
 async def get_agency(conn: AsyncConnection, agency_id: str) -> Agency:

@@ -27,6 +27,10 @@ class Ledger:
     log_signer: Signer | None = None
     # This process's queue of appends waiting to be committed together (trace/store/append.py).
     writer: object | None = None
+    # Tokens recently checked, by hash: (actor, monotonic time it stops being trusted).
+    # Revocation in this process clears it; other processes see it within the lifetime.
+    token_cache: dict[str, tuple[object, float]] = field(default_factory=dict)
+    token_cache_seconds: float = 2.0
 
     async def close(self) -> None:
         """Release the database connections."""
@@ -38,4 +42,8 @@ def open_ledger(settings: Settings, *, create_master_key: bool = False) -> Ledge
     master = load_master_key(
         settings.data_dir, settings.master_key_b64, create=create_master_key or settings.is_embedded
     )
-    return Ledger(engine=connect(settings.database_url), master_key=master)
+    return Ledger(
+        engine=connect(settings.database_url),
+        master_key=master,
+        token_cache_seconds=settings.token_cache_seconds,
+    )
