@@ -367,12 +367,12 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "log, position {position}: {message}",
     },
     "cli.demo_done": {
-        "vi": "Đã tạo dữ liệu mẫu. Trang nguồn gốc:",
-        "en": "Demo data created. Provenance pages:",
+        "vi": "Đã tạo dữ liệu mẫu. Các lô hàng (địa chỉ in trên tem QR, rồi địa chỉ API):",
+        "en": "Demo data created. Batches (the address printed in the QR code, then the API):",
     },
     "cli.demo_present": {
-        "vi": "Dữ liệu mẫu đã có sẵn; không ghi thêm.",
-        "en": "The demo data is already present; nothing written.",
+        "vi": "Dữ liệu mẫu đã có sẵn; không ghi thêm. Các lô hàng (tem QR, rồi API):",
+        "en": "The demo data is already present; nothing written. Batches (QR code, then API):",
     },
     "cli.agency_created": {
         "vi": "Đã tạo đơn vị {name} ({kind}). Mã truy cập chỉ hiện một lần này:",

@@ -401,7 +401,9 @@ async def load_demo(settings: Settings) -> list[str]:
             lines.append(both("cli.demo_present"))
         async with read_transaction(ledger.engine) as conn:
             for batch in await all_batches(conn):
-                lines.append(f"  {settings.public_url}{batch.public_path}  {batch.product}")
+                lines.append(f"  {batch.product}")
+                lines.append(f"    {settings.public_url}{batch.public_path}")
+                lines.append(f"    {settings.public_url}/api/v1/batches/{batch.code}")
         return lines
     finally:
         await ledger.close()
