@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.api.auth import ActorDep, LedgerDep, provide_actor, require_operator
 from trace.api.schemas import b64
@@ -25,7 +26,6 @@ from trace.store.checkpoints import (
     witness_keys,
 )
 from trace.store.database import read_transaction
-from trace.store.ledger import Ledger
 from trace.store.records import load_record
 from trace.store.tables import agency_keys, log_head, records
 from trace.store.tree import prove_consistency, prove_inclusion
@@ -79,18 +79,12 @@ class CosignatureOut(msgspec.Struct):
     timestamp: int
 
 
-async def log_size(ledger: Ledger) -> int:
-    """How many leaves the log has now."""
-    async with read_transaction(ledger.engine) as conn:
-        return int((await conn.execute(select(log_head.c.size))).scalar_one())
-
-
 def _origin(request: Request[Any, Any, Any]) -> str:
     return str(request.app.state.settings.log_origin)
 
 
-async def _check_size(ledger: Ledger, size: int) -> None:
-    current = await log_size(ledger)
+async def _check_size(conn: AsyncConnection, size: int) -> None:
+    current = int((await conn.execute(select(log_head.c.size))).scalar_one())
     if size > current:
         raise ProofRangeError(
             f"the log has {current} leaves, not {size}",
@@ -148,8 +142,8 @@ class LogController(Controller):
         size: Annotated[int, Parameter(ge=1)],
     ) -> InclusionProofOut:
         """The audit path of ``position`` in the tree of ``size`` leaves."""
-        await _check_size(ledger, size)
         async with read_transaction(ledger.engine) as conn:
+            await _check_size(conn, size)
             proof = await prove_inclusion(conn, position, size)
             leaf = (
                 await conn.execute(
@@ -166,8 +160,8 @@ class LogController(Controller):
         new: Annotated[int, Parameter(query="to", ge=0)],
     ) -> ConsistencyProofOut:
         """The consistency proof from tree size ``from`` to ``to``."""
-        await _check_size(ledger, new)
         async with read_transaction(ledger.engine) as conn:
+            await _check_size(conn, new)
             proof = await prove_consistency(conn, old, new)
         return ConsistencyProofOut(old, new, [b64(h) for h in proof])
 
