@@ -70,6 +70,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.demo:
         run_demo(args)
     from granian import Granian
+    from granian.constants import Interfaces
 
     url = f"http://{args.host}:{args.port}"
     print(both("cli.serving", url=url), flush=True)
@@ -82,7 +83,7 @@ def run_serve(args: argparse.Namespace) -> int:
     Granian(
         "trace.api.app:app_factory",
         factory=True,
-        interface="asgi",
+        interface=Interfaces.ASGI,
         address=args.host,
         port=args.port,
         workers=args.workers,

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from trace.domain import identifiers
 from trace.domain.compact_range import Node, append_leaf, pack, unpack
 from trace.domain.errors import DomainError
-from trace.domain.kinds import EventKind
+from trace.domain.kinds import Corrected, EventKind, Registered, Transformed
 from trace.domain.record import GENESIS_PREV, Record, now_us, record_hash
 from trace.domain.rules import BatchState, check_permitted, next_state
 from trace.domain.statement import Statement, verify_signature
@@ -151,7 +151,7 @@ def _apply(
     row = rows.get(batch_id)
     state = _state(row) if row is not None else None
     inputs = None
-    if item.kind is EventKind.TRANSFORMED:
+    if isinstance(item.body, Transformed):
         wanted = {entry.batch for entry in item.body.inputs}
         inputs = {b: _state(rows[b]) for b in wanted if b in rows}
     check_permitted(
@@ -257,16 +257,16 @@ def _apply(
 def _new_batch_row(
     item: Pending, state: BatchState, position: int, moving: dict[str, Any]
 ) -> dict[str, Any]:
-    gtin = getattr(item.body, "gtin", None)
-    origin = getattr(item.body, "origin", None)
+    body = item.body
+    assert isinstance(body, Registered), "a batch is created only by its registration"
     return {
         "id": state.batch_id,
         "code": identifiers.new_batch_code(),
         "producer_id": state.producer,
-        "product": item.body.product,
-        "gtin": identifiers.validate_gtin(gtin) if gtin else None,
-        "lot": item.body.lot,
-        "province": getattr(origin, "province", None) if origin is not None else None,
+        "product": body.product,
+        "gtin": identifiers.validate_gtin(body.gtin) if body.gtin else None,
+        "lot": body.lot,
+        "province": body.origin.province,
         "registered_position": position,
         **moving,
     }
@@ -371,7 +371,7 @@ async def _lock_batches(conn: AsyncConnection, group: list[Pending]) -> dict[str
     """Lock every batch the group writes or reads as input, in id order (no deadlocks)."""
     wanted = {p.statement.batch for p in group}
     for p in group:
-        if p.kind is EventKind.TRANSFORMED:
+        if isinstance(p.body, Transformed):
             wanted |= {entry.batch for entry in p.body.inputs}
     rows = await conn.execute(
         select(batches)
@@ -383,8 +383,10 @@ async def _lock_batches(conn: AsyncConnection, group: list[Pending]) -> dict[str
 
 
 def _lot(item: Pending) -> tuple[str, str] | None:
-    gtin = getattr(item.body, "gtin", None) if item.kind is EventKind.REGISTERED else None
-    return None if gtin is None else (identifiers.validate_gtin(gtin), item.body.lot)
+    body = item.body
+    if not isinstance(body, Registered) or body.gtin is None:
+        return None
+    return identifiers.validate_gtin(body.gtin), body.lot
 
 
 async def _taken_lots(conn: AsyncConnection, group: list[Pending]) -> set[tuple[str, str]]:
@@ -400,6 +402,7 @@ async def _taken_lots(conn: AsyncConnection, group: list[Pending]) -> set[tuple[
 
 
 async def _corrected_agency(conn: AsyncConnection, item: Pending) -> str:
+    assert isinstance(item.body, Corrected)
     target = bytes.fromhex(item.body.corrects)
     row = (
         await conn.execute(

@@ -70,9 +70,9 @@ async def load_subtrees(conn: AsyncConnection, ranges: Iterable[tuple[int, int]]
                 _node_keys(nodes)
             )
         )
-        for level, index, digest in rows:
-            width = 1 << level
-            found[(index * width, (index + 1) * width)] = bytes(digest)
+        for row in rows:
+            width = 1 << row.level
+            found[(row.idx * width, (row.idx + 1) * width)] = bytes(row.hash)
     return StoredSubtrees(found)
 
 
