@@ -209,3 +209,26 @@ async def test_unknown_batch_id_in_a_url_is_a_404_problem(client: Any, cast: Cas
         headers=cast.producer.headers,
     )
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+async def test_a_record_garbled_in_the_database_is_shown_and_reported_not_a_500(
+    client: Any, cast: Cast, ledger: Ledger
+) -> None:
+    from sqlalchemy import update
+
+    from trace.store.tables import records
+
+    batch = (await register(client, cast.producer))["batch"]["id"]
+    async with ledger.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            await conn.exec_driver_sql("DROP TRIGGER records_no_update")
+        else:
+            await conn.exec_driver_sql("ALTER TABLE records DISABLE TRIGGER records_append_only")
+        await conn.execute(update(records).values(statement=b"\xffnot json"))
+    page = await client.get(f"/api/v1/batches/{batch}/records")
+    assert page.status_code == 200 and page.json()["records"][0]["kind"] == ""
+    report = (
+        await client.get(f"/api/v1/batches/{batch}/verify", headers={"Accept-Language": "en"})
+    ).json()
+    assert report["intact"] is False
+    assert "record 1 was changed after it was signed" in [f["message"] for f in report["faults"]]

@@ -14,7 +14,7 @@ import msgspec
 from trace.domain.agency import AgencyKind
 from trace.domain.chain import ChainFault
 from trace.domain.record import Record, from_us
-from trace.domain.statement import parse_statement, statement_hash
+from trace.domain.statement import Statement, statement_hash
 from trace.store.agencies import Agency, KeyInfo, TokenInfo
 from trace.store.batches import Batch
 
@@ -27,6 +27,9 @@ def b64(data: bytes) -> str:
 def iso(micros: int | None) -> str | None:
     """RFC 3339 UTC text of a time in microseconds."""
     return None if micros is None else from_us(micros).isoformat().replace("+00:00", "Z")
+
+
+_statement_decoder = msgspec.json.Decoder(Statement)
 
 
 class AgencyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -231,8 +234,16 @@ class RecordOut(msgspec.Struct):
 
     @classmethod
     def of(cls, record: Record) -> RecordOut:
-        """The view of ``record``; the decoded fields are a convenience, the bytes are the truth."""
-        decoded = parse_statement(record.statement)
+        """The view of ``record``; the decoded fields are a convenience, the bytes are the truth.
+
+        The bytes were checked when they were appended, so they are only decoded here (no
+        second canonical check on the hot path); bytes changed since then, which may not
+        decode, are shown with empty fields and found by `verify`.
+        """
+        try:
+            decoded = _statement_decoder.decode(record.statement)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            decoded = Statement(0, record.batch, "", "", "", record.key_id, {}, "")
         return cls(
             record.batch,
             record.seq,
