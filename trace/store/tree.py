@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, literal, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.merkle import (
@@ -57,22 +57,32 @@ async def load_subtrees(conn: AsyncConnection, ranges: Iterable[tuple[int, int]]
         for start, end in wanted
         if end - start > 1
     ]
-    found: dict[tuple[int, int], bytes] = {}
+    # One statement for both kinds of subtree: level 0 are records, the rest stored nodes.
+    parts: list[Select[tuple[int, int, bytes]]] = []
     if leaves:
-        rows = await conn.execute(
-            select(records.c.position, records.c.record_hash).where(records.c.position.in_(leaves))
+        parts.append(
+            select(
+                literal(0, Integer).label("level"),
+                records.c.position.label("idx"),
+                records.c.record_hash.label("hash"),
+            ).where(records.c.position.in_(leaves))
         )
-        for position, leaf in rows:
-            found[(position, position + 1)] = hash_leaf(bytes(leaf))
     if nodes:
-        rows = await conn.execute(
+        parts.append(
             select(merkle_nodes.c.level, merkle_nodes.c.idx, merkle_nodes.c.hash).where(
                 _node_keys(nodes)
             )
         )
-        for row in rows:
-            width = 1 << row.level
-            found[(row.idx * width, (row.idx + 1) * width)] = bytes(row.hash)
+    found: dict[tuple[int, int], bytes] = {}
+    if parts:
+        query = parts[0] if len(parts) == 1 else union_all(*parts)
+        for row in await conn.execute(query):
+            digest = bytes(row.hash)
+            if row.level == 0:
+                found[(row.idx, row.idx + 1)] = hash_leaf(digest)
+            else:
+                width = 1 << row.level
+                found[(row.idx * width, (row.idx + 1) * width)] = digest
     return StoredSubtrees(found)
 
 
