@@ -41,18 +41,14 @@ import asyncio
 import base64
 import json
 import os
-import resource
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +61,19 @@ if str(ROOT) not in sys.path[:1]:
 import aiosqlite  # noqa: E402
 import asyncpg  # type: ignore[import-untyped]  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from harness import (  # noqa: E402
+    DEFAULT_POSTGRES,
+    EVENT_BODY,
+    EVENT_KIND,
+    OCCURRED_AT,
+    Meter,
+    Run,
+    Server,
+    log,
+    percentile,
+    pg_dsn,
+    timed_tasks,
+)
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -89,15 +98,6 @@ from trace.store.ledger import Ledger, open_ledger  # noqa: E402
 from trace.store.migrate import migrate  # noqa: E402
 from trace.store.tables import records  # noqa: E402
 
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
-OCCURRED_AT = "2026-03-02T07:30:00+07:00"
-# One realistic single event: a harvest with a Vietnamese note (statement ~ 400 bytes).
-EVENT_KIND = "harvested"
-EVENT_BODY: dict[str, Any] = {
-    "quantity": {"value": "1250.5", "unit": "KGM"},
-    "area": "LUA-ST25-03",
-    "note": "Thu hoạch lúa ST25 vụ Đông Xuân, ruộng số 3, độ ẩm hạt 24%.",
-}
 RAW_PAYLOAD_BYTES = 300
 SERVER_WORKERS = 2
 ORDER = [
@@ -113,33 +113,7 @@ SQL_PATHS = ["sql per-append", "sql sequence", "sql group-commit"]
 ALL_PATHS = ORDER + SQL_PATHS
 
 
-def log(*parts: object) -> None:
-    print(*parts, file=sys.stderr, flush=True)
-
-
 # --------------------------------------------------------------------------- results
-
-
-@dataclass
-class Run:
-    ok: int
-    errors: int
-    seconds: float
-    latencies_ms: list[float] = field(default_factory=list)
-    # CPU seconds spent during the run by: the code under test (this process for raw and
-    # store, the server's processes for HTTP), PostgreSQL's processes, the load generator.
-    cpu_app: float | None = None
-    cpu_db: float | None = None
-    cpu_client: float | None = None
-    busy: float | None = None  # the whole machine, 0..1 of all cores (other tenants too)
-    note: str = ""
-
-    @property
-    def rate(self) -> float:
-        return self.ok / self.seconds if self.seconds > 0 else 0.0
-
-    def per_append_ms(self, cpu: float | None) -> float | None:
-        return None if cpu is None or not self.ok else cpu / self.ok * 1000
 
 
 ConfigKey = tuple[str, str, int, bool]
@@ -157,99 +131,13 @@ class Config:
         return statistics.median(r.rate for r in self.runs) if self.runs else 0.0
 
 
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _machine() -> tuple[int, int] | None:
-    try:
-        with open("/proc/stat") as handle:
-            fields = [int(x) for x in handle.readline().split()[1:]]
-    except OSError:
-        return None
-    return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)
-
-
 # The PostgreSQL database under test: its backends (and the server's shared processes,
 # such as the WAL writer) are counted; other databases' backends on a shared server are not.
 PG_DATABASE: list[str] = []
 
 
-def _counts_as_ours(title: str) -> bool:
-    if PG_DATABASE and f" {PG_DATABASE[0]} " in title:
-        return True
-    # shared auxiliary processes have no client address; other databases' backends do
-    return "(" not in title and "autovacuum worker" not in title
-
-
-def _process_ticks(server_group: int | None) -> dict[int, tuple[str, int]]:
-    """CPU ticks so far of PostgreSQL's processes and of the server's process group."""
-    out: dict[int, tuple[str, int]] = {}
-    try:
-        pids = [int(e.name) for e in os.scandir("/proc") if e.name.isdigit()]
-    except OSError:
-        return out
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as handle:
-                stat = handle.read()
-            close = stat.rindex(")")
-            comm, rest = stat[stat.index("(") + 1 : close], stat[close + 2 :].split()
-            ticks = int(rest[11]) + int(rest[12])  # utime + stime
-            if comm == "postgres":
-                with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                    title = handle.read().replace(b"\0", b" ").decode(errors="replace")
-                if _counts_as_ours(title + " "):
-                    out[pid] = ("db", ticks)
-            elif server_group is not None and int(rest[2]) == server_group:
-                out[pid] = ("server", ticks)
-        except (OSError, ValueError):
-            continue
-    return out
-
-
-def _delta(
-    before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]], kind: str
-) -> float:
-    # A process that started during the section counts from zero; one that ended is lost.
-    ticks = sum(t - before.get(pid, (k, 0))[1] for pid, (k, t) in after.items() if k == kind)
-    return max(ticks, 0) / _TICK
-
-
-class Meter:
-    """CPU used during a timed section, split by process (Linux /proc; zeros elsewhere)."""
-
-    def __init__(self, server_group: int | None = None) -> None:
-        self.server_group = server_group
-
-    @staticmethod
-    def _rusage(who: int) -> float:
-        usage = resource.getrusage(who)
-        return usage.ru_utime + usage.ru_stime
-
-    def __enter__(self) -> Meter:
-        self.own0 = self._rusage(resource.RUSAGE_SELF)
-        self.children0 = self._rusage(resource.RUSAGE_CHILDREN)
-        self.procs0 = _process_ticks(self.server_group)
-        self.m0 = _machine()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        procs1 = _process_ticks(self.server_group)
-        self.own = self._rusage(resource.RUSAGE_SELF) - self.own0
-        self.children = self._rusage(resource.RUSAGE_CHILDREN) - self.children0
-        self.postgres = _delta(self.procs0, procs1, "db")
-        self.server = _delta(self.procs0, procs1, "server")
-        m1 = _machine()
-        self.busy = None
-        if self.m0 and m1 and m1[0] > self.m0[0]:
-            self.busy = 1 - (m1[1] - self.m0[1]) / (m1[0] - self.m0[0])
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+def _database() -> str | None:
+    return PG_DATABASE[0] if PG_DATABASE else None
 
 
 # --------------------------------------------------------------------------- setup
@@ -275,14 +163,6 @@ class Backend:
     raw_dsn: str  # asyncpg DSN or SQLite path
 
 
-def _pg_dsn(url: str, database: str) -> str:
-    return (
-        make_url(url)
-        .set(drivername="postgresql", database=database)
-        .render_as_string(hide_password=False)
-    )
-
-
 def make_backend(name: str, args: argparse.Namespace, workdir: Path) -> Backend:
     env = dict(os.environ)
     env["TRACE_MASTER_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
@@ -296,7 +176,7 @@ def make_backend(name: str, args: argparse.Namespace, workdir: Path) -> Backend:
         return Backend(name, url, env, workdir, lambda: None, str(path))
     database = f"bench_append_{os.getpid()}"
     PG_DATABASE[:] = [database]
-    admin = _pg_dsn(args.postgres_url, make_url(args.postgres_url).database or "postgres")
+    admin = pg_dsn(args.postgres_url, make_url(args.postgres_url).database or "postgres")
 
     async def admin_sql(sql: str) -> None:
         conn = await asyncpg.connect(admin)
@@ -307,7 +187,7 @@ def make_backend(name: str, args: argparse.Namespace, workdir: Path) -> Backend:
 
     asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}"'))
     asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
-    url = _pg_dsn(args.postgres_url, database)
+    url = pg_dsn(args.postgres_url, database)
     env["TRACE_DATABASE_URL"] = url
 
     def drop() -> None:
@@ -383,46 +263,6 @@ async def make_producers(ledger: Ledger, count: int) -> tuple[Producer, Producer
 # --------------------------------------------------------------------------- drivers
 
 
-async def timed_tasks(
-    clients: int,
-    seconds: float,
-    step: Callable[[int], Awaitable[None]],
-    server_group: int | None = None,
-) -> Run:
-    """Run ``step(worker)`` in a loop from ``clients`` tasks for ``seconds``."""
-    latencies: list[float] = []
-    counts = {"ok": 0, "errors": 0}
-    first_error: list[str] = []
-    deadline = 0.0
-
-    async def worker(index: int) -> None:
-        while time.perf_counter() < deadline:
-            began = time.perf_counter()
-            try:
-                await step(index)
-            except Exception as exc:  # counted and reported, the run goes on
-                counts["errors"] += 1
-                if not first_error:
-                    first_error.append(f"{type(exc).__name__}: {exc}"[:200])
-                continue
-            latencies.append((time.perf_counter() - began) * 1000)
-            counts["ok"] += 1
-
-    with Meter(server_group) as meter:
-        start = time.perf_counter()
-        deadline = start + seconds
-        await asyncio.gather(*(worker(i) for i in range(clients)))
-        elapsed = time.perf_counter() - start
-    run = Run(counts["ok"], counts["errors"], elapsed, latencies, busy=meter.busy)
-    if server_group is None:  # the code under test runs in this process
-        run.cpu_app = meter.own
-    else:  # this process is the load generator
-        run.cpu_app, run.cpu_client = meter.server, meter.own
-    run.cpu_db = meter.postgres
-    run.note = first_error[0] if first_error else ""
-    return run
-
-
 # -- raw reference --------------------------------------------------------------
 
 RAW_TABLE = "bench_raw"
@@ -468,7 +308,7 @@ async def raw_run(backend: Backend, clients: int, seconds: float) -> Run:
             await db.execute("COMMIT")
 
         try:
-            return await timed_tasks(clients, seconds, step)
+            return await timed_tasks(clients, seconds, step, database=_database())
         finally:
             for db in conns:
                 await db.close()
@@ -481,7 +321,7 @@ async def raw_run(backend: Backend, clients: int, seconds: float) -> Run:
             await conn.execute(sql_pg, i, time.time_ns(), clients, payload)
 
     try:
-        return await timed_tasks(clients, seconds, step_pg)
+        return await timed_tasks(clients, seconds, step_pg, database=_database())
     finally:
         for conn in conns:
             await conn.close()
@@ -590,7 +430,7 @@ async def sql_run(
 
     if mode != "sql group-commit":
         try:
-            return await timed_tasks(clients, seconds, one)
+            return await timed_tasks(clients, seconds, one, database=_database())
         finally:
             for conn in conns:
                 await conn.close()
@@ -641,7 +481,7 @@ async def sql_run(
 
     task = asyncio.create_task(writer())
     try:
-        return await timed_tasks(clients, seconds, submit)
+        return await timed_tasks(clients, seconds, submit, database=_database())
     finally:
         queue.put_nowait(None)
         await task
@@ -666,7 +506,7 @@ async def store_server_signed(
             body=EVENT_BODY,
         )
 
-    return await timed_tasks(clients, seconds, step)
+    return await timed_tasks(clients, seconds, step, database=_database())
 
 
 async def store_client_signed(
@@ -686,66 +526,13 @@ async def store_client_signed(
             signed = presign(producer, producer.batches[i])
         await append(ledger, producer.actor, signed)
 
-    run = await timed_tasks(clients, seconds, step)
+    run = await timed_tasks(clients, seconds, step, database=_database())
     if short["signed_in_loop"]:
         run.note = f"{short['signed_in_loop']} signed in the timed loop"
     return run
 
 
 # -- HTTP -----------------------------------------------------------------------
-
-
-class Server:
-    """`python -m trace serve --workers 2` as a subprocess, from the project root."""
-
-    def __init__(self, backend: Backend, workers: int) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = backend.workdir / f"server-{backend.name}.log"
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "trace",
-                "serve",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-            ],
-            cwd=ROOT,
-            env=backend.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the server did not answer /healthz; see {self.log_path}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)  # the group this bench started
-                self.proc.wait()
-        self.log.close()
 
 
 WRK_SCRIPT = r"""
@@ -806,7 +593,7 @@ def wrk_run(
     script.write_text("EVENT = [==[" + event + "]==]\n" + WRK_SCRIPT)
     data = workdir / f"wrk-{mode}.txt"
     data.write_text("\n".join(items) + "\n")
-    with Meter(server.proc.pid) as meter:
+    with Meter(_database(), server.proc.pid) as meter:
         done = subprocess.run(
             [
                 "wrk",
@@ -836,7 +623,7 @@ def wrk_run(
     errors = out["status"] + out["connect"] + out["read"] + out["write"] + out["timeout"]
     ok = out["requests"] - errors - wrapped
     run = Run(ok, errors, elapsed, busy=meter.busy)
-    run.cpu_app, run.cpu_db, run.cpu_client = meter.server, meter.postgres, meter.children
+    run.cpu_app, run.cpu_db, run.cpu_client = meter.server, meter.db, meter.children
     run.latencies_ms = [out["p50_us"] / 1000, out["p99_us"] / 1000]  # p50, p99 only
     if wrapped:
         run.note = f"ran out of pre-signed statements ({wrapped} GETs not counted)"
@@ -867,7 +654,9 @@ async def httpx_run(
             if answer.status_code != 201:
                 raise RuntimeError(f"HTTP {answer.status_code}: {answer.text[:120]}")
 
-        return await timed_tasks(clients, seconds, step, server.proc.pid)
+        return await timed_tasks(
+            clients, seconds, step, database=_database(), server_group=server.proc.pid
+        )
 
 
 def records_bodies(producer: Producer, batches: list[str], count: int) -> list[str]:
@@ -1007,7 +796,11 @@ class Session:
             f"-- {self.name} http: `python -m trace serve --workers {args.workers}`,"
             f" load from {'wrk' if use_wrk else 'httpx'}"
         )
-        server = Server(self.backend, args.workers)
+        server = Server(
+            self.backend.env,
+            self.workdir / f"server-{self.name}.log",
+            args.workers,
+        )
 
         def drive(token: str, mode: str, items: list[str], clients: int, secs: float) -> Run:
             if use_wrk:
@@ -1124,9 +917,9 @@ def render(results: dict[ConfigKey, Config]) -> str:
         else:
             p50, p99 = percentile(mid.latencies_ms, 0.5), percentile(mid.latencies_ms, 0.99)
         lat = f"{p50:.1f} / {p99:.1f}" if p50 is not None and p99 is not None else "–"
-        app = _median_of([r.per_append_ms(r.cpu_app) for r in cfg.runs])
-        db = _median_of([r.per_append_ms(r.cpu_db) for r in cfg.runs])
-        client = _median_of([r.per_append_ms(r.cpu_client) for r in cfg.runs])
+        app = _median_of([r.per_op_ms(r.cpu_app) for r in cfg.runs])
+        db = _median_of([r.per_op_ms(r.cpu_db) for r in cfg.runs])
+        client = _median_of([r.per_op_ms(r.cpu_client) for r in cfg.runs])
         if cfg.backend == "sqlite":
             db = None  # SQLite runs inside the app's process
         busy = _median_of([r.busy for r in cfg.runs])

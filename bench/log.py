@@ -49,19 +49,15 @@ import http.client
 import json
 import os
 import random
-import resource
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +69,19 @@ if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
 
 import asyncpg  # type: ignore[import-untyped]  # noqa: E402
+from harness import (  # noqa: E402
+    DEFAULT_POSTGRES,
+    EVENT_BODY,
+    EVENT_KIND,
+    OCCURRED_AT,
+    Meter,
+    Run,
+    Server,
+    log,
+    percentile,
+    pg_dsn,
+    timed_tasks,
+)
 from sqlalchemy import insert, select, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
@@ -107,16 +116,7 @@ from trace.store.tree import (  # noqa: E402
     root_at,
 )
 
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
-OCCURRED_AT = "2026-03-02T07:30:00+07:00"
-# The event of bench/append.py: a harvest with a Vietnamese note (statement ~ 400 bytes).
-EVENT_KIND = "harvested"
-EVENT_BODY: dict[str, Any] = {
-    "quantity": {"value": "1250.5", "unit": "KGM"},
-    "area": "LUA-ST25-03",
-    "note": "Thu hoạch lúa ST25 vụ Đông Xuân, ruộng số 3, độ ẩm hạt 24%.",
-}
-STATEMENT_BYTES = 392  # as long as that event's statement
+STATEMENT_BYTES = 392  # as long as the statement of harness.EVENT_BODY's event
 LEAVES_PER_BATCH = 1000
 CHUNK = 50_000  # records per COPY
 META = "bench_log_meta"
@@ -124,115 +124,7 @@ PROOF_TARGET_MS = 5.0
 APPEND_TARGET = 0.75  # the log may cost appends at most 25 % of their throughput
 
 
-def log(*parts: object) -> None:
-    print(*parts, file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-# --------------------------------------------------------------------------- CPU
-
-
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _process_ticks(database: str, server_group: int | None) -> dict[int, tuple[str, int]]:
-    """CPU ticks of PostgreSQL's processes (``database``'s and shared ones) and the server's."""
-    out: dict[int, tuple[str, int]] = {}
-    try:
-        pids = [int(e.name) for e in os.scandir("/proc") if e.name.isdigit()]
-    except OSError:
-        return out
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as handle:
-                stat = handle.read()
-            close = stat.rindex(")")
-            comm, rest = stat[stat.index("(") + 1 : close], stat[close + 2 :].split()
-            ticks = int(rest[11]) + int(rest[12])  # utime + stime
-            if comm == "postgres":
-                with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                    title = handle.read().replace(b"\0", b" ").decode(errors="replace") + " "
-                # shared auxiliary processes have no client address; other databases' do
-                ours = f" {database} " in title
-                if ours or ("(" not in title and "autovacuum worker" not in title):
-                    out[pid] = ("db", ticks)
-            elif server_group is not None and int(rest[2]) == server_group:
-                out[pid] = ("server", ticks)
-        except (OSError, ValueError, IndexError):
-            continue
-    return out
-
-
-class Meter:
-    """CPU used during a timed section: this process, PostgreSQL, the server (Linux /proc)."""
-
-    def __init__(self, database: str, server_group: int | None = None) -> None:
-        self.database, self.server_group = database, server_group
-        self.own = self.db = self.server = 0.0
-        self.busy: float | None = None  # the whole machine, 0..1 of all cores
-
-    @staticmethod
-    def _self() -> float:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
-
-    @staticmethod
-    def _machine() -> tuple[int, int] | None:
-        try:
-            with open("/proc/stat") as handle:
-                ticks = [int(x) for x in handle.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        return sum(ticks), ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
-
-    def __enter__(self) -> Meter:
-        self.own0, self.procs0 = self._self(), _process_ticks(self.database, self.server_group)
-        self.machine0 = self._machine()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        procs1 = _process_ticks(self.database, self.server_group)
-        self.own = self._self() - self.own0
-
-        def delta(kind: str) -> float:
-            ticks = sum(
-                t - self.procs0.get(pid, (k, 0))[1] for pid, (k, t) in procs1.items() if k == kind
-            )
-            return max(ticks, 0) / _TICK
-
-        self.db, self.server = delta("db"), delta("server")
-        machine1, self.busy = self._machine(), None
-        if self.machine0 and machine1 and machine1[0] > self.machine0[0]:
-            idle = (machine1[1] - self.machine0[1]) / (machine1[0] - self.machine0[0])
-            self.busy = 1 - idle
-
-
 # --------------------------------------------------------------------------- results
-
-
-@dataclass
-class Run:
-    ok: int
-    errors: int
-    seconds: float
-    latencies_ms: list[float]
-    cpu_app: float  # this process, or the server's processes for HTTP rows
-    cpu_db: float
-    busy: float | None = None
-    note: str = ""
-
-    @property
-    def rate(self) -> float:
-        return self.ok / self.seconds if self.seconds > 0 else 0.0
-
-    def per_op_ms(self, cpu: float) -> float | None:
-        return cpu / self.ok * 1000 if self.ok else None
 
 
 @dataclass
@@ -260,52 +152,7 @@ class Row:
         return statistics.median(present) if present else None
 
 
-async def timed_tasks(
-    clients: int,
-    seconds: float,
-    step: Callable[[int], Awaitable[None]],
-    database: str,
-    server_group: int | None = None,
-) -> Run:
-    """Run ``step(worker)`` in a loop from ``clients`` tasks for ``seconds``."""
-    latencies: list[float] = []
-    counts = {"ok": 0, "errors": 0}
-    first_error: list[str] = []
-    deadline = 0.0
-
-    async def worker(index: int) -> None:
-        while time.perf_counter() < deadline:
-            began = time.perf_counter()
-            try:
-                await step(index)
-            except Exception as exc:  # counted and reported, the run goes on
-                counts["errors"] += 1
-                if not first_error:
-                    first_error.append(f"{type(exc).__name__}: {exc}"[:200])
-                await asyncio.sleep(0.01)
-                continue
-            latencies.append((time.perf_counter() - began) * 1000)
-            counts["ok"] += 1
-
-    with Meter(database, server_group) as meter:
-        start = time.perf_counter()
-        deadline = start + seconds
-        await asyncio.gather(*(worker(i) for i in range(clients)))
-        elapsed = time.perf_counter() - start
-    app = meter.own if server_group is None else meter.server
-    note = first_error[0] if first_error else ""
-    return Run(counts["ok"], counts["errors"], elapsed, latencies, app, meter.db, meter.busy, note)
-
-
 # --------------------------------------------------------------------------- database
-
-
-def _pg_dsn(url: str, database: str) -> str:
-    return (
-        make_url(url)
-        .set(drivername="postgresql", database=database)
-        .render_as_string(hide_password=False)
-    )
 
 
 @dataclass
@@ -335,7 +182,7 @@ class Bench:
 
 
 async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(_pg_dsn(url, make_url(url).database or "postgres"))
+    conn = await asyncpg.connect(pg_dsn(url, make_url(url).database or "postgres"))
     try:
         await conn.execute(sql)
     finally:
@@ -356,7 +203,7 @@ def create_database(args: argparse.Namespace, workdir: Path) -> Bench:
     database = f"bench_log_{os.getpid()}"
     asyncio.run(_admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{database}"'))
     asyncio.run(_admin(args.postgres_url, f'CREATE DATABASE "{database}"'))
-    url = _pg_dsn(args.postgres_url, database)
+    url = pg_dsn(args.postgres_url, database)
     bench = Bench(database, url, base64.b64encode(secrets.token_bytes(32)).decode(), workdir, True)
     try:
         migrate(url)  # blocking, outside any event loop
@@ -381,7 +228,7 @@ def create_database(args: argparse.Namespace, workdir: Path) -> Bench:
 
 def open_database(args: argparse.Namespace, workdir: Path) -> Bench:
     """An existing bench database (``--skip-load``)."""
-    url = _pg_dsn(args.postgres_url, args.skip_load)
+    url = pg_dsn(args.postgres_url, args.skip_load)
     try:
         meta = asyncio.run(_meta_get(url))
     except asyncpg.PostgresError as exc:
@@ -642,7 +489,7 @@ async def store_proofs(
             else:
                 await prove_consistency(conn, *_consistency_args(rngs[i], size))
 
-    return await timed_tasks(clients, seconds, step, database)
+    return await timed_tasks(clients, seconds, step, database=database, error_pause=0.01)
 
 
 # The same proof from one statement sent straight through asyncpg, without SQLAlchemy and
@@ -685,7 +532,7 @@ async def sql_proofs(
         pick = _inclusion_args if kind == "inclusion" else _consistency_args
         await sql_proof(pgs[i], kind, *pick(rngs[i], size))
 
-    return await timed_tasks(clients, seconds, step, database)
+    return await timed_tasks(clients, seconds, step, database=database, error_pause=0.01)
 
 
 async def _same_proofs(ledger: Ledger, pg: Any, size: int, samples: int) -> None:
@@ -805,7 +652,7 @@ async def _appends(
             body=EVENT_BODY,
         )
 
-    return await timed_tasks(clients, seconds, step, database)
+    return await timed_tasks(clients, seconds, step, database=database, error_pause=0.01)
 
 
 async def _timed_appends(
@@ -894,53 +741,6 @@ async def needs_relaxed_edge(ledger: Ledger, actor: Actor, batches: list[str]) -
 # --------------------------------------------------------------------------- HTTP
 
 
-class Server:
-    """`python -m trace serve` as a subprocess, from the project root."""
-
-    def __init__(self, bench: Bench, checkpoint_seconds: float) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = bench.workdir / f"server-{checkpoint_seconds:g}.log"
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "trace", "serve", "--port", str(self.port)],
-            cwd=ROOT,
-            env=bench.env(checkpoint_seconds),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the server did not answer /healthz; see {self.log_path}")
-            time.sleep(0.2)
-
-    def client(self) -> Client:
-        return Client(self.port)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)  # the group this bench started
-                self.proc.wait()
-        self.log.close()
-
-
 class Client:
     """One keep-alive HTTP/1.1 connection."""
 
@@ -969,7 +769,7 @@ class Client:
 
 def http_proofs(server: Server, kind: str, seconds: float, size: int, seed: int, db: str) -> Run:
     """Proofs one at a time over a keep-alive connection (the server's CPU is the app's)."""
-    client, rng = server.client(), random.Random(seed)
+    client, rng = Client(server.port), random.Random(seed)
     latencies: list[float] = []
     try:
         with Meter(db, server.proc.pid) as meter:
@@ -987,7 +787,15 @@ def http_proofs(server: Server, kind: str, seconds: float, size: int, seed: int,
             elapsed = time.perf_counter() - start
     finally:
         client.close()
-    return Run(len(latencies), 0, elapsed, latencies, meter.server, meter.db, meter.busy)
+    return Run(
+        len(latencies),
+        0,
+        elapsed,
+        latencies,
+        cpu_app=meter.server,
+        cpu_db=meter.db,
+        busy=meter.busy,
+    )
 
 
 @dataclass
@@ -1094,7 +902,7 @@ def http_block(
     batch = ""
     for number, period in enumerate(args.periods):
         log(f"-- HTTP: `python -m trace serve`, TRACE_CHECKPOINT_SECONDS={period:g}")
-        server = Server(bench, period)
+        server = Server(bench.env(period), bench.workdir / f"server-{period:g}.log")
         try:
             if not batch:
                 registered = Client(server.port, token)
