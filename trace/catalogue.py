@@ -183,6 +183,49 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "Phương thức này không dùng được cho địa chỉ này.",
         "en": "This method is not allowed on this address.",
     },
+    # Labels: the words printed on a label, and what goes wrong making one.
+    "label.household": {"vi": "Hộ sản xuất", "en": "Household farm"},
+    "label.origin": {"vi": "Xuất xứ:", "en": "Origin:"},
+    "label.lot": {"vi": "Lô:", "en": "Lot:"},
+    "label.net": {"vi": "KL tịnh:", "en": "Net:"},
+    "label.lot_quantity": {"vi": "Cả lô:", "en": "Whole lot:"},
+    # NSX/HSD: "ngày sản xuất", "hạn sử dụng", as Vietnamese labels abbreviate them.
+    "label.produced": {"vi": "NSX:", "en": "MFD:"},
+    "label.expires": {"vi": "HSD:", "en": "EXP:"},
+    "unit.KGM": {"vi": "kg", "en": "kg"},
+    "unit.GRM": {"vi": "g", "en": "g"},
+    "unit.TNE": {"vi": "tấn", "en": "t"},
+    "unit.LTR": {"vi": "lít", "en": "L"},
+    "unit.MLT": {"vi": "ml", "en": "mL"},
+    "unit.H87": {"vi": "cái", "en": "pcs"},
+    "unit.XBX": {"vi": "hộp", "en": "boxes"},
+    "unit.XBG": {"vi": "túi", "en": "bags"},
+    "unit.XSA": {"vi": "bao", "en": "sacks"},
+    "unit.XCT": {"vi": "thùng", "en": "cartons"},
+    "unit.XBO": {"vi": "chai", "en": "bottles"},
+    "unit.XCR": {"vi": "két", "en": "crates"},
+    "label_does_not_fit": {
+        "vi": "Nhãn không vừa mẫu {template}: {detail}. Hãy chọn mẫu nhãn lớn hơn "
+        "(danh sách: GET /api/v1/label-templates) hoặc rút gọn tên sản phẩm.",
+        "en": "The label does not fit template {template}: {detail}. Choose a larger template "
+        "(list: GET /api/v1/label-templates) or shorten the product name.",
+    },
+    "label_does_not_fit.symbol": {
+        "vi": "Nhãn {template} quá nhỏ cho mã QR phiên bản {version} với môđun tối thiểu "
+        "0,396 mm. Hãy chọn mẫu nhãn lớn hơn hoặc dùng địa chỉ TRACE_PUBLIC_URL ngắn hơn.",
+        "en": "Template {template} is too small for a version {version} QR symbol with "
+        "0.396 mm modules. Choose a larger template or a shorter TRACE_PUBLIC_URL.",
+    },
+    "label_does_not_fit.text": {
+        "vi": "Nội dung nhãn không vừa mẫu {template} ở cỡ chữ tối thiểu {minimum} pt; không "
+        "phần nào bị cắt bớt. Hãy chọn mẫu nhãn lớn hơn (ví dụ a4-3x8 hoặc roll-50x30-203).",
+        "en": "The label text does not fit template {template} at the {minimum} pt minimum, and "
+        "nothing is cut off. Choose a larger template (for example a4-3x8 or roll-50x30-203).",
+    },
+    "label_request_invalid": {
+        "vi": "Yêu cầu in nhãn không hợp lệ: {detail}",
+        "en": "The label request is not valid: {detail}",
+    },
     "internal": {
         "vi": "Lỗi máy chủ. Không có dữ liệu nào bị thay đổi; hãy thử lại hoặc báo cho "
         "người vận hành kèm mã {reference}.",
@@ -205,6 +248,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "not_permitted.not_current_holder": {
         "vi": "Chỉ đơn vị đang giữ hàng mới được ghi sự kiện '{kind}'.",
         "en": "Only the agency currently holding the goods may record '{kind}' events.",
+    },
+    "not_permitted.labels_not_producer": {
+        "vi": "Chỉ đơn vị sản xuất lô hàng này mới được in nhãn và đăng ký đợt in nhãn của lô.",
+        "en": "Only the producer of this batch may print its labels and register its print runs.",
     },
     "not_permitted.batch_not_registered": {
         "vi": "Lô hàng chưa được đăng ký: hãy ghi sự kiện 'registered' trước.",
@@ -365,6 +412,18 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "cli.verify_log_fault": {
         "vi": "nhật ký, vị trí {position}: {message}",
         "en": "log, position {position}: {message}",
+    },
+    "cli.labels_written": {
+        "vi": "Đã ghi {count} nhãn vào {path}",
+        "en": "Wrote {count} labels to {path}",
+    },
+    "cli.labels_run": {
+        "vi": "Đợt in nhãn có số sê-ri đã được ghi vào sổ cái: {run}",
+        "en": "The print run of serialised labels is recorded in the ledger: {run}",
+    },
+    "cli.demo_labels": {
+        "vi": "Tờ nhãn A4 của các lô mẫu:",
+        "en": "An A4 sheet of the demo batches' labels:",
     },
     "cli.demo_done": {
         "vi": "Đã tạo dữ liệu mẫu. Các lô hàng (địa chỉ in trên tem QR, rồi địa chỉ API):",
