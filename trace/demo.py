@@ -9,7 +9,9 @@ names are invented; provinces follow the 34-province map in force since
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -17,9 +19,11 @@ from sqlalchemy import select
 from trace.catalogue import both
 from trace.config import Settings
 from trace.domain.agency import AgencyKind
+from trace.labels.make import batches_sheet
+from trace.labels.pdf import write_pdf
 from trace.store.agencies import Actor, create_agency
 from trace.store.append import Appended, append_unsigned, new_batch_id
-from trace.store.batches import all_batches
+from trace.store.batches import Batch, all_batches
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger, open_ledger
 from trace.store.tables import agencies
@@ -63,9 +67,9 @@ async def _cast(ledger: Ledger) -> _Cast:
                 commune=commune,
             )
             for name, commune in (
-                ("Hộ ông Nguyễn Văn Thắng", "12445"),
-                ("Hộ bà Trần Thị Huệ", "12448"),
-                ("Hộ ông Phạm Đức Lộc", "12451"),
+                ("Hộ ông Nguyễn Văn Thắng", "12364"),
+                ("Hộ bà Trần Thị Huệ", "12361"),
+                ("Hộ ông Phạm Đức Lộc", "12391"),
             )
         ],
         mill=await _agency(
@@ -382,6 +386,20 @@ async def _recalled_vegetables(ledger: Ledger, c: _Cast) -> str:
     return batch
 
 
+async def write_demo_sheet(ledger: Ledger, settings: Settings, batches: list[Batch]) -> Path:
+    """An A4 sheet (3 × 8 labels) with a row of lot labels for each demo batch."""
+    pages = await batches_sheet(
+        ledger, batches, template="a4-3x8", lang="vi", public_url=settings.public_url
+    )
+    path = (settings.data_dir / "demo-labels.pdf").resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.part")
+    with partial.open("wb") as sink:
+        write_pdf(pages, sink, title="trace demo")
+    os.replace(partial, path)
+    return path
+
+
 async def load_demo(settings: Settings) -> list[str]:
     """Fill an empty ledger with the demo; leave one that has it alone. Return lines to print."""
     ledger = open_ledger(settings)
@@ -400,10 +418,15 @@ async def load_demo(settings: Settings) -> list[str]:
         else:
             lines.append(both("cli.demo_present"))
         async with read_transaction(ledger.engine) as conn:
-            for batch in await all_batches(conn):
-                lines.append(f"  {batch.product}")
-                lines.append(f"    {settings.public_url}{batch.public_path}")
-                lines.append(f"    {settings.public_url}/api/v1/batches/{batch.code}")
+            batches = await all_batches(conn)
+        for batch in batches:
+            lines.append(f"  {batch.product}")
+            lines.append(f"    {settings.public_url}{batch.public_path}")
+            lines.append(f"    {settings.public_url}/api/v1/batches/{batch.code}")
+        sheet = await write_demo_sheet(ledger, settings, batches)
+        lines.append(both("cli.demo_labels"))
+        # The path alone on its line, so it can be copied or opened from the terminal.
+        lines.append(str(sheet))
         return lines
     finally:
         await ledger.close()

@@ -130,6 +130,13 @@ EXAMPLES: dict[EventKind, dict[str, Any]] = {
         "corrects": "3f" * 32,
         "reason": "Nhập nhầm khối lượng thu hoạch: đúng là 1250.5 kg",
     },
+    EventKind.SERIALISED: {
+        "run": "6f1c2b9e-3d4a-4f5b-8c7d-9e0f1a2b3c4d",
+        "count": 400,
+        "first": "7K3M9Q2XW4HJ8C",
+        "last": "Q0ZR5T8VXB2N4A",
+        "serials_sha256": "ab" * 32,
+    },
 }
 
 

@@ -60,6 +60,7 @@ EXPECTED_RECORDERS = {
     EventKind.TRANSFORMED: {"processor"},
     EventKind.RECALLED: {"authority"},
     EventKind.CORRECTED: {"producer", "processor", "distributor", "authority", "certifier"},
+    EventKind.SERIALISED: {"producer", "processor"},
 }
 
 BODIES: dict[EventKind, msgspec.Struct] = {
@@ -115,6 +116,16 @@ BODIES: dict[EventKind, msgspec.Struct] = {
     ),
     EventKind.RECALLED: Recalled(reason="Vượt giới hạn cadmi", severity=Severity.CLASS_2),
     EventKind.CORRECTED: Corrected(corrects="ab" * 32, reason="Nhập nhầm khối lượng"),
+    EventKind.SERIALISED: decode_body(
+        "serialised",
+        {
+            "run": "6f1c2b9e-3d4a-4f5b-8c7d-9e0f1a2b3c4d",
+            "count": 2,
+            "first": "7K3M9Q2XW4HJ8C",
+            "last": "Q0ZR5T8VXB2N4A",
+            "serials_sha256": "ab" * 32,
+        },
+    ),
 }
 
 
@@ -250,6 +261,7 @@ def test_any_other_kind_on_an_unregistered_batch_is_refused(kind: EventKind) -> 
         EventKind.HARVESTED,
         EventKind.PROCESSED,
         EventKind.PACKED,
+        EventKind.SERIALISED,
     ],
 )
 def test_production_step_by_another_producer_is_refused(kind: EventKind) -> None:

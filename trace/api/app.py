@@ -19,6 +19,7 @@ from sqlalchemy import select
 from trace.api.agencies import AgencyController
 from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
+from trace.api.labels import LabelController
 from trace.api.log import LogController
 from trace.api.problems import EXCEPTION_HANDLERS
 from trace.api.schemas import Health
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             AgencyController,
             BatchController,
             RecordController,
+            LabelController,
             LogController,
             create_static_files_router(
                 path=ASSETS,

@@ -59,6 +59,8 @@ STATUS: dict[str, int] = {
     "unknown_witness": HTTP_422_UNPROCESSABLE_ENTITY,
     "unknown_checkpoint": HTTP_409_CONFLICT,
     "log_inconsistent": HTTP_409_CONFLICT,
+    "label_does_not_fit": HTTP_422_UNPROCESSABLE_ENTITY,
+    "label_request_invalid": HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 # Params that are safe and useful to show a client as extension members.
@@ -75,6 +77,9 @@ _EXPOSED = {
     "gtin",
     "lot",
     "value",
+    "template",
+    "version",
+    "minimum",
 }
 
 

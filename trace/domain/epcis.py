@@ -73,6 +73,10 @@ EPCIS_MAPPINGS: Mapping[EventKind, EpcisMapping] = MappingProxyType(
         EventKind.TRANSFORMED: EpcisMapping("TransformationEvent", None, _own_step("transforming")),
         EventKind.RECALLED: _observe(_own_step("recalling"), _disposition("recalled")),
         EventKind.CORRECTED: EpcisMapping(None, None, None, body_field="errorDeclaration"),
+        # Instance-level identifiers (SGTINs) are commissioned: the run's serials are the epcList.
+        EventKind.SERIALISED: EpcisMapping(
+            "ObjectEvent", "ADD", _cbv_step("commissioning"), _disposition("active"), "epcList"
+        ),
     }
 )
 

@@ -274,7 +274,21 @@ def _payload_value(payload: str) -> int:
 
 
 def new_batch_code() -> str:
-    """Return a fresh random batch code: 13 payload symbols and one check symbol.
+    """Return a fresh random batch code (see :func:`new_code`)."""
+    return new_code()
+
+
+def new_serial() -> str:
+    """Return a fresh random serial for a serialised label, made like a batch code.
+
+    GS1 AI (21) takes up to 20 characters; 14 Crockford symbols carry about
+    64.8 random bits, and the check symbol catches a mistyped serial.
+    """
+    return new_code()
+
+
+def new_code() -> str:
+    """Return a fresh random code: 13 payload symbols and one check symbol.
 
     The payload is 65 bits from ``secrets``. Crockford's check symbol is the
     payload value mod 37; values 32 to 36 would need the symbols ``*~$=U``,

@@ -39,6 +39,7 @@ class EventKind(StrEnum):
     TRANSFORMED = "transformed"
     RECALLED = "recalled"
     CORRECTED = "corrected"
+    SERIALISED = "serialised"
 
 
 # Text must hold a visible character: a blank name would show as an empty line
@@ -51,6 +52,9 @@ Uuid = Annotated[
     str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ]
 RecordHashHex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+Sha256Hex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+# A serial is a code like a batch code: 13 Crockford symbols and a check symbol.
+Serial = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-HJKMNP-TV-Z]{14}$")]
 # Shape only; the store checks the GS1 check digit (trace.domain.identifiers).
 Gtin = Annotated[str, msgspec.Meta(pattern=r"^(?:[0-9]{8}|[0-9]{12,14})$")]
 # GS1 AI (10) batch/lot: 1 to 20 characters of GS1 character set 82 (GS1 General
@@ -361,6 +365,25 @@ class Corrected(_Body, frozen=True):
     note: Prose | None = None
 
 
+class Serialised(_Body, frozen=True):
+    """A print run of serialised labels: ``count`` items of the batch get their own serials.
+
+    The serials themselves are kept by the ledger (one row each); the record
+    commits to them: ``serials_sha256`` is SHA-256 over the serials in print
+    order, each followed by a line feed, so anyone holding the list can check it.
+    """
+
+    run: Uuid
+    count: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+    first: Serial
+    last: Serial
+    serials_sha256: Sha256Hex
+
+    def __post_init__(self) -> None:
+        if self.count == 1 and self.first != self.last:
+            raise ValueError("a run of one label has the same first and last serial")
+
+
 BODY_TYPES: Mapping[EventKind, type[msgspec.Struct]] = MappingProxyType(
     {
         EventKind.REGISTERED: Registered,
@@ -377,6 +400,7 @@ BODY_TYPES: Mapping[EventKind, type[msgspec.Struct]] = MappingProxyType(
         EventKind.TRANSFORMED: Transformed,
         EventKind.RECALLED: Recalled,
         EventKind.CORRECTED: Corrected,
+        EventKind.SERIALISED: Serialised,
     }
 )
 

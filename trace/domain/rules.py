@@ -56,6 +56,8 @@ RECORDERS: Mapping[EventKind, frozenset[AgencyKind]] = MappingProxyType(
         EventKind.SOLD: _GOODS_HOLDERS,
         EventKind.TRANSFORMED: frozenset({AgencyKind.PROCESSOR}),
         EventKind.CORRECTED: frozenset(AgencyKind) - {AgencyKind.OPERATOR},
+        # Labels are printed by whoever made the goods, as the label names them.
+        EventKind.SERIALISED: _GOODS_MAKERS,
     }
 )
 
@@ -128,7 +130,7 @@ def check_permitted(
         raise _refuse(
             f"batch {batch.batch_id} is recalled", "batch_recalled", kind, batch=batch.batch_id
         )
-    if kind in PRODUCTION_KINDS:
+    if kind in PRODUCTION_KINDS or kind is EventKind.SERIALISED:
         _check_producer(kind, batch, actor_id)
     elif kind is EventKind.SHIPPED:
         _check_shipment(_body_as(body, Shipped), batch, actor_id)

@@ -162,6 +162,7 @@ def compose(
             f" do not fit a {template.width:g} x {template.height:g} mm label",
             template=template.name,
             what="symbol",
+            reason="symbol",
             version=symbol.version,
         )
     text = _text_column(facts, template, lang, round(column_x, 6))
@@ -193,6 +194,7 @@ def _text_column(
         f" {template.height:g} mm label at {smallest:g} pt or more",
         template=template.name,
         what="text",
+        reason="text",
         minimum=f"{smallest:g}",
     )
 

@@ -184,3 +184,28 @@ idempotency_keys = Table(
     Column("position", BigInteger, nullable=False),
     Column("created_at_us", BigInteger, nullable=False),
 )
+
+# Print runs of serialised labels (the ``serialised`` event records each) and
+# their serials. ``position`` is the log position of the run's record, set once
+# the record is appended; a run without one was never registered and prints nothing.
+label_runs = Table(
+    "label_runs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("batch_id", String(36), ForeignKey("batches.id"), nullable=False, index=True),
+    Column("count", Integer, nullable=False),
+    Column("first_serial", String(14), nullable=False),
+    Column("last_serial", String(14), nullable=False),
+    Column("serials_sha256", LargeBinary(32), nullable=False),
+    Column("position", BigInteger, nullable=True),
+    Column("created_at_us", BigInteger, nullable=False),
+)
+
+label_serials = Table(
+    "label_serials",
+    metadata,
+    Column("serial", String(14), primary_key=True),
+    Column("run_id", String(36), ForeignKey("label_runs.id"), nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    UniqueConstraint("run_id", "ordinal"),
+)

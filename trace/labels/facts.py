@@ -1,0 +1,81 @@
+"""Gathering a label's facts from a batch's records and its producer."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from trace.domain.kinds import Certified, Corrected, Packed, Registered, Scheme, decode_body
+from trace.domain.quantity import Quantity
+from trace.domain.statement import parse_statement
+from trace.labels.content import NBSP, LabelFacts
+from trace.places import commune_name, province_name
+from trace.store.agencies import Agency, get_agency
+from trace.store.batches import Batch
+from trace.store.records import batch_records
+
+
+def producer_line(agency: Agency) -> str:
+    """An organisation by its name; a household (a person) only by commune and province."""
+    if not agency.household:
+        return agency.name
+    places = [commune_name(agency.commune)] if agency.commune else []
+    if agency.province:
+        places.append(province_name(agency.province))
+    # No-break spaces keep each place name on one line when the text wraps.
+    return ", ".join(place.replace(" ", NBSP) for place in places) or "Việt Nam"
+
+
+def per_package(packed: Packed) -> Quantity | None:
+    """The net quantity of one package, when the packing record gives total and count."""
+    if packed.quantity is None:
+        return None
+    each = (Decimal(packed.quantity.value) / packed.count).quantize(
+        Decimal("0.001"), rounding=ROUND_HALF_EVEN
+    )
+    text = format(each.normalize(), "f")
+    return Quantity(value=text, unit=packed.quantity.unit)
+
+
+async def batch_facts(conn: AsyncConnection, batch: Batch, *, today: date) -> LabelFacts:
+    """What a label of ``batch`` prints, as of ``today`` (for certificate validity).
+
+    A record later declared wrong by a ``corrected`` record is not printed from:
+    a label cannot show the correction beside it, as the public page does.
+    """
+    bodies: list[tuple[bytes, msgspec.Struct]] = []
+    for record in await batch_records(conn, batch.id):
+        statement = parse_statement(record.statement)
+        bodies.append((record.record_hash, decode_body(statement.kind, statement.body)))
+    corrected = {body.corrects for _, body in bodies if isinstance(body, Corrected)}
+    standing = [body for digest, body in bodies if digest.hex() not in corrected]
+    registered = next(body for body in standing if isinstance(body, Registered))
+    stars = [
+        body.stars
+        for body in standing
+        if isinstance(body, Certified)
+        and body.scheme is Scheme.OCOP
+        and body.stars is not None
+        and body.valid_from <= today <= body.valid_until
+    ]
+    net = None
+    for body in standing:
+        if isinstance(body, Packed):
+            net = per_package(body) or net
+    producer = await get_agency(conn, batch.producer_id)
+    return LabelFacts(
+        product=registered.product,
+        producer=producer_line(producer),
+        household=producer.household,
+        origin=province_name(registered.origin.province),
+        lot=registered.lot,
+        code=batch.code,
+        production_date=registered.production_date,
+        expiry_date=registered.expiry_date,
+        net=net,
+        lot_quantity=None if net is not None else registered.quantity,
+        ocop_stars=max(stars) if stars else None,
+    )
