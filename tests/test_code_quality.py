@@ -49,3 +49,11 @@ def test_no_machine_paths_in_the_project() -> None:
         check=False,
     )
     assert done.stdout == "", done.stdout
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = readme.split("# 2.", 1)[1].splitlines()[1].strip()
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    # CI adds only pip's -q, to keep its log readable.
+    assert command in ci.replace("pip install -q ", "pip install ")

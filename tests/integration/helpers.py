@@ -18,6 +18,17 @@ def registration(product: str = "Bưởi Diễn", lot: str = "BD-1", **extra: An
     return {"product": product, "lot": lot, "origin": {"province": "01"}, **extra}
 
 
+async def register(client: Any, member: Any, **body: Any) -> dict[str, Any]:
+    """Register a batch through the API as ``member``; the answer's JSON."""
+    response = await client.post(
+        "/api/v1/batches",
+        json={"occurred_at": WHEN, "body": registration(**body)},
+        headers=member.headers,
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
 def kg(value: str) -> dict[str, str]:
     """A quantity in kilograms."""
     return {"value": value, "unit": "KGM"}

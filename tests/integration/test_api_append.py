@@ -12,19 +12,9 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.conftest import Cast
-from tests.integration.helpers import WHEN, kg, registration, stored
+from tests.integration.helpers import WHEN, kg, register, registration, stored
 from trace.domain.statement import encode_statement, parse_statement, statement_hash
 from trace.store.ledger import Ledger
-
-
-async def register(client: Any, member: Any, **body: Any) -> dict[str, Any]:
-    response = await client.post(
-        "/api/v1/batches",
-        json={"occurred_at": WHEN, "body": registration(**body)},
-        headers=member.headers,
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 async def test_registered_batch_is_readable_by_id_and_code(client: Any, cast: Cast) -> None:

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import Cast
-from tests.integration.helpers import WHEN, kg, registration, stored
+from tests.integration.helpers import WHEN, kg, stored
+from tests.integration.helpers import register as register_batch
 from tests.labels.reading import decode, decode_labels, pdf_pages, png_image, svg_image
 from trace.domain.statement import parse_statement
 from trace.labels.facts import batch_facts
@@ -26,13 +27,7 @@ GTIN = "8936047000128"
 
 
 async def register(client: Any, member: Any, **body: Any) -> dict[str, Any]:
-    response = await client.post(
-        "/api/v1/batches",
-        json={"occurred_at": WHEN, "body": registration(**body)},
-        headers=member.headers,
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json()["batch"])
+    return dict((await register_batch(client, member, **body))["batch"])
 
 
 async def event(client: Any, member: Any, batch: str, kind: str, body: dict[str, Any]) -> None:

@@ -14,8 +14,7 @@ from trace.api.auth import ActorDep, LedgerDep, provide_actor
 from trace.api.batches import IdempotencyKey
 from trace.catalogue import negotiate
 from trace.config import Settings
-from trace.domain.errors import NotPermitted
-from trace.labels.make import MEDIA_TYPES, prepare, render
+from trace.labels.make import MEDIA_TYPES, prepare, render, require_producer
 from trace.labels.runs import MAX_RUN, LabelRun, create_run, list_runs
 from trace.labels.templates import TEMPLATES, Template
 from trace.store.batches import find_batch
@@ -157,13 +156,7 @@ class LabelController(Controller):
         """Register a print run of serialised labels: one signed `serialised` record."""
         async with read_transaction(ledger.engine) as conn:
             batch = await find_batch(conn, ref)
-        if actor.agency_id != batch.producer_id:
-            raise NotPermitted(
-                f"only the producer of batch {batch.id} prints its labels",
-                rule="labels_not_producer",
-                kind="serialised",
-                batch=batch.id,
-            )
+        require_producer(actor, batch)
         run = await create_run(ledger, actor, batch, data.count, idempotency_key=idempotency_key)
         out = RunOut.of(run)
         return Response(out, status_code=201, headers={"Location": out.labels})
@@ -173,11 +166,5 @@ class LabelController(Controller):
         """The batch's print runs, oldest first (its producer only)."""
         async with read_transaction(ledger.engine) as conn:
             batch = await find_batch(conn, ref)
-            if actor.agency_id != batch.producer_id:
-                raise NotPermitted(
-                    f"only the producer of batch {batch.id} sees its print runs",
-                    rule="labels_not_producer",
-                    kind="serialised",
-                    batch=batch.id,
-                )
+            require_producer(actor, batch)
             return [RunOut.of(run) for run in await list_runs(conn, batch.id)]

@@ -201,6 +201,17 @@ def today() -> date:
     return (datetime.now(UTC) + timedelta(hours=7)).date()
 
 
+def require_producer(actor: Actor, batch: Batch) -> None:
+    """Only the batch's producer prints its labels and registers its print runs."""
+    if actor.agency_id != batch.producer_id:
+        raise NotPermitted(
+            f"only the producer of batch {batch.id} prints its labels",
+            rule="labels_not_producer",
+            kind="labels",
+            batch=batch.id,
+        )
+
+
 async def prepare(
     ledger: Ledger,
     batch: Batch,
@@ -219,13 +230,8 @@ async def prepare(
     the batch's producer prints its labels. Returns the job and, for a
     serialised run, the serials to print.
     """
-    if actor is not None and actor.agency_id != batch.producer_id:
-        raise NotPermitted(
-            f"only the producer of batch {batch.id} prints its labels",
-            rule="labels_not_producer",
-            kind="labels",
-            batch=batch.id,
-        )
+    if actor is not None:
+        require_producer(actor, batch)
     run = await get_run(ledger, run_id, batch_id=batch.id) if run_id else None
     stock, kind, wanted = check_request(template=template, format=format, count=count, run=run)
     async with read_transaction(ledger.engine) as conn:
