@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import POSTGRES_URL, ROOT
+from tests.labels.reading import decode_labels, pdf_pages
+from trace.labels.templates import TEMPLATES
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -51,6 +53,16 @@ def test_demo_is_idempotent_and_verifies(tmp_path: Path) -> None:
     assert verified.returncode == 0, verified.stderr
     assert "Intact: 6 batches, 29 records" in verified.stdout
     assert (tmp_path / "var" / "master.key").stat().st_mode & 0o777 == 0o600
+    # The demo's label sheet: its path alone on the last line, a row of labels per batch.
+    sheet = Path(first.stdout.splitlines()[-1])
+    assert sheet.name == "demo-labels.pdf" and sheet.is_file()
+    urls = [line.strip() for line in first.stdout.splitlines() if "/api/" not in line]
+    pages = [url for url in urls if url.startswith("http://127.0.0.1:8000/")]
+    found = decode_labels(pdf_pages(sheet.read_bytes(), 300)[0], TEMPLATES["a4-3x8"], 300)
+    expected = [
+        f"HTTP://127.0.0.1:8000{url.removeprefix('http://127.0.0.1:8000')}" for url in pages
+    ]
+    assert found == [url for url in expected for _ in range(3)]
 
 
 def test_agency_add_json_prints_id_key_and_token(tmp_path: Path) -> None:
