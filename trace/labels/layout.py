@@ -17,7 +17,7 @@ finer, 4.5 pt (:data:`MIN_TEXT_PT_FINE`) still gives 10 dots of lower case.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from trace.domain.identifiers import BATCH_CODE_ALPHABET
 from trace.labels.content import LabelFacts, Line, text_lines
@@ -199,6 +199,12 @@ def _text_column(
     )
 
 
+@cache
+def _code_ink() -> tuple[float, float]:
+    # Every code is made of these symbols: their reach above and below the baseline.
+    return face().ink(BATCH_CODE_ALPHABET)
+
+
 def min_text_size(template: Template) -> float:
     """The smallest text size legible at the template's print resolution, in points."""
     return MIN_TEXT_PT_FINE if template.dpi >= 300 else MIN_TEXT_PT
@@ -218,7 +224,7 @@ def _set_code(
         size = MAX_CODE_PT
         while size >= smallest - 1e-9:
             em = size * MM_PER_POINT
-            above, below = font.ink(BATCH_CODE_ALPHABET)
+            above, below = _code_ink()
             cap = above * em
             widths = [font.width(piece, size) for piece in pieces]
             height = cap + (len(pieces) - 1) * LINE_BOX * em + below * em

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 import anyio.to_thread
 
@@ -141,17 +142,19 @@ async def render(
     does not hold up the server's other requests.
     """
     stream = PdfStream(title=f"{job.facts.product} · {job.facts.lot}")
+    draw: Callable[[Page], bytes]
     if job.format == "pdf":
+        draw = stream.page
         yield stream.start()
+    elif job.format == "png":
+        draw = partial(render_png, dpi=job.template.dpi)
+    else:
+        draw = render_svg
     done = 0
-    async for page in _pages(job, serials):
-        if job.format == "pdf":
-            yield await anyio.to_thread.run_sync(stream.page, page)
-        elif job.format == "png":
-            yield await anyio.to_thread.run_sync(render_png, page, job.template.dpi)
-        else:
-            yield await anyio.to_thread.run_sync(render_svg, page)
-        done += len(page.labels)
+    async for build, size in _pages(job, serials):
+        # One hand-off per page: laying it out and drawing it happen in the same call.
+        yield await anyio.to_thread.run_sync(_draw, draw, build)
+        done += size
         if progress is not None:
             progress(done)
     if job.format == "pdf":
@@ -159,11 +162,14 @@ async def render(
         yield await anyio.to_thread.run_sync(stream.finish)
 
 
-async def _pages(job: LabelJob, serials: AsyncIterator[str] | None) -> AsyncIterator[Page]:
+async def _pages(
+    job: LabelJob, serials: AsyncIterator[str] | None
+) -> AsyncIterator[tuple[Callable[[], Page], int]]:
+    """How to build each page, and how many labels it holds."""
     if serials is None:
         label = await anyio.to_thread.run_sync(job.label)
         for page in lot_pages(job, label):
-            yield page
+            yield partial(_same, page), len(page.labels)
         return
     batch: list[str] = []
     taken = 0
@@ -171,10 +177,18 @@ async def _pages(job: LabelJob, serials: AsyncIterator[str] | None) -> AsyncIter
         batch.append(serial)
         taken += 1
         if len(batch) == job.template.per_page or taken == job.count:
-            yield await anyio.to_thread.run_sync(_serial_page, job, batch)
+            yield partial(_serial_page, job, batch), len(batch)
             batch = []
         if taken == job.count:
             return
+
+
+def _draw(draw: Callable[[Page], bytes], build: Callable[[], Page]) -> bytes:
+    return draw(build())
+
+
+def _same(page: Page) -> Page:
+    return page
 
 
 def _serial_page(job: LabelJob, serials: list[str]) -> Page:

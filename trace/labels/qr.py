@@ -10,7 +10,7 @@ written in upper case; the path is case-sensitive and is kept as it is, and the
 encoder splits the text into alphanumeric and byte segments. For the demo pomelo
 (``HTTPS://HOST/01/08936047000128/10/BD-2026-09``, 56 characters) this gives a
 version 3 symbol (29×29 modules) instead of version 4 (33×33) in byte mode; with
-a serial (73 characters) version 4 instead of version 5 (`bench/labels.py`
+a serial (74 characters) version 4 instead of version 5 (`bench/labels.py`
 prints the versions).
 
 Error correction: level M (about 15 % of the codewords can be restored). Level L
