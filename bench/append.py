@@ -71,11 +71,10 @@ from harness import (  # noqa: E402
     Server,
     log,
     percentile,
-    pg_dsn,
+    scratch_database,
     timed_tasks,
 )
 from sqlalchemy import func, select  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from trace.config import Settings, load_settings  # noqa: E402
 from trace.domain.agency import AgencyKind  # noqa: E402
@@ -176,22 +175,8 @@ def make_backend(name: str, args: argparse.Namespace, workdir: Path) -> Backend:
         return Backend(name, url, env, workdir, lambda: None, str(path))
     database = f"bench_append_{os.getpid()}"
     PG_DATABASE[:] = [database]
-    admin = pg_dsn(args.postgres_url, make_url(args.postgres_url).database or "postgres")
-
-    async def admin_sql(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}"'))
-    asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
-    url = pg_dsn(args.postgres_url, database)
+    url, drop = scratch_database(args.postgres_url, database)
     env["TRACE_DATABASE_URL"] = url
-
-    def drop() -> None:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
     try:
         migrate(url)

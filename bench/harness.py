@@ -52,6 +52,28 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+async def admin_sql(server_url: str, sql: str) -> None:
+    """Run one statement on the server's maintenance database (CREATE/DROP DATABASE)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(pg_dsn(server_url, make_url(server_url).database or "postgres"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def scratch_database(server_url: str, name: str) -> tuple[str, Callable[[], None]]:
+    """A new empty database ``name`` (replacing one left over); its DSN and how to drop it."""
+    asyncio.run(admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}"'))
+    asyncio.run(admin_sql(server_url, f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        asyncio.run(admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return pg_dsn(server_url, name), drop
+
+
 def pg_dsn(url: str, database: str) -> str:
     """``url`` (any SQLAlchemy PostgreSQL URL) as a plain DSN for ``database``."""
     return (

@@ -77,6 +77,7 @@ from harness import (  # noqa: E402
     Meter,
     Run,
     Server,
+    admin_sql,
     log,
     percentile,
     pg_dsn,
@@ -181,14 +182,6 @@ class Bench:
         return env
 
 
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(pg_dsn(url, make_url(url).database or "postgres"))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def _meta_get(dsn: str) -> dict[str, str]:
     conn = await asyncpg.connect(dsn)
     try:
@@ -201,8 +194,8 @@ async def _meta_get(dsn: str) -> dict[str, str]:
 def create_database(args: argparse.Namespace, workdir: Path) -> Bench:
     """A new, migrated database with a fresh master key (kept in its ``bench_log_meta``)."""
     database = f"bench_log_{os.getpid()}"
-    asyncio.run(_admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{database}"'))
-    asyncio.run(_admin(args.postgres_url, f'CREATE DATABASE "{database}"'))
+    asyncio.run(admin_sql(args.postgres_url, f'DROP DATABASE IF EXISTS "{database}"'))
+    asyncio.run(admin_sql(args.postgres_url, f'CREATE DATABASE "{database}"'))
     url = pg_dsn(args.postgres_url, database)
     bench = Bench(database, url, base64.b64encode(secrets.token_bytes(32)).decode(), workdir, True)
     try:
@@ -238,7 +231,7 @@ def open_database(args: argparse.Namespace, workdir: Path) -> Bench:
 
 def drop_database(args: argparse.Namespace, bench: Bench) -> None:
     asyncio.run(
-        _admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{bench.database}" WITH (FORCE)')
+        admin_sql(args.postgres_url, f'DROP DATABASE IF EXISTS "{bench.database}" WITH (FORCE)')
     )
 
 
