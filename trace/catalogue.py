@@ -226,6 +226,182 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "Yêu cầu in nhãn không hợp lệ: {detail}",
         "en": "The label request is not valid: {detail}",
     },
+    # The public provenance page.
+    "page.title": {"vi": "Nguồn gốc: {product}", "en": "Origin: {product}"},
+    "page.lang_switch": {"vi": "English", "en": "Tiếng Việt"},
+    "page.recalled": {"vi": "THU HỒI", "en": "RECALLED"},
+    "page.recalled_this": {
+        "vi": "Lô hàng này đã bị thu hồi. Đừng dùng sản phẩm; hãy mang trả nơi bán.",
+        "en": "This batch has been recalled. Do not use the product; return it to the shop.",
+    },
+    "page.recalled_input": {
+        "vi": "Lô nguyên liệu {code} ({product}) dùng làm ra sản phẩm này đã bị thu hồi.",
+        "en": "Batch {code} ({product}), which this product was made from, has been recalled.",
+    },
+    "page.failed": {"vi": "KHÔNG ĐẠT KIỂM NGHIỆM", "en": "FAILED INSPECTION"},
+    "page.failed_this": {
+        "vi": "Lô hàng này không đạt kiểm nghiệm.",
+        "en": "This batch failed an inspection.",
+    },
+    "page.failed_input": {
+        "vi": "Lô nguyên liệu {code} ({product}) dùng làm ra sản phẩm này không đạt kiểm nghiệm.",
+        "en": "Batch {code} ({product}), which this product was made from, failed an inspection.",
+    },
+    "page.alert_detail": {
+        "vi": "Lý do: {reason}. Cơ quan: {authority}. Ngày: {date}.",
+        "en": "Reason: {reason}. Authority: {authority}. Date: {date}.",
+    },
+    "page.intact": {"vi": "Hồ sơ toàn vẹn", "en": "The record is intact"},
+    "page.intact_detail": {
+        "vi": "Cả {records} bản ghi đều có chữ ký hợp lệ của đơn vị ghi nhận và nối liền thành "
+        "chuỗi; không bản ghi nào bị sửa sau khi ký.",
+        "en": "All {records} records carry a valid signature of the agency that made them and "
+        "link into one chain; none was changed after it was signed.",
+    },
+    "page.in_checkpoint": {
+        "vi": "Tất cả nằm trong checkpoint số {size} của nhật ký công khai, ký lúc {when}, "
+        "được {witnesses} nhân chứng độc lập đồng ký.",
+        "en": "All are in checkpoint {size} of the public log, signed at {when} and cosigned "
+        "by {witnesses} independent witnesses.",
+    },
+    "page.in_checkpoint_alone": {
+        "vi": "Tất cả nằm trong checkpoint số {size} của nhật ký công khai, ký lúc {when}; "
+        "chưa có nhân chứng độc lập nào đồng ký checkpoint này.",
+        "en": "All are in checkpoint {size} of the public log, signed at {when}; no "
+        "independent witness has cosigned it yet.",
+    },
+    "page.not_in_checkpoint": {
+        "vi": "Bản ghi mới nhất chưa nằm trong checkpoint đã ký; hãy tải lại sau ít giây.",
+        "en": "The newest record is not in a signed checkpoint yet; reload in a few seconds.",
+    },
+    "page.broken": {"vi": "Hồ sơ KHÔNG toàn vẹn", "en": "The record is NOT intact"},
+    "page.broken_detail": {
+        "vi": "Đừng tin các thông tin dưới đây cho đến khi cơ quan quản lý kiểm tra lại:",
+        "en": "Do not trust what follows until the authority has checked it again:",
+    },
+    "page.device_running": {
+        "vi": "Đang kiểm tra lại trên thiết bị này…",
+        "en": "Checking again on this device…",
+    },
+    "page.device_ok": {
+        "vi": "Đã kiểm tra trên thiết bị này: {n} chữ ký và bằng chứng đều đúng ({w} nhân chứng).",
+        "en": "Verified on this device: {n} signatures and proofs are correct ({w} witnesses).",
+    },
+    "page.device_failed": {
+        "vi": "Kiểm tra trên thiết bị này THẤT BẠI ở bản ghi {seq} ({what}).",
+        "en": "The check on this device FAILED at record {seq} ({what}).",
+    },
+    "page.device_unsupported": {
+        "vi": "Trình duyệt này chưa kiểm tra được chữ ký Ed25519; kết quả trên vẫn là của máy chủ.",
+        "en": "This browser cannot check Ed25519 signatures; the result above is the server's.",
+    },
+    "page.device_error": {
+        "vi": "Không tải được bằng chứng để kiểm tra trên thiết bị này.",
+        "en": "The proofs for the check on this device could not be loaded.",
+    },
+    "page.product": {"vi": "Sản phẩm", "en": "Product"},
+    "page.producer": {"vi": "Nhà sản xuất", "en": "Producer"},
+    "page.household": {"vi": "Hộ sản xuất tại {place}", "en": "Household farm in {place}"},
+    "page.origin": {"vi": "Xuất xứ", "en": "Origin"},
+    "page.map": {"vi": "Bản đồ: xuất xứ {place}", "en": "Map: origin {place}"},
+    "page.lot": {"vi": "Lô", "en": "Lot"},
+    "page.code": {"vi": "Mã tra cứu", "en": "Lookup code"},
+    "page.quantity": {"vi": "Khối lượng lô", "en": "Lot quantity"},
+    "page.produced": {"vi": "Ngày sản xuất", "en": "Production date"},
+    "page.expires": {"vi": "Hạn sử dụng", "en": "Use by"},
+    "page.certificates": {"vi": "Chứng nhận", "en": "Certificates"},
+    "page.ocop": {"vi": "OCOP {stars} sao", "en": "OCOP {stars} stars"},
+    "page.certificate_detail": {
+        "vi": "Số {number}, quyết định {decision}, {issuer}; hiệu lực {start} – {end}",
+        "en": "No. {number}, decision {decision}, {issuer}; valid {start} – {end}",
+    },
+    "page.expired": {"vi": "ĐÃ HẾT HẠN", "en": "EXPIRED"},
+    "page.not_yet_valid": {"vi": "chưa có hiệu lực", "en": "not yet valid"},
+    "page.inputs": {"vi": "Làm từ các lô", "en": "Made from these batches"},
+    "page.timeline": {"vi": "Hành trình của lô hàng", "en": "The batch's journey"},
+    "page.occurred": {"vi": "Diễn ra", "en": "Happened"},
+    "page.recorded": {"vi": "ghi nhận", "en": "recorded"},
+    "page.gap": {"vi": "ghi sau {days} ngày", "en": "recorded {days} days later"},
+    "page.signed_by": {"vi": "Ký bởi", "en": "Signed by"},
+    "page.corrected": {"vi": "Đã được đính chính: {reason}", "en": "Corrected: {reason}"},
+    "page.analyte": {"vi": "Chỉ tiêu", "en": "Analyte"},
+    "page.value": {"vi": "Kết quả", "en": "Result"},
+    "page.limit": {"vi": "Giới hạn", "en": "Limit"},
+    "page.verdict": {"vi": "Đánh giá", "en": "Verdict"},
+    "page.conformant": {"vi": "Đạt", "en": "Pass"},
+    "page.non_conformant": {"vi": "Không đạt", "en": "Fail"},
+    "page.serial": {"vi": "Tem số {serial}", "en": "Label {serial}"},
+    "page.scans": {
+        "vi": "Tem này đã được quét {count} lần (thiết bị-ngày khác nhau) từ {since}.",
+        "en": "This label has been scanned {count} times (distinct device-days) since {since}.",
+    },
+    "page.first_scan": {
+        "vi": "Đây là lần quét đầu tiên của tem này.",
+        "en": "This is the first scan of this label.",
+    },
+    "page.copied": {
+        "vi": "Cảnh báo: tem này được quét từ {places} mạng khác nhau. Tem có thể đã bị sao chép; "
+        "hãy hỏi người bán và báo cho cơ quan quản lý.",
+        "en": "Warning: this label was scanned from {places} different networks. It may have "
+        "been copied; ask the seller and tell the authority.",
+    },
+    "page.check_yourself": {
+        "vi": "Tự kiểm tra: dữ liệu đầy đủ kèm bằng chứng",
+        "en": "Check it yourself: the full data with proofs",
+    },
+    "page.report": {
+        "vi": "Thấy tem đáng ngờ? Báo cho Chi cục Quản lý chất lượng nông lâm thủy sản tỉnh, "
+        "kèm mã tra cứu in dưới mã QR.",
+        "en": "A suspicious label? Tell the provincial agri-food quality authority, with the "
+        "lookup code printed under the QR code.",
+    },
+    "page.not_found_title": {"vi": "Không tìm thấy mã này", "en": "This code was not found"},
+    "page.not_found": {
+        "vi": "Không có lô hàng nào mang mã {code}. Hãy đối chiếu mã 14 ký tự in ngay dưới mã QR "
+        "(chữ O đọc là số 0, chữ I và L là số 1) rồi nhập lại dưới đây.",
+        "en": "No batch has the code {code}. Compare it with the 14-character code printed just "
+        "under the QR code (O reads as 0, I and L as 1) and type it again below.",
+    },
+    "page.not_found_warning": {
+        "vi": "Nếu mã đúng mà vẫn không tìm thấy, tem có thể là giả: đừng tin thông tin trên bao "
+        "bì và hãy báo cho cơ quan quản lý.",
+        "en": "If the code is right and still not found, the label may be fake: do not trust "
+        "the package and tell the authority.",
+    },
+    "page.lookup": {"vi": "Tra cứu", "en": "Look up"},
+    "page.lookup_label": {
+        "vi": "Mã in dưới mã QR",
+        "en": "The code printed under the QR code",
+    },
+    "page.too_many": {
+        "vi": "Bạn đã tra cứu quá nhiều lần trong thời gian ngắn. Hãy thử lại sau {seconds} giây.",
+        "en": "Too many lookups in a short time. Try again in {seconds} seconds.",
+    },
+    "page.process.milling": {"vi": "Xay xát", "en": "Milling"},
+    "page.process.drying": {"vi": "Sấy khô", "en": "Drying"},
+    "page.process.blending": {"vi": "Phối trộn", "en": "Blending"},
+    "page.process.splitting": {"vi": "Chia lô", "en": "Splitting"},
+    "page.process.merging": {"vi": "Gộp lô", "en": "Merging"},
+    "page.process.repacking": {"vi": "Đóng gói lại", "en": "Repacking"},
+    "page.per.HAR": {"vi": "ha", "en": "ha"},
+    "page.per.MTK": {"vi": "m²", "en": "m²"},
+    "page.per.LTR": {"vi": "lít nước pha", "en": "L of mixture"},
+    "kind.registered": {"vi": "Đăng ký lô hàng", "en": "Batch registered"},
+    "kind.planted": {"vi": "Gieo trồng", "en": "Planted"},
+    "kind.input_applied": {"vi": "Bón phân, phun thuốc", "en": "Inputs applied"},
+    "kind.harvested": {"vi": "Thu hoạch", "en": "Harvested"},
+    "kind.processed": {"vi": "Sơ chế, chế biến", "en": "Processed"},
+    "kind.packed": {"vi": "Đóng gói", "en": "Packed"},
+    "kind.inspected": {"vi": "Kiểm nghiệm", "en": "Inspected"},
+    "kind.certified": {"vi": "Chứng nhận", "en": "Certified"},
+    "kind.shipped": {"vi": "Xuất hàng", "en": "Shipped"},
+    "kind.received": {"vi": "Nhận hàng", "en": "Received"},
+    "kind.sold": {"vi": "Bán ra", "en": "Sold"},
+    "kind.transformed": {"vi": "Chế biến từ lô khác", "en": "Made from other batches"},
+    "kind.recalled": {"vi": "Thu hồi", "en": "Recalled"},
+    "kind.corrected": {"vi": "Đính chính", "en": "Correction"},
+    "kind.serialised": {"vi": "In tem có số sê-ri", "en": "Serial labels printed"},
+    "kind.malformed": {"vi": "Bản ghi hỏng", "en": "Damaged record"},
     "internal": {
         "vi": "Lỗi máy chủ. Không có dữ liệu nào bị thay đổi; hãy thử lại hoặc báo cho "
         "người vận hành kèm mã {reference}.",
@@ -420,6 +596,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "cli.labels_run": {
         "vi": "Đợt in nhãn có số sê-ri đã được ghi vào sổ cái: {run}",
         "en": "The print run of serialised labels is recorded in the ledger: {run}",
+    },
+    "cli.demo_serial": {
+        "vi": "    Một hộp quà có tem số sê-ri:",
+        "en": "    A gift box with a serialised label:",
     },
     "cli.demo_labels": {
         "vi": "Tờ nhãn A4 của các lô mẫu:",

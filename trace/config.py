@@ -23,6 +23,10 @@ class Settings:
     log_origin: str = "trace.localhost/log"
     checkpoint_seconds: float = 2.0
     token_cache_seconds: float = 2.0
+    # Public pages: lookups a minute per client (0: no limit), and the server's worker
+    # count, over which the limit is shared (each worker allows its part).
+    page_rate_per_minute: int = 120
+    workers: int = 1
 
     @property
     def is_embedded(self) -> bool:
@@ -47,4 +51,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         log_origin=origin,
         checkpoint_seconds=float(env.get("TRACE_CHECKPOINT_SECONDS", "2")),
         token_cache_seconds=float(env.get("TRACE_TOKEN_CACHE_SECONDS", "2")),
+        page_rate_per_minute=int(env.get("TRACE_PAGE_RATE", "120")),
+        workers=max(1, int(env.get("TRACE_WORKERS", "1"))),
     )

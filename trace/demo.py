@@ -19,11 +19,13 @@ from sqlalchemy import select
 from trace.catalogue import both
 from trace.config import Settings
 from trace.domain.agency import AgencyKind
+from trace.domain.identifiers import DigitalLink
 from trace.labels.make import batches_sheet
 from trace.labels.pdf import write_pdf
+from trace.labels.runs import create_run, list_runs
 from trace.store.agencies import Actor, create_agency
 from trace.store.append import Appended, append_unsigned, new_batch_id
-from trace.store.batches import Batch, all_batches
+from trace.store.batches import Batch, all_batches, find_batch
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger, open_ledger
 from trace.store.tables import agencies
@@ -221,6 +223,10 @@ async def _pomelo(ledger: Ledger, c: _Cast) -> str:
             "quantity": _kg("1200"),
         },
     )
+    # The gift boxes carry serialised labels: one print run of 24, one A4 sheet.
+    async with read_transaction(ledger.engine) as conn:
+        registered = await find_batch(conn, batch)
+    await create_run(ledger, coop, registered, 24)
     return batch
 
 
@@ -423,6 +429,12 @@ async def load_demo(settings: Settings) -> list[str]:
             lines.append(f"  {batch.product}")
             lines.append(f"    {settings.public_url}{batch.public_path}")
             lines.append(f"    {settings.public_url}/api/v1/batches/{batch.code}")
+            async with read_transaction(ledger.engine) as conn:
+                runs = await list_runs(conn, batch.id)
+            if runs and batch.gtin:
+                lines.append(both("cli.demo_serial"))
+                serial = DigitalLink(batch.gtin, batch.lot, runs[0].first_serial).path()
+                lines.append(f"    {settings.public_url}{serial}")
         sheet = await write_demo_sheet(ledger, settings, batches)
         lines.append(both("cli.demo_labels"))
         # The path alone on its line, so it can be copied or opened from the terminal.

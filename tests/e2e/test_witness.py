@@ -40,6 +40,9 @@ from trace.domain.witness import read_checkpoint
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 60
 
+# The demo's records: the log's size once the demo is loaded.
+DEMO_RECORDS = 30
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -170,7 +173,7 @@ class WitnessSetup:
 
 @pytest.fixture(scope="module")
 def demo_log(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    """A data directory with the demo's 29 records and a first signed checkpoint."""
+    """A data directory with the demo's records and a first signed checkpoint."""
     site = Site(tmp_path_factory.mktemp("demo") / "var", _free_port())
     site.ok("demo")
     site.ok("checkpoint")
@@ -213,7 +216,7 @@ def test_witness_cosigns_a_live_log_then_only_its_consistent_growth(
         first = witness.run(site)
         assert first.returncode == 0, first.stdout + first.stderr
         assert "Trust on first use" in first.stdout and "TOFU" in first.stdout
-        assert "size 29" in first.stdout
+        assert f"size {DEMO_RECORDS}" in first.stdout
         note = site.checkpoint_note()
         verify_note(note, [site.log_key()], required=[witness.verifier])
 
@@ -221,13 +224,13 @@ def test_witness_cosigns_a_live_log_then_only_its_consistent_growth(
         assert quiet.returncode == 0 and "Nothing new" in quiet.stdout
 
         site.register_batch(site.producer_token(), "L-9")
-        assert site.sign_checkpoint().size == 30
+        assert site.sign_checkpoint().size == DEMO_RECORDS + 1
         grown = witness.run(site)
         assert grown.returncode == 0, grown.stdout + grown.stderr
-        assert "grew from 29 to 30" in grown.stdout
+        assert f"grew from {DEMO_RECORDS} to {DEMO_RECORDS + 1}" in grown.stdout
         note = site.checkpoint_note()
         verified = verify_note(note, [site.log_key()], required=[witness.verifier])
-        assert verified.text.splitlines()[1] == "30"
+        assert verified.text.splitlines()[1] == str(DEMO_RECORDS + 1)
 
         # Another key under the log's name: refused, whoever presents it.
         impostor = verifier_key_string(generate_signer(site.log_key().name).public)
@@ -254,27 +257,30 @@ def test_witness_refuses_a_forked_log_and_keeps_the_evidence(
         cosigned = original.sign_checkpoint()
         assert witness.run(original).returncode == 0
         log_key = original.log_key()
-    assert cosigned.size == 30
+    assert cosigned.size == DEMO_RECORDS + 1
 
     with forked.serving():
         assert forked.log_key() == log_key
         token = forked.producer_token()
         forked.register_batch(token, "L-10")
         other = forked.sign_checkpoint()
-        assert (other.size, other.origin) == (30, cosigned.origin)
+        assert (other.size, other.origin) == (DEMO_RECORDS + 1, cosigned.origin)
         assert other.root_hash != cosigned.root_hash
         same_size = witness.run(forked)
         assert same_size.returncode == 3, same_size.stdout + same_size.stderr
         alarm = (same_size.stdout + same_size.stderr).lower()
         assert "forked" in alarm and "rẽ nhánh" in alarm
-        for size, root in ((30, cosigned.root_hash), (30, other.root_hash)):
+        for size, root in (
+            (DEMO_RECORDS + 1, cosigned.root_hash),
+            (DEMO_RECORDS + 1, other.root_hash),
+        ):
             assert f"size {size}, root {base64.b64encode(root).decode()}" in same_size.stderr
         with pytest.raises(NoteUnverified):
             verify_note(forked.checkpoint_note(), [log_key], required=[witness.verifier])
 
         forked.register_batch(token, "L-11")
         larger = forked.sign_checkpoint()
-        assert larger.size == 31
+        assert larger.size == DEMO_RECORDS + 2
         proof_fork = witness.run(forked)
         assert proof_fork.returncode == 3, proof_fork.stdout + proof_fork.stderr
         assert "consistency proof does not link" in proof_fork.stderr
@@ -291,11 +297,11 @@ def test_witness_refuses_a_forked_log_and_keeps_the_evidence(
         assert "RẼ NHÁNH" in readme and "FORKED" in readme
     assert not (first / "consistency-proof.json").exists()  # same size: nothing to prove
     proof = json.loads((second / "consistency-proof.json").read_text())
-    assert (proof["from"], proof["to"]) == (30, 31)
+    assert (proof["from"], proof["to"]) == (DEMO_RECORDS + 1, DEMO_RECORDS + 2)
     with pytest.raises(ConsistencyProofError):
         verify_consistency(
-            30,
-            31,
+            DEMO_RECORDS + 1,
+            DEMO_RECORDS + 2,
             cosigned.root_hash,
             larger.root_hash,
             [base64.b64decode(h) for h in proof["hashes"]],

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import swagger_ui_bundle  # type: ignore[import-untyped]
 from litestar import Litestar, get
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -21,6 +22,7 @@ from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
 from trace.api.labels import LabelController
 from trace.api.log import LogController
+from trace.api.pages import ROUTES as PAGE_ROUTES
 from trace.api.problems import EXCEPTION_HANDLERS
 from trace.api.schemas import Health
 from trace.config import Settings, load_settings
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             RecordController,
             LabelController,
             LogController,
+            *PAGE_ROUTES,
             create_static_files_router(
                 path=ASSETS,
                 directories=[swagger_ui_bundle.swagger_ui_path],
@@ -99,6 +102,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         lifespan=[lifespan],
         state=State({"ledger": ledger, "settings": settings}),
         request_max_body_size=settings.max_body_bytes,
+        # Pages travel to phones on slow networks: gzip anything worth it.
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500),
         openapi_config=OpenAPIConfig(
             title="trace",
             version="1",

@@ -80,6 +80,8 @@ def run_serve(args: argparse.Namespace) -> int:
         filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
     )
     sys.path.insert(0, str(ROOT))
+    # Each worker enforces its share of the public pages' rate limit.
+    os.environ["TRACE_WORKERS"] = str(args.workers)
     Granian(
         "trace.api.app:app_factory",
         factory=True,

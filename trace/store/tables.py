@@ -209,3 +209,24 @@ label_serials = Table(
     Column("ordinal", Integer, nullable=False),
     UniqueConstraint("run_id", "ordinal"),
 )
+
+# Scans of serialised labels, without personal data: a client is a keyed hash of its
+# address and browser, a network a keyed hash of its address prefix, both under a key
+# drawn for the day and deleted two days later, so no stored value can be tied back to
+# an address once its day's key is gone. One row per serial, day and client.
+scan_keys = Table(
+    "scan_keys",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("key", LargeBinary(32), nullable=False),
+)
+
+label_scans = Table(
+    "label_scans",
+    metadata,
+    Column("serial", String(14), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("client", LargeBinary(16), primary_key=True),
+    Column("network", LargeBinary(16), nullable=False),
+    Column("first_at_us", BigInteger, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""End-to-end tests of the public pages in headless Chromium at phone size."""

@@ -1,0 +1,315 @@
+"""The public provenance page over HTTP: routes, verdicts, recalls, formats, caching, safety."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from tests.conftest import Cast, make_member
+from tests.integration.helpers import WHEN, kg
+from tests.integration.helpers import register as register_batch
+from tests.integration.test_tamper import tamper
+from trace.api.app import create_app
+from trace.config import Settings
+from trace.domain.agency import AgencyKind
+from trace.domain.statement import statement_hash
+from trace.store.ledger import Ledger
+from trace.store.tables import records
+
+GTIN = "8936047000128"
+XSS = ["<script>alert(1)</script>", '"onerror=alert(1) x="', "javascript:alert(1)"]
+
+
+async def register(client: Any, member: Any, **body: Any) -> dict[str, Any]:
+    return dict((await register_batch(client, member, **body))["batch"])
+
+
+async def event(client: Any, member: Any, batch: str, kind: str, body: dict[str, Any]) -> Any:
+    response = await client.post(
+        f"/api/v1/batches/{batch}/events",
+        json={"kind": kind, "occurred_at": WHEN, "body": body},
+        headers=member.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+async def test_page_by_digital_link_and_by_code_in_both_languages(client: Any, cast: Cast) -> None:
+    batch = await register(client, cast.producer, gtin=GTIN, lot="BD-2026-09", product="Bưởi Diễn")
+    page = await client.get("/01/08936047000128/10/BD-2026-09")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-language"] == "vi"
+    words = text_of(page.text)
+    assert "Bưởi Diễn" in words and "Hồ sơ toàn vẹn" in words and "HTX Bưởi Diễn" in words
+    assert 'id="lang-switch"' in page.text and "English" in words
+    by_code = await client.get(f"/b/{batch['code'].lower()}")
+    assert by_code.status_code == 200 and "Bưởi Diễn" in by_code.text
+    english = await client.get(f"/b/{batch['code']}", headers={"Accept-Language": "en-US,en"})
+    assert english.headers["content-language"] == "en" and "The record is intact" in english.text
+    asked = await client.get(f"/b/{batch['code']}?lang=en")
+    assert "The record is intact" in asked.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/b/ZZZZZZZZZZZZZZ",
+        "/b/short",
+        "/01/08936047000129/10/X",
+        "/01/08936047000128/10/NOPE",
+        "/01/abc/10/x",
+    ],
+)
+async def test_unknown_or_malformed_codes_get_a_helpful_404_page(client: Any, path: str) -> None:
+    for lang, title, hint in (
+        ("vi", "Không tìm thấy mã này", "mã 14 ký tự in ngay dưới mã QR"),
+        ("en", "This code was not found", "14-character code printed just under the QR"),
+    ):
+        response = await client.get(path, headers={"Accept-Language": lang})
+        assert response.status_code == 404
+        assert title in response.text and hint in response.text
+        assert "Traceback" not in response.text and 'action="/check"' in response.text
+
+
+async def test_a_typed_code_or_serial_leads_to_its_page(client: Any, cast: Cast) -> None:
+    batch = await register(client, cast.producer, gtin=GTIN, lot="L-1")
+    typed = batch["code"].lower().replace("0", "o")
+    found = await client.get("/check", params={"code": typed})
+    assert found.status_code == 303 and found.headers["location"] == f"/b/{batch['code']}"
+    run = await client.post(
+        f"/api/v1/batches/{batch['id']}/label-runs",
+        json={"count": 2},
+        headers=cast.producer.headers,
+    )
+    serial = run.json()["first_serial"]
+    item = await client.get("/check", params={"code": serial, "lang": "en"})
+    assert item.headers["location"] == f"/01/08936047000128/10/L-1/21/{serial}?lang=en"
+    wrong = await client.get("/check", params={"code": "ABCDEFGHJKMNPQ"})
+    assert wrong.status_code == 404
+
+
+async def test_recall_banner_comes_first_on_the_batch_and_downstream_at_once(
+    client: Any, cast: Cast
+) -> None:
+    paddy = await register(client, cast.processor, lot="THOC-1", product="Thóc")
+    rice = await register(client, cast.processor, lot="GAO-1", product="Gạo")
+    await event(
+        client,
+        cast.processor,
+        rice["id"],
+        "transformed",
+        {"process": "milling", "inputs": [{"batch": paddy["id"], "quantity": kg("10")}]},
+    )
+    before = await client.get(f"/b/{rice['code']}")
+    assert "recall-banner" not in before.text
+    await event(
+        client,
+        cast.authority,
+        paddy["id"],
+        "recalled",
+        {"reason": "Vượt giới hạn cadimi", "severity": "class_1"},
+    )
+    own = await client.get(f"/b/{paddy['code']}")
+    downstream = await client.get(
+        f"/b/{rice['code']}", headers={"If-None-Match": before.headers["etag"]}
+    )
+    assert downstream.status_code == 200  # the recall changed every page's validator
+    for page in (own, downstream):
+        body = page.text.split("<main>", 1)[1]
+        assert body.lstrip().startswith('<section class="alert" id="recall-banner"')
+        assert "Vượt giới hạn cadimi" in page.text and "Chi cục QLCL" in page.text
+    assert "THOC-1" not in text_of(own.text).split("THU HỒI")[0]
+    assert paddy["code"] in text_of(downstream.text)
+    assert f'href="/b/{paddy["code"]}"' in downstream.text
+
+
+async def test_a_changed_record_turns_the_verdict_and_names_it(
+    client: Any, cast: Cast, ledger: Ledger
+) -> None:
+    batch = await register(client, cast.producer, lot="T-1")
+    await event(client, cast.producer, batch["id"], "harvested", {"quantity": kg("101")})
+    await event(
+        client, cast.producer, batch["id"], "packed", {"package_type": "Thùng", "count": 10}
+    )
+    async with ledger.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(records).where(records.c.batch_id == batch["id"], records.c.seq == 2)
+            )
+        ).one()
+    edited = bytes(row.statement).replace(b'"101"', b'"901"')
+    await tamper(
+        ledger,
+        update(records)
+        .where(records.c.position == row.position)
+        .values(statement=edited, statement_hash=statement_hash(edited)),
+    )
+    page = await client.get(f"/b/{batch['code']}")
+    assert 'data-verdict="broken"' in page.text
+    assert "bản ghi 2 đã bị sửa sau khi được ký" in page.text
+    english = await client.get(f"/b/{batch['code']}?lang=en")
+    assert "record 2 was changed after it was signed" in english.text
+
+
+async def test_machines_get_json_with_proofs_epcis_and_a_linkset(client: Any, cast: Cast) -> None:
+    batch = await register(client, cast.producer, gtin=GTIN, lot="M-1")
+    path = "/01/08936047000128/10/M-1"
+    data = (await client.get(path, headers={"Accept": "application/json"})).json()
+    assert data["batch"]["code"] == batch["code"] and data["intact"] is True
+    assert (
+        data["proofs"]["format"] == "trace.page-proofs/v1" and len(data["proofs"]["records"]) == 1
+    )
+    epcis = await client.get(path, headers={"Accept": "application/ld+json"})
+    assert epcis.headers["content-type"].startswith("application/ld+json")
+    document = epcis.json()
+    assert document["type"] == "EPCISDocument" and document["schemaVersion"] == "2.0"
+    assert document["epcisBody"]["eventList"][0]["bizStep"].endswith("commissioning")
+    links = await client.get(path, headers={"Accept": "application/linkset+json"})
+    assert links.headers["content-type"].startswith("application/linkset+json")
+    anchor = links.json()["linkset"][0]
+    for link_type in ("pip", "traceability", "recallStatus", "defaultLink"):
+        assert f"https://gs1.org/voc/{link_type}" in anchor
+    resolver = (await client.get("/.well-known/gs1resolver")).json()
+    assert resolver["supportedPrimaryKeys"] == ["01"] and "gs1:pip" in resolver["linkTypes"]
+
+
+async def test_a_repeated_scan_costs_a_304_until_a_new_record(client: Any, cast: Cast) -> None:
+    batch = await register(client, cast.producer, lot="E-1")
+    first = await client.get(f"/b/{batch['code']}")
+    etag = first.headers["etag"]
+    assert "no-cache" in first.headers["cache-control"]
+    again = await client.get(f"/b/{batch['code']}", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    await event(client, cast.producer, batch["id"], "harvested", {"quantity": kg("5")})
+    changed = await client.get(f"/b/{batch['code']}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert "Thu hoạch" in changed.text
+
+
+async def test_strict_security_headers_and_escaped_producer_text(
+    client: Any, ledger: Ledger
+) -> None:
+    evil = await make_member(ledger, XSS[0] + XSS[1], AgencyKind.PRODUCER)
+    batch = await register(client, evil, product=" ".join(XSS), lot="X-1", gtin=GTIN)
+    page = await client.get(f"/b/{batch['code']}")
+    csp = page.headers["content-security-policy"]
+    assert (
+        "script-src 'sha256-" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert 'onerror=alert(1) x="' not in page.text
+    assert re.search(r"<[^>]+\sonerror=", page.text) is None
+    assert 'href="javascript:' not in page.text
+    assert page.text.count("<script>") <= 1
+
+
+async def test_pages_are_rate_limited_per_client(
+    settings: Settings, ledger: Ledger, cast: Cast
+) -> None:
+    limited = Settings(**{**settings.__dict__, "page_rate_per_minute": 8, "workers": 2})
+    app = create_app(limited, ledger=ledger)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 5000)),
+        base_url="http://testserver",
+    ) as one:
+        codes = [(await one.get("/b/ZZZZZZZZZZZZZZ")).status_code for _ in range(4)]
+        assert codes[0] == 404 and 429 in codes  # 8 a minute over 2 workers: 4 here, burst 1
+        refused = await one.get("/b/ZZZZZZZZZZZZZZ", headers={"Accept-Language": "en"})
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert "Too many lookups" in refused.text
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("198.51.100.9", 5000)),
+        base_url="http://testserver",
+    ) as other:
+        assert (await other.get("/b/ZZZZZZZZZZZZZZ")).status_code == 404
+
+
+async def test_serial_scans_count_devices_per_day_and_warn_of_copies(
+    settings: Settings, ledger: Ledger, client: Any, cast: Cast
+) -> None:
+    batch = await register(client, cast.producer, gtin=GTIN, lot="S-1")
+    run = (
+        await client.post(
+            f"/api/v1/batches/{batch['id']}/label-runs",
+            json={"count": 3},
+            headers=cast.producer.headers,
+        )
+    ).json()
+    path = f"/01/08936047000128/10/S-1/21/{run['first_serial']}"
+    app = create_app(settings, ledger=ledger)
+
+    async def scan(address: str, agent: str = "phone") -> httpx.Response:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(address, 4000)),
+            base_url="http://testserver",
+            headers={"User-Agent": agent},
+        ) as phone:
+            return await phone.get(path)
+
+    first = await scan("192.0.2.10")
+    assert "Đây là lần quét đầu tiên" in first.text and "copy-warning" not in first.text
+    same = await scan("192.0.2.10")
+    assert 'data-count="1"' in same.text
+    await scan("192.0.2.11", "another phone")
+    for n in range(4):
+        last = await scan(f"10.{n}.0.1")
+    assert 'data-count="6"' in last.text and 'id="copy-warning"' in last.text
+    # No address is stored: only keyed hashes.
+    async with ledger.engine.connect() as conn:
+        stored = [
+            bytes(v)
+            for row in (await conn.exec_driver_sql("SELECT client, network FROM label_scans")).all()
+            for v in row
+        ]
+    assert stored and all(b"192.0.2" not in value and b"10.0" not in value for value in stored)
+    unknown = await scan("192.0.2.10")
+    assert unknown.status_code == 200
+    fake = await client.get("/01/08936047000128/10/S-1/21/ABCDEFGHJKMNPQ")
+    assert fake.status_code == 404
+
+
+async def test_a_household_is_named_by_commune_and_province(client: Any, ledger: Ledger) -> None:
+    farmer = await make_member(
+        ledger,
+        "Hộ ông Nguyễn Văn Thắng",
+        AgencyKind.PRODUCER,
+        household=True,
+        province="33",
+        commune="12364",
+    )
+    batch = await register(client, farmer, product="Thóc ST25", lot="H-1")
+    page = await client.get(f"/b/{batch['code']}")
+    assert "Hộ sản xuất tại Xã Tiên Lữ, Hưng Yên" in text_of(page.text)
+    assert "Nguyễn" not in page.text
+
+
+async def test_the_pomelo_page_is_small(client: Any, cast: Cast) -> None:
+    batch = await register(
+        client,
+        cast.producer,
+        gtin=GTIN,
+        lot="P-1",
+        product="Bưởi Diễn Phú Thượng",
+        quantity=kg("1200"),
+        production_date="2026-09-01",
+        expiry_date="2026-10-15",
+    )
+    for kind in ("harvested",):
+        await event(client, cast.producer, batch["id"], kind, {"quantity": kg("1200")})
+    page = await client.get("/01/08936047000128/10/P-1", headers={"Accept-Encoding": "gzip"})
+    assert page.headers.get("content-encoding") == "gzip"
+    assert len(gzip.compress(page.content)) < 30 * 1024

@@ -1,0 +1,1 @@
+"""The public provenance page: what a shopper sees after scanning."""

@@ -1,0 +1,342 @@
+"""What the provenance page of a batch shows, gathered from the ledger in a few queries.
+
+The page leads with what a shopper needs: a recall or a failed inspection of the
+batch or of any batch it was made from, then whether the record is intact, then
+the product and where it comes from, certificates, and the timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from trace.domain.chain import ChainFault, verify_chain
+from trace.domain.errors import DomainError
+from trace.domain.kinds import (
+    Certified,
+    Corrected,
+    Inspected,
+    InspectionResult,
+    Recalled,
+    Registered,
+    Scheme,
+    Transformed,
+    decode_body,
+)
+from trace.domain.record import Record
+from trace.domain.statement import parse_statement
+from trace.places import commune_name, province_name
+from trace.store.agencies import key_statuses
+from trace.store.batches import Batch, to_batch
+from trace.store.records import batch_records
+from trace.store.tables import agencies, batches
+
+# A batch's ancestry is followed this far; deeper or cyclic graphs stop there.
+MAX_ANCESTRY = 200
+VIETNAM = timedelta(hours=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One record as the timeline shows it."""
+
+    seq: int
+    kind: str
+    occurred_at: datetime
+    recorded_at: datetime
+    agency: str
+    body: msgspec.Struct | None
+    record_hash: str
+    corrected_by: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> timedelta:
+        """How long after it happened it was recorded."""
+        return self.recorded_at - self.occurred_at
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A recall or a failed inspection of this batch or of one it was made from."""
+
+    kind: str  # "recalled" or "failed_inspection"
+    batch_code: str
+    product: str
+    this_batch: bool
+    reason: str
+    authority: str
+    when: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """A certificate the batch carries, as of the day the page is made."""
+
+    scheme: str
+    number: str
+    issuer: str
+    valid_from: date
+    valid_until: date
+    stars: int | None
+    decision: str | None
+    expired: bool
+    not_yet_valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InputBatch:
+    """An input of a transformation, linking to its own page."""
+
+    code: str
+    product: str
+    path: str
+    quantity: str
+
+
+@dataclass
+class PageView:
+    """Everything the provenance page shows, in the order a shopper needs it."""
+
+    batch: Batch
+    product: str
+    producer: str
+    household: bool
+    origin_province: str
+    origin_province_code: str
+    origin_commune: str | None
+    registered: Registered | None
+    alerts: list[Alert]
+    faults: list[ChainFault]
+    records: int
+    events: list[Event]
+    certificates: list[Certificate]
+    inputs: list[InputBatch]
+    agency_names: dict[str, str]
+    today: date
+    last_position: int
+
+    @property
+    def intact(self) -> bool:
+        """Every signature valid and the chain unbroken."""
+        return not self.faults
+
+
+def vietnam_today() -> date:
+    """Today in Vietnam, which decides whether a certificate is valid."""
+    return (datetime.now(UTC) + VIETNAM).date()
+
+
+def _from_us(micros: int) -> datetime:
+    return datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
+
+
+def _decode(record: Record) -> tuple[str, datetime, str, msgspec.Struct | None]:
+    """Kind, occurred-at, agency and body; a record that no longer parses has no body."""
+    try:
+        statement = parse_statement(record.statement)
+        body = decode_body(statement.kind, statement.body)
+    except DomainError:
+        return "malformed", _from_us(record.recorded_at_us), "", None
+    occurred = datetime.fromisoformat(statement.occurred_at)
+    return statement.kind, occurred, statement.agency, body
+
+
+async def _names(conn: AsyncConnection) -> dict[str, tuple[str, bool, str | None, str | None]]:
+    rows = await conn.execute(
+        select(
+            agencies.c.id,
+            agencies.c.name,
+            agencies.c.household,
+            agencies.c.province,
+            agencies.c.commune,
+            agencies.c.public_consent,
+        )
+    )
+    found = {}
+    for row in rows:
+        # A household is a person: by commune and province unless it consented to its name.
+        shown = row.name
+        if row.household and not row.public_consent:
+            places = [commune_name(row.commune)] if row.commune else []
+            if row.province:
+                places.append(province_name(row.province))
+            shown = ", ".join(places)
+        found[row.id] = (shown, bool(row.household), row.province, row.commune)
+    return found
+
+
+async def build_view(conn: AsyncConnection, batch: Batch, *, today: date) -> PageView:
+    """The page of ``batch``: its records verified, its ancestry searched for recalls."""
+    names = await _names(conn)
+    keys = await key_statuses(conn)
+    chain = await batch_records(conn, batch.id)
+    faults = verify_chain(batch.id, chain, keys, head_seq=batch.version, head_hash=batch.head_hash)
+    events: list[Event] = []
+    corrections: dict[str, list[str]] = {}
+    for record in chain:
+        kind, occurred, agency, body = _decode(record)
+        if isinstance(body, Corrected):
+            corrections.setdefault(body.corrects, []).append(body.reason)
+        events.append(
+            Event(
+                record.seq,
+                kind,
+                occurred,
+                _from_us(record.recorded_at_us),
+                names.get(agency, ("?", False, None, None))[0],
+                body,
+                record.record_hash.hex(),
+            )
+        )
+    for event in events:
+        event.corrected_by.extend(corrections.get(event.record_hash, []))
+    registered = next((e.body for e in events if isinstance(e.body, Registered)), None)
+    producer, household, _, _ = names.get(batch.producer_id, ("?", False, None, None))
+    certificates = [
+        Certificate(
+            e.body.scheme.value,
+            e.body.certificate_number,
+            e.body.issuer,
+            e.body.valid_from,
+            e.body.valid_until,
+            e.body.stars,
+            e.body.decision_number,
+            today > e.body.valid_until,
+            today < e.body.valid_from,
+        )
+        for e in events
+        if isinstance(e.body, Certified) and not e.corrected_by
+    ]
+    certificates.sort(key=lambda c: (c.scheme != Scheme.OCOP.value, c.expired))
+    alerts, inputs = await _ancestry(conn, batch, events, names)
+    # A registration that no longer parses (a tampered record) leaves the read model's facts.
+    province = registered.origin.province if registered else (batch.province or "")
+    commune = registered.origin.commune if registered else None
+    return PageView(
+        batch=batch,
+        product=registered.product if registered else batch.product,
+        producer=producer,
+        household=household,
+        origin_province=province_name(province),
+        origin_province_code=province,
+        origin_commune=commune_name(commune) if commune else None,
+        registered=registered,
+        alerts=alerts,
+        faults=faults,
+        records=len(chain),
+        events=events,
+        certificates=certificates,
+        inputs=inputs,
+        agency_names={k: v[0] for k, v in names.items()},
+        today=today,
+        last_position=max((r.position for r in chain), default=-1),
+    )
+
+
+def _alerts_of(batch: Batch, events: list[Event], this_batch: bool) -> list[Alert]:
+    found = []
+    for event in events:
+        if event.corrected_by:
+            continue
+        if isinstance(event.body, Recalled):
+            found.append(
+                Alert(
+                    "recalled",
+                    batch.code,
+                    batch.product,
+                    this_batch,
+                    event.body.reason,
+                    event.agency,
+                    event.occurred_at,
+                )
+            )
+        elif (
+            isinstance(event.body, Inspected)
+            and event.body.result is InspectionResult.NON_CONFORMANT
+        ):
+            failed = [
+                a.name for a in event.body.analytes if a.result is InspectionResult.NON_CONFORMANT
+            ]
+            found.append(
+                Alert(
+                    "failed_inspection",
+                    batch.code,
+                    batch.product,
+                    this_batch,
+                    ", ".join(failed) or event.body.laboratory,
+                    event.agency,
+                    event.occurred_at,
+                )
+            )
+    return found
+
+
+async def _ancestry(
+    conn: AsyncConnection,
+    batch: Batch,
+    events: list[Event],
+    names: dict[str, tuple[str, bool, str | None, str | None]],
+) -> tuple[list[Alert], list[InputBatch]]:
+    """Alerts of the batch and of every batch upstream of it; its direct inputs."""
+    alerts = _alerts_of(batch, events, True)
+    inputs: list[InputBatch] = []
+    seen = {batch.id}
+    frontier = [events]
+    first = True
+    while frontier and len(seen) < MAX_ANCESTRY:
+        current_events = frontier.pop()
+        wanted: list[tuple[str, str]] = []
+        for event in current_events:
+            if isinstance(event.body, Transformed) and not event.corrected_by:
+                for item in event.body.inputs:
+                    wanted.append((item.batch, f"{item.quantity.value} {item.quantity.unit}"))
+        if not wanted:
+            first = False
+            continue
+        rows = await conn.execute(select(batches).where(batches.c.id.in_([w for w, _ in wanted])))
+        found = {row.id: to_batch(row) for row in rows}
+        for batch_id, quantity in wanted:
+            upstream = found.get(batch_id)
+            if upstream is None:
+                continue
+            if first:
+                inputs.append(
+                    InputBatch(upstream.code, upstream.product, upstream.public_path, quantity)
+                )
+            if upstream.id in seen:
+                continue
+            seen.add(upstream.id)
+            upstream_events = []
+            for record in await batch_records(conn, upstream.id):
+                kind, occurred, agency, body = _decode(record)
+                upstream_events.append(
+                    Event(
+                        record.seq,
+                        kind,
+                        occurred,
+                        _from_us(record.recorded_at_us),
+                        names.get(agency, ("?", False, None, None))[0],
+                        body,
+                        record.record_hash.hex(),
+                    )
+                )
+            corrected = {e.body.corrects for e in upstream_events if isinstance(e.body, Corrected)}
+            for event in upstream_events:
+                if event.record_hash in corrected:
+                    event.corrected_by.append("")
+            alerts.extend(_alerts_of(upstream, upstream_events, False))
+            frontier.append(upstream_events)
+        first = False
+    return alerts, inputs
+
+
+def describe(value: Any) -> str:
+    """A body field as plain text (quantities as value and unit)."""
+    if isinstance(value, msgspec.Struct):
+        return " ".join(str(v) for v in msgspec.structs.astuple(value))
+    return str(value)
