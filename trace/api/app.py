@@ -6,8 +6,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 
-import swagger_ui_bundle  # type: ignore[import-untyped]
 from litestar import Litestar, get
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
@@ -93,7 +93,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             *PAGE_ROUTES,
             create_static_files_router(
                 path=ASSETS,
-                directories=[swagger_ui_bundle.swagger_ui_path],
+                # Swagger UI 5 (OpenAPI 3.1, which Litestar writes), from swagger-ui-py.
+                directories=[str(files("swagger_ui") / "static")],
                 include_in_schema=False,
             ),
         ],
