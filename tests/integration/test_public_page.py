@@ -313,3 +313,49 @@ async def test_the_pomelo_page_is_small(client: Any, cast: Cast) -> None:
     page = await client.get("/01/08936047000128/10/P-1", headers={"Accept-Encoding": "gzip"})
     assert page.headers.get("content-encoding") == "gzip"
     assert len(gzip.compress(page.content)) < 30 * 1024
+
+
+async def test_expired_certificates_and_revoked_keys_are_shown_as_such(
+    client: Any, cast: Cast, ledger: Ledger
+) -> None:
+    from trace.domain.record import now_us
+    from trace.store.agencies import revoke_key
+
+    batch = await register(client, cast.producer, lot="C-1")
+    await event(
+        client,
+        cast.certifier,
+        batch["id"],
+        "certified",
+        {
+            "scheme": "ocop",
+            "certificate_number": "OCOP-01-2022-7",
+            "issuer": "UBND thành phố Hà Nội",
+            "issuer_level": "province",
+            "stars": 3,
+            "decision_number": "77/QĐ-UBND",
+            "valid_from": "2022-01-01",
+            "valid_until": "2024-12-31",
+        },
+    )
+    await event(
+        client,
+        cast.certifier,
+        batch["id"],
+        "certified",
+        {
+            "scheme": "vietgap",
+            "certificate_number": "VG-01-2026-3",
+            "issuer": "Trung tâm Chứng nhận VietGAP",
+            "valid_from": "2026-01-01",
+            "valid_until": "2028-12-31",
+        },
+    )
+    page = text_of((await client.get(f"/b/{batch['code']}")).text)
+    assert "OCOP 3 sao" in page and "ĐÃ HẾT HẠN" in page and "77/QĐ-UBND" in page
+    assert "VietGAP" in page and "VG-01-2026-3" in page
+    # The producer's key turns out to have leaked before its registration was recorded.
+    await revoke_key(ledger, cast.producer.key_id, from_us=now_us() - 3_600_000_000, reason="lộ")
+    revoked = await client.get(f"/b/{batch['code']}")
+    assert 'data-verdict="broken"' in revoked.text
+    assert "bản ghi 1 được ký bằng khoá đã bị thu hồi vì lộ" in revoked.text

@@ -5,9 +5,9 @@ the page (HTML, Vietnamese by default, English by `?lang=en` or Accept-Language)
 or by content negotiation (or `?format=`) with JSON (the facts and the proofs the
 page's script checks), EPCIS 2.0 JSON-LD, or an RFC 9264 linkset.
 
-A page is validated by an ETag made of the log's size and the newest checkpoint
-(and, for a serialised label, its scan figures): any new record anywhere changes
-it, so a recall shows at once on every page downstream, and a repeated scan with
+A page is validated by an ETag made of the log's size, the key revocations and the
+newest checkpoint (and, for a serialised label, its scan figures): any new record
+anywhere changes it, so a recall shows at once on every page downstream, and a repeated scan with
 nothing new costs a 304 and one small query.
 """
 
@@ -49,6 +49,7 @@ from trace.store.batches import Batch, to_batch
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger
 from trace.store.tables import (
+    agency_keys,
     batches,
     checkpoints,
     cosignatures,
@@ -156,9 +157,22 @@ async def _by_code(ledger: Ledger, code: str) -> Batch:
     return to_batch(row)
 
 
-async def _log_state(ledger: Ledger) -> tuple[int, CheckpointInfo | None]:
+async def _log_state(ledger: Ledger) -> tuple[str, CheckpointInfo | None]:
+    """What a page's validator is made of: the log's size, key revocations, the checkpoint.
+
+    A key revoked as compromised turns records already in the log invalid without a
+    new record, so the revocations are part of the state as well.
+    """
     async with read_transaction(ledger.engine) as conn:
         size = (await conn.execute(select(log_head.c.size))).scalar_one()
+        revoked = (
+            await conn.execute(
+                select(func.count(), func.max(agency_keys.c.revoked_at_us)).where(
+                    agency_keys.c.revoked_at_us.is_not(None)
+                )
+            )
+        ).one()
+        state = f"{size}/{revoked[0]}/{revoked[1]}"
         latest = (
             await conn.execute(
                 select(checkpoints.c.size, checkpoints.c.signed_at_us)
@@ -167,11 +181,11 @@ async def _log_state(ledger: Ledger) -> tuple[int, CheckpointInfo | None]:
             )
         ).first()
         if latest is None:
-            return int(size), None
+            return state, None
         witnesses = (
             await conn.execute(select(func.count()).where(cosignatures.c.size == latest.size))
         ).scalar_one()
-    return int(size), CheckpointInfo(int(latest.size), from_us(latest.signed_at_us), int(witnesses))
+    return state, CheckpointInfo(int(latest.size), from_us(latest.signed_at_us), int(witnesses))
 
 
 def _not_found(request: Request[Any, Any, Any], code: str, status: int = 404) -> Response[Any]:
