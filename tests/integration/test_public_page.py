@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import json
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 from sqlalchemy import select, update
 
-from tests.conftest import Cast, make_member
+from tests.conftest import ROOT, Cast, make_member
 from tests.integration.helpers import WHEN, kg
 from tests.integration.helpers import register as register_batch
 from tests.integration.test_tamper import tamper
@@ -359,3 +363,53 @@ async def test_expired_certificates_and_revoked_keys_are_shown_as_such(
     revoked = await client.get(f"/b/{batch['code']}")
     assert 'data-verdict="broken"' in revoked.text
     assert "bản ghi 1 được ký bằng khoá đã bị thu hồi vì lộ" in revoked.text
+
+
+FIXTURES = Path(os.environ.get("TRACE_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+
+
+async def test_the_epcis_document_validates_against_the_official_schema(
+    client: Any, cast: Cast
+) -> None:
+    schema_path = FIXTURES / "epcis" / "schema" / "EPCIS-JSON-Schema.json"
+    if not schema_path.exists():
+        pytest.skip(f"the EPCIS 2.0 JSON Schema is not at {schema_path} (../shared is absent)")
+    paddy = await register(client, cast.processor, lot="THOC-9", product="Thóc")
+    rice = await register(client, cast.processor, lot="GAO-9", product="Gạo", gtin=GTIN)
+    await event(
+        client,
+        cast.processor,
+        rice["id"],
+        "transformed",
+        {"process": "milling", "inputs": [{"batch": paddy["id"], "quantity": kg("10")}]},
+    )
+    await event(client, cast.processor, rice["id"], "packed", {"package_type": "Bao", "count": 2})
+    await event(
+        client,
+        cast.authority,
+        rice["id"],
+        "inspected",
+        {
+            "laboratory": "Phòng thí nghiệm",
+            "samples": [{"code": "M-1"}],
+            "result": "conformant",
+            "analytes": [
+                {
+                    "name": "Cadimi",
+                    "value": "0.01",
+                    "unit": "mg/kg",
+                    "method": "ICP-MS",
+                    "result": "conformant",
+                    "limit": "0.4",
+                }
+            ],
+        },
+    )
+    document = (
+        await client.get("/01/08936047000128/10/GAO-9", headers={"Accept": "application/ld+json"})
+    ).json()
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(document)]
+    assert errors == []
+    types = [e["type"] for e in document["epcisBody"]["eventList"]]
+    assert types == ["ObjectEvent", "TransformationEvent", "ObjectEvent", "ObjectEvent"]
