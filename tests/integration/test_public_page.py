@@ -413,3 +413,12 @@ async def test_the_epcis_document_validates_against_the_official_schema(
     assert errors == []
     types = [e["type"] for e in document["epcisBody"]["eventList"]]
     assert types == ["ObjectEvent", "TransformationEvent", "ObjectEvent", "ObjectEvent"]
+
+
+async def test_a_lot_with_a_slash_has_its_page(client: Any, cast: Cast) -> None:
+    batch = await register(client, cast.producer, gtin=GTIN, lot="HN/2026/09")
+    assert batch["public_path"] == "/01/08936047000128/10/HN%2F2026%2F09"
+    page = await client.get(batch["public_path"])
+    assert page.status_code == 200 and batch["code"] in page.text
+    missing = await client.get("/01/08936047000128/10/HN/2026/09")
+    assert missing.status_code == 404 and "Không tìm thấy mã này" in missing.text

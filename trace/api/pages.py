@@ -301,10 +301,9 @@ def _raw_path(request: Request[Any, Any, Any]) -> str:
     return bytes(raw).decode("latin-1")
 
 
-@get(
-    ["/01/{gtin:str}/10/{lot:str}", "/01/{gtin:str}/10/{lot:str}/21/{serial:str}"],
-    include_in_schema=False,
-)
+# One route for every path under /01/: the router sees the decoded path, in which a lot's
+# "%2F" is already a "/", so the Digital Link is parsed from the raw path instead.
+@get("/01/{rest:path}", include_in_schema=False)
 async def digital_link_page(request: Request[Any, Any, Any], ledger: LedgerDep) -> Response[Any]:
     """The page of a batch (or one serialised item) by its GS1 Digital Link."""
     limited = _limited(request)
