@@ -8,7 +8,9 @@ page's script checks), EPCIS 2.0 JSON-LD, or an RFC 9264 linkset.
 A page is validated by an ETag made of the log's size, the key revocations and the
 newest checkpoint (and, for a serialised label, its scan figures): any new record
 anywhere changes it, so a recall shows at once on every page downstream, and a repeated scan with
-nothing new costs a 304 and one small query.
+nothing new costs a 304 without rendering (two read transactions, five small
+statements: bench/page.py measures what that costs and docs/benchmarks.md says
+how to make it cheaper).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ from trace.store.tables import (
 )
 
 FORMATS = {
-    "html": "text/html; charset=utf-8",
+    "html": "text/html",  # Litestar adds "; charset=utf-8"
     "json": "application/json",
     "jsonld": "application/ld+json",
     "linkset": "application/linkset+json",

@@ -1,0 +1,1080 @@
+"""Public page: requests per second and latency of the provenance page, driven by wrk.
+
+Run from the project root (see bench/README.md)::
+
+    .venv/bin/python bench/page.py --runs 3
+
+The data is the demo (loaded in-process as ``python -m trace demo`` loads it, then one
+checkpoint signed so that the pages' ETag stays put) in a throwaway database: a SQLite file
+in a temporary directory (the embedded default), or a database ``bench_page_<pid>`` created
+on ``--postgres-url`` (without a value: ``TRACE_BENCH_POSTGRES_URL`` or the local server)
+and dropped at the end. The server is the real one, ``python -m trace serve --workers 2``,
+with ``TRACE_PAGE_RATE=0``: the load generator is one client, and the per-client limit of
+120 requests a minute would answer almost everything with 429.
+
+The load generator is ``wrk`` (``apt-get install -y wrk``): one thread, N keep-alive
+connections, about 10 s per measurement, latency percentiles from its own histogram (a Lua
+``done`` hook). Every request carries the headers of a phone's browser (Accept,
+Accept-Language, Accept-Encoding: gzip, User-Agent). What is measured, with 64 and 16
+connections:
+
+- ``static``: ``GET /robots.txt``, a constant string from the same application: the
+  reference (routing, the framework, the HTTP server, no database);
+- ``warm 304``: the demo pomelo's page (``/01/08936047000128/10/BD-2026-09``) with
+  ``If-None-Match`` set to its current ETag, as a phone scanning the label again: a 304
+  after the batch look-up and the log-state query;
+- ``warm 200``: the same page without ``If-None-Match``: the body comes from the worker's
+  cache of rendered pages, and is gzipped for each request;
+- ``warm 200 identity``: the same without ``Accept-Encoding`` (no compression; diagnostic);
+- ``cold``: a render for every request. The cache is keyed by the ETag, which hashes
+  ``request.url.path`` with the language, format and log state; the server has no switch
+  to turn the cache off. So each request asks for the pomelo's page by its short code,
+  ``/b/{code}``, spelled differently every time (the code accepts a dash anywhere:
+  ``MN48-J1NS...``): every path is new, so its ETag is new and the worker must look the
+  batch up, read and verify its records, render and gzip. A spelling is never sent twice
+  (they are numbered across all runs). Percent-encoding the Digital Link does not work:
+  the path is decoded before the ETag is made.
+
+Runs are interleaved (run 1 of everything, then run 2, ...); the table gives the median
+and range of the rates, p50/p99 of the median run, bytes per response (which shows 304s
+from 200s), CPU milliseconds per request spent by the server's processes, by wrk, by
+PostgreSQL, and how busy the whole machine was. Then the targets, and the pomelo page's
+size with and without gzip. ``--profile`` adds, in this process against the same
+database, the page's stages timed one by one and a cProfile of the ASGI application
+(no HTTP server) grouped by where the time goes.
+
+A markdown report goes to stdout; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import cProfile
+import gzip
+import json
+import os
+import pstats
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parents[1]
+# The standard library has a module named `trace`: our root must come first.
+if str(ROOT) not in sys.path[:1]:
+    sys.path.insert(0, str(ROOT))
+
+from harness import DEFAULT_POSTGRES, Meter, Server, log, pg_dsn, scratch_database  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from trace.config import Settings, load_settings  # noqa: E402
+from trace.demo import load_demo  # noqa: E402
+from trace.domain.identifiers import normalise_batch_code  # noqa: E402
+from trace.store.batches import all_batches  # noqa: E402
+from trace.store.checkpoints import sign_checkpoint  # noqa: E402
+from trace.store.database import read_transaction  # noqa: E402
+from trace.store.ledger import open_ledger  # noqa: E402
+from trace.store.migrate import migrate  # noqa: E402
+
+DEMO_HOST = "https://trace.example.vn"
+POMELO_GTIN = "08936047000128"
+POMELO_LOT = "BD-2026-09"
+POMELO = f"/01/{POMELO_GTIN}/10/{POMELO_LOT}"
+STATIC = "/robots.txt"
+# What a phone's browser sends when it opens the link of a QR code.
+PHONE = {
+    "User-Agent": (
+        "Mozilla/5.0 (Linux; Android 14; SM-A155F) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/126.0.0.0 Mobile Safari/537.36"
+    ),
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7",
+    "Accept-Encoding": "gzip",
+}
+KINDS = ["static", "warm 304", "warm 200", "warm 200 identity", "cold"]
+SERVER_WORKERS = 2
+# Targets, at TARGET_CONNECTIONS.
+TARGET_CONNECTIONS = 64
+TARGET_WARM_RATE = 5000.0
+TARGET_WARM_P99_MS = 50.0
+TARGET_COLD_RATE = 500.0
+TARGET_WARM_SHARE = 0.40  # of the static reference
+# Cold spellings written per run: at least this many, and three times the last rate.
+COLD_STOCK = 20_000
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Sample:
+    """One wrk measurement."""
+
+    ok: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    bytes_per_response: float
+    cpu_server: float | None = None
+    cpu_client: float | None = None
+    cpu_db: float | None = None
+    busy: float | None = None
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds > 0 else 0.0
+
+    def per_request_ms(self, cpu: float | None) -> float | None:
+        return None if cpu is None or not self.ok else cpu / self.ok * 1000
+
+
+@dataclass
+class Row:
+    kind: str
+    connections: int
+    samples: list[Sample] = field(default_factory=list)
+
+    def median(self) -> float:
+        return statistics.median(s.rate for s in self.samples) if self.samples else 0.0
+
+    def middle(self) -> Sample:
+        """The run with the median rate (its latencies are the ones reported)."""
+        return sorted(self.samples, key=lambda s: s.rate)[len(self.samples) // 2]
+
+
+# --------------------------------------------------------------------------- wrk
+
+WRK_DONE = r"""
+local threads = {}
+setup = function(thread)
+  thread:set("tid", #threads)
+  threads[#threads + 1] = thread
+end
+
+done = function(summary, latency, requests)
+  local sent, wrapped = 0, 0
+  for _, t in ipairs(threads) do
+    sent = sent + (t:get("sent") or 0)
+    wrapped = wrapped + (t:get("wrapped") or 0)
+  end
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH {\"requests\": %d, \"duration_us\": %d, \"bytes\": %d, \"connect\": %d," ..
+    " \"read\": %d, \"write\": %d, \"status\": %d, \"timeout\": %d, \"p50_us\": %d," ..
+    " \"p99_us\": %d, \"max_us\": %d, \"sent\": %d, \"wrapped\": %d}\n",
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
+    e.timeout, latency:percentile(50), latency:percentile(99), latency.max, sent, wrapped))
+end
+"""
+
+# A request() function makes wrk build every request in Lua; the fixed targets do without
+# one, so that the reference and the warm page get the same, cheapest, load generator.
+WRK_PATHS = r"""
+-- args: a file of paths (one per line), the number of wrk threads
+local paths, stride = {}, 1
+sent, wrapped, tid = 0, 0, tid or 0
+
+init = function(args)
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  stride = tonumber(args[2])
+end
+
+request = function()
+  local index = tid + sent * stride + 1
+  sent = sent + 1
+  if index > #paths then  -- out of new spellings: repeats are counted, and flagged
+    wrapped = wrapped + 1
+    index = ((index - 1) % #paths) + 1
+  end
+  return wrk.format(nil, paths[index])
+end
+"""
+
+
+def have_wrk() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def wrk_run(
+    base: str,
+    path: str,
+    headers: dict[str, str],
+    connections: int,
+    seconds: float,
+    workdir: Path,
+    *,
+    threads: int = 1,
+    paths_file: Path | None = None,
+    server_group: int | None = None,
+    database: str | None = None,
+) -> tuple[Sample, int]:
+    """One wrk measurement of ``base + path`` (or of the paths in ``paths_file``).
+
+    Returns the sample and how many paths wrk took from ``paths_file``.
+    """
+    script = workdir / ("paths.lua" if paths_file else "fixed.lua")
+    script.write_text(
+        "-- Generated by bench/page.py\n" + (WRK_PATHS if paths_file else "") + WRK_DONE
+    )
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
+    command += ["--timeout", "10s", "-s", str(script)]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(base + path)
+    if paths_file is not None:
+        command += ["--", str(paths_file), str(threads)]
+    with Meter(database, server_group) as meter:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed: {done.stdout}\n{done.stderr}")
+    out = json.loads(line[6:])
+    errors = out["status"] + out["connect"] + out["read"] + out["write"] + out["timeout"]
+    ok = out["requests"] - out["status"]
+    sample = Sample(
+        ok=ok,
+        errors=errors,
+        seconds=out["duration_us"] / 1e6,
+        p50_ms=out["p50_us"] / 1000,
+        p99_ms=out["p99_us"] / 1000,
+        max_ms=out["max_us"] / 1000,
+        bytes_per_response=out["bytes"] / out["requests"] if out["requests"] else 0.0,
+        cpu_server=meter.server,
+        cpu_client=meter.children,
+        cpu_db=meter.db if database else None,
+        busy=meter.busy,
+    )
+    if out["wrapped"]:
+        sample.note = f"{out['wrapped']} cold requests repeated a path (not all renders)"
+    return sample, int(out["sent"])
+
+
+# --------------------------------------------------------------------------- cold paths
+
+
+def spelling(code: str, number: int) -> str:
+    """The ``number``-th spelling of ``code``: dashes (0 to 3) before, between and after
+    its characters, the count at each place a base-4 digit of ``number``. All distinct."""
+    out = []
+    for place in range(len(code) + 1):
+        number, dashes = divmod(number, 4)
+        out.append("-" * dashes)
+        if place < len(code):
+            out.append(code[place])
+    if number:
+        raise ValueError("out of spellings")
+    return "".join(out)
+
+
+class Spellings:
+    """Hands out ``/b/`` paths of the pomelo's code, never the same one twice."""
+
+    def __init__(self, code: str) -> None:
+        self.code, self.next = code, 1  # 0 is the canonical spelling
+
+    def write(self, path: Path, count: int) -> None:
+        first = self.next
+        paths = [f"/b/{spelling(self.code, n)}" for n in range(first, first + count)]
+        path.write_text("\n".join(paths) + "\n")
+        self.first = first
+
+    def used(self, count: int) -> None:
+        self.next = self.first + count
+
+
+# --------------------------------------------------------------------------- plain HTTP
+
+
+def fetch(
+    base: str, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(base + path, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read()
+    except urllib.error.HTTPError as answer:
+        return answer.code, {k.lower(): v for k, v in answer.headers.items()}, answer.read()
+
+
+def current_etag(base: str) -> str:
+    status, headers, _ = fetch(base, POMELO, PHONE)
+    if status != 200 or "etag" not in headers:
+        raise RuntimeError(f"the pomelo page answered {status} without an ETag")
+    return headers["etag"]
+
+
+def settle(base: str, settings: Settings) -> str:
+    """Wait until the pomelo's ETag stays the same over two checkpoint intervals."""
+    pause = 2 * settings.checkpoint_seconds + 0.5
+    etag = current_etag(base)
+    for _ in range(10):
+        time.sleep(pause)
+        again = current_etag(base)
+        if again == etag:
+            return etag
+        etag = again
+    raise RuntimeError("the pomelo page's ETag keeps changing: is something appending?")
+
+
+def check_server(base: str, code: str) -> dict[str, Any]:
+    """What each kind of request answers, before any timing; sizes of the pomelo page."""
+    facts: dict[str, Any] = {}
+    status, headers, body = fetch(base, STATIC, PHONE)
+    assert status == 200 and body.startswith(b"User-agent"), (status, body[:80])
+    etag = current_etag(base)
+    status, headers, body = fetch(base, POMELO, {**PHONE, "If-None-Match": etag})
+    assert status == 304 and not body, (status, len(body))
+    status, headers, body = fetch(base, POMELO, PHONE)
+    assert status == 200 and headers.get("content-encoding") == "gzip", (status, headers)
+    plain = gzip.decompress(body)
+    facts["gzip"], facts["html"] = len(body), len(plain)
+    assert "Bưởi".encode() in plain, "not the pomelo's page"
+    identity = {k: v for k, v in PHONE.items() if k != "Accept-Encoding"}
+    status, headers, body = fetch(base, POMELO, identity)
+    assert status == 200 and "content-encoding" not in headers, (status, headers)
+    assert len(body) == facts["html"], (len(body), facts["html"])
+    status, headers, body = fetch(base, f"{POMELO}?lang=en", PHONE)
+    facts["gzip en"], facts["html en"] = len(body), len(gzip.decompress(body))
+    # Cold: every spelling of the code is the pomelo's page, with an ETag of its own.
+    tags = {etag}
+    for number in (0, 1, 2, 4**7 + 3):
+        path = f"/b/{spelling(code, number)}"
+        assert normalise_batch_code(path[3:]) == code, path
+        status, headers, body = fetch(base, path, PHONE)
+        assert status == 200 and "Bưởi".encode() in gzip.decompress(body), (path, status)
+        assert headers["etag"] not in tags, f"{path}: an ETag seen before, no render"
+        tags.add(headers["etag"])
+    facts["cold gzip"] = len(body)
+    return facts
+
+
+# --------------------------------------------------------------------------- setup
+
+
+@dataclass
+class Bench:
+    env: dict[str, str]
+    settings: Settings
+    workdir: Path
+    database: str | None  # the PostgreSQL database, None for SQLite
+    drop: Callable[[], None]
+    code: str = ""  # the pomelo's short code
+
+
+def make_bench(args: argparse.Namespace, workdir: Path) -> Bench:
+    """A migrated throwaway database with the demo and a checkpoint; its environment."""
+    env = dict(os.environ)
+    env["TRACE_MASTER_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
+    env["TRACE_DATA_DIR"] = str(workdir / "data")
+    (workdir / "data").mkdir()
+    env["TRACE_PUBLIC_URL"] = DEMO_HOST
+    env["TRACE_PAGE_RATE"] = "0"  # one load generator is one client: no per-client limit
+    for name in ("TRACE_LOG_ORIGIN", "TRACE_CHECKPOINT_SECONDS", "TRACE_WORKERS"):
+        env.pop(name, None)
+    database: str | None = None
+
+    def drop() -> None:
+        return None
+
+    if args.postgres_url is None:
+        env["TRACE_DATABASE_URL"] = f"sqlite:///{workdir / 'data' / 'trace.sqlite3'}"
+    else:
+        database = f"bench_page_{os.getpid()}"
+        url, drop = scratch_database(args.postgres_url, database)
+        env["TRACE_DATABASE_URL"] = url
+    settings = load_settings(env)
+    try:
+        migrate(settings.database_url)
+        code = asyncio.run(_demo(settings))
+    except BaseException:
+        drop()
+        raise
+    return Bench(env, settings, workdir, database, drop, code)
+
+
+async def _demo(settings: Settings) -> str:
+    """Load the demo, sign a checkpoint over it, return the pomelo's short code."""
+    await load_demo(settings)
+    ledger = open_ledger(settings)
+    try:
+        await sign_checkpoint(ledger, settings.log_origin)
+        async with read_transaction(ledger.engine) as conn:
+            batches = await all_batches(conn)
+    finally:
+        await ledger.close()
+    return next(b.code for b in batches if b.gtin and int(b.gtin) == int(POMELO_GTIN))
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def measure(
+    bench: Bench, args: argparse.Namespace
+) -> tuple[dict[tuple[str, int], Row], dict[str, Any]]:
+    rows: dict[tuple[str, int], Row] = {}
+    log(f"-- starting `python -m trace serve --workers {args.workers}`")
+    server = Server(bench.env, bench.workdir / "server.log", args.workers)
+    group = server.proc.pid  # the server runs in a session (process group) of its own
+    spellings = Spellings(bench.code)
+    cold_rate = 0.0
+    try:
+        log("-- waiting for the page's ETag to settle (the checkpointer's first rounds)")
+        settle(server.base, bench.settings)
+        facts = check_server(server.base, bench.code)
+        spellings.next = 4**7 + 4  # past the ones check_server used
+        log(f"-- pomelo page: {facts['html']:,} bytes of HTML, {facts['gzip']:,} gzipped")
+        identity = {k: v for k, v in PHONE.items() if k != "Accept-Encoding"}
+
+        def one(kind: str, connections: int, seconds: float) -> Sample:
+            nonlocal cold_rate
+            if kind == "cold":
+                stock = max(COLD_STOCK, int(3 * max(cold_rate, 1) * seconds))
+                paths = bench.workdir / "cold-paths.txt"
+                spellings.write(paths, stock)
+                sample, sent = wrk_run(
+                    server.base,
+                    "/",
+                    PHONE,
+                    connections,
+                    seconds,
+                    bench.workdir,
+                    threads=args.threads,
+                    paths_file=paths,
+                    server_group=group,
+                    database=bench.database,
+                )
+                spellings.used(sent)
+                cold_rate = max(cold_rate, sample.rate)
+                return sample
+            headers, path = PHONE, POMELO
+            if kind == "static":
+                path = STATIC
+            elif kind == "warm 304":
+                headers = {**PHONE, "If-None-Match": current_etag(server.base)}
+            elif kind == "warm 200 identity":
+                headers = identity
+            sample, _ = wrk_run(
+                server.base,
+                path,
+                headers,
+                connections,
+                seconds,
+                bench.workdir,
+                threads=args.threads,
+                server_group=group,
+                database=bench.database,
+            )
+            if kind == "warm 304" and sample.bytes_per_response > 1500:
+                sample.note = "responses too large for 304s: the ETag changed during the run"
+            return sample
+
+        log("-- warm-up: 2 s of each kind at 16 connections (not counted)")
+        for kind in args.kinds:
+            one(kind, 16, 2)
+        for run in range(args.runs):
+            log(f"-- run {run + 1}/{args.runs}")
+            for connections in args.connections:
+                for kind in args.kinds:
+                    sample = one(kind, connections, args.seconds)
+                    rows.setdefault((kind, connections), Row(kind, connections)).samples.append(
+                        sample
+                    )
+                    extra = f" errors={sample.errors}" if sample.errors else ""
+                    extra += f" ({sample.note})" if sample.note else ""
+                    log(
+                        f"   {kind:<18} c={connections:<3} {sample.rate:9,.0f}/s"
+                        f"  p50 {sample.p50_ms:6.1f} ms  p99 {sample.p99_ms:6.1f} ms"
+                        f"  {sample.bytes_per_response:7,.0f} B/resp{extra}"
+                    )
+        facts["cold spellings"] = spellings.next - 1
+        facts["server log"] = _tail(bench.workdir / "server.log")
+    finally:
+        server.stop()
+    return rows, facts
+
+
+def _tail(path: Path, lines: int = 5) -> list[str]:
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    return [x for x in text if "Error" in x or "Traceback" in x][-lines:]
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def _scope(path: str, headers: dict[str, str]) -> dict[str, Any]:
+    raw, _, query = path.partition("?")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": raw,
+        "raw_path": raw.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1")]
+        + [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+
+async def _call(app: Any, path: str, headers: dict[str, str]) -> tuple[int, int]:
+    """One request straight into the ASGI application; its status and body size."""
+    sent: dict[str, Any] = {"status": 0, "size": 0}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            sent["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            sent["size"] += len(message.get("body", b""))
+
+    await app(_scope(path, headers), receive, send)
+    return sent["status"], sent["size"]
+
+
+WAIT = "waiting in epoll: database round trips, hand-offs to aiosqlite's thread (wall, not CPU)"
+_BUCKETS = [
+    # built-ins are matched by their name, the rest by their file
+    ("select.epoll", WAIT),
+    ("_queue.SimpleQueue", WAIT),
+    ("of '_socket.socket'", WAIT),
+    ("greenlet", "SQLAlchemy (with its greenlet bridge to asyncio)"),
+    ("sqlalchemy", "SQLAlchemy (with its greenlet bridge to asyncio)"),
+    ("aiosqlite", "database driver (aiosqlite, sqlite3, asyncpg)"),
+    ("sqlite3", "database driver (aiosqlite, sqlite3, asyncpg)"),
+    ("asyncpg", "database driver (aiosqlite, sqlite3, asyncpg)"),
+    ("litestar", "Litestar (routing, request, response, compression)"),
+    ("jinja2", "Jinja2 and the page template"),
+    ("templates/", "Jinja2 and the page template"),
+    ("cryptography", "Ed25519 signature checks (cryptography)"),
+    ("trace/public", "trace.public and trace.api.pages (view, render, ETag)"),
+    ("trace/api", "trace.public and trace.api.pages (view, render, ETag)"),
+    ("trace/domain", "trace.domain (chain check, decoding statements)"),
+    ("trace/", "trace, other"),
+    ("zlib", "gzip (zlib)"),
+    ("gzip", "gzip (zlib)"),
+    ("msgspec", "msgspec"),
+    ("asyncio", "asyncio event loop"),
+    ("selectors", "asyncio event loop"),
+    ("_contextvars.Context", "asyncio event loop"),
+    ("bench/page.py", "this bench's ASGI caller"),
+]
+
+
+def _bucket(filename: str, name: str) -> str:
+    path = filename.replace("\\", "/")
+    if path == "~":  # a built-in: by its name
+        path = name
+    for needle, bucket in _BUCKETS:
+        if needle in path:
+            return bucket
+    return "other (standard library, built-ins)"
+
+
+def grouped(profile: cProfile.Profile, count: int) -> list[tuple[str, float, float]]:
+    """Own time by where the code lives: (bucket, share, microseconds per request)."""
+    stats: Any = pstats.Stats(profile)
+    totals: dict[str, float] = {}
+    for (filename, _line, name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        key = _bucket(filename, name)
+        totals[key] = totals.get(key, 0.0) + tottime
+    whole = sum(totals.values()) or 1.0
+    return [
+        (key, value / whole, value / count * 1e6)
+        for key, value in sorted(totals.items(), key=lambda kv: -kv[1])
+    ]
+
+
+@dataclass
+class Counted:
+    """SQL statements and transactions seen by an engine (SQLAlchemy events)."""
+
+    statements: int = 0
+    transactions: int = 0
+
+    def watch(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        def on_statement(*_args: Any) -> None:
+            self.statements += 1
+
+        def on_begin(*_args: Any) -> None:
+            self.transactions += 1
+
+        event.listen(engine.sync_engine, "before_cursor_execute", on_statement)
+        event.listen(engine.sync_engine, "begin", on_begin)
+
+
+async def _timed(
+    step: Callable[[], Awaitable[Any]], count: int, counted: Counted
+) -> tuple[float, float, float, float]:
+    """Per call of ``step``, ``count`` calls one after another: wall and CPU microseconds
+    (CPU of this process, all its threads), SQL statements, transactions."""
+    statements, transactions = counted.statements, counted.transactions
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(count):
+        await step()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return (
+        wall / count * 1e6,
+        cpu / count * 1e6,
+        (counted.statements - statements) / count,
+        (counted.transactions - transactions) / count,
+    )
+
+
+_STATE_SQL = [
+    "SELECT size FROM log_head",
+    "SELECT count(*), max(revoked_at_us) FROM agency_keys WHERE revoked_at_us IS NOT NULL",
+    "SELECT size, signed_at_us FROM checkpoints ORDER BY size DESC LIMIT 1",
+    "SELECT count(*) FROM cosignatures WHERE size = {}",
+]
+
+
+async def _raw_log_state(
+    bench: Bench,
+) -> tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+    """The page's log-state statements through the bare driver; a step and a closer."""
+    if bench.database is None:
+        import sqlite3
+
+        path = make_url(bench.settings.database_url).database
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+
+        async def lite() -> None:
+            db.execute("BEGIN")
+            for sql in _STATE_SQL[:2]:
+                db.execute(sql).fetchone()
+            size = db.execute(_STATE_SQL[2]).fetchone()[0]
+            db.execute(_STATE_SQL[3].format("?"), (size,)).fetchone()
+            db.execute("COMMIT")
+
+        async def close_lite() -> None:
+            db.close()
+
+        return lite, close_lite
+
+    import asyncpg  # type: ignore[import-untyped]
+
+    conn = await asyncpg.connect(pg_dsn(bench.settings.database_url, bench.database))
+
+    async def pg() -> None:
+        async with conn.transaction(readonly=True):
+            for sql in _STATE_SQL[:2]:
+                await conn.fetchrow(sql)
+            size = (await conn.fetchrow(_STATE_SQL[2]))[0]
+            await conn.fetchrow(_STATE_SQL[3].format("$1"), size)
+
+    return pg, conn.close
+
+
+async def profile(bench: Bench, count: int) -> list[str]:
+    """The page's stages timed one by one, then the ASGI app under cProfile, in-process."""
+    from sqlalchemy import select
+
+    from trace.api import pages
+    from trace.api.app import create_app
+    from trace.domain.identifiers import parse_digital_link_path
+    from trace.public.render import render_page
+    from trace.public.view import build_view, vietnam_today
+    from trace.store.tables import batches
+
+    out: list[str] = []
+    app: Any = create_app(bench.settings)
+    identity = {k: v for k, v in PHONE.items() if k != "Accept-Encoding"}
+    async with app.lifespan():
+        ledger = app.state.ledger
+        counted = Counted()
+        counted.watch(ledger.engine)
+        batch, _ = await pages._by_digital_link(ledger, parse_digital_link_path(POMELO))
+        _size, checkpoint = await pages._log_state(ledger)
+        today = vietnam_today()
+        async with read_transaction(ledger.engine) as conn:
+            view = await build_view(conn, batch, today=today)
+        html = render_page(view, "vi", path=POMELO, checkpoint=checkpoint).encode()
+
+        async def lookup() -> None:
+            await pages._by_digital_link(ledger, parse_digital_link_path(POMELO))
+
+        async def by_code() -> None:
+            async with read_transaction(ledger.engine) as conn:
+                (await conn.execute(select(batches).where(batches.c.code == bench.code))).first()
+
+        async def log_state() -> None:
+            await pages._log_state(ledger)
+
+        async def view_() -> None:
+            async with read_transaction(ledger.engine) as conn:
+                await build_view(conn, batch, today=today)
+
+        async def render() -> None:
+            render_page(view, "vi", path=POMELO, checkpoint=checkpoint)
+
+        async def gzip9() -> None:
+            gzip.compress(html, compresslevel=9)
+
+        async def gzip6() -> None:
+            gzip.compress(html, compresslevel=6)
+
+        async def http(path: str, headers: dict[str, str]) -> None:
+            status, _ = await _call(app, path, headers)
+            assert status in (200, 304), (path, status)
+
+        captured: dict[str, str] = {}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                captured.update((k.decode().lower(), v.decode()) for k, v in message["headers"])
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        await app(_scope(POMELO, PHONE), receive, send)
+        warm304 = {**PHONE, "If-None-Match": captured["etag"]}
+        cold_next = [4**12]  # past every spelling the HTTP runs used
+
+        async def cold() -> None:
+            cold_next[0] += 1
+            await http(f"/b/{spelling(bench.code, cold_next[0])}", PHONE)
+
+        few = max(50, count // 10)
+        steps: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
+            ("batch look-up by Digital Link (parse, SELECT)", lookup, count),
+            ("batch look-up by code (SELECT)", by_code, count),
+            (
+                "log state (log size, revoked keys, newest checkpoint, its cosignatures)",
+                log_state,
+                count,
+            ),
+            ("`build_view` (records read, chain and signatures checked, ancestry)", view_, few),
+            ("`render_page` (Jinja2)", render, few),
+            (f"gzip of the page ({len(html):,} bytes), level 9 (Litestar's)", gzip9, few),
+            ("gzip of the page, level 6", gzip6, few),
+            ("ASGI app: static `/robots.txt`", lambda: http(STATIC, PHONE), count),
+            ("ASGI app: warm 304", lambda: http(POMELO, warm304), count),
+            ("ASGI app: warm 200 (gzip)", lambda: http(POMELO, PHONE), count),
+            ("ASGI app: warm 200 identity", lambda: http(POMELO, identity), count),
+            ("ASGI app: cold (a render, gzip)", cold, few),
+        ]
+        for _name, step, n in steps:  # every path once before the timing
+            await _timed(step, min(n, 20), counted)
+        out += [
+            "",
+            "In this process, one request after another against the same database (no HTTP"
+            " server, no concurrency); CPU is this process's, all threads:",
+            "",
+            "| stage | wall µs | CPU µs | SQL statements | transactions |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, step, n in steps:
+            runs = [await _timed(step, n, counted) for _ in range(3)]
+            wall = statistics.median(r[0] for r in runs)
+            cpu = statistics.median(r[1] for r in runs)
+            statements, transactions = runs[-1][2], runs[-1][3]
+            out.append(
+                f"| {name} | {wall:,.0f} | {cpu:,.0f} | {statements:.1f} | {transactions:.1f} |"
+            )
+        # The log state's four statements straight through the driver, without SQLAlchemy
+        # (SQLite: the standard library's sqlite3 in this thread; PostgreSQL: asyncpg).
+        raw_state, close_raw = await _raw_log_state(bench)
+        try:
+            await _timed(raw_state, 20, counted)
+            runs = [await _timed(raw_state, count, counted) for _ in range(3)]
+        finally:
+            await close_raw()
+        out.append(
+            "| log state, the same statements straight through the driver"
+            f" ({'asyncpg' if bench.database else 'sqlite3, no thread'}) |"
+            f" {statistics.median(r[0] for r in runs):,.0f} |"
+            f" {statistics.median(r[1] for r in runs):,.0f} | 4.0 | 1.0 |"
+        )
+        # What if a 304 needed no SQL: the batch and the log state held in memory (a
+        # hypothesis, measured by swapping the two functions in this process only).
+        state = await pages._log_state(ledger)
+        found = await pages._by_digital_link(ledger, parse_digital_link_path(POMELO))
+
+        async def state_in_memory(_ledger: Any) -> Any:
+            return state
+
+        async def batch_in_memory(_ledger: Any, _link: Any) -> Any:
+            return found
+
+        with (
+            mock.patch.object(pages, "_log_state", state_in_memory),
+            mock.patch.object(pages, "_by_digital_link", batch_in_memory),
+        ):
+            for name, step, n in [
+                ("what if: warm 304, batch and log state in memory", steps[8][1], count),
+                ("what if: warm 200 (gzip), the same", steps[9][1], count),
+                ("what if: warm 200 identity, the same", steps[10][1], count),
+            ]:
+                await _timed(step, min(n, 20), counted)
+                runs = [await _timed(step, n, counted) for _ in range(3)]
+                wall = statistics.median(r[0] for r in runs)
+                cpu = statistics.median(r[1] for r in runs)
+                statements, transactions = runs[-1][2], runs[-1][3]
+                out.append(
+                    f"| {name} | {wall:,.0f} | {cpu:,.0f} | {statements:.1f} | {transactions:.1f} |"
+                )
+        profiled: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
+            ("warm 304", lambda: http(POMELO, warm304), count),
+            ("warm 200 (gzip)", lambda: http(POMELO, PHONE), count),
+            ("cold", cold, few),
+        ]
+        for title, step, n in profiled:
+            prof = cProfile.Profile()
+            prof.enable()
+            for _ in range(n):
+                await step()
+            prof.disable()
+            out += [
+                "",
+                f"cProfile of {n:,} `{title}` requests into the ASGI app, own time grouped:",
+                "",
+                "| where | share | µs per request (profiled) |",
+                "|---|---:|---:|",
+            ]
+            for key, share, micros in grouped(prof, n):
+                if share >= 0.01:
+                    out.append(f"| {key} | {share * 100:.0f} % | {micros:,.0f} |")
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _median_of(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _paired_share(row: Row, static: Row | None) -> list[float]:
+    if static is None:
+        return []
+    return [s.rate / r.rate for s, r in zip(row.samples, static.samples, strict=False) if r.rate]
+
+
+def table(rows: dict[tuple[str, int], Row], postgres: bool) -> str:
+    columns = [
+        ("request", "---"),
+        ("connections", "---:"),
+        ("requests/s (median)", "---:"),
+        ("runs (min–max)", "---"),
+        ("vs static", "---:"),
+        ("p50 / p99 ms", "---"),
+        ("bytes/response", "---:"),
+        ("CPU ms/request: server", "---:"),
+        ("wrk", "---:"),
+        *([("db", "---:")] if postgres else []),
+        ("machine busy", "---:"),
+        ("errors", "---:"),
+    ]
+    lines = [
+        "| " + " | ".join(name for name, _ in columns) + " |",
+        "|" + "|".join(align for _, align in columns) + "|",
+    ]
+    ordered = sorted(rows.values(), key=lambda r: (-r.connections, KINDS.index(r.kind)))
+    for row in ordered:
+        rates = [s.rate for s in row.samples]
+        mid = row.middle()
+        shares = _paired_share(row, rows.get(("static", row.connections)))
+        busy = _median_of([s.busy for s in row.samples])
+        notes = "; ".join(sorted({s.note for s in row.samples if s.note}))
+        cells = [
+            row.kind,
+            str(row.connections),
+            f"{row.median():,.0f}",
+            f"{min(rates):,.0f}–{max(rates):,.0f}",
+            "1.00" if row.kind == "static" else _fmt(_median_of(list(shares))),
+            f"{mid.p50_ms:.1f} / {mid.p99_ms:.1f}",
+            f"{mid.bytes_per_response:,.0f}",
+            _fmt(_median_of([s.per_request_ms(s.cpu_server) for s in row.samples])),
+            _fmt(_median_of([s.per_request_ms(s.cpu_client) for s in row.samples])),
+            *(
+                [_fmt(_median_of([s.per_request_ms(s.cpu_db) for s in row.samples]))]
+                if postgres
+                else []
+            ),
+            "–" if busy is None else f"{busy * 100:.0f}%",
+            str(sum(s.errors for s in row.samples)) + (f" ({notes})" if notes else ""),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def targets(rows: dict[tuple[str, int], Row]) -> tuple[str, bool]:
+    """The targets at TARGET_CONNECTIONS connections: a table and whether all are met."""
+    c = TARGET_CONNECTIONS
+    lines = ["| target | measured (median) | met |", "|---|---|---|"]
+    every = True
+
+    def verdict(ok: bool) -> str:
+        nonlocal every
+        every = every and ok
+        return "yes" if ok else "**no**"
+
+    static = rows.get(("static", c))
+    for kind in ("warm 304", "warm 200"):
+        row = rows.get((kind, c))
+        if row is None:
+            continue
+        rate, p99 = row.median(), row.middle().p99_ms
+        lines.append(
+            f"| {kind}, {c} connections: ≥ {TARGET_WARM_RATE:,.0f} requests/s |"
+            f" {rate:,.0f} | {verdict(rate >= TARGET_WARM_RATE)} |"
+        )
+        lines.append(
+            f"| {kind}, {c} connections: p99 < {TARGET_WARM_P99_MS:.0f} ms |"
+            f" {p99:.1f} ms | {verdict(p99 < TARGET_WARM_P99_MS)} |"
+        )
+        shares = _paired_share(row, static)
+        if shares and static is not None:
+            share = statistics.median(shares)
+            lines.append(
+                f"| {kind}, {c} connections: ≥ {TARGET_WARM_SHARE * 100:.0f} % of static |"
+                f" {share * 100:.0f} % (paired by run; static {static.median():,.0f}/s) |"
+                f" {verdict(share >= TARGET_WARM_SHARE)} |"
+            )
+    row = rows.get(("cold", c))
+    if row is not None:
+        rate = row.median()
+        lines.append(
+            f"| cold, {c} connections: ≥ {TARGET_COLD_RATE:,.0f} requests/s |"
+            f" {rate:,.0f} (p50 / p99 {row.middle().p50_ms:.0f} / {row.middle().p99_ms:.0f} ms)"
+            f" | {verdict(rate >= TARGET_COLD_RATE)} |"
+        )
+    return "\n".join(lines), every
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs, interleaved (default 3; median and range)"
+    )
+    parser.add_argument("--seconds", type=float, default=10.0, help="per measurement (default 10)")
+    parser.add_argument("--connections", default="64,16", help="comma-separated (default 64,16)")
+    parser.add_argument(
+        "--kinds",
+        default=",".join(KINDS),
+        help=f"comma-separated subset of: {', '.join(KINDS)}",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=SERVER_WORKERS, help="server workers (default 2)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
+    parser.add_argument(
+        "--postgres-url",
+        "--database-url",
+        dest="postgres_url",
+        nargs="?",
+        const=os.environ.get("TRACE_BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
+        help="run on PostgreSQL: a server where the bench may CREATE DATABASE (without a value:"
+        f" TRACE_BENCH_POSTGRES_URL or {DEFAULT_POSTGRES}); default: a SQLite file",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="add the page's stages timed one by one and a cProfile of the ASGI app",
+    )
+    parser.add_argument(
+        "--profile-count", type=int, default=2000, help="requests per profiled stage"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args(argv)
+    args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
+    args.kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    unknown = set(args.kinds) - set(KINDS)
+    if unknown:
+        parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
+    if args.postgres_url is not None and make_url(args.postgres_url).get_backend_name() not in (
+        "postgresql",
+        "postgres",
+    ):
+        parser.error("--postgres-url must name a PostgreSQL server")
+    if not have_wrk():
+        log(
+            "wrk is not installed. It is the load generator of this bench; install it with\n"
+            "    apt-get install -y wrk        (Debian, Ubuntu)\n"
+            "    brew install wrk              (macOS)\n"
+            "or build it from https://github.com/wg/wrk, then run this again."
+        )
+        return 2
+
+    started = time.perf_counter()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-page-"))
+    log(f"== setting up in {workdir}")
+    notes: list[str] = []
+    try:
+        bench = make_bench(args, workdir)
+        try:
+            rows, facts = measure(bench, args)
+            if args.profile:
+                log("-- profile: stages and cProfile in this process")
+                notes = asyncio.run(profile(bench, args.profile_count))
+        finally:
+            bench.drop()
+    finally:
+        if args.keep:
+            log(f"== kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    log(f"== done in {time.perf_counter() - started:.0f} s")
+    backend = "PostgreSQL" if bench.database else "SQLite"
+    wrk_version = subprocess.run(
+        ["wrk", "--version"], capture_output=True, text=True, check=False
+    ).stdout.splitlines()
+    print(
+        f"nproc={os.cpu_count()} backend={backend} workers={args.workers} runs={args.runs}"
+        f" seconds={args.seconds:g} wrk_threads={args.threads} TRACE_PAGE_RATE=0"
+        f" ({wrk_version[0] if wrk_version else 'wrk'})\n"
+    )
+    print(table(rows, bench.database is not None))
+    print()
+    verdicts, _all_met = targets(rows)
+    print(verdicts)
+    print()
+    print(
+        f"Pomelo page `{POMELO}`: {facts['html']:,} bytes of HTML, {facts['gzip']:,} bytes"
+        f" gzipped (ratio {facts['gzip'] / facts['html']:.2f}); English"
+        f" {facts['html en']:,} / {facts['gzip en']:,}. Cold requests used"
+        f" {facts['cold spellings']:,} distinct spellings of `/b/{bench.code}`."
+    )
+    if facts["server log"]:
+        print()
+        print("Server log (errors):")
+        for line in facts["server log"]:
+            print(f"    {line}")
+    for note in notes:
+        print(note)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
