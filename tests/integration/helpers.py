@@ -29,6 +29,17 @@ async def register(client: Any, member: Any, **body: Any) -> dict[str, Any]:
     return dict(response.json())
 
 
+async def record(client: Any, member: Any, batch: str, kind: str, body: dict[str, Any]) -> Any:
+    """Append a server-signed event to ``batch`` through the API as ``member``; the answer."""
+    response = await client.post(
+        f"/api/v1/batches/{batch}/events",
+        json={"kind": kind, "occurred_at": WHEN, "body": body},
+        headers=member.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 def kg(value: str) -> dict[str, str]:
     """A quantity in kilograms."""
     return {"value": value, "unit": "KGM"}

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import Cast
-from tests.integration.helpers import WHEN, kg, stored
+from tests.integration.helpers import kg, stored
+from tests.integration.helpers import record as event
 from tests.integration.helpers import register as register_batch
 from tests.labels.reading import decode, decode_labels, pdf_pages, png_image, svg_image
 from trace.domain.statement import parse_statement
@@ -28,15 +29,6 @@ GTIN = "8936047000128"
 
 async def register(client: Any, member: Any, **body: Any) -> dict[str, Any]:
     return dict((await register_batch(client, member, **body))["batch"])
-
-
-async def event(client: Any, member: Any, batch: str, kind: str, body: dict[str, Any]) -> None:
-    response = await client.post(
-        f"/api/v1/batches/{batch}/events",
-        json={"kind": kind, "occurred_at": WHEN, "body": body},
-        headers=member.headers,
-    )
-    assert response.status_code == 201, response.text
 
 
 def pdf_text(data: bytes) -> list[str]:

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.conftest import ROOT, Cast, make_member
-from tests.integration.helpers import WHEN, kg
+from tests.integration.helpers import kg
+from tests.integration.helpers import record as event
 from tests.integration.helpers import register as register_batch
 from tests.integration.test_tamper import tamper
 from trace.api.app import create_app
@@ -31,16 +32,6 @@ XSS = ["<script>alert(1)</script>", '"onerror=alert(1) x="', "javascript:alert(1
 
 async def register(client: Any, member: Any, **body: Any) -> dict[str, Any]:
     return dict((await register_batch(client, member, **body))["batch"])
-
-
-async def event(client: Any, member: Any, batch: str, kind: str, body: dict[str, Any]) -> Any:
-    response = await client.post(
-        f"/api/v1/batches/{batch}/events",
-        json={"kind": kind, "occurred_at": WHEN, "body": body},
-        headers=member.headers,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def text_of(html: str) -> str:

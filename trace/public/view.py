@@ -146,6 +146,20 @@ def _decode(record: Record) -> tuple[str, datetime, str, msgspec.Struct | None]:
     return statement.kind, occurred, statement.agency, body
 
 
+def _event(record: Record, names: dict[str, tuple[str, bool, str | None, str | None]]) -> Event:
+    kind, occurred, agency, body = _decode(record)
+    shown = names.get(agency, ("?", False, None, None))[0]
+    return Event(
+        record.seq,
+        kind,
+        occurred,
+        _from_us(record.recorded_at_us),
+        shown,
+        body,
+        record.record_hash.hex(),
+    )
+
+
 async def _names(conn: AsyncConnection) -> dict[str, tuple[str, bool, str | None, str | None]]:
     rows = await conn.execute(
         select(
@@ -179,20 +193,10 @@ async def build_view(conn: AsyncConnection, batch: Batch, *, today: date) -> Pag
     events: list[Event] = []
     corrections: dict[str, list[str]] = {}
     for record in chain:
-        kind, occurred, agency, body = _decode(record)
-        if isinstance(body, Corrected):
-            corrections.setdefault(body.corrects, []).append(body.reason)
-        events.append(
-            Event(
-                record.seq,
-                kind,
-                occurred,
-                _from_us(record.recorded_at_us),
-                names.get(agency, ("?", False, None, None))[0],
-                body,
-                record.record_hash.hex(),
-            )
-        )
+        event = _event(record, names)
+        if isinstance(event.body, Corrected):
+            corrections.setdefault(event.body.corrects, []).append(event.body.reason)
+        events.append(event)
     for event in events:
         event.corrected_by.extend(corrections.get(event.record_hash, []))
     registered = next((e.body for e in events if isinstance(e.body, Registered)), None)
@@ -311,20 +315,9 @@ async def _ancestry(
             if upstream.id in seen:
                 continue
             seen.add(upstream.id)
-            upstream_events = []
-            for record in await batch_records(conn, upstream.id):
-                kind, occurred, agency, body = _decode(record)
-                upstream_events.append(
-                    Event(
-                        record.seq,
-                        kind,
-                        occurred,
-                        _from_us(record.recorded_at_us),
-                        names.get(agency, ("?", False, None, None))[0],
-                        body,
-                        record.record_hash.hex(),
-                    )
-                )
+            upstream_events = [
+                _event(record, names) for record in await batch_records(conn, upstream.id)
+            ]
             corrected = {e.body.corrects for e in upstream_events if isinstance(e.body, Corrected)}
             for event in upstream_events:
                 if event.record_hash in corrected:
