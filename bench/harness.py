@@ -14,8 +14,10 @@ imports nothing from ``trace``, so it does not depend on the project root being 
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import resource
+import secrets
 import signal
 import socket
 import subprocess
@@ -72,6 +74,25 @@ def scratch_database(server_url: str, name: str) -> tuple[str, Callable[[], None
         asyncio.run(admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     return pg_dsn(server_url, name), drop
+
+
+def demo_environment(
+    workdir: Path, public_url: str, postgres_url: str | None, name: str
+) -> tuple[dict[str, str], str | None, Callable[[], None]]:
+    """The environment of a throwaway deployment under ``workdir``: a fresh master key,
+    its data folder, and an embedded SQLite file or a new PostgreSQL database ``name``
+    (returned, with how to drop it)."""
+    env = dict(os.environ)
+    env["TRACE_MASTER_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
+    env["TRACE_DATA_DIR"] = str(workdir / "data")
+    (workdir / "data").mkdir()
+    env["TRACE_PUBLIC_URL"] = public_url
+    if postgres_url is None:
+        env["TRACE_DATABASE_URL"] = f"sqlite:///{workdir / 'data' / 'trace.sqlite3'}"
+        return env, None, lambda: None
+    url, drop = scratch_database(postgres_url, name)
+    env["TRACE_DATABASE_URL"] = url
+    return env, name, drop
 
 
 def pg_dsn(url: str, database: str) -> str:

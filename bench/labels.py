@@ -37,11 +37,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import cProfile
 import os
 import pstats
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -62,7 +60,7 @@ if str(ROOT) not in sys.path[:1]:
 
 import anyio.to_thread  # noqa: E402
 import qrcode  # noqa: E402
-from harness import DEFAULT_POSTGRES, Meter, log, scratch_database  # noqa: E402
+from harness import DEFAULT_POSTGRES, Meter, demo_environment, log  # noqa: E402
 from qrcode.constants import ERROR_CORRECT_M  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -190,23 +188,9 @@ class Bench:
 
 def make_bench(args: argparse.Namespace, workdir: Path) -> Bench:
     """A migrated throwaway database with the demo loaded, and the environment naming it."""
-    env = dict(os.environ)
-    env["TRACE_MASTER_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
-    env["TRACE_DATA_DIR"] = str(workdir / "data")
-    (workdir / "data").mkdir()
-    env["TRACE_PUBLIC_URL"] = args.public_url
-    database: str | None = None
-
-    def drop() -> None:
-        return None
-
-    if args.postgres_url is None:
-        env["TRACE_DATABASE_URL"] = f"sqlite:///{workdir / 'data' / 'trace.sqlite3'}"
-    else:
-        database = f"bench_labels_{os.getpid()}"
-        url, drop = scratch_database(args.postgres_url, database)
-        env["TRACE_DATABASE_URL"] = url
-
+    env, database, drop = demo_environment(
+        workdir, args.public_url, args.postgres_url, f"bench_labels_{os.getpid()}"
+    )
     settings = load_settings(env)
     try:
         migrate(settings.database_url)

@@ -50,13 +50,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import cProfile
 import gzip
 import json
 import os
 import pstats
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -75,7 +73,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
 
-from harness import DEFAULT_POSTGRES, Meter, Server, log, pg_dsn, scratch_database  # noqa: E402
+from harness import DEFAULT_POSTGRES, Meter, Server, demo_environment, log, pg_dsn  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from trace.config import Settings, load_settings  # noqa: E402
@@ -377,25 +375,12 @@ class Bench:
 
 def make_bench(args: argparse.Namespace, workdir: Path) -> Bench:
     """A migrated throwaway database with the demo and a checkpoint; its environment."""
-    env = dict(os.environ)
-    env["TRACE_MASTER_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
-    env["TRACE_DATA_DIR"] = str(workdir / "data")
-    (workdir / "data").mkdir()
-    env["TRACE_PUBLIC_URL"] = DEMO_HOST
+    env, database, drop = demo_environment(
+        workdir, DEMO_HOST, args.postgres_url, f"bench_page_{os.getpid()}"
+    )
     env["TRACE_PAGE_RATE"] = "0"  # one load generator is one client: no per-client limit
     for name in ("TRACE_LOG_ORIGIN", "TRACE_CHECKPOINT_SECONDS", "TRACE_WORKERS"):
         env.pop(name, None)
-    database: str | None = None
-
-    def drop() -> None:
-        return None
-
-    if args.postgres_url is None:
-        env["TRACE_DATABASE_URL"] = f"sqlite:///{workdir / 'data' / 'trace.sqlite3'}"
-    else:
-        database = f"bench_page_{os.getpid()}"
-        url, drop = scratch_database(args.postgres_url, database)
-        env["TRACE_DATABASE_URL"] = url
     settings = load_settings(env)
     try:
         migrate(settings.database_url)

@@ -15,6 +15,12 @@ POINTS_PER_INCH = 72.0
 MM_PER_POINT = MM_PER_INCH / POINTS_PER_INCH
 
 
+def number(value: float) -> str:
+    """A coordinate for a file: at most four decimals, no trailing zeros, never ``-0``."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
 @dataclass(frozen=True, slots=True)
 class QrMark:
     """A QR symbol: ``rows`` of dark (1) and light (0) modules, without the quiet zone.

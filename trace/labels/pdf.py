@@ -34,6 +34,7 @@ from trace.labels.drawing import (
     QrMark,
     ShapeMark,
     TextMark,
+    number,
 )
 from trace.labels.fonts import Face, face
 
@@ -55,12 +56,6 @@ _SYMBOLIC = 4
 
 def _pt(mm: float) -> float:
     return mm / MM_PER_INCH * POINTS_PER_INCH
-
-
-def _num(value: float) -> str:
-    """``value`` with at most four decimals, no trailing zeros and never ``-0``."""
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
 
 
 def _utf16_hex(text: str) -> str:
@@ -131,15 +126,16 @@ class PdfStream:
             f" {self._fonts[bold].resource} {self._fonts[bold].number} 0 R" for bold in sorted(used)
         )
         resources = f"<< /Font <<{fonts} >> >>" if fonts else "<< >>"
-        number = self._allocate()
+        page_object = self._allocate()
+        box = f"[0 0 {number(width)} {number(height)}]"
         self._object(
-            number,
+            page_object,
             (
-                f"<< /Type /Page /Parent {_PAGES} 0 R /MediaBox [0 0 {_num(width)} {_num(height)}]"
+                f"<< /Type /Page /Parent {_PAGES} 0 R /MediaBox {box}"
                 f" /Resources {resources} /Contents {contents} 0 R >>"
             ).encode("ascii"),
         )
-        self._kids.append(number)
+        self._kids.append(page_object)
         return self._flush()
 
     def finish(self) -> bytes:
@@ -208,10 +204,10 @@ class PdfStream:
         for gid, char in zip(gids, text, strict=True):
             if gid not in seen:
                 seen[gid] = char
-        x = _num(_pt(left + mark.x))
-        y = _num(page_height - _pt(top + mark.y))
+        x = number(_pt(left + mark.x))
+        y = number(page_height - _pt(top + mark.y))
         shown = struct.pack(f">{len(gids)}H", *gids).hex().upper()
-        out.append(f"BT {use.resource} {_num(mark.size)} Tf 1 0 0 1 {x} {y} Tm <{shown}> Tj ET")
+        out.append(f"BT {use.resource} {number(mark.size)} Tf 1 0 0 1 {x} {y} Tm <{shown}> Tj ET")
 
     # Fonts
 
@@ -226,15 +222,16 @@ class PdfStream:
         self._stream(program, data, b" /Length1 %d" % len(data))
 
         head = source.font["head"]
-        bbox = " ".join(_num(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax))
-        italic = _num(float(source.font["post"].italicAngle))
+        bbox = " ".join(number(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax))
+        italic = number(float(source.font["post"].italicAngle))
         self._object(
             descriptor,
             (
                 f"<< /Type /FontDescriptor /FontName /{name} /Flags {_SYMBOLIC}"
                 f" /FontBBox [{bbox}] /ItalicAngle {italic}"
-                f" /Ascent {_num(source.ascent * scale)} /Descent {_num(source.descent * scale)}"
-                f" /CapHeight {_num(source.cap_height * scale)} /StemV {_stem(source, scale)}"
+                f" /Ascent {number(source.ascent * scale)}"
+                f" /Descent {number(source.descent * scale)}"
+                f" /CapHeight {number(source.cap_height * scale)} /StemV {_stem(source, scale)}"
                 f" /FontFile2 {program} 0 R >>"
             ).encode("ascii"),
         )
@@ -302,15 +299,15 @@ def _qr(out: list[str], mark: QrMark, left: float, top: float, page_height: floa
     x0, y0, module = left + mark.x, top + mark.y, mark.module
     xs = [round(_pt(x0 + c * module), 4) for c in range(columns + 1)]
     ys = [round(page_height - _pt(y0 + r * module), 4) for r in range(len(mark.rows) + 1)]
-    left_at = [_num(x) for x in xs]
+    left_at = [number(x) for x in xs]
     # A run's rectangle starts at its bottom-left corner, which is the next row's top edge.
-    bottom_at = [_num(y) for y in ys[1:]]
-    tall = [_num(ys[r] - ys[r + 1]) for r in range(len(mark.rows))]
+    bottom_at = [number(y) for y in ys[1:]]
+    tall = [number(ys[r] - ys[r + 1]) for r in range(len(mark.rows))]
     wide: dict[tuple[int, int], str] = {}
     for row, col, length in runs:
         w = wide.get((col, length))
         if w is None:
-            w = wide[col, length] = _num(xs[col + length] - xs[col])
+            w = wide[col, length] = number(xs[col + length] - xs[col])
         out.append(f"{left_at[col]} {bottom_at[row]} {w} {tall[row]} re")
     out.append("f")
 
@@ -320,7 +317,7 @@ def _shape(out: list[str], mark: ShapeMark, left: float, top: float, page_height
         return
     for i, (x, y) in enumerate(mark.points):
         op = "m" if i == 0 else "l"
-        out.append(f"{_num(_pt(left + x))} {_num(page_height - _pt(top + y))} {op}")
+        out.append(f"{number(_pt(left + x))} {number(page_height - _pt(top + y))} {op}")
     out.append("h f")
 
 
@@ -359,7 +356,7 @@ def _stem(source: Face, scale: float) -> str:
     if gid is not None:
         glyph = source.font["glyf"][source.font.getGlyphName(gid)]
         if getattr(glyph, "numberOfContours", 0) > 0:
-            return _num((glyph.xMax - glyph.xMin) * scale)
+            return number((glyph.xMax - glyph.xMin) * scale)
     return "140" if source.bold else "80"
 
 
@@ -374,7 +371,7 @@ def _widths(source: Face, gids: list[int], scale: float) -> str:
             run = []
         if not run:
             first = gid
-        run.append(_num(source.advances[gid] * scale))
+        run.append(number(source.advances[gid] * scale))
         previous = gid
     if run:
         groups.append(f"{first} [{' '.join(run)}]")

@@ -10,14 +10,8 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from trace.labels.drawing import MM_PER_POINT, Page, QrMark, ShapeMark, TextMark
+from trace.labels.drawing import MM_PER_POINT, Page, QrMark, ShapeMark, TextMark, number
 from trace.labels.fonts import face
-
-
-def number(value: float) -> str:
-    """A coordinate with at most four decimals and no trailing zeros (never ``-0``)."""
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 def _qr(mark: QrMark) -> str:
