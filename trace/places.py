@@ -7,9 +7,19 @@ follows the General Statistics Office's list.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 from vietnam_provinces import Province, ProvinceCode, Ward, WardCode
+
+# Vietnam keeps one time zone, UTC+7, without daylight saving.
+VIETNAM = timedelta(hours=7)
+
+
+def vietnam_today() -> date:
+    """Today's date in Vietnam, which decides whether a certificate is valid."""
+    return (datetime.now(UTC) + VIETNAM).date()
+
 
 # A centrally governed city's official name starts with "Thành phố"; labels and
 # pages say "Hà Nội", as people do.

@@ -34,6 +34,7 @@ from trace.domain.identifiers import (
     parse_digital_link_path,
 )
 from trace.domain.record import from_us
+from trace.places import vietnam_today
 from trace.public.limits import RateLimit
 from trace.public.machine import epcis_document, linkset
 from trace.public.proofs import page_proofs
@@ -46,7 +47,7 @@ from trace.public.render import (
     security_headers,
 )
 from trace.public.scans import record_scan
-from trace.public.view import build_view, vietnam_today
+from trace.public.view import build_view
 from trace.store.batches import Batch, to_batch
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 import anyio.to_thread
@@ -30,6 +29,7 @@ from trace.labels.qr import batch_path, encode, label_url
 from trace.labels.runs import LabelRun, get_run, run_serials
 from trace.labels.svg import render_svg
 from trace.labels.templates import DEFAULT_TEMPLATE, TEMPLATES, Template
+from trace.places import vietnam_today
 from trace.store.agencies import Actor
 from trace.store.batches import Batch
 from trace.store.database import read_transaction
@@ -203,16 +203,11 @@ async def batches_sheet(
     labels: list[Label] = []
     for batch in batches:
         async with read_transaction(ledger.engine) as conn:
-            facts = await batch_facts(conn, batch, today=today())
+            facts = await batch_facts(conn, batch, today=vietnam_today())
         job = LabelJob(stock, "pdf", stock.columns, lang, facts, batch.gtin, public_url)
         labels.extend([await anyio.to_thread.run_sync(job.label)] * stock.columns)
     step = stock.per_page
     return [_page(stock, labels[n : n + step]) for n in range(0, len(labels), step)]
-
-
-def today() -> date:
-    """Today's date in Vietnam (UTC+7), which decides whether a certificate is valid."""
-    return (datetime.now(UTC) + timedelta(hours=7)).date()
 
 
 def require_producer(actor: Actor, batch: Batch) -> None:
@@ -249,7 +244,7 @@ async def prepare(
     run = await get_run(ledger, run_id, batch_id=batch.id) if run_id else None
     stock, kind, wanted = check_request(template=template, format=format, count=count, run=run)
     async with read_transaction(ledger.engine) as conn:
-        facts = await batch_facts(conn, batch, today=today())
+        facts = await batch_facts(conn, batch, today=vietnam_today())
     job = LabelJob(stock, kind, wanted, lang, facts, batch.gtin, public_url, run)
     # Labels differ only in their code under the symbol; if the widest code fits,
     # every label fits, and that is known before a byte of the file is sent.

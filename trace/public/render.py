@@ -35,8 +35,9 @@ from trace.domain.kinds import (
     Sold,
     Transformed,
 )
+from trace.places import VIETNAM
 from trace.public.geo import origin_map
-from trace.public.view import VIETNAM, Event, PageView
+from trace.public.view import Event, PageView
 
 HERE = Path(__file__).parent
 OTHER = {"vi": "en", "en": "vi"}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import msgspec
 from sqlalchemy import select
@@ -38,7 +37,6 @@ from trace.store.tables import agencies, batches
 
 # A batch's ancestry is followed this far; deeper or cyclic graphs stop there.
 MAX_ANCESTRY = 200
-VIETNAM = timedelta(hours=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +122,6 @@ class PageView:
     def intact(self) -> bool:
         """Every signature valid and the chain unbroken."""
         return not self.faults
-
-
-def vietnam_today() -> date:
-    """Today in Vietnam, which decides whether a certificate is valid."""
-    return (datetime.now(UTC) + VIETNAM).date()
 
 
 def _from_us(micros: int) -> datetime:
@@ -326,10 +319,3 @@ async def _ancestry(
             frontier.append(upstream_events)
         first = False
     return alerts, inputs
-
-
-def describe(value: Any) -> str:
-    """A body field as plain text (quantities as value and unit)."""
-    if isinstance(value, msgspec.Struct):
-        return " ".join(str(v) for v in msgspec.structs.astuple(value))
-    return str(value)
