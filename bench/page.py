@@ -21,19 +21,15 @@ connections:
 - ``static``: ``GET /robots.txt``, a constant string from the same application: the
   reference (routing, the framework, the HTTP server, no database);
 - ``warm 304``: the demo pomelo's page (``/01/08936047000128/10/BD-2026-09``) with
-  ``If-None-Match`` set to its current ETag, as a phone scanning the label again: a 304
-  after the batch look-up and the log-state query;
-- ``warm 200``: the same page without ``If-None-Match``: the body comes from the worker's
-  cache of rendered pages, and is gzipped for each request;
+  ``If-None-Match`` set to its current ETag, as a phone scanning the label again;
+- ``warm 200``: the same page without ``If-None-Match``, as another phone's first scan: the
+  body comes gzipped from the worker's cache of rendered pages;
 - ``warm 200 identity``: the same without ``Accept-Encoding`` (no compression; diagnostic);
-- ``cold``: a render for every request. The cache is keyed by the ETag, which hashes
-  ``request.url.path`` with the language, format and log state; the server has no switch
-  to turn the cache off. So each request asks for the pomelo's page by its short code,
-  ``/b/{code}``, spelled differently every time (the code accepts a dash anywhere:
-  ``MN48-J1NS...``): every path is new, so its ETag is new and the worker must look the
-  batch up, read and verify its records, render and gzip. A spelling is never sent twice
-  (they are numbered across all runs). Percent-encoding the Digital Link does not work:
-  the path is decoded before the ETag is made.
+- ``cold``: the same page from a second server on the same database started with
+  ``TRACE_PAGE_CACHE=0``, which keeps neither rendered pages nor batch look-ups: every
+  request looks the batch up, reads and verifies its records and their ancestry, renders
+  the template and gzips it. What it still holds is the log state (trace/store/page_reads.py),
+  which on SQLite it checks on every request with ``PRAGMA data_version``.
 
 Runs are interleaved (run 1 of everything, then run 2, ...); the table gives the median
 and range of the rates, p50/p99 of the median run, bytes per response (which shows 304s
@@ -66,19 +62,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 # The standard library has a module named `trace`: our root must come first.
 if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
 
-from harness import DEFAULT_POSTGRES, Meter, Server, demo_environment, log, pg_dsn  # noqa: E402
+from harness import DEFAULT_POSTGRES, Meter, Server, demo_environment, log  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from trace.config import Settings, load_settings  # noqa: E402
 from trace.demo import load_demo  # noqa: E402
-from trace.domain.identifiers import normalise_batch_code  # noqa: E402
 from trace.store.batches import all_batches  # noqa: E402
 from trace.store.checkpoints import sign_checkpoint  # noqa: E402
 from trace.store.database import read_transaction  # noqa: E402
@@ -108,8 +102,6 @@ TARGET_WARM_RATE = 5000.0
 TARGET_WARM_P99_MS = 50.0
 TARGET_COLD_RATE = 500.0
 TARGET_WARM_SHARE = 0.40  # of the static reference
-# Cold spellings written per run: at least this many, and three times the last rate.
-COLD_STOCK = 20_000
 
 
 # --------------------------------------------------------------------------- results
@@ -157,48 +149,14 @@ class Row:
 # --------------------------------------------------------------------------- wrk
 
 WRK_DONE = r"""
-local threads = {}
-setup = function(thread)
-  thread:set("tid", #threads)
-  threads[#threads + 1] = thread
-end
-
 done = function(summary, latency, requests)
-  local sent, wrapped = 0, 0
-  for _, t in ipairs(threads) do
-    sent = sent + (t:get("sent") or 0)
-    wrapped = wrapped + (t:get("wrapped") or 0)
-  end
   local e = summary.errors
   io.write(string.format(
     "BENCH {\"requests\": %d, \"duration_us\": %d, \"bytes\": %d, \"connect\": %d," ..
     " \"read\": %d, \"write\": %d, \"status\": %d, \"timeout\": %d, \"p50_us\": %d," ..
-    " \"p99_us\": %d, \"max_us\": %d, \"sent\": %d, \"wrapped\": %d}\n",
+    " \"p99_us\": %d, \"max_us\": %d}\n",
     summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
-    e.timeout, latency:percentile(50), latency:percentile(99), latency.max, sent, wrapped))
-end
-"""
-
-# A request() function makes wrk build every request in Lua; the fixed targets do without
-# one, so that the reference and the warm page get the same, cheapest, load generator.
-WRK_PATHS = r"""
--- args: a file of paths (one per line), the number of wrk threads
-local paths, stride = {}, 1
-sent, wrapped, tid = 0, 0, tid or 0
-
-init = function(args)
-  for line in io.lines(args[1]) do paths[#paths + 1] = line end
-  stride = tonumber(args[2])
-end
-
-request = function()
-  local index = tid + sent * stride + 1
-  sent = sent + 1
-  if index > #paths then  -- out of new spellings: repeats are counted, and flagged
-    wrapped = wrapped + 1
-    index = ((index - 1) % #paths) + 1
-  end
-  return wrk.format(nil, paths[index])
+    e.timeout, latency:percentile(50), latency:percentile(99), latency.max))
 end
 """
 
@@ -216,25 +174,17 @@ def wrk_run(
     workdir: Path,
     *,
     threads: int = 1,
-    paths_file: Path | None = None,
     server_group: int | None = None,
     database: str | None = None,
-) -> tuple[Sample, int]:
-    """One wrk measurement of ``base + path`` (or of the paths in ``paths_file``).
-
-    Returns the sample and how many paths wrk took from ``paths_file``.
-    """
-    script = workdir / ("paths.lua" if paths_file else "fixed.lua")
-    script.write_text(
-        "-- Generated by bench/page.py\n" + (WRK_PATHS if paths_file else "") + WRK_DONE
-    )
+) -> Sample:
+    """One wrk measurement of ``base + path``."""
+    script = workdir / "done.lua"
+    script.write_text("-- Generated by bench/page.py\n" + WRK_DONE)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
     command += ["--timeout", "10s", "-s", str(script)]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     command.append(base + path)
-    if paths_file is not None:
-        command += ["--", str(paths_file), str(threads)]
     with Meter(database, server_group) as meter:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
@@ -256,42 +206,7 @@ def wrk_run(
         cpu_db=meter.db if database else None,
         busy=meter.busy,
     )
-    if out["wrapped"]:
-        sample.note = f"{out['wrapped']} cold requests repeated a path (not all renders)"
-    return sample, int(out["sent"])
-
-
-# --------------------------------------------------------------------------- cold paths
-
-
-def spelling(code: str, number: int) -> str:
-    """The ``number``-th spelling of ``code``: dashes (0 to 3) before, between and after
-    its characters, the count at each place a base-4 digit of ``number``. All distinct."""
-    out = []
-    for place in range(len(code) + 1):
-        number, dashes = divmod(number, 4)
-        out.append("-" * dashes)
-        if place < len(code):
-            out.append(code[place])
-    if number:
-        raise ValueError("out of spellings")
-    return "".join(out)
-
-
-class Spellings:
-    """Hands out ``/b/`` paths of the pomelo's code, never the same one twice."""
-
-    def __init__(self, code: str) -> None:
-        self.code, self.next = code, 1  # 0 is the canonical spelling
-
-    def write(self, path: Path, count: int) -> None:
-        first = self.next
-        paths = [f"/b/{spelling(self.code, n)}" for n in range(first, first + count)]
-        path.write_text("\n".join(paths) + "\n")
-        self.first = first
-
-    def used(self, count: int) -> None:
-        self.next = self.first + count
+    return sample
 
 
 # --------------------------------------------------------------------------- plain HTTP
@@ -328,7 +243,7 @@ def settle(base: str, settings: Settings) -> str:
     raise RuntimeError("the pomelo page's ETag keeps changing: is something appending?")
 
 
-def check_server(base: str, code: str) -> dict[str, Any]:
+def check_server(base: str, cold_base: str) -> dict[str, Any]:
     """What each kind of request answers, before any timing; sizes of the pomelo page."""
     facts: dict[str, Any] = {}
     status, headers, body = fetch(base, STATIC, PHONE)
@@ -347,15 +262,9 @@ def check_server(base: str, code: str) -> dict[str, Any]:
     assert len(body) == facts["html"], (len(body), facts["html"])
     status, headers, body = fetch(base, f"{POMELO}?lang=en", PHONE)
     facts["gzip en"], facts["html en"] = len(body), len(gzip.decompress(body))
-    # Cold: every spelling of the code is the pomelo's page, with an ETag of its own.
-    tags = {etag}
-    for number in (0, 1, 2, 4**7 + 3):
-        path = f"/b/{spelling(code, number)}"
-        assert normalise_batch_code(path[3:]) == code, path
-        status, headers, body = fetch(base, path, PHONE)
-        assert status == 200 and "Bưởi".encode() in gzip.decompress(body), (path, status)
-        assert headers["etag"] not in tags, f"{path}: an ETag seen before, no render"
-        tags.add(headers["etag"])
+    # The server without a page cache answers the same page (rendered again each time).
+    status, headers, body = fetch(cold_base, POMELO, PHONE)
+    assert status == 200 and gzip.decompress(body) == plain, (status, len(body))
     facts["cold gzip"] = len(body)
     return facts
 
@@ -411,56 +320,42 @@ def measure(
     bench: Bench, args: argparse.Namespace
 ) -> tuple[dict[tuple[str, int], Row], dict[str, Any]]:
     rows: dict[tuple[str, int], Row] = {}
-    log(f"-- starting `python -m trace serve --workers {args.workers}`")
+    log(f"-- starting `python -m trace serve --workers {args.workers}`, twice")
     server = Server(bench.env, bench.workdir / "server.log", args.workers)
-    group = server.proc.pid  # the server runs in a session (process group) of its own
-    spellings = Spellings(bench.code)
-    cold_rate = 0.0
+    try:
+        cold_server = Server(
+            {**bench.env, "TRACE_PAGE_CACHE": "0"}, bench.workdir / "cold.log", args.workers
+        )
+    except BaseException:
+        server.stop()
+        raise
     try:
         log("-- waiting for the page's ETag to settle (the checkpointer's first rounds)")
         settle(server.base, bench.settings)
-        facts = check_server(server.base, bench.code)
-        spellings.next = 4**7 + 4  # past the ones check_server used
+        facts = check_server(server.base, cold_server.base)
         log(f"-- pomelo page: {facts['html']:,} bytes of HTML, {facts['gzip']:,} gzipped")
         identity = {k: v for k, v in PHONE.items() if k != "Accept-Encoding"}
 
         def one(kind: str, connections: int, seconds: float) -> Sample:
-            nonlocal cold_rate
-            if kind == "cold":
-                stock = max(COLD_STOCK, int(3 * max(cold_rate, 1) * seconds))
-                paths = bench.workdir / "cold-paths.txt"
-                spellings.write(paths, stock)
-                sample, sent = wrk_run(
-                    server.base,
-                    "/",
-                    PHONE,
-                    connections,
-                    seconds,
-                    bench.workdir,
-                    threads=args.threads,
-                    paths_file=paths,
-                    server_group=group,
-                    database=bench.database,
-                )
-                spellings.used(sent)
-                cold_rate = max(cold_rate, sample.rate)
-                return sample
-            headers, path = PHONE, POMELO
+            # Each server runs in a session (process group) of its own: its CPU is measured.
+            target, headers, path = server, PHONE, POMELO
             if kind == "static":
                 path = STATIC
             elif kind == "warm 304":
                 headers = {**PHONE, "If-None-Match": current_etag(server.base)}
             elif kind == "warm 200 identity":
                 headers = identity
-            sample, _ = wrk_run(
-                server.base,
+            elif kind == "cold":
+                target = cold_server
+            sample = wrk_run(
+                target.base,
                 path,
                 headers,
                 connections,
                 seconds,
                 bench.workdir,
                 threads=args.threads,
-                server_group=group,
+                server_group=target.proc.pid,
                 database=bench.database,
             )
             if kind == "warm 304" and sample.bytes_per_response > 1500:
@@ -485,10 +380,12 @@ def measure(
                         f"  p50 {sample.p50_ms:6.1f} ms  p99 {sample.p99_ms:6.1f} ms"
                         f"  {sample.bytes_per_response:7,.0f} B/resp{extra}"
                     )
-        facts["cold spellings"] = spellings.next - 1
-        facts["server log"] = _tail(bench.workdir / "server.log")
+        facts["server log"] = _tail(bench.workdir / "server.log") + _tail(
+            bench.workdir / "cold.log"
+        )
     finally:
         server.stop()
+        cold_server.stop()
     return rows, facts
 
 
@@ -540,7 +437,7 @@ async def _call(app: Any, path: str, headers: dict[str, str]) -> tuple[int, int]
     return sent["status"], sent["size"]
 
 
-WAIT = "waiting in epoll: database round trips, hand-offs to aiosqlite's thread (wall, not CPU)"
+WAIT = "waiting in epoll: database round trips, hand-offs to a driver's thread (wall, not CPU)"
 _BUCKETS = [
     # built-ins are matched by their name, the rest by their file
     ("select.epoll", WAIT),
@@ -611,6 +508,17 @@ class Counted:
 
         event.listen(engine.sync_engine, "before_cursor_execute", on_statement)
         event.listen(engine.sync_engine, "begin", on_begin)
+        self._on = (on_statement, on_begin)
+
+    def watch_sync(self, engine: Any) -> None:
+        """Also count a synchronous engine's (the SQLite page reads' own connections)."""
+        from sqlalchemy import event
+
+        if engine is None:
+            return
+        on_statement, on_begin = self._on
+        event.listen(engine, "before_cursor_execute", on_statement)
+        event.listen(engine, "begin", on_begin)
 
 
 async def _timed(
@@ -631,54 +539,9 @@ async def _timed(
     )
 
 
-_STATE_SQL = [
-    "SELECT size FROM log_head",
-    "SELECT count(*), max(revoked_at_us) FROM agency_keys WHERE revoked_at_us IS NOT NULL",
-    "SELECT size, signed_at_us FROM checkpoints ORDER BY size DESC LIMIT 1",
-    "SELECT count(*) FROM cosignatures WHERE size = {}",
-]
-
-
-async def _raw_log_state(
-    bench: Bench,
-) -> tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
-    """The page's log-state statements through the bare driver; a step and a closer."""
-    if bench.database is None:
-        import sqlite3
-
-        path = make_url(bench.settings.database_url).database
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-
-        async def lite() -> None:
-            db.execute("BEGIN")
-            for sql in _STATE_SQL[:2]:
-                db.execute(sql).fetchone()
-            size = db.execute(_STATE_SQL[2]).fetchone()[0]
-            db.execute(_STATE_SQL[3].format("?"), (size,)).fetchone()
-            db.execute("COMMIT")
-
-        async def close_lite() -> None:
-            db.close()
-
-        return lite, close_lite
-
-    import asyncpg  # type: ignore[import-untyped]
-
-    conn = await asyncpg.connect(pg_dsn(bench.settings.database_url, bench.database))
-
-    async def pg() -> None:
-        async with conn.transaction(readonly=True):
-            for sql in _STATE_SQL[:2]:
-                await conn.fetchrow(sql)
-            size = (await conn.fetchrow(_STATE_SQL[2]))[0]
-            await conn.fetchrow(_STATE_SQL[3].format("$1"), size)
-
-    return pg, conn.close
-
-
 async def profile(bench: Bench, count: int) -> list[str]:
     """The page's stages timed one by one, then the ASGI app under cProfile, in-process."""
-    from sqlalchemy import select
+    from dataclasses import replace
 
     from trace.api import pages
     from trace.api.app import create_app
@@ -686,48 +549,50 @@ async def profile(bench: Bench, count: int) -> list[str]:
     from trace.places import vietnam_today
     from trace.public.render import render_page
     from trace.public.view import build_view
-    from trace.store.tables import batches
+    from trace.store.page_reads import page_reads
 
     out: list[str] = []
     app: Any = create_app(bench.settings)
+    cold_app: Any = create_app(replace(bench.settings, page_cache=False))
     identity = {k: v for k, v in PHONE.items() if k != "Accept-Encoding"}
-    async with app.lifespan():
+    link = parse_digital_link_path(POMELO)
+    async with app.lifespan(), cold_app.lifespan():
         ledger = app.state.ledger
         counted = Counted()
         counted.watch(ledger.engine)
-        batch, _ = await pages._by_digital_link(ledger, parse_digital_link_path(POMELO))
-        _size, checkpoint = await pages._log_state(ledger)
+        reads = page_reads(ledger.engine)
+        counted.watch_sync(getattr(reads, "_engine", None))
         today = vietnam_today()
-        async with read_transaction(ledger.engine) as conn:
+        async with reads.transaction() as conn:
+            found = await pages._by_digital_link(conn, link)
+            assert not isinstance(found, str), found
+            batch = found[0]
             view = await build_view(conn, batch, today=today)
-        html = render_page(view, "vi", path=POMELO, checkpoint=checkpoint).encode()
-
-        async def lookup() -> None:
-            await pages._by_digital_link(ledger, parse_digital_link_path(POMELO))
-
-        async def by_code() -> None:
-            async with read_transaction(ledger.engine) as conn:
-                (await conn.execute(select(batches).where(batches.c.code == bench.code))).first()
+        html = render_page(view, "vi", path=POMELO, checkpoint=None).encode()
 
         async def log_state() -> None:
-            await pages._log_state(ledger)
+            await reads.state()
+
+        async def lookup() -> None:
+            async with reads.transaction() as conn:
+                await pages._by_digital_link(conn, link)
 
         async def view_() -> None:
-            async with read_transaction(ledger.engine) as conn:
+            async with reads.transaction() as conn:
                 await build_view(conn, batch, today=today)
 
         async def render() -> None:
-            render_page(view, "vi", path=POMELO, checkpoint=checkpoint)
-
-        async def gzip9() -> None:
-            gzip.compress(html, compresslevel=9)
+            render_page(view, "vi", path=POMELO, checkpoint=None)
 
         async def gzip6() -> None:
             gzip.compress(html, compresslevel=6)
 
-        async def http(path: str, headers: dict[str, str]) -> None:
-            status, _ = await _call(app, path, headers)
-            assert status in (200, 304), (path, status)
+        def http(target: Any, path: str, headers: dict[str, str]) -> Callable[[], Awaitable[None]]:
+            async def call() -> None:
+                status, _ = await _call(target, path, headers)
+                assert status in (200, 304), (path, status)
+
+            return call
 
         captured: dict[str, str] = {}
 
@@ -740,30 +605,18 @@ async def profile(bench: Bench, count: int) -> list[str]:
 
         await app(_scope(POMELO, PHONE), receive, send)
         warm304 = {**PHONE, "If-None-Match": captured["etag"]}
-        cold_next = [4**12]  # past every spelling the HTTP runs used
-
-        async def cold() -> None:
-            cold_next[0] += 1
-            await http(f"/b/{spelling(bench.code, cold_next[0])}", PHONE)
-
         few = max(50, count // 10)
         steps: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
-            ("batch look-up by Digital Link (parse, SELECT)", lookup, count),
-            ("batch look-up by code (SELECT)", by_code, count),
-            (
-                "log state (log size, revoked keys, newest checkpoint, its cosignatures)",
-                log_state,
-                count,
-            ),
+            ("log state, nothing changed (`PRAGMA data_version` / notified)", log_state, count),
+            ("batch look-up by Digital Link (a read transaction, one SELECT)", lookup, count),
             ("`build_view` (records read, chain and signatures checked, ancestry)", view_, few),
             ("`render_page` (Jinja2)", render, few),
-            (f"gzip of the page ({len(html):,} bytes), level 9 (Litestar's)", gzip9, few),
-            ("gzip of the page, level 6", gzip6, few),
-            ("ASGI app: static `/robots.txt`", lambda: http(STATIC, PHONE), count),
-            ("ASGI app: warm 304", lambda: http(POMELO, warm304), count),
-            ("ASGI app: warm 200 (gzip)", lambda: http(POMELO, PHONE), count),
-            ("ASGI app: warm 200 identity", lambda: http(POMELO, identity), count),
-            ("ASGI app: cold (a render, gzip)", cold, few),
+            (f"gzip of the page ({len(html):,} bytes), level 6", gzip6, few),
+            ("ASGI app: static `/robots.txt`", http(app, STATIC, PHONE), count),
+            ("ASGI app: warm 304", http(app, POMELO, warm304), count),
+            ("ASGI app: warm 200 (gzip)", http(app, POMELO, PHONE), count),
+            ("ASGI app: warm 200 identity", http(app, POMELO, identity), count),
+            ("ASGI app, no page cache: cold (a render, gzip)", http(cold_app, POMELO, PHONE), few),
         ]
         for _name, step, n in steps:  # every path once before the timing
             await _timed(step, min(n, 20), counted)
@@ -783,52 +636,11 @@ async def profile(bench: Bench, count: int) -> list[str]:
             out.append(
                 f"| {name} | {wall:,.0f} | {cpu:,.0f} | {statements:.1f} | {transactions:.1f} |"
             )
-        # The log state's four statements straight through the driver, without SQLAlchemy
-        # (SQLite: the standard library's sqlite3 in this thread; PostgreSQL: asyncpg).
-        raw_state, close_raw = await _raw_log_state(bench)
-        try:
-            await _timed(raw_state, 20, counted)
-            runs = [await _timed(raw_state, count, counted) for _ in range(3)]
-        finally:
-            await close_raw()
-        out.append(
-            "| log state, the same statements straight through the driver"
-            f" ({'asyncpg' if bench.database else 'sqlite3, no thread'}) |"
-            f" {statistics.median(r[0] for r in runs):,.0f} |"
-            f" {statistics.median(r[1] for r in runs):,.0f} | 4.0 | 1.0 |"
-        )
-        # What if a 304 needed no SQL: the batch and the log state held in memory (a
-        # hypothesis, measured by swapping the two functions in this process only).
-        state = await pages._log_state(ledger)
-        found = await pages._by_digital_link(ledger, parse_digital_link_path(POMELO))
-
-        async def state_in_memory(_ledger: Any) -> Any:
-            return state
-
-        async def batch_in_memory(_ledger: Any, _link: Any) -> Any:
-            return found
-
-        with (
-            mock.patch.object(pages, "_log_state", state_in_memory),
-            mock.patch.object(pages, "_by_digital_link", batch_in_memory),
-        ):
-            for name, step, n in [
-                ("what if: warm 304, batch and log state in memory", steps[8][1], count),
-                ("what if: warm 200 (gzip), the same", steps[9][1], count),
-                ("what if: warm 200 identity, the same", steps[10][1], count),
-            ]:
-                await _timed(step, min(n, 20), counted)
-                runs = [await _timed(step, n, counted) for _ in range(3)]
-                wall = statistics.median(r[0] for r in runs)
-                cpu = statistics.median(r[1] for r in runs)
-                statements, transactions = runs[-1][2], runs[-1][3]
-                out.append(
-                    f"| {name} | {wall:,.0f} | {cpu:,.0f} | {statements:.1f} | {transactions:.1f} |"
-                )
+        await reads.close()
         profiled: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
-            ("warm 304", lambda: http(POMELO, warm304), count),
-            ("warm 200 (gzip)", lambda: http(POMELO, PHONE), count),
-            ("cold", cold, few),
+            ("warm 304", steps[6][1], count),
+            ("warm 200 (gzip)", steps[7][1], count),
+            ("cold", steps[9][1], few),
         ]
         for title, step, n in profiled:
             prof = cProfile.Profile()
@@ -1049,8 +861,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Pomelo page `{POMELO}`: {facts['html']:,} bytes of HTML, {facts['gzip']:,} bytes"
         f" gzipped (ratio {facts['gzip'] / facts['html']:.2f}); English"
-        f" {facts['html en']:,} / {facts['gzip en']:,}. Cold requests used"
-        f" {facts['cold spellings']:,} distinct spellings of `/b/{bench.code}`."
+        f" {facts['html en']:,} / {facts['gzip en']:,}."
     )
     if facts["server log"]:
         print()

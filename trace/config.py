@@ -27,6 +27,9 @@ class Settings:
     # count, over which the limit is shared (each worker allows its part).
     page_rate_per_minute: int = 120
     workers: int = 1
+    # Keep rendered pages and batch look-ups while the log state holds (0: render every
+    # request, to measure or debug rendering).
+    page_cache: bool = True
 
     @property
     def is_embedded(self) -> bool:
@@ -53,4 +56,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         token_cache_seconds=float(env.get("TRACE_TOKEN_CACHE_SECONDS", "2")),
         page_rate_per_minute=int(env.get("TRACE_PAGE_RATE", "120")),
         workers=max(1, int(env.get("TRACE_WORKERS", "1"))),
+        page_cache=env.get("TRACE_PAGE_CACHE", "1") != "0",
     )

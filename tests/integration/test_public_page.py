@@ -46,12 +46,30 @@ async def test_page_by_digital_link_and_by_code_in_both_languages(client: Any, c
     words = text_of(page.text)
     assert "Bưởi Diễn" in words and "Hồ sơ toàn vẹn" in words and "HTX Bưởi Diễn" in words
     assert 'id="lang-switch"' in page.text and "English" in words
-    by_code = await client.get(f"/b/{batch['code'].lower()}")
+    by_code = await client.get(f"/b/{batch['code']}")
     assert by_code.status_code == 200 and "Bưởi Diễn" in by_code.text
     english = await client.get(f"/b/{batch['code']}", headers={"Accept-Language": "en-US,en"})
     assert english.headers["content-language"] == "en" and "The record is intact" in english.text
     asked = await client.get(f"/b/{batch['code']}?lang=en")
     assert "The record is intact" in asked.text
+
+
+async def test_other_spellings_of_a_code_are_redirected_to_the_one_url(
+    client: Any, cast: Cast
+) -> None:
+    batch = await register(client, cast.producer, gtin=GTIN, lot="BD/2026-09", product="Bưởi")
+    code = batch["code"]
+    typed = f"{code[:4].lower()}-{code[4:]}"
+    moved = await client.get(f"/b/{typed}?lang=en")
+    assert moved.status_code == 308 and moved.headers["location"] == f"/b/{code}?lang=en"
+    # A 13-digit GTIN, and a lot encoded with lower-case hex, name the same page.
+    moved = await client.get("/01/8936047000128/10/BD%2f2026-09")
+    assert moved.status_code == 308
+    assert moved.headers["location"] == "/01/08936047000128/10/BD%2F2026-09"
+    page = await client.get(moved.headers["location"])
+    assert page.status_code == 200 and "Bưởi" in page.text
+    # The redirect needs no look-up: a code that names nothing is moved too, then not found.
+    assert (await client.get(moved.headers["location"].replace("BD", "XX"))).status_code == 404
 
 
 @pytest.mark.parametrize(

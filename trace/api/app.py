@@ -22,6 +22,7 @@ from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
 from trace.api.labels import LabelController
 from trace.api.log import LogController
+from trace.api.pages import OWN_COMPRESSION
 from trace.api.pages import ROUTES as PAGE_ROUTES
 from trace.api.problems import EXCEPTION_HANDLERS
 from trace.api.schemas import Health
@@ -103,8 +104,11 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         lifespan=[lifespan],
         state=State({"ledger": ledger, "settings": settings}),
         request_max_body_size=settings.max_body_bytes,
-        # Pages travel to phones on slow networks: gzip anything worth it.
-        compression_config=CompressionConfig(backend="gzip", minimum_size=500),
+        # Pages travel to phones on slow networks: gzip anything worth it. The public
+        # pages compress their own, once per rendering (trace/api/pages.py).
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=500, exclude_opt_key=OWN_COMPRESSION
+        ),
         openapi_config=OpenAPIConfig(
             title="trace",
             version="1",

@@ -5,24 +5,31 @@ the page (HTML, Vietnamese by default, English by `?lang=en` or Accept-Language)
 or by content negotiation (or `?format=`) with JSON (the facts and the proofs the
 page's script checks), EPCIS 2.0 JSON-LD, or an RFC 9264 linkset.
 
-A page is validated by an ETag made of the log's size, the key revocations and the
-newest checkpoint (and, for a serialised label, its scan figures): any new record
-anywhere changes it, so a recall shows at once on every page downstream, and a repeated scan with
-nothing new costs a 304 without rendering (two read transactions, five small
-statements: bench/page.py measures what that costs and docs/benchmarks.md says
-how to make it cheaper).
+A page is validated by an ETag made of the log state (the log's size, the key
+revocations, the newest checkpoint: trace/store/page_reads.py) and, for a
+serialised label, its scan figures: any new record anywhere changes it, so a
+recall shows at once on every page downstream. Each worker holds the log state,
+the batches it looked up and the pages it rendered (plain and gzipped) for as
+long as the state holds, so a repeated scan costs a 304 and a first scan by
+another phone a copy, with no query. Every batch has one URL per route: other
+spellings of its code (lower case, dashes, a 13-digit GTIN) are redirected there
+with a 308, so they share its cache.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, get
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from trace.api.auth import LedgerDep
 from trace.catalogue import message, negotiate
@@ -49,17 +56,10 @@ from trace.public.render import (
 from trace.public.scans import record_scan
 from trace.public.view import build_view
 from trace.store.batches import Batch, to_batch
-from trace.store.database import read_transaction
+from trace.store.database import Reads, read_transaction
 from trace.store.ledger import Ledger
-from trace.store.tables import (
-    agency_keys,
-    batches,
-    checkpoints,
-    cosignatures,
-    label_runs,
-    label_serials,
-    log_head,
-)
+from trace.store.page_reads import LogState, PageReads, page_reads
+from trace.store.tables import batches, label_runs, label_serials
 
 FORMATS = {
     "html": "text/html",  # Litestar adds "; charset=utf-8"
@@ -73,12 +73,13 @@ _ACCEPTED = {
     "application/ld+json": "jsonld",
     "application/linkset+json": "linkset",
 }
+# Rendered pages kept per worker, and batch look-ups (valid until the log state moves).
 _CACHE_SIZE = 512
-
-
-class _NotFound(Exception):
-    def __init__(self, code: str) -> None:
-        self.code = code
+_LOOKUPS_SIZE = 4096
+# These routes gzip their own answers (a page is compressed once, when it is rendered).
+OWN_COMPRESSION = "own_compression"
+_GZIP_MIN = 500
+_GZIP_LEVEL = 6
 
 
 def _format(request: Request[Any, Any, Any]) -> str:
@@ -100,108 +101,142 @@ def _client(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _state(request: Request[Any, Any, Any]) -> Any:
-    state = request.app.state
-    if getattr(state, "pages", None) is None:
-        settings: Settings = state.settings
-        state.pages = _Pages(RateLimit(settings.page_rate_per_minute, settings.workers))
-    return state.pages
+def accepts_gzip(header: str) -> bool:
+    """Whether an ``Accept-Encoding`` value admits gzip (RFC 9110 §12.5.3)."""
+    for item in header.split(","):
+        name, _, params = item.partition(";")
+        if name.strip().lower() not in ("gzip", "x-gzip", "*"):
+            continue
+        weight = params.strip().lower()
+        if weight.startswith("q="):
+            try:
+                return float(weight[2:]) > 0
+            except ValueError:
+                return False
+        return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    plain: bytes
+    gzipped: bytes | None
+
+
+def _body(plain: bytes) -> _Body:
+    if len(plain) < _GZIP_MIN:
+        return _Body(plain, None)
+    return _Body(plain, gzip.compress(plain, compresslevel=_GZIP_LEVEL, mtime=0))
 
 
 class _Pages:
-    """Per-worker state of the public pages: the rate limit and the rendered-page cache."""
+    """Per-worker state of the public pages: the rate limit, look-ups and rendered pages.
 
-    def __init__(self, limit: RateLimit) -> None:
+    Both caches hold only what was read at one log state, and are emptied when it
+    moves. ``caching`` off (``TRACE_PAGE_CACHE=0``) reads and renders every page.
+    """
+
+    def __init__(self, limit: RateLimit, caching: bool) -> None:
         self.limit = limit
-        self.cache: OrderedDict[str, bytes] = OrderedDict()
+        self.caching = caching
+        self.version = ""
+        self.found: dict[tuple[str, ...], tuple[Batch, str | None] | str] = {}
+        self.bodies: OrderedDict[str, _Body] = OrderedDict()
 
-    def remember(self, etag: str, body: bytes) -> None:
-        self.cache[etag] = body
-        self.cache.move_to_end(etag)
-        while len(self.cache) > _CACHE_SIZE:
-            self.cache.popitem(last=False)
+    def at(self, state: LogState) -> None:
+        if state.version != self.version:
+            self.version = state.version
+            self.found.clear()
+            self.bodies.clear()
+
+    def keep_found(self, key: tuple[str, ...], found: tuple[Batch, str | None] | str) -> None:
+        if not self.caching:
+            return
+        if len(self.found) >= _LOOKUPS_SIZE:
+            self.found.clear()
+        self.found[key] = found
+
+    def keep_body(self, tag: str, body: _Body) -> None:
+        if not self.caching:
+            return
+        self.bodies[tag] = body
+        self.bodies.move_to_end(tag)
+        while len(self.bodies) > _CACHE_SIZE:
+            self.bodies.popitem(last=False)
 
 
-async def _by_digital_link(ledger: Ledger, link: DigitalLink) -> tuple[Batch, str | None]:
-    async with read_transaction(ledger.engine) as conn:
-        row = (
+def _state(request: Request[Any, Any, Any]) -> _Pages:
+    state = request.app.state
+    if getattr(state, "pages", None) is None:
+        settings: Settings = state.settings
+        limit = RateLimit(settings.page_rate_per_minute, settings.workers)
+        state.pages = _Pages(limit, settings.page_cache)
+    pages: _Pages = state.pages
+    return pages
+
+
+def _reads(ledger: Ledger) -> PageReads:
+    if ledger.page_reads is None:
+        ledger.page_reads = page_reads(ledger.engine)
+    return ledger.page_reads
+
+
+async def _by_digital_link(conn: Reads, link: DigitalLink) -> tuple[Batch, str | None] | str:
+    """The batch (and serial) ``link`` names, or the part of it that names nothing."""
+    row = (
+        await conn.execute(
+            select(batches).where(batches.c.gtin == link.gtin, batches.c.lot == link.lot)
+        )
+    ).first()
+    if row is None:
+        return link.lot
+    if link.serial is not None:
+        known = (
             await conn.execute(
-                select(batches).where(batches.c.gtin == link.gtin, batches.c.lot == link.lot)
-            )
-        ).first()
-        if row is None:
-            raise _NotFound(link.lot)
-        if link.serial is not None:
-            known = (
-                await conn.execute(
-                    select(label_serials.c.serial)
-                    .join(label_runs, label_runs.c.id == label_serials.c.run_id)
-                    .where(
-                        label_serials.c.serial == link.serial,
-                        label_runs.c.batch_id == row.id,
-                        label_runs.c.position.is_not(None),
-                    )
+                select(label_serials.c.serial)
+                .join(label_runs, label_runs.c.id == label_serials.c.run_id)
+                .where(
+                    label_serials.c.serial == link.serial,
+                    label_runs.c.batch_id == row.id,
+                    label_runs.c.position.is_not(None),
                 )
-            ).scalar()
-            if known is None:
-                raise _NotFound(link.serial)
+            )
+        ).scalar()
+        if known is None:
+            return link.serial
     return to_batch(row), link.serial
 
 
-async def _by_code(ledger: Ledger, code: str) -> Batch:
-    try:
-        canonical = normalise_batch_code(code)
-    except InvalidIdentifier:
-        raise _NotFound(code) from None
-    async with read_transaction(ledger.engine) as conn:
-        row = (await conn.execute(select(batches).where(batches.c.code == canonical))).first()
-    if row is None:
-        raise _NotFound(code)
-    return to_batch(row)
+async def _by_code(conn: Reads, code: str) -> tuple[Batch, str | None] | str:
+    row = (await conn.execute(select(batches).where(batches.c.code == code))).first()
+    return code if row is None else (to_batch(row), None)
 
 
-async def _log_state(ledger: Ledger) -> tuple[str, CheckpointInfo | None]:
-    """What a page's validator is made of: the log's size, key revocations, the checkpoint.
-
-    A key revoked as compromised turns records already in the log invalid without a
-    new record, so the revocations are part of the state as well.
-    """
-    async with read_transaction(ledger.engine) as conn:
-        size = (await conn.execute(select(log_head.c.size))).scalar_one()
-        revoked = (
-            await conn.execute(
-                select(func.count(), func.max(agency_keys.c.revoked_at_us)).where(
-                    agency_keys.c.revoked_at_us.is_not(None)
-                )
-            )
-        ).one()
-        state = f"{size}/{revoked[0]}/{revoked[1]}"
-        latest = (
-            await conn.execute(
-                select(checkpoints.c.size, checkpoints.c.signed_at_us)
-                .order_by(checkpoints.c.size.desc())
-                .limit(1)
-            )
-        ).first()
-        if latest is None:
-            return state, None
-        witnesses = (
-            await conn.execute(select(func.count()).where(cosignatures.c.size == latest.size))
-        ).scalar_one()
-    return state, CheckpointInfo(int(latest.size), from_us(latest.signed_at_us), int(witnesses))
+def _send(
+    request: Request[Any, Any, Any],
+    body: _Body,
+    *,
+    media_type: str,
+    headers: dict[str, str],
+    status: int = 200,
+) -> Response[Any]:
+    if body.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding", "")):
+        headers = {**headers, "Content-Encoding": "gzip"}
+        return Response(body.gzipped, status_code=status, media_type=media_type, headers=headers)
+    return Response(body.plain, status_code=status, media_type=media_type, headers=headers)
 
 
 def _not_found(request: Request[Any, Any, Any], code: str, status: int = 404) -> Response[Any]:
     lang = _lang(request)
     if _format(request) != "html":
-        body = {
+        problem = {
             "type": "urn:trace:problem:not_found",
             "title": "not found",
             "status": status,
             "detail": message("page.not_found", lang, code=code),
             "code": "not_found",
         }
-        return Response(body, status_code=status, media_type="application/problem+json")
+        return Response(problem, status_code=status, media_type="application/problem+json")
     html = render_not_found(
         lang,
         path=request.url.path,
@@ -209,73 +244,113 @@ def _not_found(request: Request[Any, Any, Any], code: str, status: int = 404) ->
         title=message("page.not_found_title", lang),
         text=message("page.not_found", lang, code=code),
     )
-    return Response(
-        html, status_code=status, media_type=FORMATS["html"], headers=security_headers()
+    return _send(
+        request,
+        _body(html.encode()),
+        media_type=FORMATS["html"],
+        headers={**security_headers(), "Vary": "Accept, Accept-Language, Accept-Encoding"},
+        status=status,
     )
 
 
+def _moved(request: Request[Any, Any, Any], path: str) -> Response[Any]:
+    """A batch asked for by another spelling of its code: to the one URL each page has."""
+    query = bytes(request.scope.get("query_string", b"")).decode("latin-1")
+    location = f"{path}?{query}" if query else path
+    return Response(b"", status_code=308, headers={"Location": location})
+
+
+class _Reading:
+    """One read transaction for a request, begun only if the request needs a row."""
+
+    def __init__(self, reads: PageReads, stack: AsyncExitStack) -> None:
+        self._reads, self._stack = reads, stack
+        self._conn: Reads | None = None
+
+    async def conn(self) -> Reads:
+        if self._conn is None:
+            self._conn = await self._stack.enter_async_context(self._reads.transaction())
+        return self._conn
+
+
+async def _serve(
+    request: Request[Any, Any, Any],
+    ledger: Ledger,
+    key: tuple[str, ...],
+    lookup: Callable[[Reads], Awaitable[tuple[Batch, str | None] | str]],
+) -> Response[Any]:
+    """The page of what ``lookup`` finds, from memory while the log state holds."""
+    pages = _state(request)
+    reads = _reads(ledger)
+    state = await reads.state()
+    pages.at(state)
+    async with AsyncExitStack() as stack:
+        reading = _Reading(reads, stack)
+        found = pages.found.get(key)
+        if found is None:
+            found = await lookup(await reading.conn())
+            pages.keep_found(key, found)
+        if isinstance(found, str):
+            return _not_found(request, found)
+        batch, serial = found
+        return await _page(request, ledger, pages, state, reading, batch, serial)
+
+
 async def _page(
-    request: Request[Any, Any, Any], ledger: Ledger, batch: Batch, serial: str | None
+    request: Request[Any, Any, Any],
+    ledger: Ledger,
+    pages: _Pages,
+    state: LogState,
+    reading: _Reading,
+    batch: Batch,
+    serial: str | None,
 ) -> Response[Any]:
     settings: Settings = request.app.state.settings
-    pages: _Pages = _state(request)
     lang, fmt = _lang(request), _format(request)
-    size, checkpoint = await _log_state(ledger)
+    path = request.url.path
+    checkpoint = None
+    if state.checkpoint_size is not None and state.checkpoint_signed_us is not None:
+        signed_at = from_us(state.checkpoint_signed_us)
+        checkpoint = CheckpointInfo(state.checkpoint_size, signed_at, state.witnesses)
     scans: SerialInfo | None = None
     if serial is not None:
         scans = await record_scan(
             ledger, serial, _client(request), request.headers.get("user-agent", "")
         )
     today = vietnam_today()
-    tag = hashlib.sha256(
-        "\n".join(
-            map(
-                str,
-                (
-                    request.url.path,
-                    lang,
-                    fmt,
-                    size,
-                    checkpoint.size if checkpoint else 0,
-                    checkpoint.witnesses if checkpoint else 0,
-                    today,
-                    scans.count if scans else "",
-                    scans.places if scans else "",
-                ),
-            )
-        ).encode()
-    ).hexdigest()[:32]
-    etag = f'"{tag}"'
+    parts: tuple[object, ...] = (path, lang, fmt, state.version, today)
+    if scans is not None:
+        parts += (scans.count, scans.places)
+    tag = hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()[:32]
+    gzipped = accepts_gzip(request.headers.get("accept-encoding", ""))
     headers = {
         **security_headers(),
-        "ETag": etag,
+        # The same page compressed is another representation: another strong validator.
+        "ETag": f'"{tag}-gzip"' if gzipped else f'"{tag}"',
         "Cache-Control": "private, no-cache" if serial else "public, no-cache",
-        "Vary": "Accept, Accept-Language",
+        "Vary": "Accept, Accept-Language, Accept-Encoding",
         "Content-Language": lang,
-        "Link": f'<{request.url.path}?format=linkset>; rel="linkset"; '
-        'type="application/linkset+json"',
+        "Link": f'<{path}?format=linkset>; rel="linkset"; type="application/linkset+json"',
     }
-    if etag in request.headers.get("if-none-match", ""):
+    if f'"{tag}' in request.headers.get("if-none-match", ""):
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
-    body = pages.cache.get(tag)
+    body = pages.bodies.get(tag)
     if body is None:
-        async with read_transaction(ledger.engine) as conn:
-            view = await build_view(conn, batch, today=today)
-        url = f"{settings.public_url}{request.url.path}"
+        view = await build_view(await reading.conn(), batch, today=today)
+        url = f"{settings.public_url}{path}"
         if fmt == "html":
-            body = render_page(
-                view, lang, path=request.url.path, checkpoint=checkpoint, serial=scans
-            ).encode()
+            plain = render_page(view, lang, path=path, checkpoint=checkpoint, serial=scans).encode()
         elif fmt == "json":
             content = page_json(view)
             content["proofs"] = await page_proofs(ledger, batch, origin=settings.log_origin)
-            body = msgspec.json.encode(content)
+            plain = msgspec.json.encode(content)
         elif fmt == "jsonld":
-            body = msgspec.json.encode(epcis_document(view, url))
+            plain = msgspec.json.encode(epcis_document(view, url))
         else:
-            body = msgspec.json.encode(linkset(view, url))
-        pages.remember(tag, body)
-    return Response(body, media_type=FORMATS[fmt], headers=headers)
+            plain = msgspec.json.encode(linkset(view, url))
+        body = _body(plain)
+        pages.keep_body(tag, body)
+    return _send(request, body, media_type=FORMATS[fmt], headers=headers)
 
 
 def _limited(request: Request[Any, Any, Any]) -> Response[Any] | None:
@@ -291,11 +366,12 @@ def _limited(request: Request[Any, Any, Any]) -> Response[Any] | None:
         title=message("page.too_many", lang, seconds=seconds),
         text=message("page.too_many", lang, seconds=seconds),
     )
-    return Response(
-        html,
-        status_code=429,
+    return _send(
+        request,
+        _body(html.encode()),
         media_type=FORMATS["html"],
         headers={**security_headers(), "Retry-After": str(seconds)},
+        status=429,
     )
 
 
@@ -306,7 +382,7 @@ def _raw_path(request: Request[Any, Any, Any]) -> str:
 
 # One route for every path under /01/: the router sees the decoded path, in which a lot's
 # "%2F" is already a "/", so the Digital Link is parsed from the raw path instead.
-@get("/01/{rest:path}", include_in_schema=False)
+@get("/01/{rest:path}", include_in_schema=False, opt={OWN_COMPRESSION: True})
 async def digital_link_page(request: Request[Any, Any, Any], ledger: LedgerDep) -> Response[Any]:
     """The page of a batch (or one serialised item) by its GS1 Digital Link."""
     limited = _limited(request)
@@ -315,28 +391,31 @@ async def digital_link_page(request: Request[Any, Any, Any], ledger: LedgerDep) 
     path = _raw_path(request)
     try:
         link = parse_digital_link_path(path)
-        batch, serial = await _by_digital_link(ledger, link)
     except InvalidIdentifier:
         return _not_found(request, path)
-    except _NotFound as missing:
-        return _not_found(request, missing.code)
-    return await _page(request, ledger, batch, serial)
+    canonical = link.path()
+    if path != canonical:
+        return _moved(request, canonical)
+    key = ("01", link.gtin, link.lot, link.serial or "")
+    return await _serve(request, ledger, key, lambda conn: _by_digital_link(conn, link))
 
 
-@get("/b/{code:str}", include_in_schema=False)
+@get("/b/{code:str}", include_in_schema=False, opt={OWN_COMPRESSION: True})
 async def code_page(request: Request[Any, Any, Any], ledger: LedgerDep, code: str) -> Response[Any]:
     """The page of a batch by its short public code."""
     limited = _limited(request)
     if limited is not None:
         return limited
     try:
-        batch = await _by_code(ledger, code)
-    except _NotFound as missing:
-        return _not_found(request, missing.code)
-    return await _page(request, ledger, batch, None)
+        canonical = normalise_batch_code(code)
+    except InvalidIdentifier:
+        return _not_found(request, code)
+    if code != canonical:
+        return _moved(request, f"/b/{canonical}")
+    return await _serve(request, ledger, ("b", code), lambda conn: _by_code(conn, code))
 
 
-@get("/check", include_in_schema=False)
+@get("/check", include_in_schema=False, opt={OWN_COMPRESSION: True})
 async def check_code(request: Request[Any, Any, Any], ledger: LedgerDep) -> Response[Any]:
     """A code a person typed (a batch code or a label's serial): to its page, or a 404 page."""
     limited = _limited(request)

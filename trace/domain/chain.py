@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from trace.domain.errors import DomainError, InvalidSignature
 from trace.domain.record import GENESIS_PREV, Record, record_hash
-from trace.domain.statement import parse_statement, statement_hash, verify_signature
+from trace.domain.statement import Statement, parse_statement, statement_hash, verify_signature
 
 
 class Fault(StrEnum):
@@ -66,12 +66,14 @@ def verify_chain(
     *,
     head_seq: int | None = None,
     head_hash: bytes | None = None,
+    parsed: dict[int, Statement] | None = None,
 ) -> list[ChainFault]:
     """Check every record of ``batch`` (given in stored ``seq`` order); return all faults found.
 
     ``head_seq`` and ``head_hash``, when given, are what the batch's read model says its
     last record is: a deleted last record leaves the chain itself consistent, so only a
-    comparison with the head shows it.
+    comparison with the head shows it. ``parsed``, when given, receives each statement that
+    parses, by record position, for a caller that reads them next.
     """
     faults: list[ChainFault] = []
     expected_seq = 1
@@ -98,7 +100,7 @@ def verify_chain(
                     "prev is not the hash of the record before it",
                 )
             )
-        faults.extend(_check_record(batch, rec, keys))
+        faults.extend(_check_record(batch, rec, keys, parsed))
         expected_seq = max(expected_seq, rec.seq + 1)
         expected_prev = rec.record_hash
     if head_seq is not None and head_seq >= expected_seq:
@@ -120,7 +122,12 @@ def verify_chain(
     return faults
 
 
-def _check_record(batch: str, rec: Record, keys: Mapping[str, KeyStatus]) -> list[ChainFault]:
+def _check_record(
+    batch: str,
+    rec: Record,
+    keys: Mapping[str, KeyStatus],
+    parsed: dict[int, Statement] | None,
+) -> list[ChainFault]:
     def fault(kind: Fault, detail: str) -> ChainFault:
         return ChainFault(batch, rec.seq, rec.position, kind, detail)
 
@@ -143,6 +150,8 @@ def _check_record(batch: str, rec: Record, keys: Mapping[str, KeyStatus]) -> lis
     except DomainError as exc:
         faults.append(fault(Fault.MALFORMED, exc.detail))
         return faults
+    if parsed is not None:
+        parsed[rec.position] = statement
     if statement.batch != batch:
         faults.append(fault(Fault.MOVED, f"the statement belongs to batch {statement.batch}"))
     key = keys.get(statement.key)

@@ -7,6 +7,7 @@ map of Vietnam. The map is inline SVG, a few hundred bytes, with no request.
 
 from __future__ import annotations
 
+import functools
 from xml.sax.saxutils import escape
 
 # Province code: (latitude, longitude) of its administrative centre, to a tenth of a degree.
@@ -54,6 +55,9 @@ def _xy(lat: float, lon: float) -> tuple[float, float]:
     return round((lon - _WEST) * _SCALE, 1), round((_NORTH - lat) * _SCALE, 1)
 
 
+# The geography is fixed and a page names one of 34 provinces in two languages: each drawing
+# is made once.
+@functools.lru_cache(maxsize=256)
 def origin_map(code: str, label: str, title: str) -> str:
     """Inline SVG with every province as a dot and ``code`` as a larger, labelled one."""
     width, height = _xy(8.4, 115.5)

@@ -7,12 +7,12 @@ the product and where it comes from, certificates, and the timeline.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.chain import ChainFault, verify_chain
 from trace.domain.errors import DomainError
@@ -22,16 +22,20 @@ from trace.domain.kinds import (
     Inspected,
     InspectionResult,
     Recalled,
+    Received,
     Registered,
     Scheme,
+    Shipped,
+    Sold,
     Transformed,
     decode_body,
 )
 from trace.domain.record import Record
-from trace.domain.statement import parse_statement
+from trace.domain.statement import Statement, parse_statement
 from trace.places import commune_name, province_name
 from trace.store.agencies import key_statuses
 from trace.store.batches import Batch, to_batch
+from trace.store.database import Reads
 from trace.store.records import batch_records
 from trace.store.tables import agencies, batches
 
@@ -128,10 +132,14 @@ def _from_us(micros: int) -> datetime:
     return datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
 
 
-def _decode(record: Record) -> tuple[str, datetime, str, msgspec.Struct | None]:
+_Names = dict[str, tuple[str, bool, str | None, str | None]]
+_Decoded = tuple[str, datetime, str, msgspec.Struct | None]
+
+
+def _decode(record: Record, statement: Statement | None = None) -> _Decoded:
     """Kind, occurred-at, agency and body; a record that no longer parses has no body."""
     try:
-        statement = parse_statement(record.statement)
+        statement = statement or parse_statement(record.statement)
         body = decode_body(statement.kind, statement.body)
     except DomainError:
         return "malformed", _from_us(record.recorded_at_us), "", None
@@ -139,8 +147,17 @@ def _decode(record: Record) -> tuple[str, datetime, str, msgspec.Struct | None]:
     return statement.kind, occurred, statement.agency, body
 
 
-def _event(record: Record, names: dict[str, tuple[str, bool, str | None, str | None]]) -> Event:
-    kind, occurred, agency, body = _decode(record)
+def _referenced(body: msgspec.Struct | None) -> list[str]:
+    """Agencies a body names besides its signer (the timeline shows them by name)."""
+    if isinstance(body, Shipped | Sold):
+        return [body.to] if body.to else []
+    if isinstance(body, Received):
+        return [body.from_]
+    return []
+
+
+def _event(record: Record, decoded: _Decoded, names: _Names) -> Event:
+    kind, occurred, agency, body = decoded
     shown = names.get(agency, ("?", False, None, None))[0]
     return Event(
         record.seq,
@@ -153,7 +170,11 @@ def _event(record: Record, names: dict[str, tuple[str, bool, str | None, str | N
     )
 
 
-async def _names(conn: AsyncConnection) -> dict[str, tuple[str, bool, str | None, str | None]]:
+async def _add_names(conn: Reads, names: _Names, ids: Iterable[str]) -> None:
+    """Read the shown names of the agencies in ``ids`` that ``names`` does not have yet."""
+    wanted = sorted({i for i in ids if i and i not in names})
+    if not wanted:
+        return
     rows = await conn.execute(
         select(
             agencies.c.id,
@@ -162,9 +183,8 @@ async def _names(conn: AsyncConnection) -> dict[str, tuple[str, bool, str | None
             agencies.c.province,
             agencies.c.commune,
             agencies.c.public_consent,
-        )
+        ).where(agencies.c.id.in_(wanted))
     )
-    found = {}
     for row in rows:
         # A household is a person: by commune and province unless it consented to its name.
         shown = row.name
@@ -173,20 +193,32 @@ async def _names(conn: AsyncConnection) -> dict[str, tuple[str, bool, str | None
             if row.province:
                 places.append(province_name(row.province))
             shown = ", ".join(places)
-        found[row.id] = (shown, bool(row.household), row.province, row.commune)
-    return found
+        names[row.id] = (shown, bool(row.household), row.province, row.commune)
 
 
-async def build_view(conn: AsyncConnection, batch: Batch, *, today: date) -> PageView:
+async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
     """The page of ``batch``: its records verified, its ancestry searched for recalls."""
-    names = await _names(conn)
-    keys = await key_statuses(conn)
     chain = await batch_records(conn, batch.id)
-    faults = verify_chain(batch.id, chain, keys, head_seq=batch.version, head_hash=batch.head_hash)
+    keys = await key_statuses(conn, {record.key_id for record in chain})
+    parsed: dict[int, Statement] = {}
+    faults = verify_chain(
+        batch.id, chain, keys, head_seq=batch.version, head_hash=batch.head_hash, parsed=parsed
+    )
+    decoded = [_decode(record, parsed.get(record.position)) for record in chain]
+    names: _Names = {}
+    await _add_names(
+        conn,
+        names,
+        [
+            batch.producer_id,
+            *(d[2] for d in decoded),
+            *(i for d in decoded for i in _referenced(d[3])),
+        ],
+    )
     events: list[Event] = []
     corrections: dict[str, list[str]] = {}
-    for record in chain:
-        event = _event(record, names)
+    for record, facts in zip(chain, decoded, strict=True):
+        event = _event(record, facts, names)
         if isinstance(event.body, Corrected):
             corrections.setdefault(event.body.corrects, []).append(event.body.reason)
         events.append(event)
@@ -274,10 +306,10 @@ def _alerts_of(batch: Batch, events: list[Event], this_batch: bool) -> list[Aler
 
 
 async def _ancestry(
-    conn: AsyncConnection,
+    conn: Reads,
     batch: Batch,
     events: list[Event],
-    names: dict[str, tuple[str, bool, str | None, str | None]],
+    names: _Names,
 ) -> tuple[list[Alert], list[InputBatch]]:
     """Alerts of the batch and of every batch upstream of it; its direct inputs."""
     alerts = _alerts_of(batch, events, True)
@@ -308,8 +340,12 @@ async def _ancestry(
             if upstream.id in seen:
                 continue
             seen.add(upstream.id)
+            upstream_records = await batch_records(conn, upstream.id)
+            upstream_decoded = [_decode(record) for record in upstream_records]
+            await _add_names(conn, names, (d[2] for d in upstream_decoded))
             upstream_events = [
-                _event(record, names) for record in await batch_records(conn, upstream.id)
+                _event(record, facts, names)
+                for record, facts in zip(upstream_records, upstream_decoded, strict=True)
             ]
             corrected = {e.body.corrects for e in upstream_events if isinstance(e.body, Corrected)}
             for event in upstream_events:

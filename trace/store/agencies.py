@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -18,7 +19,7 @@ from trace.domain.errors import InvalidStatement
 from trace.domain.record import now_us
 from trace.domain.statement import key_id as derive_key_id
 from trace.store.custody import public_bytes
-from trace.store.database import read_transaction, write_transaction
+from trace.store.database import Reads, read_transaction, write_transaction
 from trace.store.errors import KeyNotUsable, NotFound, Unauthenticated
 from trace.store.ledger import Ledger
 from trace.store.tables import agencies, agency_keys, tokens
@@ -222,7 +223,7 @@ async def authenticate(ledger: Ledger, token: str) -> Actor:
     return actor
 
 
-async def get_agency(conn: AsyncConnection, agency_id: str) -> Agency:
+async def get_agency(conn: Reads, agency_id: str) -> Agency:
     """The agency ``agency_id``; raise :class:`NotFound` otherwise."""
     row = (await conn.execute(select(agencies).where(agencies.c.id == agency_id))).first()
     if row is None:
@@ -239,7 +240,7 @@ async def list_agencies(ledger: Ledger) -> list[Agency]:
     ]
 
 
-async def list_keys(conn: AsyncConnection, agency_id: str | None = None) -> list[KeyInfo]:
+async def list_keys(conn: Reads, agency_id: str | None = None) -> list[KeyInfo]:
     """Keys of one agency, or of all, oldest first."""
     query = select(agency_keys).order_by(agency_keys.c.created_at_us)
     if agency_id is not None:
@@ -258,11 +259,20 @@ async def list_keys(conn: AsyncConnection, agency_id: str | None = None) -> list
     ]
 
 
-async def key_statuses(conn: AsyncConnection) -> dict[str, KeyStatus]:
-    """Every key as chain verification needs it, by key id."""
+async def key_statuses(conn: Reads, only: Collection[str] | None = None) -> dict[str, KeyStatus]:
+    """Keys as chain verification needs them, by key id: every key, or those in ``only``."""
+    columns = (
+        agency_keys.c.key_id,
+        agency_keys.c.agency_id,
+        agency_keys.c.public_key,
+        agency_keys.c.revoked_at_us,
+    )
+    query = select(*columns)
+    if only is not None:
+        query = query.where(agency_keys.c.key_id.in_(sorted(only)))
     return {
-        k.key_id: KeyStatus(k.key_id, k.agency_id, k.public_key, k.revoked_at_us)
-        for k in await list_keys(conn)
+        row.key_id: KeyStatus(row.key_id, row.agency_id, row.public_key, row.revoked_at_us)
+        for row in await conn.execute(query)
     }
 
 

@@ -11,13 +11,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import event
+from sqlalchemy import Engine, Executable, Result, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 READ_ONLY = "trace_read_only"
+
+
+class Reads(Protocol):
+    """What a query that only reads needs of a connection: an AsyncConnection has it."""
+
+    async def execute(self, statement: Executable, /) -> Result[Any]: ...
 
 
 class UnsupportedDatabase(Exception):
@@ -48,14 +55,16 @@ def connect(url: str, *, pool_size: int = 20) -> AsyncEngine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(full, connect_args={"timeout": 30})
-        _configure_sqlite(engine)
+        configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(full, pool_size=pool_size, max_overflow=pool_size)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def configure_sqlite(engine: Engine) -> None:
+    """The ledger's SQLite settings on every connection ``engine`` makes."""
+
     # The driver's own implicit transactions are turned off so that we can say BEGIN IMMEDIATE.
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -66,7 +75,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
         if connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
@@ -83,8 +92,22 @@ async def read_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection
             yield conn
 
 
+# Write transactions committed by this process, per engine (see committed_writes).
+_COMMITTED: WeakKeyDictionary[Engine, int] = WeakKeyDictionary()
+
+
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection inside a write transaction, committed on success, rolled back on error."""
     async with engine.begin() as conn:
         yield conn
+    _COMMITTED[engine.sync_engine] = _COMMITTED.get(engine.sync_engine, 0) + 1
+
+
+def committed_writes(engine: AsyncEngine) -> int:
+    """How many write transactions this process has committed through ``engine``.
+
+    Whoever keeps something read from the database can compare this number to
+    know that the process itself wrote since, without waiting to be told.
+    """
+    return _COMMITTED.get(engine.sync_engine, 0)

@@ -11,6 +11,7 @@ from trace.config import Settings
 from trace.domain.note import Signer
 from trace.store.custody import MasterKey, load_master_key
 from trace.store.database import connect
+from trace.store.page_reads import PageReads
 
 
 @dataclass
@@ -31,9 +32,14 @@ class Ledger:
     # Revocation in this process clears it; other processes see it within the lifetime.
     token_cache: dict[str, tuple[object, float]] = field(default_factory=dict)
     token_cache_seconds: float = 2.0
+    # How the public pages read, made on the first page (trace/store/page_reads.py).
+    page_reads: PageReads | None = None
 
     async def close(self) -> None:
         """Release the database connections."""
+        if self.page_reads is not None:
+            await self.page_reads.close()
+            self.page_reads = None
         await self.engine.dispose()
 
 

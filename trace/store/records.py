@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.record import Record
+from trace.store.database import Reads
 from trace.store.errors import NotFound
 from trace.store.tables import records
 
@@ -27,7 +27,7 @@ def to_record(row: Any) -> Record:
     )
 
 
-async def load_record(conn: AsyncConnection, position: int) -> Record:
+async def load_record(conn: Reads, position: int) -> Record:
     """The record at log ``position``; raise :class:`NotFound` otherwise."""
     row = (await conn.execute(select(records).where(records.c.position == position))).first()
     if row is None:
@@ -36,7 +36,7 @@ async def load_record(conn: AsyncConnection, position: int) -> Record:
 
 
 async def batch_records(
-    conn: AsyncConnection, batch_id: str, *, after_seq: int = 0, limit: int | None = None
+    conn: Reads, batch_id: str, *, after_seq: int = 0, limit: int | None = None
 ) -> list[Record]:
     """The records of a batch in ``seq`` order, after ``after_seq``."""
     query = (

@@ -1,0 +1,91 @@
+"""A page worker learns of records written by another process (SQLite: at once; PostgreSQL: NOTIFY)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import Cast
+from tests.integration.helpers import kg, register
+from tests.integration.helpers import record as event
+from trace.api.app import create_app
+from trace.config import Settings
+from trace.store.database import connect
+from trace.store.ledger import Ledger
+from trace.store.page_reads import PostgresPageReads
+
+# A notification is delivered within milliseconds; this only bounds a broken test.
+PATIENCE_SECONDS = 10.0
+
+
+@pytest.fixture
+async def other(settings: Settings, ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
+    """A second worker: its own engine on the same database, as another process has."""
+    second = Ledger(engine=connect(settings.database_url), master_key=ledger.master_key)
+    app = create_app(settings, ledger=second)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        await second.close()
+
+
+async def _until_shown(client: httpx.AsyncClient, path: str, words: str, backend: str) -> str:
+    """The page once it shows ``words``: the first answer on SQLite, soon after on PostgreSQL."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PATIENCE_SECONDS
+    while True:
+        page = (await client.get(path)).text
+        if words in page or backend == "sqlite" or loop.time() > deadline:
+            return page
+        await asyncio.sleep(0.01)
+
+
+async def _until_listening(client: httpx.AsyncClient, path: str, reads: PostgresPageReads) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PATIENCE_SECONDS
+    while not reads.listening and loop.time() < deadline:
+        await client.get(path)  # a request is what (re)starts listening
+        await asyncio.sleep(0.1)
+    assert reads.listening
+
+
+async def test_a_record_written_elsewhere_reaches_the_page(
+    client: Any, other: httpx.AsyncClient, cast: Cast, backend: str
+) -> None:
+    batch = (await register(client, cast.producer, lot="F-1"))["batch"]
+    path = f"/b/{batch['code']}"
+    first = await client.get(path)
+    assert "Thu hoạch" not in first.text
+    await event(other, cast.producer, batch["id"], "harvested", {"quantity": kg("5")})
+    assert "Thu hoạch" in await _until_shown(client, path, "Thu hoạch", backend)
+
+
+# Only PostgreSQL workers listen for notifications (SQLite asks data_version every time).
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_without_its_listening_connection_a_worker_reads_the_state_every_time(
+    client: Any, other: httpx.AsyncClient, cast: Cast, ledger: Ledger, backend: str
+) -> None:
+    batch = (await register(client, cast.producer, lot="F-2"))["batch"]
+    path = f"/b/{batch['code']}"
+    await client.get(path)
+    reads = ledger.page_reads
+    assert isinstance(reads, PostgresPageReads)
+    await _until_listening(client, path, reads)
+    async with ledger.engine.connect() as conn:
+        killed = await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE query LIKE 'LISTEN%' AND datname = current_database()"
+            )
+        )
+        assert killed.scalars().all() == [True]
+    await event(other, cast.producer, batch["id"], "harvested", {"quantity": kg("5")})
+    assert "Thu hoạch" in await _until_shown(client, path, "Thu hoạch", backend)
+    await _until_listening(client, path, reads)  # it listens again
