@@ -922,7 +922,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "khoá đó: {detail}",
         "en": "'{value}' is neither a verifier key (name+keyid+base64) nor a file holding one: "
         "{detail}",
-    },
+    },    # --- search, history and the inspectors' audit trail (issue 6) ---
+    # --- genealogy, trace drawings and recalls (issue 6) ---
+    # --- EPCIS capture and query (issue 6) ---
 }
 
 

@@ -230,3 +230,18 @@ label_scans = Table(
     Column("network", LargeBinary(16), nullable=False),
     Column("first_at_us", BigInteger, nullable=False),
 )
+
+# Read models built by following the log (trace/store/projections.py): for each, the
+# position of the first record it has not applied yet.
+projection_positions = Table(
+    "projection_positions",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+# --- search and the inspectors' audit trail (issue 6; migration 0007) ---
+
+# --- genealogy and recalls (issue 6; migration 0008) ---
+
+# --- EPCIS capture and query (issue 6; migration 0009) ---
