@@ -132,6 +132,12 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "Đơn vị của bạn không được phép làm việc này: {detail}",
         "en": "Your agency may not do this: {detail}",
     },
+    "forbidden.inspectors_only": {
+        "vi": "Chỉ thanh tra viên (cơ quan quản lý, tổ chức chứng nhận, người vận hành) mới được "
+        "tra cứu mục này. Hãy dùng mã truy cập của cơ quan bạn.",
+        "en": "Only inspectors (authorities, certifiers, the operator) may query this. Use a "
+        "token of your agency.",
+    },
     "forbidden.operator_only": {
         "vi": "Chỉ người vận hành hệ thống mới được làm việc này.",
         "en": "Only the operator may do this.",

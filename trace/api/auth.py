@@ -14,6 +14,10 @@ from trace.store.ledger import Ledger
 
 LedgerDep = NamedDependency[Ledger]
 ActorDep = NamedDependency[Actor]
+InspectorDep = NamedDependency[Actor]
+
+# Agencies whose people inspect: officials of authorities and certifiers, and the operator.
+INSPECTING_KINDS = frozenset({AgencyKind.AUTHORITY, AgencyKind.CERTIFIER, AgencyKind.OPERATOR})
 
 
 async def provide_ledger(request: Request[Any, Any, Any]) -> Ledger:
@@ -29,6 +33,21 @@ async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing bearer token")
     return await authenticate(request.app.state.ledger, token.strip())
+
+
+async def provide_inspector(request: Request[Any, Any, Any]) -> Actor:
+    """An inspector: a token of an inspecting agency (401 without one, 403 for others).
+
+    Use it as the ``inspector`` dependency of every inspectors' query. (Issue 6 adds the
+    token's scope and writes each query to the audit trail here.)
+    """
+    actor = await provide_actor(request)
+    if actor.agency_kind not in INSPECTING_KINDS:
+        raise Forbidden(
+            "only inspectors (authorities, certifiers, the operator) may query this",
+            rule="inspectors_only",
+        )
+    return actor
 
 
 def require_operator(actor: Actor) -> None:
