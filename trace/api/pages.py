@@ -29,7 +29,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from trace.api.auth import LedgerDep
 from trace.catalogue import message, negotiate
@@ -79,7 +79,10 @@ _LOOKUPS_SIZE = 4096
 # These routes gzip their own answers (a page is compressed once, when it is rendered).
 OWN_COMPRESSION = "own_compression"
 _GZIP_MIN = 500
-_GZIP_LEVEL = 6
+# A page kept in the cache is compressed once and sent many times: as small as zlib can.
+# One made for a single answer (a 404, or any page with the cache off) is compressed fast:
+# level 1 takes a third of the time of level 6 for a page 9 % larger (7.4 kB, not 6.8).
+_GZIP_KEPT, _GZIP_ONCE = 9, 1
 
 
 def _format(request: Request[Any, Any, Any]) -> str:
@@ -123,10 +126,11 @@ class _Body:
     gzipped: bytes | None
 
 
-def _body(plain: bytes) -> _Body:
+def _body(plain: bytes, *, kept: bool = False) -> _Body:
     if len(plain) < _GZIP_MIN:
         return _Body(plain, None)
-    return _Body(plain, gzip.compress(plain, compresslevel=_GZIP_LEVEL, mtime=0))
+    level = _GZIP_KEPT if kept else _GZIP_ONCE
+    return _Body(plain, gzip.compress(plain, compresslevel=level, mtime=0))
 
 
 class _Pages:
@@ -181,34 +185,35 @@ def _reads(ledger: Ledger) -> PageReads:
     return ledger.page_reads
 
 
+_BY_LINK = select(batches).where(
+    batches.c.gtin == bindparam("gtin"), batches.c.lot == bindparam("lot")
+)
+_BY_CODE = select(batches).where(batches.c.code == bindparam("code"))
+_SERIAL = (
+    select(label_serials.c.serial)
+    .join(label_runs, label_runs.c.id == label_serials.c.run_id)
+    .where(
+        label_serials.c.serial == bindparam("serial"),
+        label_runs.c.batch_id == bindparam("batch"),
+        label_runs.c.position.is_not(None),
+    )
+)
+
+
 async def _by_digital_link(conn: Reads, link: DigitalLink) -> tuple[Batch, str | None] | str:
     """The batch (and serial) ``link`` names, or the part of it that names nothing."""
-    row = (
-        await conn.execute(
-            select(batches).where(batches.c.gtin == link.gtin, batches.c.lot == link.lot)
-        )
-    ).first()
+    row = (await conn.execute(_BY_LINK, {"gtin": link.gtin, "lot": link.lot})).first()
     if row is None:
         return link.lot
     if link.serial is not None:
-        known = (
-            await conn.execute(
-                select(label_serials.c.serial)
-                .join(label_runs, label_runs.c.id == label_serials.c.run_id)
-                .where(
-                    label_serials.c.serial == link.serial,
-                    label_runs.c.batch_id == row.id,
-                    label_runs.c.position.is_not(None),
-                )
-            )
-        ).scalar()
-        if known is None:
+        known = await conn.execute(_SERIAL, {"serial": link.serial, "batch": row.id})
+        if known.scalar() is None:
             return link.serial
     return to_batch(row), link.serial
 
 
 async def _by_code(conn: Reads, code: str) -> tuple[Batch, str | None] | str:
-    row = (await conn.execute(select(batches).where(batches.c.code == code))).first()
+    row = (await conn.execute(_BY_CODE, {"code": code})).first()
     return code if row is None else (to_batch(row), None)
 
 
@@ -348,7 +353,7 @@ async def _page(
             plain = msgspec.json.encode(epcis_document(view, url))
         else:
             plain = msgspec.json.encode(linkset(view, url))
-        body = _body(plain)
+        body = _body(plain, kept=pages.caching)
         pages.keep_body(tag, body)
     return _send(request, body, media_type=FORMATS[fmt], headers=headers)
 

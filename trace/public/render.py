@@ -107,6 +107,8 @@ def _environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
+        # The templates ship with the code: no need to look at their files again.
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from trace.domain.chain import ChainFault, verify_chain
 from trace.domain.errors import DomainError
@@ -170,21 +170,23 @@ def _event(record: Record, decoded: _Decoded, names: _Names) -> Event:
     )
 
 
+_NAMES = select(
+    agencies.c.id,
+    agencies.c.name,
+    agencies.c.household,
+    agencies.c.province,
+    agencies.c.commune,
+    agencies.c.public_consent,
+).where(agencies.c.id.in_(bindparam("ids", expanding=True)))
+_BATCHES = select(batches).where(batches.c.id.in_(bindparam("ids", expanding=True)))
+
+
 async def _add_names(conn: Reads, names: _Names, ids: Iterable[str]) -> None:
     """Read the shown names of the agencies in ``ids`` that ``names`` does not have yet."""
     wanted = sorted({i for i in ids if i and i not in names})
     if not wanted:
         return
-    rows = await conn.execute(
-        select(
-            agencies.c.id,
-            agencies.c.name,
-            agencies.c.household,
-            agencies.c.province,
-            agencies.c.commune,
-            agencies.c.public_consent,
-        ).where(agencies.c.id.in_(wanted))
-    )
+    rows = await conn.execute(_NAMES, {"ids": wanted})
     for row in rows:
         # A household is a person: by commune and province unless it consented to its name.
         shown = row.name
@@ -327,7 +329,7 @@ async def _ancestry(
         if not wanted:
             first = False
             continue
-        rows = await conn.execute(select(batches).where(batches.c.id.in_([w for w, _ in wanted])))
+        rows = await conn.execute(_BATCHES, {"ids": sorted({w for w, _ in wanted})})
         found = {row.id: to_batch(row) for row in rows}
         for batch_id, quantity in wanted:
             upstream = found.get(batch_id)

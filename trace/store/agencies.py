@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.agency import AgencyKind
@@ -261,19 +261,25 @@ async def list_keys(conn: Reads, agency_id: str | None = None) -> list[KeyInfo]:
 
 async def key_statuses(conn: Reads, only: Collection[str] | None = None) -> dict[str, KeyStatus]:
     """Keys as chain verification needs them, by key id: every key, or those in ``only``."""
-    columns = (
-        agency_keys.c.key_id,
-        agency_keys.c.agency_id,
-        agency_keys.c.public_key,
-        agency_keys.c.revoked_at_us,
-    )
-    query = select(*columns)
-    if only is not None:
-        query = query.where(agency_keys.c.key_id.in_(sorted(only)))
+    if only is None:
+        rows = await conn.execute(_KEY_STATUSES)
+    else:
+        rows = await conn.execute(_SOME_KEY_STATUSES, {"keys": sorted(only)})
     return {
         row.key_id: KeyStatus(row.key_id, row.agency_id, row.public_key, row.revoked_at_us)
-        for row in await conn.execute(query)
+        for row in rows
     }
+
+
+_KEY_STATUSES = select(
+    agency_keys.c.key_id,
+    agency_keys.c.agency_id,
+    agency_keys.c.public_key,
+    agency_keys.c.revoked_at_us,
+)
+_SOME_KEY_STATUSES = _KEY_STATUSES.where(
+    agency_keys.c.key_id.in_(bindparam("keys", expanding=True))
+)
 
 
 async def active_custodial_key(conn: AsyncConnection, agency_id: str) -> str:

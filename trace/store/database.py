@@ -8,7 +8,7 @@ race to upgrade their locks. PostgreSQL locks the batch row with
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,9 +22,16 @@ READ_ONLY = "trace_read_only"
 
 
 class Reads(Protocol):
-    """What a query that only reads needs of a connection: an AsyncConnection has it."""
+    """What a query that only reads needs of a connection: an AsyncConnection has it.
 
-    async def execute(self, statement: Executable, /) -> Result[Any]: ...
+    Statements run often are built once, with ``bindparam`` placeholders, and executed
+    with ``parameters``: SQLAlchemy then reuses their compiled form without building
+    and hashing a new statement each time (about 30 µs a query instead of 120).
+    """
+
+    async def execute(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None, /
+    ) -> Result[Any]: ...
 
 
 class UnsupportedDatabase(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from trace.domain.record import Record
 from trace.store.database import Reads
@@ -39,11 +39,17 @@ async def batch_records(
     conn: Reads, batch_id: str, *, after_seq: int = 0, limit: int | None = None
 ) -> list[Record]:
     """The records of a batch in ``seq`` order, after ``after_seq``."""
-    query = (
-        select(records)
-        .where(records.c.batch_id == batch_id, records.c.seq > after_seq)
-        .order_by(records.c.seq, records.c.position)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return [to_record(row) for row in (await conn.execute(query)).all()]
+    parameters = {"batch": batch_id, "after": after_seq}
+    if limit is None:
+        rows = await conn.execute(_BATCH_RECORDS, parameters)
+    else:
+        rows = await conn.execute(_BATCH_RECORDS_LIMITED, {**parameters, "limit": limit})
+    return [to_record(row) for row in rows.all()]
+
+
+_BATCH_RECORDS = (
+    select(records)
+    .where(records.c.batch_id == bindparam("batch"), records.c.seq > bindparam("after"))
+    .order_by(records.c.seq, records.c.position)
+)
+_BATCH_RECORDS_LIMITED = _BATCH_RECORDS.limit(bindparam("limit"))
