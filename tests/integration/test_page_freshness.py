@@ -1,8 +1,9 @@
-"""A page worker learns of records written by another process (SQLite: at once; PostgreSQL: NOTIFY)."""
+"""Page workers learn of records written by another process: at once on SQLite, by NOTIFY on PG."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from tests.integration.helpers import kg, register
 from tests.integration.helpers import record as event
 from trace.api.app import create_app
 from trace.config import Settings
+from trace.labels.runs import run_serials
 from trace.store.database import connect
 from trace.store.ledger import Ledger
 from trace.store.page_reads import PostgresPageReads
@@ -89,3 +91,28 @@ async def test_without_its_listening_connection_a_worker_reads_the_state_every_t
     await event(other, cast.producer, batch["id"], "harvested", {"quantity": kg("5")})
     assert "Thu hoạch" in await _until_shown(client, path, "Thu hoạch", backend)
     await _until_listening(client, path, reads)  # it listens again
+
+
+async def test_many_scans_at_once_of_pages_not_yet_rendered_all_get_their_page(
+    settings: Settings, ledger: Ledger, client: Any, cast: Cast
+) -> None:
+    """A serial page writes its scan between reads: a worker must not run out of readers."""
+    batch = (await register(client, cast.producer, gtin="8936047000128", lot="S-9"))["batch"]
+    run = (
+        await client.post(
+            f"/api/v1/batches/{batch['id']}/label-runs",
+            json={"count": 40},
+            headers=cast.producer.headers,
+        )
+    ).json()
+    serials = [serial async for serial in run_serials(ledger, run["id"])]
+    assert len(serials) == 40
+    app = create_app(replace(settings, page_rate_per_minute=0), ledger=ledger)  # one client
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as phones:
+        pages = await asyncio.gather(
+            *(phones.get(f"/01/08936047000128/10/S-9/21/{serial}") for serial in serials)
+        )
+    assert [p.status_code for p in pages] == [200] * len(serials)
+    assert all("Đây là lần quét đầu tiên" in p.text for p in pages)

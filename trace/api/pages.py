@@ -266,16 +266,28 @@ def _moved(request: Request[Any, Any, Any], path: str) -> Response[Any]:
 
 
 class _Reading:
-    """One read transaction for a request, begun only if the request needs a row."""
+    """A read transaction for a request, begun only if the request needs a row.
 
-    def __init__(self, reads: PageReads, stack: AsyncExitStack) -> None:
-        self._reads, self._stack = reads, stack
+    On SQLite it is a plain ``sqlite3`` connection used in the event loop's thread: it must
+    be closed before the request awaits anything else (a scan's write), or requests waiting
+    meanwhile could take every pooled connection and block the loop.
+    """
+
+    def __init__(self, reads: PageReads) -> None:
+        self._reads = reads
+        self._stack: AsyncExitStack | None = None
         self._conn: Reads | None = None
 
     async def conn(self) -> Reads:
         if self._conn is None:
+            self._stack = AsyncExitStack()
             self._conn = await self._stack.enter_async_context(self._reads.transaction())
         return self._conn
+
+    async def close(self) -> None:
+        stack, self._stack, self._conn = self._stack, None, None
+        if stack is not None:
+            await stack.aclose()
 
 
 async def _serve(
@@ -289,8 +301,8 @@ async def _serve(
     reads = _reads(ledger)
     state = await reads.state()
     pages.at(state)
-    async with AsyncExitStack() as stack:
-        reading = _Reading(reads, stack)
+    reading = _Reading(reads)
+    try:
         found = pages.found.get(key)
         if found is None:
             found = await lookup(await reading.conn())
@@ -299,6 +311,8 @@ async def _serve(
             return _not_found(request, found)
         batch, serial = found
         return await _page(request, ledger, pages, state, reading, batch, serial)
+    finally:
+        await reading.close()
 
 
 async def _page(
@@ -319,6 +333,7 @@ async def _page(
         checkpoint = CheckpointInfo(state.checkpoint_size, signed_at, state.witnesses)
     scans: SerialInfo | None = None
     if serial is not None:
+        await reading.close()
         scans = await record_scan(
             ledger, serial, _client(request), request.headers.get("user-agent", "")
         )
