@@ -297,6 +297,22 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "Kiểm tra trên thiết bị này THẤT BẠI ở bản ghi {seq} ({what}).",
         "en": "The check on this device FAILED at record {seq} ({what}).",
     },
+    # What the check on the phone found wrong, named in the failure sentence ({what}).
+    "page.device_what.checkpoint": {
+        "vi": "chữ ký của điểm kiểm tra sổ",
+        "en": "the log checkpoint's signature",
+    },
+    "page.device_what.key": {"vi": "khoá ký không rõ", "en": "an unknown signing key"},
+    "page.device_what.signature": {"vi": "chữ ký không khớp", "en": "the signature does not match"},
+    "page.device_what.record_hash": {
+        "vi": "bản ghi đã bị sửa",
+        "en": "the record was changed",
+    },
+    "page.device_what.chain": {"vi": "chuỗi bản ghi bị đứt", "en": "the chain is broken"},
+    "page.device_what.inclusion": {
+        "vi": "không có trong sổ đã ký",
+        "en": "not in the signed log",
+    },
     "page.device_unsupported": {
         "vi": "Trình duyệt này chưa kiểm tra được chữ ký Ed25519; kết quả trên vẫn là của máy chủ.",
         "en": "This browser cannot check Ed25519 signatures; the result above is the server's.",
@@ -420,8 +436,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "Not permitted: {detail}",
     },
     "not_permitted.kind_not_allowed_for_agency": {
-        "vi": "Đơn vị loại '{actor_kind}' không được ghi sự kiện '{kind}'.",
-        "en": "An agency of kind '{actor_kind}' may not record '{kind}' events.",
+        "vi": "Đơn vị loại '{agency_kind}' không được ghi sự kiện '{kind}'.",
+        "en": "An agency of kind '{agency_kind}' may not record '{kind}' events.",
     },
     "not_permitted.not_batch_producer": {
         "vi": "Chỉ đơn vị sản xuất của lô hàng mới được ghi sự kiện '{kind}'.",
@@ -570,6 +586,12 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "cli.description": {
         "vi": "trace: sổ cái truy xuất nguồn gốc có chữ ký cho nông sản và sản phẩm OCOP.",
         "en": "trace: a signed traceability ledger for agri-food and OCOP products.",
+    },
+    "cli.port_in_use": {
+        "vi": "Cổng {port} trên {host} đang có chương trình khác lắng nghe. Hãy dừng chương trình "
+        "đó, hoặc chạy với --port khác.",
+        "en": "Something else is listening on port {port} of {host}. Stop it, or run with "
+        "another --port.",
     },
     "cli.serving": {
         "vi": "Dịch vụ đang chạy tại {url}",
@@ -928,9 +950,222 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "khoá đó: {detail}",
         "en": "'{value}' is neither a verifier key (name+keyid+base64) nor a file holding one: "
         "{detail}",
-    },    # --- search, history and the inspectors' audit trail (issue 6) ---
+    },  # --- search, history and the inspectors' audit trail (issue 6) ---
+    "forbidden.scope_record": {
+        "vi": "Mã truy cập này không có quyền ghi ('record'): mã của thanh tra chỉ dùng để tra "
+        "cứu, không ghi được sự kiện sản xuất, vận chuyển hay nhãn. Hãy dùng mã truy cập có quyền "
+        "ghi của đơn vị.",
+        "en": "This token does not have the 'record' scope: an inspector's token queries and "
+        "cannot record production, shipping or label events. Use a token of your agency that "
+        "may record.",
+    },
+    "forbidden.scope_recall": {
+        "vi": "Mã truy cập này không có quyền thu hồi ('recall'). Hãy dùng mã truy cập của cơ "
+        "quan quản lý có quyền thu hồi.",
+        "en": "This token does not have the 'recall' scope. Use an authority's token that may "
+        "issue recalls.",
+    },
+    "forbidden.scope_inspect": {
+        "vi": "Mã truy cập này không có quyền tra cứu của thanh tra ('inspect'). Hãy xin đơn vị "
+        "cấp một mã truy cập có quyền này.",
+        "en": "This token does not have the 'inspect' scope of inspectors. Ask your agency for "
+        "a token with it.",
+    },
+    "forbidden.scope_admin": {
+        "vi": "Mã truy cập này không có quyền quản trị ('admin'): không quản lý được khoá, mã truy "
+        "cập hay đơn vị. Hãy dùng mã truy cập quản trị của đơn vị.",
+        "en": "This token does not have the 'admin' scope: it cannot manage keys, tokens or "
+        "agencies. Use your agency's administrative token.",
+    },
+    "scope_not_allowed": {
+        "vi": "Không cấp được mã truy cập với các quyền này: {detail}",
+        "en": "A token cannot have these scopes: {detail}",
+    },
+    "scope_not_allowed.empty": {
+        "vi": "Mã truy cập cần ít nhất một quyền (record, recall, inspect, admin).",
+        "en": "A token needs at least one scope (record, recall, inspect, admin).",
+    },
+    "scope_not_allowed.unknown": {
+        "vi": "Không có quyền nào tên như vậy trong '{scopes}'; các quyền: record, recall, "
+        "inspect, admin.",
+        "en": "'{scopes}' names a scope that does not exist; the scopes are: record, recall, "
+        "inspect, admin.",
+    },
+    "scope_not_allowed.kind": {
+        "vi": "Đơn vị loại {agency_kind} không được giữ quyền {scopes}; các quyền được phép: "
+        "{allowed}.",
+        "en": "An agency of kind {agency_kind} cannot hold the scopes {scopes}; it may hold: "
+        "{allowed}.",
+    },
+    "bad_cursor": {
+        "vi": "Con trỏ trang (cursor) không hợp lệ: {detail}. Hãy tìm lại từ trang đầu.",
+        "en": "The page cursor is not valid: {detail}. Search again from the first page.",
+    },
+    "bad_cursor.mismatch": {
+        "vi": "Con trỏ trang (cursor) không thuộc về truy vấn này (đã bị sửa, bị cắt, hoặc các bộ "
+        "lọc và cách sắp xếp đã thay đổi). Hãy tìm lại từ trang đầu.",
+        "en": "The page cursor does not belong to this query (it was edited or cut short, or "
+        "the filters or sort changed). Search again from the first page.",
+    },
+    "bad_cursor.malformed": {
+        "vi": "Con trỏ trang (cursor) bị hỏng: đây không phải con trỏ do dịch vụ tạo ra. Hãy dùng "
+        "đúng next_cursor của trang trước, hoặc tìm lại từ trang đầu.",
+        "en": "The page cursor is damaged: it is not one this service made. Pass the previous "
+        "page's next_cursor as it is, or search again from the first page.",
+    },
+    "cli.inspect.no_token": {
+        "vi": "Cần mã truy cập của thanh tra: dùng --token hoặc biến môi trường TRACE_TOKEN.",
+        "en": "An inspector's token is needed: use --token or the TRACE_TOKEN variable.",
+    },
+    "cli.inspect.bad_url": {
+        "vi": "'{url}' không phải địa chỉ http:// hoặc https:// của dịch vụ.",
+        "en": "'{url}' is not an http:// or https:// address of the service.",
+    },
+    "cli.inspect.unreachable": {
+        "vi": "Không kết nối được dịch vụ tại {url} ({reason}). Dịch vụ có đang chạy không? "
+        "Hãy kiểm tra --url hoặc TRACE_PUBLIC_URL.",
+        "en": "Cannot reach the service at {url} ({reason}). Is it running? Check --url or "
+        "TRACE_PUBLIC_URL.",
+    },
+    "cli.inspect.refused": {
+        "vi": "Dịch vụ từ chối truy vấn (HTTP {status}): {detail}",
+        "en": "The service refused the query (HTTP {status}): {detail}",
+    },
+    "cli.inspect.none": {"vi": "Không có lô hàng nào.", "en": "No batches."},
+    "cli.inspect.more": {
+        "vi": "Còn trang sau: chạy lại với --cursor {cursor} (hoặc --all để lấy mọi trang).",
+        "en": "More pages follow: run again with --cursor {cursor} (or --all for every page).",
+    },
+    "cli.inspect.records": {
+        "vi": "{count} bản ghi của lô {batch}, theo thứ tự:",
+        "en": "{count} records of batch {batch}, in order:",
+    },
+    "cli.inspect.pages": {
+        "vi": "{count} trang truy xuất nguồn gốc đang hiện cảnh báo thu hồi:",
+        "en": "{count} provenance pages now show the recall banner:",
+    },
+    "cli.inspect.disposition.conformant": {"vi": "đạt", "en": "conformant"},
+    "cli.inspect.disposition.non_conformant": {"vi": "không đạt", "en": "non-conformant"},
+    "cli.inspect.disposition.recalled": {"vi": "bị thu hồi", "en": "recalled"},
+    "cli.inspect.col.code": {"vi": "Mã lô", "en": "Code"},
+    "cli.inspect.col.product": {"vi": "Sản phẩm", "en": "Product"},
+    "cli.inspect.col.lot": {"vi": "Lô", "en": "Lot"},
+    "cli.inspect.col.gtin": {"vi": "GTIN", "en": "GTIN"},
+    "cli.inspect.col.province": {"vi": "Tỉnh", "en": "Province"},
+    "cli.inspect.col.occurred": {"vi": "Ngày xảy ra", "en": "Occurred"},
+    "cli.inspect.col.recorded": {"vi": "Ghi nhận lúc", "en": "Recorded"},
+    "cli.inspect.col.disposition": {"vi": "Tình trạng", "en": "Disposition"},
+    "cli.inspect.col.stars": {"vi": "Sao OCOP", "en": "OCOP stars"},
+    "cli.inspect.col.seq": {"vi": "STT", "en": "Seq"},
+    "cli.inspect.col.position": {"vi": "Vị trí", "en": "Position"},
+    "cli.inspect.col.kind": {"vi": "Sự kiện", "en": "Event"},
+    "cli.inspect.col.agency": {"vi": "Đơn vị", "en": "Agency"},
+    "cli.inspect.col.record_hash": {"vi": "Mã băm bản ghi", "en": "Record hash"},
+    "cli.inspect.col.depth": {"vi": "Bậc", "en": "Depth"},
+    "cli.inspect.col.holder": {"vi": "Đang giữ", "en": "Held by"},
+    "cli.inspect.col.recalled": {"vi": "Thu hồi", "en": "Recalled"},
+    "invalid_search": {
+        "vi": "Tham số tìm kiếm {field} không đọc được: '{value}'. Hãy dùng thời điểm RFC 3339 "
+        "(2026-09-01T07:00:00+07:00) hoặc ngày (2026-09-01).",
+        "en": "The search parameter {field} cannot be read: '{value}'. Use an RFC 3339 time "
+        "(2026-09-01T07:00:00+07:00) or a date (2026-09-01).",
+    },
     # --- genealogy, trace drawings and recalls (issue 6) ---
+    "trace.title.downstream": {
+        "vi": "Truy xuất xuôi từ lô {code} ({product})",
+        "en": "Downstream trace from batch {code} ({product})",
+    },
+    "trace.title.upstream": {
+        "vi": "Truy xuất ngược từ lô {code} ({product})",
+        "en": "Upstream trace from batch {code} ({product})",
+    },
+    "trace.summary": {
+        "vi": "{batches} lô · {edges} liên kết · {generations} thế hệ",
+        "en": "{batches} batches · {edges} links · {generations} generations",
+    },
+    "trace.cut.depth": {
+        "vi": "Đồ thị còn tiếp sau {depth} thế hệ: hãy tra cứu tiếp từ các lô ở cột ngoài cùng.",
+        "en": "The graph goes on beyond {depth} generations: trace again from the batches in "
+        "the outermost column.",
+    },
+    "trace.cut.size": {
+        "vi": "Đồ thị có hơn {limit} lô: chỉ vẽ {limit} lô gần nhất.",
+        "en": "The graph holds more than {limit} batches: only the nearest {limit} are drawn.",
+    },
+    "trace.lot": {"vi": "Lô {lot} · mã {code}", "en": "Lot {lot} · code {code}"},
+    "trace.holder": {"vi": "Đang giữ: {holder}", "en": "Held by: {holder}"},
+    "trace.in_transit": {"vi": "Đang chuyển tới: {to}", "en": "In transit to: {to}"},
+    "trace.legend": {"vi": "Chú giải", "en": "Legend"},
+    "trace.legend.batch": {"vi": "Lô hàng", "en": "Batch"},
+    "trace.legend.root": {"vi": "Lô được tra cứu", "en": "The batch traced"},
+    "trace.legend.recalled": {"vi": "Lô bị thu hồi", "en": "Recalled batch"},
+    "trace.legend.edge": {
+        "vi": "Lô đầu vào → lô làm ra: quy trình và lượng đầu vào",
+        "en": "Input batch → batch made: process and input quantity",
+    },
+    "trace.legend.against": {
+        "vi": "Liên kết ngược dòng (khép một vòng, hoặc trong cùng một thế hệ)",
+        "en": "Link against the flow (closing a cycle, or within one generation)",
+    },
+    "trace.legend.flow": {
+        "vi": "Mỗi cột là một thế hệ: đầu vào bên trái, sản phẩm làm ra bên phải.",
+        "en": "Each column is a generation: inputs on the left, what was made on the right.",
+    },
+    "forbidden.authorities_only": {
+        "vi": "Chỉ cơ quan quản lý nhà nước mới được ra quyết định thu hồi. Hãy dùng mã truy cập "
+        "của cơ quan quản lý.",
+        "en": "Only an authority may recall a batch. Use an authority's token.",
+    },
     # --- EPCIS capture and query (issue 6) ---
+    "kind.epcis_event": {"vi": "Sự kiện EPCIS", "en": "EPCIS event"},
+    "not_an_epcis_event": {
+        "vi": "Đây không phải một sự kiện EPCIS 2.0 tính được mã băm sự kiện: {detail}",
+        "en": "This is not an EPCIS 2.0 event whose Event Hash ID can be computed: {detail}",
+    },
+    "epcis_invalid_document": {
+        "vi": "Tài liệu không phải EPCIS 2.0 JSON hợp lệ, nên không sự kiện nào được ghi: "
+        "{detail}. Hãy sửa chỗ được nêu rồi gửi lại.",
+        "en": "The document is not valid EPCIS 2.0 JSON, so none of its events was captured: "
+        "{detail}. Fix the place named and send it again.",
+    },
+    "epcis_capture_limit": {
+        "vi": "Tài liệu vượt giới hạn một lần ghi ({limit}): hãy chia thành nhiều tài liệu "
+        "nhỏ hơn.",
+        "en": "The document is over the limit of one capture ({limit}): split it into smaller "
+        "documents.",
+    },
+    "epcis_no_batch": {
+        "vi": "Không mã định danh nào của sự kiện (epcList, quantityList, parentID, đầu vào, "
+        "đầu ra) chỉ tới một lô hàng trong sổ cái. Hãy đăng ký lô trước, rồi dùng GTIN và số "
+        "lô của nó (https://id.gs1.org/01/…/10/…) hoặc địa chỉ trang của lô.",
+        "en": "No identifier of the event (epcList, quantityList, parentID, inputs, outputs) "
+        "names a batch of this ledger. Register the batch first, then name it by its GTIN and "
+        "lot (https://id.gs1.org/01/…/10/…) or by its page's address.",
+    },
+    "epcis_query_parameter": {
+        "vi": "Tham số truy vấn {field} không dùng được: {reason}.",
+        "en": "The query parameter {field} cannot be used: {reason}.",
+    },
+    "epcis_unknown_capture": {
+        "vi": "Không có lần ghi EPCIS {id} nào của đơn vị bạn.",
+        "en": "Your agency has no EPCIS capture {id}.",
+    },
+    "epcis_media_type": {
+        "vi": "Chỉ nhận tài liệu EPCIS dạng JSON (application/json hoặc application/ld+json), "
+        "không nhận {value}.",
+        "en": "Only EPCIS documents in JSON are taken (application/json or application/ld+json), "
+        "not {value}.",
+    },
+    "invalid_identifier.epc_form": {
+        "vi": "'{value}' không phải một mã EPC theo Tiêu chuẩn dữ liệu thẻ EPC (TDS).",
+        "en": "'{value}' is not an EPC of the EPC Tag Data Standard.",
+    },
+    "not_permitted.not_involved_in_batch": {
+        "vi": "Chỉ đơn vị sản xuất, đang giữ, sắp nhận, kiểm nghiệm hoặc chứng nhận lô hàng "
+        "mới được ghi sự kiện EPCIS cho lô này.",
+        "en": "Only an agency that makes, holds, is receiving, inspects or certifies this batch "
+        "may record EPCIS events on it.",
+    },
 }
 
 

@@ -462,7 +462,9 @@ def test_tampered_record_is_named_by_the_server_and_by_the_phone(
     assert check.get_attribute("data-state") == "failed", check.text
     assert check.get_attribute("data-failed-seq") == str(seq)
     assert check.is_displayed()
-    assert check.text.startswith(f"Kiểm tra trên thiết bị này THẤT BẠI ở bản ghi {seq} (")
+    # The statement's bytes changed: the phone checks the signature first, and says so in words.
+    assert check.get_attribute("data-failed-what") == "signature"
+    assert check.text == f"Kiểm tra trên thiết bị này THẤT BẠI ở bản ghi {seq} (chữ ký không khớp)."
     # What the forger wanted shown is there, under a verdict that says not to trust it.
     harvest = browser.find_element(By.CSS_SELECTOR, f"#timeline li[data-seq='{seq}']")
     assert "9200 kg" in harvest.text

@@ -74,6 +74,49 @@ def test_agency_add_json_prints_id_key_and_token(tmp_path: Path) -> None:
     assert set(made) >= {"id", "key_id", "token"} and made["token"].startswith("trc_")
 
 
+def test_an_inspector_token_from_the_cli_holds_only_its_scopes(tmp_path: Path) -> None:
+    env = {"TRACE_DATA_DIR": str(tmp_path / "var")}
+    assert run("migrate", env=env).returncode == 0
+    done = run("agency", "add", "--name", "Chi cục", "--kind", "authority", "--json", env=env)
+    authority = json.loads(done.stdout)["id"]
+    made = run(
+        "token", "add", authority, "--person", "Thanh tra A", "--scopes", "inspect,recall", env=env
+    )
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip()
+    assert token.startswith("trc_")
+
+    async def scopes() -> frozenset[str]:
+        from trace.config import load_settings
+        from trace.store.agencies import authenticate
+        from trace.store.ledger import open_ledger
+
+        ledger = open_ledger(load_settings({**os.environ, **env}))
+        try:
+            return frozenset(s.value for s in (await authenticate(ledger, token)).scopes)
+        finally:
+            await ledger.close()
+
+    assert asyncio.run(scopes()) == {"inspect", "recall"}
+    wrong = run("token", "add", authority, "--person", "B", "--scopes", "inspect,fly", env=env)
+    assert wrong.returncode == 2 and "'inspect,fly'" in wrong.stderr and "recall" in wrong.stderr
+    producer = json.loads(
+        run("agency", "add", "--name", "HTX", "--kind", "producer", "--json", env=env).stdout
+    )["id"]
+    refused = run("token", "add", producer, "--person", "C", "--scopes", "inspect", env=env)
+    assert refused.returncode == 2 and "inspect" in refused.stderr
+
+
+def test_serve_refuses_a_port_something_else_listens_on(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run("serve", "--port", str(port), env={"TRACE_DATA_DIR": str(tmp_path / "var")})
+    assert done.returncode == 2
+    assert f"Cổng {port} trên 127.0.0.1" in done.stderr and f"port {port} of" in done.stderr
+
+
 def test_bad_kind_is_refused_by_the_cli(tmp_path: Path) -> None:
     done = run(
         "agency", "add", "--name", "X", "--kind", "wizard", env={"TRACE_DATA_DIR": str(tmp_path)}

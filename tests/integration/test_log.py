@@ -124,7 +124,9 @@ async def test_api_serves_checkpoint_key_and_proofs_a_client_can_verify(
         assert response.status_code == 201
     signed = await client.post("/api/v1/log/checkpoint", headers=cast.operator.headers)
     assert signed.status_code == 201
-    note = (await client.get("/api/v1/log/checkpoint")).text
+    served = await client.get("/api/v1/log/checkpoint")
+    assert served.headers["content-type"] == "text/plain; charset=utf-8"
+    note = served.text
     assert note == signed.text
     key_line = (await client.get("/api/v1/log/key")).text.splitlines()[0]
     log_key = parse_verifier_key(key_line)

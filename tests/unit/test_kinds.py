@@ -23,6 +23,16 @@ from trace.domain.kinds import (
 )
 from trace.domain.quantity import Quantity, Unit
 
+# An AggregationEvent captured from a partner's system (no other kind holds one whole).
+PALLET_EVENT = (
+    '{"type":"AggregationEvent","action":"ADD","eventTime":"2026-09-02T08:00:00+07:00",'
+    '"eventTimeZoneOffset":"+07:00","parentID":"urn:epc:id:sscc:0614141.1234567890",'
+    '"childQuantityList":[{"epcClass":"https://id.gs1.org/01/08936043123456/10/PT-2026-09",'
+    '"quantity":26.0,"uom":"KGM"}],"bizStep":"packing"}'
+)
+PALLET_HASH = (
+    "ni:///sha-256;8918eaf4413e17fe2ca3e02f61eedf6bdf1f63a82b60b58cda73abf2afbfc9b3?ver=CBV2.0"
+)
 PADDY_A = "5f0c2d1e-8b7a-4e3f-9c21-0a6b4d8e7f11"
 PADDY_B = "a3e9b7c5-1d2f-4a60-8b4e-6c7d9e0f1a22"
 RETAILER = "7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f"
@@ -137,6 +147,7 @@ EXAMPLES: dict[EventKind, dict[str, Any]] = {
         "last": "Q0ZR5T8VXB2N4A",
         "serials_sha256": "ab" * 32,
     },
+    EventKind.EPCIS_EVENT: {"event": PALLET_EVENT, "event_hash": PALLET_HASH},
 }
 
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass, replace
 import msgspec
 import pytest
 
+from tests.unit.test_kinds import PALLET_EVENT, PALLET_HASH
 from trace.domain.agency import AgencyKind
 from trace.domain.errors import NotPermitted
 from trace.domain.kinds import (
     Corrected,
+    EpcisEvent,
     EventKind,
     Harvested,
     Recalled,
@@ -61,6 +63,7 @@ EXPECTED_RECORDERS = {
     EventKind.RECALLED: {"authority"},
     EventKind.CORRECTED: {"producer", "processor", "distributor", "authority", "certifier"},
     EventKind.SERIALISED: {"producer", "processor"},
+    EventKind.EPCIS_EVENT: {"producer", "processor", "distributor", "authority", "certifier"},
 }
 
 BODIES: dict[EventKind, msgspec.Struct] = {
@@ -126,6 +129,7 @@ BODIES: dict[EventKind, msgspec.Struct] = {
             "serials_sha256": "ab" * 32,
         },
     ),
+    EventKind.EPCIS_EVENT: EpcisEvent(event=PALLET_EVENT, event_hash=PALLET_HASH),
 }
 
 
@@ -448,6 +452,30 @@ def test_correction_of_an_unknown_record_is_refused() -> None:
     assert refused(EventKind.CORRECTED, AgencyKind.PRODUCER, case) == "corrected_record_unknown"
 
 
+# --- captured EPCIS events -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("actor", "agency_kind", "state"),
+    [
+        (COOPERATIVE, AgencyKind.PRODUCER, batch(producer=COOPERATIVE, holder=DISTRIBUTOR)),
+        (DISTRIBUTOR, AgencyKind.DISTRIBUTOR, batch(producer=COOPERATIVE, holder=DISTRIBUTOR)),
+        (RETAILER, AgencyKind.DISTRIBUTOR, batch(holder=DISTRIBUTOR, in_transit_to=RETAILER)),
+        (AUTHORITY, AgencyKind.AUTHORITY, batch(producer=COOPERATIVE)),
+    ],
+)
+def test_epcis_events_are_kept_from_agencies_involved_with_the_batch(
+    actor: str, agency_kind: AgencyKind, state: BatchState
+) -> None:
+    check(EventKind.EPCIS_EVENT, agency_kind, Case(actor, state))
+
+
+def test_an_epcis_event_from_an_agency_unrelated_to_the_batch_is_refused() -> None:
+    case = Case(NEIGHBOUR_FARM, batch(producer=COOPERATIVE, holder=DISTRIBUTOR))
+    rule = refused(EventKind.EPCIS_EVENT, AgencyKind.PRODUCER, case)
+    assert rule == "not_involved_in_batch"
+
+
 # --- recalled batches -------------------------------------------------------------
 
 
@@ -458,6 +486,7 @@ def test_correction_of_an_unknown_record_is_refused() -> None:
         (EventKind.RECALLED, AgencyKind.AUTHORITY),
         (EventKind.CORRECTED, AgencyKind.PRODUCER),
         (EventKind.RECEIVED, AgencyKind.DISTRIBUTOR),
+        (EventKind.EPCIS_EVENT, AgencyKind.DISTRIBUTOR),
     ],
 )
 def test_recalled_batch_still_accepts_inspection_recall_correction_and_receipt(

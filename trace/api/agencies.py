@@ -29,6 +29,7 @@ from trace.api.schemas import (
 )
 from trace.domain.errors import InvalidStatement
 from trace.domain.record import now_us, to_us
+from trace.domain.scopes import token_scopes
 from trace.domain.statement import parse_time
 from trace.store import agencies as store
 from trace.store.database import read_transaction
@@ -108,9 +109,17 @@ class AgencyController(Controller):
     async def add_token(
         self, ledger: LedgerDep, actor: ActorDep, agency_id: str, data: TokenIn
     ) -> TokenCreated:
-        """A token for a person acting for the agency; shown once."""
+        """A token for a person acting for the agency, with ``scopes`` (default: all its kind's).
+
+        Shown once. An inspector's token has ``inspect`` (and, for an authority, ``recall``)
+        without ``record``: it queries and writes no production event.
+        """
         require_self_or_operator(actor, agency_id)
-        return TokenCreated(agency_id, await store.create_token(ledger, agency_id, data.person))
+        async with read_transaction(ledger.engine) as conn:
+            agency = await store.get_agency(conn, agency_id)
+        scopes = token_scopes(agency.kind, data.scopes)
+        token = await store.create_token(ledger, agency_id, data.person, scopes)
+        return TokenCreated(agency_id, token, sorted(scopes))
 
     @get("/{agency_id:str}/tokens")
     async def tokens(self, ledger: LedgerDep, actor: ActorDep, agency_id: str) -> list[TokenOut]:

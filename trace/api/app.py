@@ -18,13 +18,17 @@ from litestar.static_files import create_static_files_router
 from sqlalchemy import select
 
 from trace.api.agencies import AgencyController
+from trace.api.audit import AuditController
 from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
+from trace.api.epcis import EpcisController
+from trace.api.genealogy import GenealogyController
 from trace.api.labels import LabelController
 from trace.api.log import LogController
 from trace.api.pages import OWN_COMPRESSION
 from trace.api.pages import ROUTES as PAGE_ROUTES
 from trace.api.problems import EXCEPTION_HANDLERS
+from trace.api.recalls import RecallController
 from trace.api.schemas import Health
 from trace.config import Settings, load_settings
 from trace.store.checkpoints import sign_checkpoint
@@ -89,8 +93,12 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             AgencyController,
             BatchController,
             RecordController,
+            AuditController,
             LabelController,
             LogController,
+            GenealogyController,
+            RecallController,
+            EpcisController,
             *PAGE_ROUTES,
             create_static_files_router(
                 path=ASSETS,

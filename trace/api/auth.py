@@ -1,4 +1,4 @@
-"""Bearer-token authentication: a dependency that yields the acting agency."""
+"""Bearer-token authentication: dependencies that yield the acting agency, and its scopes."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from litestar import Request
 from litestar.di import NamedDependency
 
 from trace.domain.agency import AgencyKind
-from trace.store.agencies import Actor, authenticate
+from trace.domain.scopes import Scope
+from trace.store.agencies import Actor, authenticate, require_scope
+from trace.store.audit_trail import record_query
 from trace.store.errors import Forbidden, Unauthenticated
 from trace.store.ledger import Ledger
 
 LedgerDep = NamedDependency[Ledger]
 ActorDep = NamedDependency[Actor]
 InspectorDep = NamedDependency[Actor]
+ReaderDep = NamedDependency[Actor | None]
 
 # Agencies whose people inspect: officials of authorities and certifiers, and the operator.
 INSPECTING_KINDS = frozenset({AgencyKind.AUTHORITY, AgencyKind.CERTIFIER, AgencyKind.OPERATOR})
@@ -36,10 +39,12 @@ async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
 
 
 async def provide_inspector(request: Request[Any, Any, Any]) -> Actor:
-    """An inspector: a token of an inspecting agency (401 without one, 403 for others).
+    """An inspector: a token of an inspecting agency with the ``inspect`` scope.
 
-    Use it as the ``inspector`` dependency of every inspectors' query. (Issue 6 adds the
-    token's scope and writes each query to the audit trail here.)
+    401 without a valid token, 403 for another agency's or a token without the scope. Use it
+    as the ``inspector`` dependency of every inspectors' query: it writes the query to the
+    inspectors' audit trail before the query is answered (and before its parameters are
+    checked, so refused queries are in the trail too).
     """
     actor = await provide_actor(request)
     if actor.agency_kind not in INSPECTING_KINDS:
@@ -47,16 +52,45 @@ async def provide_inspector(request: Request[Any, Any, Any]) -> Actor:
             "only inspectors (authorities, certifiers, the operator) may query this",
             rule="inspectors_only",
         )
+    require_scope(actor, Scope.INSPECT)
+    await _audit(request, actor)
     return actor
 
 
+async def provide_reader(request: Request[Any, Any, Any]) -> Actor | None:
+    """Whoever reads a public resource: nobody without a token, else the token's actor.
+
+    A token sent must be valid (401 otherwise). An inspector's query is written to the audit
+    trail even where the public may read without a token, so the trail holds every query an
+    inspector made with their token.
+    """
+    if "authorization" not in request.headers:
+        return None
+    actor = await provide_actor(request)
+    if actor.agency_kind in INSPECTING_KINDS and Scope.INSPECT in actor.scopes:
+        await _audit(request, actor)
+    return actor
+
+
+async def _audit(request: Request[Any, Any, Any], actor: Actor) -> None:
+    await record_query(
+        request.app.state.ledger,
+        actor,
+        method=request.method,
+        path=request.url.path,
+        query=request.url.query,
+    )
+
+
 def require_operator(actor: Actor) -> None:
-    """Administrative actions on any agency belong to the operator."""
+    """Administrative actions on any agency belong to the operator, through an ``admin`` token."""
     if actor.agency_kind is not AgencyKind.OPERATOR:
         raise Forbidden("only the operator may do this", rule="operator_only")
+    require_scope(actor, Scope.ADMIN)
 
 
 def require_self_or_operator(actor: Actor, agency_id: str) -> None:
-    """An agency manages its own keys and tokens; the operator manages everyone's."""
+    """An agency manages its own keys and tokens; the operator manages everyone's (``admin``)."""
     if actor.agency_kind is not AgencyKind.OPERATOR and actor.agency_id != agency_id:
         raise Forbidden("an agency manages only its own keys and tokens", rule="own_agency_only")
+    require_scope(actor, Scope.ADMIN)

@@ -8,24 +8,38 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
+from trace.api import search
 from trace.api.agencies import decode_b64
-from trace.api.auth import ActorDep, LedgerDep, provide_actor
+from trace.api.auth import (
+    ActorDep,
+    InspectorDep,
+    LedgerDep,
+    ReaderDep,
+    provide_actor,
+    provide_inspector,
+    provide_reader,
+)
 from trace.api.schemas import (
     AppendedOut,
     BatchIn,
     BatchOut,
     ChainReportOut,
     EventIn,
+    HistoryRecordOut,
     RecordOut,
     RecordPage,
     SignedIn,
 )
+from trace.api.search import SearchPageOut
 from trace.catalogue import message, negotiate
 from trace.domain.errors import NotPermitted
+from trace.domain.kinds import EventKind, Scheme
 from trace.domain.statement import is_uuid
+from trace.search.query import Disposition, SortOrder
 from trace.store.append import Appended, SignedStatement, append, append_unsigned, new_batch_id
 from trace.store.audit import verify_batch
 from trace.store.batches import find_batch
+from trace.store.bundles import proof_bundles
 from trace.store.database import read_transaction
 from trace.store.errors import NotFound
 from trace.store.records import batch_records
@@ -104,29 +118,91 @@ class BatchController(Controller):
             raise
         return _answer(appended)
 
+    @get("/", dependencies={"inspector": Provide(provide_inspector)}, tags=["inspectors"])
+    async def search(
+        self,
+        ledger: LedgerDep,
+        inspector: InspectorDep,
+        producer: Annotated[str | None, search.PRODUCER] = None,
+        q: Annotated[str | None, search.PRODUCT_WORDS] = None,
+        gtin: Annotated[str | None, search.GTIN] = None,
+        lot: Annotated[str | None, search.LOT] = None,
+        province: Annotated[str | None, search.PROVINCE] = None,
+        occurred_from: Annotated[str | None, search.TIME] = None,
+        occurred_to: Annotated[str | None, search.TIME] = None,
+        recorded_from: Annotated[str | None, search.TIME] = None,
+        recorded_to: Annotated[str | None, search.TIME] = None,
+        kind: Annotated[EventKind | None, search.KIND] = None,
+        disposition: Annotated[Disposition | None, search.DISPOSITION] = None,
+        ocop_stars: Annotated[int | None, search.STARS] = None,
+        certification: Annotated[Scheme | None, search.CERTIFICATION] = None,
+        sort: SortOrder = SortOrder.RECORDED_DESC,
+        cursor: Annotated[str | None, search.CURSOR] = None,
+        limit: Annotated[int, search.LIMIT] = 50,
+    ) -> SearchPageOut:
+        """Search batches (inspectors; each query goes to the audit trail).
+
+        Every filter given must hold. Times filter and sort by the batch's registration
+        (when it occurred, when it was recorded); a date is its whole day in Vietnam. Pages
+        stay exact while records are appended: no batch is listed twice or skipped.
+        """
+        return await search.search_batches(
+            ledger,
+            producer=producer,
+            q=q,
+            gtin=gtin,
+            lot=lot,
+            province=province,
+            occurred_from=occurred_from,
+            occurred_to=occurred_to,
+            recorded_from=recorded_from,
+            recorded_to=recorded_to,
+            kind=kind,
+            disposition=disposition,
+            ocop_stars=ocop_stars,
+            certification=certification,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+        )
+
     @get("/{ref:str}")
     async def read(self, ledger: LedgerDep, ref: str) -> BatchOut:
         """A batch's current state, by id or public code."""
         async with read_transaction(ledger.engine) as conn:
             return BatchOut.of(await find_batch(conn, ref))
 
-    @get("/{ref:str}/records")
+    @get("/{ref:str}/records", dependencies={"reader": Provide(provide_reader)})
     async def records(
         self,
         ledger: LedgerDep,
+        reader: ReaderDep,
+        request: Request[Any, Any, Any],
         ref: str,
         after: Annotated[int, Parameter(ge=0, description="Return records with seq > after.")] = 0,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+        proofs: Annotated[
+            bool, Parameter(description="Give each record its proof bundle (default: yes).")
+        ] = True,
     ) -> RecordPage:
-        """The batch's records in ``seq`` order, with statements, signatures and chain links."""
+        """The batch's full history in ``seq`` order: statements, signatures, chain links and,
+        for each record, a proof bundle of its inclusion in the log's newest checkpoint.
+
+        Public, like the pages built from it. ``after`` is a cursor: pass ``next_after`` to read
+        on; records appended meanwhile come after it. An inspector's token, when sent, puts
+        the query in the inspectors' audit trail.
+        """
         async with read_transaction(ledger.engine) as conn:
             batch = await find_batch(conn, ref)
             page = await batch_records(conn, batch.id, after_seq=after, limit=limit + 1)
         more = len(page) > limit
         page = page[:limit]
-        return RecordPage(
-            batch.id, [RecordOut.of(r) for r in page], page[-1].seq if more and page else None
-        )
+        out = [HistoryRecordOut.of(r) for r in page]
+        if proofs and page:
+            origin = request.app.state.settings.log_origin
+            for view, bundle in zip(out, await proof_bundles(ledger, origin, page), strict=True):
+                view.bundle = bundle
+        return RecordPage(batch.id, out, page[-1].seq if more and page else None)
 
     @get("/{ref:str}/verify")
     async def verify(

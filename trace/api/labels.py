@@ -14,9 +14,11 @@ from trace.api.auth import ActorDep, LedgerDep, provide_actor
 from trace.api.batches import IdempotencyKey
 from trace.catalogue import negotiate
 from trace.config import Settings
+from trace.domain.scopes import Scope
 from trace.labels.make import MEDIA_TYPES, prepare, render, require_producer
 from trace.labels.runs import MAX_RUN, LabelRun, create_run, list_runs
 from trace.labels.templates import TEMPLATES, Template
+from trace.store.agencies import require_scope
 from trace.store.batches import find_batch
 from trace.store.database import read_transaction
 
@@ -154,6 +156,7 @@ class LabelController(Controller):
         idempotency_key: IdempotencyKey,
     ) -> Response[RunOut]:
         """Register a print run of serialised labels: one signed `serialised` record."""
+        require_scope(actor, Scope.RECORD)  # before the run's serials are drawn and stored
         async with read_transaction(ledger.engine) as conn:
             batch = await find_batch(conn, ref)
         require_producer(actor, batch)

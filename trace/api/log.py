@@ -30,7 +30,8 @@ from trace.store.records import load_record
 from trace.store.tables import agency_keys, log_head, records
 from trace.store.tree import prove_consistency, prove_inclusion
 
-TEXT = "text/plain; charset=utf-8"
+# Litestar adds "; charset=utf-8" to every text/* type.
+TEXT = "text/plain"
 MAX_LEAVES = 1000
 
 

@@ -41,9 +41,11 @@ from trace.domain.identifiers import (
     parse_digital_link_path,
 )
 from trace.domain.record import from_us
+from trace.epcis.index import EpcisIndex
+from trace.epcis.query import batch_document, batch_events
 from trace.places import vietnam_today
 from trace.public.limits import RateLimit
-from trace.public.machine import epcis_document, linkset
+from trace.public.machine import linkset
 from trace.public.proofs import page_proofs
 from trace.public.render import (
     CheckpointInfo,
@@ -59,6 +61,7 @@ from trace.store.batches import Batch, to_batch
 from trace.store.database import Reads, read_transaction
 from trace.store.ledger import Ledger
 from trace.store.page_reads import LogState, PageReads, page_reads
+from trace.store.projections import catch_up
 from trace.store.tables import batches, label_runs, label_serials
 
 FORMATS = {
@@ -365,7 +368,12 @@ async def _page(
             content["proofs"] = await page_proofs(ledger, batch, origin=settings.log_origin)
             plain = msgspec.json.encode(content)
         elif fmt == "jsonld":
-            plain = msgspec.json.encode(epcis_document(view, url))
+            # The same events, with the same Event Hash IDs, as /epcis/events answers.
+            await catch_up(ledger, EpcisIndex(settings.public_url))
+            async with read_transaction(ledger.engine) as conn:
+                events = await batch_events(conn, batch.id)
+            created = view.events[-1].recorded_at if view.events else from_us(0)
+            plain = batch_document(events, created.isoformat().replace("+00:00", "Z"))
         else:
             plain = msgspec.json.encode(linkset(view, url))
         body = _body(plain, kept=pages.caching)

@@ -7,13 +7,15 @@ or lower-case hex (hashes); times as RFC 3339 in UTC.
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Self
 
 import msgspec
 
 from trace.domain.agency import AgencyKind
+from trace.domain.bundle import ProofBundle
 from trace.domain.chain import ChainFault
 from trace.domain.record import Record, from_us
+from trace.domain.scopes import Scope
 from trace.domain.statement import Statement, statement_hash
 from trace.store.agencies import Agency, KeyInfo, TokenInfo
 from trace.store.batches import Batch
@@ -117,16 +119,21 @@ class KeyRevocation(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A token for a person acting for the agency."""
+    """A token for a person acting for the agency; ``scopes`` default to all its kind allows.
+
+    An inspector's token: ``["inspect"]``, or ``["inspect", "recall"]`` for an authority's.
+    """
 
     person: str
+    scopes: list[Scope] | None = None
 
 
 class TokenCreated(msgspec.Struct):
-    """A new bearer token, shown this once only."""
+    """A new bearer token, shown this once only, and what it may do."""
 
     agency_id: str
     token: str
+    scopes: list[Scope] = msgspec.field(default_factory=list)
 
 
 class TokenOut(msgspec.Struct):
@@ -137,6 +144,7 @@ class TokenOut(msgspec.Struct):
     person: str
     created_at: str | None
     revoked_at: str | None
+    scopes: list[Scope]
 
     @classmethod
     def of(cls, token: TokenInfo) -> TokenOut:
@@ -147,6 +155,7 @@ class TokenOut(msgspec.Struct):
             token.person,
             iso(token.created_at_us),
             iso(token.revoked_at_us),
+            sorted(token.scopes),
         )
 
 
@@ -233,7 +242,7 @@ class RecordOut(msgspec.Struct):
     body: dict[str, Any]
 
     @classmethod
-    def of(cls, record: Record) -> RecordOut:
+    def of(cls, record: Record) -> Self:
         """The view of ``record``; the decoded fields are a convenience, the bytes are the truth.
 
         The bytes were checked when they were appended, so they are only decoded here (no
@@ -270,11 +279,21 @@ class AppendedOut(msgspec.Struct):
     replayed: bool
 
 
+class HistoryRecordOut(RecordOut):
+    """A record of a batch's history with its proof bundle (``trace.proof-bundle/v1``).
+
+    The bundle proves the record's inclusion in the log against the newest signed
+    checkpoint; `python -m trace bundle verify` checks it offline.
+    """
+
+    bundle: ProofBundle | None = None
+
+
 class RecordPage(msgspec.Struct):
     """One page of a batch's records in ``seq`` order; ``next_after`` continues it."""
 
     batch: str
-    records: list[RecordOut]
+    records: list[HistoryRecordOut]
     next_after: int | None
 
 

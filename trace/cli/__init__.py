@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from trace.catalogue import both, message, specific_key
-from trace.cli import admin, bundle, labels, log, serve, sign, verify, witness
+from trace.cli import admin, bundle, inspect, labels, log, serve, sign, verify, witness
 from trace.domain.errors import DomainError
 from trace.store.custody import MasterKeyError
 from trace.store.database import UnsupportedDatabase
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     witness.register(commands)
     bundle.register(commands)
     labels.register(commands)
+    inspect.register(commands)
     return parser
 
 

@@ -17,6 +17,7 @@ from trace.catalogue import both
 from trace.config import load_settings
 from trace.domain.agency import AgencyKind
 from trace.domain.record import now_us, to_us
+from trace.domain.scopes import Scope, ScopeNotAllowed
 from trace.domain.statement import key_id, parse_time
 from trace.store import agencies
 from trace.store.custody import load_master_key, public_bytes
@@ -87,6 +88,12 @@ def register(commands: Any) -> None:
     p = token.add_parser("add", help="tạo mã / create a token")
     p.add_argument("agency")
     p.add_argument("--person", required=True)
+    p.add_argument(
+        "--scopes",
+        help="phạm vi, cách nhau bởi dấu phẩy / comma-separated scopes: "
+        f"{', '.join(s.value for s in Scope)} (mặc định: mọi phạm vi của loại đơn vị / "
+        "default: every scope of the agency's kind); an inspector's token: inspect,recall",
+    )
     p.set_defaults(run=token_add)
     p = token.add_parser("revoke", help="thu hồi mã / revoke a token")
     p.add_argument("token_id")
@@ -155,7 +162,15 @@ def key_revoke(args: argparse.Namespace) -> int:
 
 def token_add(args: argparse.Namespace) -> int:
     """Create a token and print it (shown once)."""
-    print(with_ledger(lambda ledger: agencies.create_token(ledger, args.agency, args.person)))
+    scopes = None
+    if args.scopes:
+        try:
+            scopes = [Scope(name.strip()) for name in args.scopes.split(",") if name.strip()]
+        except ValueError as exc:
+            raise ScopeNotAllowed(str(exc), reason="unknown", scopes=args.scopes) from exc
+    print(
+        with_ledger(lambda ledger: agencies.create_token(ledger, args.agency, args.person, scopes))
+    )
     return 0
 
 

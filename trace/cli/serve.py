@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,11 @@ def run_serve(args: argparse.Namespace) -> int:
         asyncio.run(_check_schema(settings))
     if args.demo:
         run_demo(args)
+    if not port_free(args.host, args.port):
+        # Granian listens with SO_REUSEPORT: a second server on a busy port would start
+        # quietly and share the port's connections with whatever holds it.
+        print(both("cli.port_in_use", host=args.host, port=args.port), file=sys.stderr)
+        return 2
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -93,6 +99,22 @@ def run_serve(args: argparse.Namespace) -> int:
         log_access=False,
     ).serve()
     return 0
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether nothing listens on ``host:port`` (connections closing there do not count)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return True  # the server will say what is wrong with the host
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError:
+            return False
+    return True
 
 
 async def _check_schema(settings: Settings) -> None:

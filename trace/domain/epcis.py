@@ -37,7 +37,8 @@ class EpcisMapping:
     """How one kind is expressed as an EPCIS 2.0 event.
 
     ``event_type`` is None for ``corrected``: it is exported as an
-    ``errorDeclaration`` on the corrected event, not as an event of its own.
+    ``errorDeclaration`` on the corrected event, not as an event of its own; and for
+    ``epcis_event``, whose body is the captured event itself, of any type.
     ``body_field`` names the EPCIS field the body fills beyond what/when/where/why.
     """
 
@@ -77,6 +78,8 @@ EPCIS_MAPPINGS: Mapping[EventKind, EpcisMapping] = MappingProxyType(
         EventKind.SERIALISED: EpcisMapping(
             "ObjectEvent", "ADD", _cbv_step("commissioning"), _disposition("active"), "epcList"
         ),
+        # An event no other kind holds whole is kept, and given back, as it was captured.
+        EventKind.EPCIS_EVENT: EpcisMapping(None, None, None, body_field="event"),
     }
 )
 

@@ -60,3 +60,9 @@ class InvalidIdentifier(DomainError):
     """A GTIN, GS1 Digital Link path or batch code is malformed."""
 
     code = "invalid_identifier"
+
+
+class NotAnEpcisEvent(DomainError):
+    """The input is not an EPCIS 2.0 event or document the Event Hash ID can be computed for."""
+
+    code = "not_an_epcis_event"

@@ -15,7 +15,7 @@ description beside the reference implementation (``epcis-event-hash-generator``)
   ``type=...`` then its value, sorted as a whole (13);
 - CBV URNs, CURIEs and bare CBV terms become Web URIs (14-16); EPC URNs become GS1
   Digital Link URIs, and every Digital Link is constrained to ``https://id.gs1.org``
-  with its finest key only (17, 18);
+  with its finest key only (17, 18: :mod:`trace.domain.epc`);
 - ILMD and user extensions are written ``{namespace}localName=value`` and sorted;
   extensions inside a standard field close that field (19-21);
 - the SHA-256 of the UTF-8 pre-hash string is written as an RFC 6920 ``ni`` URI with
@@ -38,10 +38,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
-from trace.domain.errors import DomainError
-from trace.domain.identifiers import gtin_check_digit
+from trace.domain.epc import canonical_identifier
+from trace.domain.errors import NotAnEpcisEvent
 
 HASH_VERSION = "CBV2.0"
 
@@ -53,7 +52,6 @@ ValueOf = Callable[[Any, Prefixes], str]
 
 CBV = "https://ref.gs1.org/cbv/"
 GS1_VOC = "https://gs1.org/voc/"
-DIGITAL_LINK_ROOT = "https://id.gs1.org/"
 
 # The prefixes the EPCIS 2.0 context declares; a document's own context adds to them.
 # Remote contexts are never fetched: the standard one is known, others cannot be.
@@ -79,16 +77,10 @@ EVENT_TYPES = frozenset(
 )
 
 
-class NotAnEpcisEvent(DomainError):
-    """The input is not an EPCIS 2.0 event or document the hash can be computed for."""
-
-    code = "not_an_epcis_event"
-
-
 # --- Rule 15: CURIEs and terms of the context -----------------------------------------------
 
 
-def _context_prefixes(context: JsonLdContext) -> dict[str, str]:
+def context_prefixes(context: JsonLdContext) -> dict[str, str]:
     """The IRI of every prefix or term that ``context`` (and the EPCIS 2.0 context) declares."""
     prefixes = dict(EPCIS_PREFIXES)
     for entry in _context_entries(context):
@@ -133,110 +125,6 @@ def _qualified_name(key: str, prefixes: Prefixes) -> str:
     return key if curie is None else "{" + curie[0] + "}" + curie[1]
 
 
-# --- Rules 17-18: EPC URIs and GS1 Digital Link URIs ----------------------------------------
-
-
-def _key(body: str) -> str:
-    """A GS1 key: ``body`` followed by its mod-10 check digit."""
-    return body + str(gtin_check_digit(body))
-
-
-def _gtin(company_prefix: str, item_reference: str) -> str:
-    # The EPC item reference starts with the GTIN's indicator digit (TDS 2.0 section 6.3.1).
-    return _key(item_reference[:1] + company_prefix + item_reference[1:])
-
-
-# EPC Tag Data Standard 2.0 section 6 and GS1 Digital Link 1.2 section 4.11; a pattern
-# URI ends in ``.*`` and names the class above its serial. Other schemes are kept as they are.
-_EPC_TO_DIGITAL_LINK: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = tuple(
-    (re.compile(pattern), build)
-    for pattern, build in (
-        (r"id:sgtin:(\d+)\.(\d+)\.(.+)", lambda m: f"01/{_gtin(m[1], m[2])}/21/{m[3]}"),
-        (r"id:sscc:(\d+)\.(\d+)", lambda m: f"00/{_key(m[2][:1] + m[1] + m[2][1:])}"),
-        (r"id:sgln:(\d+)\.(\d*)\.0", lambda m: f"414/{_key(m[1] + m[2])}"),
-        (r"id:sgln:(\d+)\.(\d*)\.(.+)", lambda m: f"414/{_key(m[1] + m[2])}/254/{m[3]}"),
-        (r"id:grai:(\d+)\.(\d*)\.(.+)", lambda m: f"8003/0{_key(m[1] + m[2])}{m[3]}"),
-        (r"id:giai:(\d+)\.(.+)", lambda m: f"8004/{m[1]}{m[2]}"),
-        (r"id:gsrn:(\d+)\.(\d+)", lambda m: f"8018/{_key(m[1] + m[2])}"),
-        (r"id:gsrnp:(\d+)\.(\d+)", lambda m: f"8017/{_key(m[1] + m[2])}"),
-        (r"id:gdti:(\d+)\.(\d*)\.(.+)", lambda m: f"253/{_key(m[1] + m[2])}{m[3]}"),
-        (r"id:cpi:(\d+)\.([^.]+)\.(.+)", lambda m: f"8010/{m[1]}{m[2]}/8011/{m[3]}"),
-        (r"id:sgcn:(\d+)\.(\d*)\.(\d+)", lambda m: f"255/{_key(m[1] + m[2])}{m[3]}"),
-        (r"id:ginc:(\d+)\.(.+)", lambda m: f"401/{m[1]}{m[2]}"),
-        (r"id:gsin:(\d+)\.(\d+)", lambda m: f"402/{_key(m[1] + m[2])}"),
-        (r"id:pgln:(\d+)\.(\d*)", lambda m: f"417/{_key(m[1] + m[2])}"),
-        (
-            r"id:itip:(\d+)\.(\d+)\.(\d\d)\.(\d\d)\.(.+)",
-            lambda m: f"8006/{_gtin(m[1], m[2])}{m[3]}{m[4]}/21/{m[5]}",
-        ),
-        (r"id:upui:(\d+)\.(\d+)\.(.+)", lambda m: f"01/{_gtin(m[1], m[2])}/235/{m[3]}"),
-        (r"class:lgtin:(\d+)\.(\d+)\.(.+)", lambda m: f"01/{_gtin(m[1], m[2])}/10/{m[3]}"),
-        (r"idpat:sgtin:(\d+)\.(\d+)\.\*", lambda m: f"01/{_gtin(m[1], m[2])}"),
-        (r"idpat:grai:(\d+)\.(\d*)\.\*", lambda m: f"8003/0{_key(m[1] + m[2])}"),
-        (r"idpat:gdti:(\d+)\.(\d*)\.\*", lambda m: f"253/{_key(m[1] + m[2])}"),
-        (r"idpat:sgcn:(\d+)\.(\d*)\.\*", lambda m: f"255/{_key(m[1] + m[2])}"),
-        (r"idpat:cpi:(\d+)\.([^.]+)\.\*", lambda m: f"8010/{m[1]}{m[2]}"),
-        (
-            r"idpat:itip:(\d+)\.(\d+)\.(\d\d)\.(\d\d)\.\*",
-            lambda m: f"8006/{_gtin(m[1], m[2])}{m[3]}{m[4]}",
-        ),
-    )
-)
-
-
-def _epc_to_digital_link(urn: str) -> str:
-    for pattern, build in _EPC_TO_DIGITAL_LINK:
-        match = pattern.fullmatch(urn, len("urn:epc:"))
-        if match:
-            return DIGITAL_LINK_ROOT + build(match)
-    return urn
-
-
-# Rule 18 (III): each primary key, the syntax of its value, and the qualifiers that make
-# it finer, finest first. Other qualifiers (AI 22, a GTIN's lot beside its serial) are dropped.
-_PRIMARY_KEYS: Mapping[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
-    ai: (re.compile(syntax), finer)
-    for ai, syntax, finer in (
-        ("00", r"\d{18}", ()),
-        ("01", r"\d{8}|\d{12,14}", ("21", "235", "10")),
-        ("253", r"\d{13}.{0,17}", ()),
-        ("255", r"\d{13,25}", ()),
-        ("401", r".{1,30}", ()),
-        ("402", r"\d{17}", ()),
-        ("414", r"\d{13}", ("254",)),
-        ("417", r"\d{13}", ()),
-        ("8003", r"\d{14}.{0,16}", ()),
-        ("8004", r".{1,30}", ()),
-        ("8006", r"\d{18}", ("21", "10")),
-        ("8010", r".{1,30}", ("8011",)),
-        ("8017", r"\d{18}", ()),
-        ("8018", r"\d{18}", ()),
-    )
-}
-_DROPPED_QUALIFIERS = frozenset({"22"})
-
-
-def _constrain_digital_link(uri: str) -> str:
-    """Rule 18: ``https://id.gs1.org``, no query, the finest key only; other URIs unchanged."""
-    segments = urlsplit(uri).path.strip("/").split("/")
-    for start in range(len(segments) - 1):  # a custom domain may put a path before the key
-        primary, value = segments[start], segments[start + 1]
-        if primary not in _PRIMARY_KEYS or not _PRIMARY_KEYS[primary][0].fullmatch(value):
-            continue
-        finer = _PRIMARY_KEYS[primary][1]
-        rest = segments[start + 2 :]
-        pairs = dict(zip(rest[::2], rest[1::2], strict=False))
-        if len(rest) % 2 or not set(pairs) <= set(finer) | _DROPPED_QUALIFIERS:
-            continue
-        path = [primary, value.zfill(14) if primary == "01" else value]
-        for qualifier in finer:
-            if qualifier in pairs:
-                path += [qualifier, pairs[qualifier]]
-                break
-        return DIGITAL_LINK_ROOT + "/".join(path)
-    return uri
-
-
 # --- Rules 5-9 and 14-16: canonical values --------------------------------------------------
 
 _CBV_URN_VOCABULARIES = {
@@ -250,10 +138,8 @@ _CBV_URN = re.compile(r"urn:epcglobal:cbv:([a-z]+):(.+)")
 
 
 def _identifier(text: str) -> str:
-    if text.startswith(("urn:epc:id:", "urn:epc:class:", "urn:epc:idpat:")):
-        return _epc_to_digital_link(text)
-    if text.startswith(("https://", "http://")):
-        return _constrain_digital_link(text)
+    if text.startswith(("urn:epc:", "https://", "http://")):
+        return canonical_identifier(text)
     match = _CBV_URN.fullmatch(text)
     if match and match[1] in _CBV_URN_VOCABULARIES:
         return f"{CBV}{_CBV_URN_VOCABULARIES[match[1]]}-{match[2]}"
@@ -268,7 +154,7 @@ def _number(value: int | float | Decimal) -> str:
     return format(exact.normalize(), "f") if exact else "0"
 
 
-def _value(value: Any, prefixes: Prefixes) -> str:
+def canonical_value(value: Any, prefixes: Prefixes) -> str:
     """The canonical form of one scalar value."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -286,14 +172,14 @@ def _quantity(value: Any, prefixes: Prefixes) -> str:
     """A numeric field: a number written as a string loses its trailing zeros too."""
     if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
         return _number(Decimal(value.strip()))
-    return _value(value, prefixes)
+    return canonical_value(value, prefixes)
 
 
-def _vocabulary(namespace: str, value: Any, prefixes: Prefixes) -> str:
+def canonical_term(namespace: str, value: Any, prefixes: Prefixes) -> str:
     """Rule 16: a bare standard term (``in_transit``) is its Web URI."""
     if isinstance(value, str) and value.strip() and ":" not in value:
         return namespace + value.strip()
-    return _value(value, prefixes)
+    return canonical_value(value, prefixes)
 
 
 _TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
@@ -315,41 +201,45 @@ def _timestamp(value: Any, prefixes: Prefixes) -> str:
 
 
 def _verbatim(value: Any, prefixes: Prefixes) -> str:
-    return value.strip() if isinstance(value, str) else _value(value, prefixes)
+    return value.strip() if isinstance(value, str) else canonical_value(value, prefixes)
 
 
 # --- Rules 1-4 and 10-13, 19-21: the pre-hash string ---------------------------------------
 
 Fields = tuple[tuple[str, ValueOf], ...]
 
-_QUANTITY_ELEMENT: Fields = (("epcClass", _value), ("quantity", _quantity), ("uom", _verbatim))
-_LOCATION: Fields = (("id", _value),)
+_QUANTITY_ELEMENT: Fields = (
+    ("epcClass", canonical_value),
+    ("quantity", _quantity),
+    ("uom", _verbatim),
+)
+_LOCATION: Fields = (("id", canonical_value),)
 _SENSOR_METADATA: Fields = (
     ("time", _timestamp),
     ("startTime", _timestamp),
     ("endTime", _timestamp),
-    ("deviceID", _value),
-    ("deviceMetadata", _value),
-    ("rawData", _value),
-    ("dataProcessingMethod", _value),
-    ("bizRules", _value),
+    ("deviceID", canonical_value),
+    ("deviceMetadata", canonical_value),
+    ("rawData", canonical_value),
+    ("dataProcessingMethod", canonical_value),
+    ("bizRules", canonical_value),
 )
 _SENSOR_REPORT: Fields = (
-    ("type", partial(_vocabulary, GS1_VOC)),
-    ("exception", partial(_vocabulary, GS1_VOC)),
-    ("deviceID", _value),
-    ("deviceMetadata", _value),
-    ("rawData", _value),
-    ("dataProcessingMethod", _value),
+    ("type", partial(canonical_term, GS1_VOC)),
+    ("exception", partial(canonical_term, GS1_VOC)),
+    ("deviceID", canonical_value),
+    ("deviceMetadata", canonical_value),
+    ("rawData", canonical_value),
+    ("dataProcessingMethod", canonical_value),
     ("time", _timestamp),
-    ("microorganism", _value),
-    ("chemicalSubstance", _value),
+    ("microorganism", canonical_value),
+    ("chemicalSubstance", canonical_value),
     ("value", _quantity),
-    ("component", partial(_vocabulary, f"{CBV}Comp-")),
+    ("component", partial(canonical_term, f"{CBV}Comp-")),
     ("stringValue", _verbatim),
-    ("booleanValue", _value),
+    ("booleanValue", canonical_value),
     ("hexBinaryValue", _verbatim),
-    ("uriValue", _value),
+    ("uriValue", canonical_value),
     ("minValue", _quantity),
     ("maxValue", _quantity),
     ("meanValue", _quantity),
@@ -357,7 +247,7 @@ _SENSOR_REPORT: Fields = (
     ("percRank", _quantity),
     ("percValue", _quantity),
     ("uom", _verbatim),
-    ("coordinateReferenceSystem", _value),
+    ("coordinateReferenceSystem", canonical_value),
 )
 
 
@@ -386,7 +276,7 @@ def _extension(key: str, value: Any, prefixes: Prefixes) -> list[str]:
         return [name + _extensions(value, (), prefixes)]
     if value is None:
         return [name]
-    return [f"{name}={_value(value, prefixes)}"]
+    return [f"{name}={canonical_value(value, prefixes)}"]
 
 
 def _extensions(element: Mapping[str, Any], standard: Iterable[str], prefixes: Prefixes) -> str:
@@ -424,11 +314,11 @@ def _single(value_of: ValueOf) -> Part:
 
 
 def _repeated(name: str, value: Any, prefixes: Prefixes) -> str:
-    return "".join(sorted(f"{name}={_value(item, prefixes)}" for item in _as_list(value)))
+    return "".join(sorted(f"{name}={canonical_value(item, prefixes)}" for item in _as_list(value)))
 
 
 def _epc_list(name: str, value: Any, prefixes: Prefixes) -> str:
-    return _sorted_list(name, (f"epc={_value(epc, prefixes)}" for epc in _as_list(value)))
+    return _sorted_list(name, (f"epc={canonical_value(epc, prefixes)}" for epc in _as_list(value)))
 
 
 def _quantity_list(name: str, value: Any, prefixes: Prefixes) -> str:
@@ -446,7 +336,7 @@ def _location(name: str, value: Any, prefixes: Prefixes) -> str:
 
 
 def _persistent_disposition(name: str, value: Any, prefixes: Prefixes) -> str:
-    disposition = partial(_vocabulary, f"{CBV}Disp-")
+    disposition = partial(canonical_term, f"{CBV}Disp-")
     lists = _object(name, value)
     return name + "".join(
         "".join(sorted(f"{part}={disposition(item, prefixes)}" for item in _as_list(lists[part])))
@@ -461,9 +351,9 @@ def _typed_list(child: str, type_namespace: str) -> Part:
     def part(name: str, value: Any, prefixes: Prefixes) -> str:
         def text(element: Mapping[str, Any]) -> str:
             kind = element.get("type")
-            typed = f"type={_vocabulary(type_namespace, kind, prefixes)}" if kind else ""
+            typed = f"type={canonical_term(type_namespace, kind, prefixes)}" if kind else ""
             rest = _extensions(element, ("type", child), prefixes)
-            return f"{typed}{child}={_value(element.get(child), prefixes)}{rest}"
+            return f"{typed}{child}={canonical_value(element.get(child), prefixes)}{rest}"
 
         return _sorted_list(name, (text(element) for element in _members(name, value)))
 
@@ -502,7 +392,7 @@ CANONICAL_PROPERTY_ORDER: tuple[tuple[str, Part], ...] = (
     ("eventTimeZoneOffset", _single(_verbatim)),
     ("certificationInfo", _repeated),
     ("epcList", _epc_list),
-    ("parentID", _single(_value)),
+    ("parentID", _single(canonical_value)),
     ("inputEPCList", _epc_list),
     ("childEPCs", _epc_list),
     ("quantityList", _quantity_list),
@@ -511,9 +401,9 @@ CANONICAL_PROPERTY_ORDER: tuple[tuple[str, Part], ...] = (
     ("outputEPCList", _epc_list),
     ("outputQuantityList", _quantity_list),
     ("action", _single(_verbatim)),
-    ("transformationID", _single(_value)),
-    ("bizStep", _single(partial(_vocabulary, f"{CBV}BizStep-"))),
-    ("disposition", _single(partial(_vocabulary, f"{CBV}Disp-"))),
+    ("transformationID", _single(canonical_value)),
+    ("bizStep", _single(partial(canonical_term, f"{CBV}BizStep-"))),
+    ("disposition", _single(partial(canonical_term, f"{CBV}Disp-"))),
     ("persistentDisposition", _persistent_disposition),
     ("readPoint", _location),
     ("bizLocation", _location),
@@ -541,7 +431,7 @@ def prehash(event: Mapping[str, Any], context: JsonLdContext = None) -> str:
     if event.get("eventTime") is None:
         raise NotAnEpcisEvent(f"the {event_type} has no eventTime")
     local = _context_entries(event.get("@context"))
-    prefixes = _context_prefixes([*_context_entries(context), *local])
+    prefixes = context_prefixes([*_context_entries(context), *local])
     parts = [f"eventType={event_type}"]
     for name, part in CANONICAL_PROPERTY_ORDER:
         if event.get(name) is not None:

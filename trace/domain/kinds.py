@@ -12,13 +12,15 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated
 
 import msgspec
 
-from trace.domain.errors import InvalidBody, UnknownKind
+from trace.domain.errors import InvalidBody, NotAnEpcisEvent, UnknownKind
+from trace.domain.event_hash import event_hash_id
 from trace.domain.quantity import AreaSize, DecimalText, Dose, Quantity
 
 
@@ -40,6 +42,7 @@ class EventKind(StrEnum):
     RECALLED = "recalled"
     CORRECTED = "corrected"
     SERIALISED = "serialised"
+    EPCIS_EVENT = "epcis_event"
 
 
 # Text must hold a visible character: a blank name would show as an empty line
@@ -384,6 +387,41 @@ class Serialised(_Body, frozen=True):
             raise ValueError("a run of one label has the same first and last serial")
 
 
+EventHashId = Annotated[str, msgspec.Meta(pattern=r"^ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$")]
+# As large as a capture request may be: one event cannot be larger than its document.
+MAX_EVENT_TEXT = 256 * 1024
+# JSON numbers read as exact decimals: the hash writes 26.0 and 26 alike, never 25.999...
+_EXACT_JSON = msgspec.json.Decoder(float_hook=Decimal)
+
+
+class EpcisEvent(_Body, frozen=True):
+    """An EPCIS 2.0 event that no other kind can hold whole, kept as it was captured.
+
+    ``event`` is the event's JSON text, its own ``@context`` included. Text rather than
+    an object because a statement's canonical form has no floats and NFC-normalises
+    every string, and an EPCIS event has JSON numbers and may have text in any form:
+    as text it is kept byte for byte (capture escapes what is not ASCII). ``event_hash``
+    is its GS1 EPCIS Event Hash ID, checked here, so the ID always names this event.
+    """
+
+    event: Annotated[str, msgspec.Meta(min_length=2, max_length=MAX_EVENT_TEXT)]
+    event_hash: EventHashId
+
+    def __post_init__(self) -> None:
+        try:
+            event = _EXACT_JSON.decode(self.event)
+        except msgspec.DecodeError:
+            raise ValueError("event must be the JSON text of one EPCIS event") from None
+        if not isinstance(event, dict):
+            raise ValueError("event must be the JSON text of one EPCIS event")
+        try:
+            computed = event_hash_id(event)
+        except NotAnEpcisEvent as exc:
+            raise ValueError(f"event is not an EPCIS 2.0 event: {exc.detail}") from None
+        if computed != self.event_hash:
+            raise ValueError(f"event_hash is not the event's Event Hash ID, {computed}")
+
+
 BODY_TYPES: Mapping[EventKind, type[msgspec.Struct]] = MappingProxyType(
     {
         EventKind.REGISTERED: Registered,
@@ -401,6 +439,7 @@ BODY_TYPES: Mapping[EventKind, type[msgspec.Struct]] = MappingProxyType(
         EventKind.RECALLED: Recalled,
         EventKind.CORRECTED: Corrected,
         EventKind.SERIALISED: Serialised,
+        EventKind.EPCIS_EVENT: EpcisEvent,
     }
 )
 

@@ -11,8 +11,9 @@ are held by nobody else, so the holder cannot sell or transform them meanwhile.
 
 On a recalled batch only these remain possible: ``inspected`` and ``recalled``
 (an authority keeps examining and may recall again), ``corrected`` (a mistake
-must stay correctable) and ``received`` (goods already on the road must still
-be signed for, so the recall can find where they are). Certificates, sales,
+must stay correctable), ``received`` (goods already on the road must still
+be signed for, so the recall can find where they are) and ``epcis_event`` (a
+captured event about the goods, returned or destroyed). Certificates, sales,
 shipments, production steps and transformations are refused.
 """
 
@@ -58,12 +59,23 @@ RECORDERS: Mapping[EventKind, frozenset[AgencyKind]] = MappingProxyType(
         EventKind.CORRECTED: frozenset(AgencyKind) - {AgencyKind.OPERATOR},
         # Labels are printed by whoever made the goods, as the label names them.
         EventKind.SERIALISED: _GOODS_MAKERS,
+        # Captured EPCIS events: whoever has standing on the batch (see _check_epcis_event).
+        EventKind.EPCIS_EVENT: frozenset(AgencyKind) - {AgencyKind.OPERATOR},
     }
 )
 
+# A captured EPCIS event about recalled goods (returned, destroyed, found) must be kept too.
 ALLOWED_WHEN_RECALLED = frozenset(
-    {EventKind.INSPECTED, EventKind.RECALLED, EventKind.CORRECTED, EventKind.RECEIVED}
+    {
+        EventKind.INSPECTED,
+        EventKind.RECALLED,
+        EventKind.CORRECTED,
+        EventKind.RECEIVED,
+        EventKind.EPCIS_EVENT,
+    }
 )
+# Agencies that may speak of any batch, as they may inspect or certify it.
+_OVERSEERS = frozenset({AgencyKind.AUTHORITY, AgencyKind.CERTIFIER})
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,8 @@ def check_permitted(
         _check_inputs(_body_as(body, Transformed), batch, actor_id, inputs or {})
     elif kind is EventKind.CORRECTED:
         _check_corrector(batch, actor_id, corrected_agency)
+    elif kind is EventKind.EPCIS_EVENT:
+        _check_epcis_event(batch, actor_id, actor_kind)
 
 
 def _check_producer(kind: EventKind, batch: BatchState, actor_id: str) -> None:
@@ -240,6 +254,19 @@ def _check_inputs(
             raise _refuse(
                 f"input batch {item.batch} is sold out", "input_sold_out", kind, input=item.batch
             )
+
+
+def _check_epcis_event(batch: BatchState, actor_id: str, actor_kind: AgencyKind) -> None:
+    # Its producer, whoever holds it or is about to, and the overseers: not any stranger.
+    involved = {batch.producer, batch.holder, batch.in_transit_to}
+    if actor_id not in involved and actor_kind not in _OVERSEERS:
+        raise _refuse(
+            f"only agencies that make, hold, inspect or certify batch {batch.batch_id}"
+            " may record EPCIS events on it",
+            "not_involved_in_batch",
+            EventKind.EPCIS_EVENT,
+            batch=batch.batch_id,
+        )
 
 
 def _check_corrector(batch: BatchState, actor_id: str, corrected_agency: str | None) -> None:

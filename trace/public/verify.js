@@ -180,7 +180,10 @@
       verified = await verify(proofs);
     } catch (_) {
       el.setAttribute("data-failed-seq", String(seq));
-      return show("failed", { seq, what });
+      el.setAttribute("data-failed-what", what);
+      // The page's words for what failed, in its language (data-what-*).
+      const words = el.getAttribute("data-what-" + what.replace("_", "-"));
+      return show("failed", { seq, what: words || what });
     }
     show("ok", verified);
   };

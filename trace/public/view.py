@@ -32,6 +32,7 @@ from trace.domain.kinds import (
 )
 from trace.domain.record import Record
 from trace.domain.statement import Statement, parse_statement
+from trace.genealogy.walk import MAX_BATCHES
 from trace.places import commune_name, province_name
 from trace.store.agencies import key_statuses
 from trace.store.batches import Batch, to_batch
@@ -39,8 +40,9 @@ from trace.store.database import Reads
 from trace.store.records import batch_records
 from trace.store.tables import agencies, batches
 
-# A batch's ancestry is followed this far; deeper or cyclic graphs stop there.
-MAX_ANCESTRY = 200
+# A batch's ancestry is followed this far (cycles end it too): as far as a recall's reach
+# is followed downstream, so that every page the reach lists shows its banner.
+MAX_ANCESTRY = MAX_BATCHES
 
 
 @dataclass(frozen=True, slots=True)

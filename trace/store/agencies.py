@@ -17,10 +17,18 @@ from trace.domain.agency import AgencyKind
 from trace.domain.chain import KeyStatus
 from trace.domain.errors import InvalidStatement
 from trace.domain.record import now_us
+from trace.domain.scopes import (
+    ALL_SCOPES,
+    Scope,
+    format_scopes,
+    missing_to_append,
+    parse_scopes,
+    token_scopes,
+)
 from trace.domain.statement import key_id as derive_key_id
 from trace.store.custody import public_bytes
 from trace.store.database import Reads, read_transaction, write_transaction
-from trace.store.errors import KeyNotUsable, NotFound, Unauthenticated
+from trace.store.errors import Forbidden, KeyNotUsable, NotFound, Unauthenticated
 from trace.store.ledger import Ledger
 from trace.store.tables import agencies, agency_keys, tokens
 
@@ -37,6 +45,35 @@ class Actor:
     # The agency's active custodial key when the token was checked, so a server-signed
     # append needs no second look-up; the append re-checks it inside its transaction.
     custodial_key: str | None = None
+    # What the token may do (trace/domain/scopes.py). An actor made in this process
+    # rather than from a token (the demo, the operator's command line) may do everything
+    # its agency may.
+    scopes: frozenset[Scope] = ALL_SCOPES
+    # The person the token was made for, as the audit trail names them.
+    person: str | None = None
+
+
+def require_scope(actor: Actor, scope: Scope) -> None:
+    """Raise :class:`Forbidden` (rule ``scope_<name>``) unless the actor's token has ``scope``."""
+    if scope not in actor.scopes:
+        raise _lacks(scope)
+
+
+def require_scope_to_append(actor: Actor, kind: str) -> None:
+    """Raise :class:`Forbidden` unless the actor's token may append a statement of ``kind``.
+
+    Checked before the rules, so a token without the scope is told so whatever the batch;
+    what the agency itself may record is the rules' to say (trace/domain/rules.py).
+    """
+    missing = missing_to_append(kind, actor.scopes)
+    if missing is not None:
+        raise _lacks(missing)
+
+
+def _lacks(scope: Scope) -> Forbidden:
+    return Forbidden(
+        f"this token does not have the {scope.value} scope", rule=f"scope_{scope.value}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +119,8 @@ async def create_agency(
 ) -> tuple[Agency, str, str]:
     """Create an agency with its first key (custodial unless a public key is given) and token.
 
-    Returns the agency, its key id and the token, which is shown only this once.
+    The token holds every scope the agency's kind allows. Returns the agency, its key id
+    and the token, which is shown only this once.
     """
     if not name.strip():
         raise InvalidStatement("an agency needs a name", reason="name")
@@ -101,7 +139,7 @@ async def create_agency(
             )
         )
         key = await _insert_key(ledger, conn, agency.id, external_public_key)
-        token = await _insert_token(conn, agency.id, person)
+        token = await _insert_token(conn, agency.id, person, token_scopes(kind, None))
     return agency, key, token
 
 
@@ -142,11 +180,17 @@ async def revoke_key(ledger: Ledger, key_id: str, *, from_us: int, reason: str) 
     ledger.token_cache.clear()
 
 
-async def create_token(ledger: Ledger, agency_id: str, person: str) -> str:
-    """A new bearer token for a person of the agency; shown once, stored hashed."""
+async def create_token(
+    ledger: Ledger, agency_id: str, person: str, scopes: Collection[Scope] | None = None
+) -> str:
+    """A new bearer token for a person of the agency; shown once, stored hashed.
+
+    Without ``scopes`` it holds every scope the agency's kind allows; raise
+    :class:`ScopeNotAllowed` for a scope the kind cannot hold.
+    """
     async with write_transaction(ledger.engine) as conn:
-        await _require_agency(conn, agency_id)
-        return await _insert_token(conn, agency_id, person)
+        agency = await get_agency(conn, agency_id)
+        return await _insert_token(conn, agency_id, person, token_scopes(agency.kind, scopes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +202,7 @@ class TokenInfo:
     person: str
     created_at_us: int
     revoked_at_us: int | None
+    scopes: frozenset[Scope]
 
 
 async def list_tokens(ledger: Ledger, agency_id: str) -> list[TokenInfo]:
@@ -171,7 +216,12 @@ async def list_tokens(ledger: Ledger, agency_id: str) -> list[TokenInfo]:
                 .order_by(tokens.c.created_at_us)
             )
         ).all()
-    return [TokenInfo(r.id, r.agency_id, r.person, r.created_at_us, r.revoked_at_us) for r in rows]
+    return [
+        TokenInfo(
+            r.id, r.agency_id, r.person, r.created_at_us, r.revoked_at_us, parse_scopes(r.scopes)
+        )
+        for r in rows
+    ]
 
 
 async def revoke_token(ledger: Ledger, token_id: str, agency_id: str | None = None) -> None:
@@ -205,7 +255,14 @@ async def authenticate(ledger: Ledger, token: str) -> Actor:
     async with read_transaction(ledger.engine) as conn:
         row = (
             await conn.execute(
-                select(tokens.c.id, tokens.c.agency_id, agencies.c.kind, agency_keys.c.key_id)
+                select(
+                    tokens.c.id,
+                    tokens.c.agency_id,
+                    tokens.c.person,
+                    tokens.c.scopes,
+                    agencies.c.kind,
+                    agency_keys.c.key_id,
+                )
                 .join(agencies, agencies.c.id == tokens.c.agency_id)
                 .outerjoin(agency_keys, usable)
                 .where(tokens.c.token_hash == digest, tokens.c.revoked_at_us.is_(None))
@@ -215,7 +272,14 @@ async def authenticate(ledger: Ledger, token: str) -> Actor:
         ).first()
     if row is None:
         raise Unauthenticated("unknown or revoked token")
-    actor = Actor(row.agency_id, AgencyKind(row.kind), row.id, row.key_id)
+    actor = Actor(
+        row.agency_id,
+        AgencyKind(row.kind),
+        row.id,
+        row.key_id,
+        scopes=parse_scopes(row.scopes),
+        person=row.person,
+    )
     if ledger.token_cache_seconds > 0:
         if len(ledger.token_cache) > 10_000:
             ledger.token_cache.clear()
@@ -353,7 +417,9 @@ async def _insert_key(
     return kid
 
 
-async def _insert_token(conn: AsyncConnection, agency_id: str, person: str) -> str:
+async def _insert_token(
+    conn: AsyncConnection, agency_id: str, person: str, scopes: Collection[Scope]
+) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     await conn.execute(
         insert(tokens).values(
@@ -362,6 +428,7 @@ async def _insert_token(conn: AsyncConnection, agency_id: str, person: str) -> s
             person=person,
             token_hash=hash_token(token),
             created_at_us=now_us(),
+            scopes=format_scopes(scopes),
         )
     )
     return token

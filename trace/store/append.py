@@ -31,7 +31,12 @@ from trace.domain.statement import (
     sign_statement,
     statement_hash,
 )
-from trace.store.agencies import Actor, active_custodial_key, private_key
+from trace.store.agencies import (
+    Actor,
+    active_custodial_key,
+    private_key,
+    require_scope_to_append,
+)
 from trace.store.batches import find_batch
 from trace.store.database import read_transaction, write_transaction
 from trace.store.errors import Contention, VersionConflict
@@ -62,6 +67,7 @@ async def append(
     statement and signature): the same key with another fingerprint is refused.
     """
     statement = parse_statement(signed.statement)
+    require_scope_to_append(actor, statement.kind)
     body = decode_body(statement.kind, statement.body)
     kind = EventKind(statement.kind)
     if statement.key != signed.key_id:
@@ -179,8 +185,14 @@ async def append_unsigned(
     body: dict[str, Any],
     idempotency_key: str | None = None,
     expected_version: int | None = None,
+    fingerprint: bytes | None = None,
 ) -> Appended:
-    """Build a statement for the actor's agency, sign it with its custodial key, append it."""
+    """Build a statement for the actor's agency, sign it with its custodial key, append it.
+
+    ``fingerprint`` identifies the request for its ``Idempotency-Key``: by default all of
+    it; a caller that filled in part of the request itself (a time) leaves that part out.
+    """
+    require_scope_to_append(actor, kind)
     key_id = actor.custodial_key
     secret = ledger.private_keys.get(key_id) if key_id else None
     if key_id is None or secret is None:
@@ -206,7 +218,7 @@ async def append_unsigned(
         actor,
         SignedStatement(data, sign_statement(secret, data), key_id),
         idempotency_key=idempotency_key,
-        fingerprint=hashlib.sha256(request).digest(),
+        fingerprint=fingerprint or hashlib.sha256(request).digest(),
         expected_version=expected_version,
     )
 

@@ -6,10 +6,13 @@ fixed-width value that goes into record hashes, identical on both databases.
 
 from __future__ import annotations
 
+# Registers PostgreSQL's full-text functions, whose types the index on product names needs.
+import sqlalchemy.dialects.postgresql  # noqa: F401
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +22,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
     text,
 )
 
@@ -70,6 +75,9 @@ tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at_us", BigInteger, nullable=False),
     Column("revoked_at_us", BigInteger),
+    # What the token may do (trace/domain/scopes.py): names separated by spaces. Added by
+    # migration 0007 (issue 6), which gave existing tokens every scope of their agency's kind.
+    Column("scopes", Text, nullable=False),
 )
 
 # The read model of each batch, updated in the append transaction.
@@ -242,6 +250,164 @@ projection_positions = Table(
 
 # --- search and the inspectors' audit trail (issue 6; migration 0007) ---
 
+# The "search" projection (trace/search/projection.py): one row per registered batch, keyed
+# by the log position of its `registered` record, with what inspectors filter and sort by.
+# ``product_key`` is the product's name folded (trace/domain/folding.py); ``disposition`` is
+# "recalled", else the latest inspection's result, else NULL.
+batch_search = Table(
+    "batch_search",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("batch_id", String(36), nullable=False, unique=True),
+    Column("product", Text, nullable=False),
+    Column("product_key", Text, nullable=False),
+    Column("producer_id", String(36), nullable=False, index=True),
+    Column("gtin", String(14), index=True),
+    Column("lot", Text, nullable=False, index=True),
+    Column("province", String(2), index=True),
+    Column("occurred_us", BigInteger, nullable=False),
+    Column("recorded_us", BigInteger, nullable=False),
+    Column("disposition", String(16), index=True),
+    # Each sort key with the position after it: the keyset a cursor continues from.
+    Index("ix_batch_search_recorded", "recorded_us", "position"),
+    Index("ix_batch_search_occurred", "occurred_us", "position"),
+    Index("ix_batch_search_product", "product_key", "position"),
+)
+# PostgreSQL's index of product names (trace/search/query.py): every word of the folded
+# name, found by prefix. Migration 0007 makes it on PostgreSQL only; SQLite has the table
+# batch_search_words instead.
+Index(
+    "ix_batch_search_product_words",
+    func.to_tsvector(literal_column("'simple'"), batch_search.c.product_key),
+    postgresql_using="gin",
+    _table=batch_search,
+)
+
+# SQLite's index of product names: the words of each batch's folded name (at most 64
+# characters each), so that a query word finds the batches with a word it begins by a range
+# of the key. On PostgreSQL the table stays empty: migration 0007 makes a GIN full-text
+# index on to_tsvector('simple', batch_search.product_key) instead, which answers the same.
+batch_search_words = Table(
+    "batch_search_words",
+    metadata,
+    Column("word", String(64), primary_key=True),
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+)
+
+# The event kinds each batch has at least one record of: by batch, and by kind.
+batch_search_kinds = Table(
+    "batch_search_kinds",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(32), primary_key=True),
+    Index("ix_batch_search_kinds_kind", "kind", "position"),
+)
+
+# The records that decide a batch's disposition and certificates: `inspected`, `recalled`
+# and `certified`, keyed by their own log position; ``corrected`` once a `corrected` record
+# points at one (the public page ignores such a record too).
+batch_search_facts = Table(
+    "batch_search_facts",
+    metadata,
+    Column("record_position", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False, index=True),
+    Column("record_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("result", String(16)),
+    Column("scheme", String(16)),
+    Column("stars", Integer),
+    Column("valid_from", Date),
+    Column("valid_until", Date),
+    Column("corrected", Boolean, nullable=False),
+    Index("ix_batch_search_facts_scheme", "scheme", "valid_until"),
+)
+
+# Every query an inspector made (trace/store/audit_trail.py): who, what, when. Append-only:
+# triggers made by migration 0007 refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
+# ``id`` counts from 1 in commit order, so the operator reading ``after=id`` misses nothing.
+inspector_audit = Table(
+    "inspector_audit",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("agency_id", String(36), nullable=False),
+    Column("token_id", String(36), nullable=False),
+    Column("person", Text, nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("query", Text, nullable=False),
+)
+
 # --- genealogy and recalls (issue 6; migration 0008) ---
 
+# The batch graph (projection "genealogy", trace/genealogy/projection.py): one edge per
+# input of each `transformed` record, input batch -> output batch, with the record that
+# connects them. ``corrected`` once a `corrected` record declares that record wrong: the
+# public pages stop following it, and so do the walks. An index per direction, each
+# leading with the batch a walk starts from and holding the batch it reaches.
+batch_edges = Table(
+    "batch_edges",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("input_id", String(36), primary_key=True),
+    Column("output_id", String(36), nullable=False),
+    Column("record_hash", LargeBinary(32), nullable=False),
+    Column("process", String(16), nullable=False),
+    Column("quantity", String(19), nullable=False),
+    Column("unit", String(8), nullable=False),
+    Column("occurred_at", String(40), nullable=False),
+    Column("corrected", Boolean, nullable=False),
+    Index("ix_batch_edges_input", "input_id", "output_id"),
+    Index("ix_batch_edges_output", "output_id", "input_id"),
+)
+
 # --- EPCIS capture and query (issue 6; migration 0009) ---
+
+# The "epcis" projection (trace/epcis/index.py): every record as the EPCIS 2.0 event it is,
+# derived from the records alone. ``event`` is the event as /epcis/events answers it;
+# ``captured_id`` the eventID a capturing application gave, when not the Event Hash ID;
+# ``declaration`` the canonical JSON of an errorDeclaration. Identifiers and business
+# values are in the canonical form of trace/domain/epc.py and the Event Hash ID.
+epcis_events = Table(
+    "epcis_events",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(100), nullable=False, index=True),
+    Column("captured_id", Text, index=True),
+    Column("event_type", String(32), nullable=False),
+    Column("action", String(8)),
+    Column("event_time_us", BigInteger, nullable=False, index=True),
+    Column("record_time_us", BigInteger, nullable=False, index=True),
+    Column("biz_step", Text, index=True),
+    Column("disposition", Text, index=True),
+    Column("read_point", Text),
+    Column("biz_location", Text, index=True),
+    Column("declaration", Text),
+    Column("batch_id", String(36), nullable=False),
+    Column("event", Text, nullable=False),
+)
+
+# Each identifier of each indexed event, with its role (trace/epcis/subjects.py).
+epcis_identifiers = Table(
+    "epcis_identifiers",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("role", String(16), primary_key=True),
+    Column("identifier", Text, primary_key=True),
+    Index("ix_epcis_identifiers_identifier", "identifier", "role"),
+)
+
+# Capture jobs (EPCIS 2.0 REST binding, /capture/{captureID}): what each capture did.
+# ``errors`` is a JSON list of {index, event_id, code, params}, worded when read.
+epcis_capture_jobs = Table(
+    "epcis_capture_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), nullable=False, index=True),
+    Column("behaviour", String(8), nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("finished_at_us", BigInteger, nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("event_ids", Text, nullable=False),
+    Column("errors", Text, nullable=False),
+)

@@ -1,0 +1,257 @@
+"""`/api/v1/recalls`: an authority recalls a batch; inspectors read the recall and its reach.
+
+``POST`` records a `recalled` event on the batch, signed with the authority's custodial
+key; the recall's id is its record's log position (``GET`` accepts the record hash
+too). ``GET /{id}/reach`` lists every batch made from the recalled one, who holds it and
+where, and every provenance page that now shows the recall's banner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+
+from trace.api.auth import ActorDep, InspectorDep, LedgerDep, provide_actor, provide_inspector
+from trace.api.batches import IdempotencyKey
+from trace.api.genealogy import HolderOut
+from trace.api.schemas import BatchOut, iso
+from trace.config import Settings
+from trace.domain.agency import AgencyKind
+from trace.domain.kinds import EventKind, Severity
+from trace.genealogy.holders import load_holders
+from trace.genealogy.projection import GENEALOGY
+from trace.genealogy.reach import Reach, Reached, reach
+from trace.genealogy.recalls import Recall, find_recall, record_recall
+from trace.store.agencies import Actor, require_scope_to_append
+from trace.store.database import read_transaction
+from trace.store.errors import Forbidden
+from trace.store.ledger import Ledger
+from trace.store.projections import catch_up
+
+PATH = "/api/v1/recalls"
+
+
+class RecallIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A recall of ``batch`` (id or public code): the body of its `recalled` event.
+
+    ``occurred_at`` (RFC 3339 with offset) is when the decision was taken; default now.
+    """
+
+    batch: str
+    reason: str
+    severity: Severity
+    scope: str | None = None
+    effective_at: str | None = None
+    decision_number: str | None = None
+    occurred_at: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The `recalled` body: the fields given, for the ledger to check against its kind."""
+        fields = {
+            "reason": self.reason,
+            "severity": self.severity.value,
+            "scope": self.scope,
+            "effective_at": self.effective_at,
+            "decision_number": self.decision_number,
+        }
+        return {name: value for name, value in fields.items() if value is not None}
+
+
+class RecallOut(msgspec.Struct):
+    """A recall: its id (the record's log position), record, batch and the decision."""
+
+    id: int
+    record_hash: str
+    batch: BatchOut
+    authority: HolderOut | None
+    reason: str
+    severity: Severity
+    scope: str | None
+    effective_at: str | None
+    decision_number: str | None
+    occurred_at: str
+    recorded_at: str | None
+    corrected: bool
+    page_url: str
+    reach: str
+
+    @classmethod
+    def of(cls, recall: Recall, authority: HolderOut | None, public_url: str) -> RecallOut:
+        """The view of ``recall``."""
+        body = recall.body
+        return cls(
+            recall.id,
+            recall.record.record_hash.hex(),
+            BatchOut.of(recall.batch),
+            authority,
+            body.reason,
+            body.severity,
+            body.scope,
+            body.effective_at.isoformat() if body.effective_at else None,
+            body.decision_number,
+            recall.occurred_at,
+            iso(recall.record.recorded_at_us),
+            recall.corrected,
+            f"{public_url}{recall.batch.public_path}",
+            f"{PATH}/{recall.id}/reach",
+        )
+
+
+class ReachedOut(msgspec.Struct):
+    """A batch the recall reaches, ``depth`` transformations from the recalled batch."""
+
+    id: str
+    code: str
+    product: str
+    gtin: str | None
+    lot: str
+    depth: int
+    sold_out: bool
+    holder: HolderOut | None
+    in_transit: bool
+    in_transit_to: HolderOut | None
+    page_url: str
+
+    @classmethod
+    def of(cls, reached: Reached) -> ReachedOut:
+        """The view of ``reached``."""
+        batch = reached.batch
+        return cls(
+            batch.id,
+            batch.code,
+            batch.product,
+            batch.gtin,
+            batch.lot,
+            reached.depth,
+            batch.sold_out,
+            HolderOut.of(reached.holder),
+            batch.in_transit_to is not None,
+            HolderOut.of(reached.in_transit_to),
+            reached.page_url,
+        )
+
+
+class ReachCounts(msgspec.Struct):
+    """How far the recall reaches, in numbers."""
+
+    batches: int  # the recalled batch and every batch made from it
+    downstream: int  # the batches made from it
+    pages: int  # provenance pages that show the banner
+    holders: int  # distinct agencies holding reached goods
+    in_transit: int  # reached batches on the road
+    provinces: int  # distinct provinces of the holders
+
+
+class ReachOut(msgspec.Struct):
+    """Every batch a recall reaches (nearest first; the recalled batch at depth 0).
+
+    ``truncated`` when more than the answer's bound of batches are reached.
+    """
+
+    recall: RecallOut
+    truncated: bool
+    counts: ReachCounts
+    batches: list[ReachedOut]
+    pages: list[str]
+
+    @classmethod
+    def of(cls, found: Reach, recall: RecallOut) -> ReachOut:
+        """The view of ``found``."""
+        holders = {r.holder.id: r.holder for r in found.batches if r.holder}
+        counts = ReachCounts(
+            len(found.batches),
+            len(found.downstream),
+            len(found.pages),
+            len(holders),
+            sum(1 for r in found.batches if r.batch.in_transit_to),
+            len({h.province for h in holders.values() if h.province}),
+        )
+        return cls(
+            recall, found.truncated, counts, [ReachedOut.of(r) for r in found.batches], found.pages
+        )
+
+
+def require_authority(actor: Actor) -> None:
+    """Recalls are an authority's decisions, made with a token that may append them (the
+    ``recall`` scope, or ``record``: the same rule as every other way of appending one).
+
+    Checked before the batch is looked up: whoever may not recall learns that first.
+    """
+    if actor.agency_kind is not AgencyKind.AUTHORITY:
+        raise Forbidden("only an authority may recall a batch", rule="authorities_only")
+    require_scope_to_append(actor, EventKind.RECALLED.value)
+
+
+def _public_url(request: Request[Any, Any, Any]) -> str:
+    settings: Settings = request.app.state.settings
+    return settings.public_url
+
+
+async def _out(ledger: Ledger, recall: Recall, public_url: str) -> RecallOut:
+    async with read_transaction(ledger.engine) as conn:
+        authority = (await load_holders(conn, [recall.authority])).get(recall.authority)
+    return RecallOut.of(recall, HolderOut.of(authority), public_url)
+
+
+class RecallController(Controller):
+    """`/api/v1/recalls`: recalls and how far they reach."""
+
+    path = PATH
+    tags = ["inspectors"]
+
+    @post("/", dependencies={"actor": Provide(provide_actor)})
+    async def create(
+        self,
+        ledger: LedgerDep,
+        actor: ActorDep,
+        request: Request[Any, Any, Any],
+        data: RecallIn,
+        idempotency_key: IdempotencyKey,
+    ) -> Response[RecallOut]:
+        """Recall a batch: a `recalled` record signed with the authority's custodial key."""
+        require_authority(actor)
+        recall, replayed = await record_recall(
+            ledger,
+            actor,
+            data.batch,
+            data.body(),
+            occurred_at=data.occurred_at,
+            idempotency_key=idempotency_key,
+        )
+        headers = {"Location": f"{PATH}/{recall.id}"}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        body = await _out(ledger, recall, _public_url(request))
+        return Response(body, status_code=201, headers=headers)
+
+    @get("/{ref:str}", dependencies={"inspector": Provide(provide_inspector)})
+    async def read(
+        self,
+        ledger: LedgerDep,
+        inspector: InspectorDep,
+        request: Request[Any, Any, Any],
+        ref: str,
+    ) -> RecallOut:
+        """A recall by its id (log position) or its record hash."""
+        async with read_transaction(ledger.engine) as conn:
+            recall = await find_recall(conn, ref)
+        return await _out(ledger, recall, _public_url(request))
+
+    @get("/{ref:str}/reach", dependencies={"inspector": Provide(provide_inspector)})
+    async def reach(
+        self,
+        ledger: LedgerDep,
+        inspector: InspectorDep,
+        request: Request[Any, Any, Any],
+        ref: str,
+    ) -> ReachOut:
+        """Every batch made from the recalled one, who holds it and where, and its pages."""
+        await catch_up(ledger, GENEALOGY)
+        public_url = _public_url(request)
+        async with read_transaction(ledger.engine) as conn:
+            recall = await find_recall(conn, ref)
+            found = await reach(conn, recall, public_url=public_url)
+        return ReachOut.of(found, await _out(ledger, recall, public_url))

@@ -1,0 +1,330 @@
+"""`inspect`: the inspectors' queries against a running service, as a table or as JSON.
+
+``python -m trace inspect search|history|trace|reach ...`` calls the service's JSON API with
+an inspector's token (``--token`` or ``TRACE_TOKEN``) at ``--url`` (default
+``TRACE_PUBLIC_URL``, else http://127.0.0.1:8000), so every query lands in the inspectors'
+audit trail like any other. Texts follow ``TRACE_LANG``, else ``LANG`` (Vietnamese unless
+English is asked for); the service answers problems in the same language. Only the standard
+library speaks HTTP here, as in trace/log_client.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from trace.catalogue import message
+from trace.domain.kinds import EventKind, Scheme
+from trace.search.query import Disposition, SortOrder
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+TIMEOUT_SECONDS = 30.0
+WIDEST = 40  # characters of a table cell; longer text is cut with an ellipsis
+# Exit statuses: the service refused the query; the service could not be asked.
+REFUSED, UNREACHABLE = 1, 2
+
+
+class InspectFailed(Exception):
+    """A query that got no answer to show: catalogue ``code``, its params, an exit status."""
+
+    def __init__(self, exit_status: int, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.exit_status, self.code, self.params = exit_status, code, params
+
+
+def language(environ: Mapping[str, str]) -> str:
+    """``vi`` or ``en``, from TRACE_LANG, else LANG (``en_US.UTF-8`` is English)."""
+    chosen = environ.get("TRACE_LANG") or environ.get("LANG") or ""
+    return "en" if chosen.lower().startswith("en") else "vi"
+
+
+class Service:
+    """The service's JSON API, read with an inspector's bearer token."""
+
+    def __init__(self, url: str, token: str, lang: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InspectFailed(UNREACHABLE, "cli.inspect.bad_url", url=url)
+        self.url, self.token, self.lang = url.rstrip("/"), token, lang
+
+    def get(self, path: str, params: Mapping[str, object] | None = None) -> Any:
+        """The JSON answer of ``GET path?params`` (parameters that are None left out)."""
+        given = {k: _text(v) for k, v in (params or {}).items() if v is not None}
+        query = urllib.parse.urlencode(given)
+        # The scheme is http or https: checked in __init__.
+        request = urllib.request.Request(  # noqa: S310
+            f"{self.url}{path}" + (f"?{query}" if query else ""),
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Accept": "application/json",
+                "Accept-Language": self.lang,
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
+                return json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            raise _refusal(exc) from None
+        except (OSError, ValueError) as exc:  # URLError is an OSError
+            reason = getattr(exc, "reason", None) or exc
+            raise InspectFailed(
+                UNREACHABLE, "cli.inspect.unreachable", url=self.url, reason=reason
+            ) from None
+
+
+def _text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _refusal(exc: urllib.error.HTTPError) -> InspectFailed:
+    """The service's own words for a refusal (problem+json ``detail``), else its status."""
+    try:
+        detail = json.loads(exc.read()).get("detail") or exc.reason
+    except (ValueError, AttributeError):
+        detail = exc.reason
+    finally:
+        exc.close()
+    return InspectFailed(REFUSED, "cli.inspect.refused", status=exc.code, detail=detail)
+
+
+def register(commands: Any) -> None:
+    """Add the command of this module."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--url", help=f"địa chỉ dịch vụ / the service (TRACE_PUBLIC_URL, {DEFAULT_URL})"
+    )
+    common.add_argument(
+        "--token", help="mã truy cập của thanh tra / an inspector's token (TRACE_TOKEN)"
+    )
+    common.add_argument("--json", action="store_true", help="in JSON / print JSON")
+    inspect = commands.add_parser(
+        "inspect", help="tra cứu của thanh tra / inspectors' queries"
+    ).add_subparsers(dest="query", required=True, metavar="QUERY")
+
+    p = inspect.add_parser("search", parents=[common], help="tìm lô hàng / search batches")
+    p.add_argument("--q", help="tên sản phẩm, có dấu hay không / product name, any accents")
+    for name in ("producer", "gtin", "lot", "province"):
+        p.add_argument(f"--{name}")
+    for name in ("occurred-from", "occurred-to", "recorded-from", "recorded-to"):
+        p.add_argument(f"--{name}", help="RFC 3339 | YYYY-MM-DD")
+    p.add_argument("--kind", choices=[k.value for k in EventKind])
+    p.add_argument("--disposition", choices=[d.value for d in Disposition])
+    p.add_argument("--ocop-stars", type=int, choices=(3, 4, 5))
+    p.add_argument("--certification", choices=[s.value for s in Scheme])
+    p.add_argument(
+        "--sort", choices=[s.value for s in SortOrder], default=SortOrder.RECORDED_DESC.value
+    )
+    p.add_argument("--limit", type=int, default=50, help="mỗi trang / per page")
+    p.add_argument("--cursor", help="tiếp từ trang trước / continue a previous page")
+    p.add_argument("--all", action="store_true", help="mọi trang / every page")
+    p.set_defaults(run=_runner(query_search))
+
+    p = inspect.add_parser("history", parents=[common], help="lịch sử một lô / a batch's records")
+    p.add_argument("batch", help="mã lô công khai hoặc id / the batch's public code or id")
+    p.add_argument("--proofs", action="store_true", help="kèm gói bằng chứng / with proof bundles")
+    p.set_defaults(run=_runner(query_history))
+
+    p = inspect.add_parser(
+        "trace", parents=[common], help="một bước lùi, một bước tiến / one step back or forward"
+    )
+    p.add_argument("batch", help="mã lô công khai hoặc id / the batch's public code or id")
+    p.add_argument("--direction", choices=("upstream", "downstream"), default="downstream")
+    p.add_argument("--depth", type=int, default=10)
+    p.set_defaults(run=_runner(query_trace))
+
+    p = inspect.add_parser("reach", parents=[common], help="phạm vi thu hồi / a recall's reach")
+    p.add_argument("recall", help="mã quyết định thu hồi / the recall's id")
+    p.set_defaults(run=_runner(query_reach))
+
+
+# The search's query parameters, named as `search`'s options are (dashes become "_").
+SEARCH_PARAMETERS = (
+    "q",
+    "producer",
+    "gtin",
+    "lot",
+    "province",
+    "occurred_from",
+    "occurred_to",
+    "recorded_from",
+    "recorded_to",
+    "kind",
+    "disposition",
+    "ocop_stars",
+    "certification",
+    "sort",
+    "limit",
+    "cursor",
+)
+Query = Callable[[Service, argparse.Namespace, str], Iterable[str]]
+
+
+def _runner(query: Query) -> Callable[[argparse.Namespace], int]:
+    """The command: settle service, token and language, run ``query``, print its lines."""
+
+    def run(args: argparse.Namespace) -> int:
+        lang = language(os.environ)
+        token = args.token or os.environ.get("TRACE_TOKEN")
+        if not token:
+            print(message("cli.inspect.no_token", lang), file=sys.stderr)
+            return UNREACHABLE
+        url = args.url or os.environ.get("TRACE_PUBLIC_URL") or DEFAULT_URL
+        try:
+            for line in query(Service(url, token, lang), args, lang):
+                print(line)
+        except InspectFailed as failed:
+            print(message(failed.code, lang, **failed.params), file=sys.stderr)
+            return failed.exit_status
+        return 0
+
+    return run
+
+
+def query_search(service: Service, args: argparse.Namespace, lang: str) -> Iterable[str]:
+    """Batches matching the filters: one page, or every page with ``--all``."""
+    params: dict[str, object] = {name: getattr(args, name) for name in SEARCH_PARAMETERS}
+    found: list[dict[str, Any]] = []
+    while True:
+        page = service.get("/api/v1/batches", params)
+        found += page["batches"]
+        params["cursor"] = page["next_cursor"]
+        if not (args.all and page["next_cursor"]):
+            break
+    if args.json:
+        yield _json({"batches": found, "next_cursor": params["cursor"]})
+        return
+    columns = ("code", "product", "lot", "gtin", "province", "occurred", "disposition", "stars")
+    rows = [
+        (
+            b["code"],
+            b["product"],
+            b["lot"],
+            b["gtin"],
+            b["province"],
+            (b["occurred_at"] or "")[:10],
+            _disposition(b["disposition"], lang),
+            b["ocop_stars"],
+        )
+        for b in found
+    ]
+    yield from _table(columns, rows, lang) if rows else [message("cli.inspect.none", lang)]
+    if params["cursor"]:
+        yield message("cli.inspect.more", lang, cursor=params["cursor"])
+
+
+def query_history(service: Service, args: argparse.Namespace, lang: str) -> Iterable[str]:
+    """Every record of the batch in ``seq`` order (every page)."""
+    path = f"/api/v1/batches/{urllib.parse.quote(args.batch, safe='')}/records"
+    records: list[dict[str, Any]] = []
+    after: int | None = 0
+    batch = args.batch
+    while after is not None:
+        page = service.get(path, {"after": after, "limit": 500, "proofs": args.proofs})
+        batch, after = page["batch"], page["next_after"]
+        records += page["records"]
+    if args.json:
+        yield _json({"batch": batch, "records": records})
+        return
+    yield message("cli.inspect.records", lang, count=len(records), batch=batch)
+    columns = ("seq", "position", "kind", "occurred", "recorded", "agency", "record_hash")
+    yield from _table(
+        columns,
+        [
+            (
+                r["seq"],
+                r["position"],
+                r["kind"],
+                r["occurred_at"],
+                r["recorded_at"],
+                r["agency"],
+                r["record_hash"][:16],
+            )
+            for r in records
+        ],
+        lang,
+    )
+
+
+def query_trace(service: Service, args: argparse.Namespace, lang: str) -> Iterable[str]:
+    """The batches upstream or downstream of one, by generation."""
+    path = f"/api/v1/batches/{urllib.parse.quote(args.batch, safe='')}/trace"
+    answer = service.get(path, {"direction": args.direction, "depth": args.depth, "format": "json"})
+    yield from _batches(answer, args, lang)
+
+
+def query_reach(service: Service, args: argparse.Namespace, lang: str) -> Iterable[str]:
+    """Every batch a recall reaches, who holds it, and the pages that show the banner."""
+    answer = service.get(f"/api/v1/recalls/{urllib.parse.quote(args.recall, safe='')}/reach")
+    yield from _batches(answer, args, lang)
+    pages = answer.get("pages") if isinstance(answer, dict) else None
+    if pages and not args.json:
+        yield message("cli.inspect.pages", lang, count=len(pages))
+        yield from (f"  {page}" for page in pages)
+
+
+def _batches(answer: Any, args: argparse.Namespace, lang: str) -> Iterable[str]:
+    """The answer's list of batches as a table (depth, code, product, lot, holder)."""
+    if args.json:
+        yield _json(answer)
+        return
+    found = answer.get("batches", []) if isinstance(answer, dict) else []
+    if not found:
+        yield message("cli.inspect.none", lang)
+        return
+    columns = ("depth", "code", "product", "lot", "holder", "recalled")
+    yield from _table(
+        columns,
+        [
+            (
+                b.get("depth"),
+                b.get("code"),
+                b.get("product"),
+                b.get("lot"),
+                _holder(b.get("holder")),
+                b.get("recalled"),
+            )
+            for b in found
+        ],
+        lang,
+    )
+
+
+def _disposition(value: str | None, lang: str) -> str | None:
+    return message(f"cli.inspect.disposition.{value}", lang) if value else None
+
+
+def _holder(holder: Any) -> object:
+    if isinstance(holder, dict):
+        return holder.get("shown") or holder.get("name") or holder.get("id")
+    return holder
+
+
+def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], lang: str) -> list[str]:
+    """Columns headed in ``lang``, padded to their widest cell."""
+    cells = [[message(f"cli.inspect.col.{name}", lang) for name in columns]]
+    cells += [[_cell(value) for value in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = [
+        "  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines
+
+
+def _cell(value: object) -> str:
+    if value is None or value is False:
+        return "-"
+    text = "✓" if value is True else str(value)
+    return text if len(text) <= WIDEST else text[: WIDEST - 1] + "…"
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)

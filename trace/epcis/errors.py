@@ -1,0 +1,68 @@
+"""What the EPCIS interface refuses, each with the standard's exception it answers as.
+
+EPCIS 2.0 names its failures (the exceptions of its capture and query interfaces, the REST
+binding's problem types ``epcisException:...``); :data:`EPCIS_EXCEPTIONS` says which one
+each code is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from trace.domain.errors import DomainError
+
+
+class InvalidEpcisDocument(DomainError):
+    """The body is not an EPCIS 2.0 document of the JSON binding; nothing of it is captured."""
+
+    code = "epcis_invalid_document"
+
+
+class CaptureLimitExceeded(DomainError):
+    """The document holds more events than one capture takes (``GS1-EPCIS-Capture-Limit``)."""
+
+    code = "epcis_capture_limit"
+
+
+class NoBatchNamed(DomainError):
+    """No identifier of the event names a batch of this ledger, so it has no chain to join."""
+
+    code = "epcis_no_batch"
+
+
+class InvalidQueryParameter(DomainError):
+    """A query parameter is unknown, not supported, or not of its type."""
+
+    code = "epcis_query_parameter"
+
+
+class UnsupportedMediaType(DomainError):
+    """The capture body is not JSON (the XML binding is not served)."""
+
+    code = "epcis_media_type"
+
+
+class UnknownCaptureJob(DomainError):
+    """No capture job of this agency has this id."""
+
+    code = "epcis_unknown_capture"
+
+
+EPCIS_EXCEPTIONS: Mapping[str, tuple[str, int]] = MappingProxyType(
+    {
+        InvalidEpcisDocument.code: ("ValidationException", 400),
+        "not_an_epcis_event": ("ValidationException", 400),
+        "invalid_identifier": ("ValidationException", 400),
+        NoBatchNamed.code: ("ValidationException", 400),
+        "invalid_body": ("ValidationException", 400),
+        CaptureLimitExceeded.code: ("CaptureLimitExceededException", 413),
+        InvalidQueryParameter.code: ("QueryParameterException", 400),
+        UnknownCaptureJob.code: ("NoSuchResourceException", 404),
+        UnsupportedMediaType.code: ("UnsupportedMediaTypeException", 415),
+        "not_permitted": ("SecurityException", 403),
+        "forbidden": ("SecurityException", 403),
+        "unauthenticated": ("SecurityException", 401),
+        "duplicate_lot": ("ValidationException", 409),
+    }
+)

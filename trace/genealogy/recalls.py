@@ -1,0 +1,146 @@
+"""Recalls: an authority's signed `recalled` record on a batch, and finding it again.
+
+A recall is named by the log position of its record: a short number, unique in the
+ledger, that never changes. Its record hash (64 hex digits) names it too, and can be
+checked against the record itself.
+
+The record enters the ledger the one way every record does (trace/store/append.py),
+signed with the authority's custodial key. The request's fingerprint for its
+``Idempotency-Key`` leaves out a time the server filled in: a retry of a request without
+``occurred_at`` is the same request, and gets the first answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import msgspec
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from trace.domain.kinds import Corrected, EventKind, Recalled, decode_body
+from trace.domain.record import Record
+from trace.places import VIETNAM
+from trace.store.agencies import Actor
+from trace.store.append import append_unsigned
+from trace.store.batches import Batch, find_batch
+from trace.store.database import Reads, read_transaction
+from trace.store.errors import NotFound
+from trace.store.ledger import Ledger
+from trace.store.records import to_record
+from trace.store.tables import records
+
+_FINGERPRINT_CONTEXT = b"trace/recall-request/v1\n"
+
+
+class _Envelope(msgspec.Struct):
+    agency: str
+    occurred_at: str
+    body: dict[str, Any]
+
+
+_envelope_of = msgspec.json.Decoder(_Envelope)
+
+
+@dataclass(frozen=True, slots=True)
+class Recall:
+    """A `recalled` record, the batch it recalls, and whether a correction withdrew it."""
+
+    record: Record
+    batch: Batch
+    authority: str
+    occurred_at: str
+    body: Recalled
+    # A later `corrected` record declared it wrong: the pages no longer show its banner.
+    corrected: bool
+
+    @property
+    def id(self) -> int:
+        """The recall's id: its record's position in the log."""
+        return self.record.position
+
+
+async def record_recall(
+    ledger: Ledger,
+    actor: Actor,
+    batch_ref: str,
+    body: dict[str, Any],
+    *,
+    occurred_at: str | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Recall, bool]:
+    """Append ``actor``'s `recalled` record on the batch ``batch_ref`` (id or code).
+
+    Returns the recall and whether it is the replay of an earlier identical request.
+    ``occurred_at`` defaults to now, in Vietnam's time.
+    """
+    async with read_transaction(ledger.engine) as conn:
+        batch = await find_batch(conn, batch_ref)
+    request = {"batch": batch.id, "body": body, "occurred_at": occurred_at}
+    appended = await append_unsigned(
+        ledger,
+        actor,
+        batch=batch.id,
+        kind=EventKind.RECALLED.value,
+        occurred_at=occurred_at or datetime.now(timezone(VIETNAM)).isoformat(timespec="seconds"),
+        body=body,
+        idempotency_key=idempotency_key,
+        fingerprint=hashlib.sha256(
+            _FINGERPRINT_CONTEXT + msgspec.json.encode(request, order="sorted")
+        ).digest(),
+    )
+    async with read_transaction(ledger.engine) as conn:
+        recall = await _recall(conn, appended.record, appended.batch)
+    return recall, appended.replayed
+
+
+_BY_POSITION = select(records).where(records.c.position == bindparam("ref"))
+_BY_HASH = select(records).where(records.c.record_hash == bindparam("ref"))
+_CORRECTIONS = select(records).where(
+    records.c.batch_id == bindparam("batch"), records.c.kind == EventKind.CORRECTED.value
+)
+
+
+async def find_recall(conn: AsyncConnection, ref: str) -> Recall:
+    """The recall whose id (log position) or record hash is ``ref``; :class:`NotFound` if none."""
+    row = None
+    if ref.isascii() and ref.isdigit() and len(ref) <= 18:
+        row = (await conn.execute(_BY_POSITION, {"ref": int(ref)})).first()
+    elif len(ref) == 64:
+        try:
+            digest = bytes.fromhex(ref)
+        except ValueError:
+            digest = b""
+        row = (await conn.execute(_BY_HASH, {"ref": digest})).first()
+    if row is None or row.kind != EventKind.RECALLED.value:
+        raise NotFound(f"no recall {ref}", what="recall", id=ref)
+    record = to_record(row)
+    return await _recall(conn, record, await find_batch(conn, record.batch))
+
+
+async def _recall(conn: Reads, record: Record, batch: Batch) -> Recall:
+    envelope = _envelope_of.decode(record.statement)
+    body = decode_body(EventKind.RECALLED.value, envelope.body)
+    assert isinstance(body, Recalled)
+    return Recall(
+        record,
+        batch,
+        envelope.agency,
+        envelope.occurred_at,
+        body,
+        await _is_corrected(conn, record),
+    )
+
+
+async def _is_corrected(conn: Reads, record: Record) -> bool:
+    """Whether a `corrected` record of the same batch points at ``record``."""
+    target = record.record_hash.hex()
+    for row in await conn.execute(_CORRECTIONS, {"batch": record.batch}):
+        envelope = _envelope_of.decode(bytes(row.statement))
+        correction = decode_body(EventKind.CORRECTED.value, envelope.body)
+        if isinstance(correction, Corrected) and correction.corrects == target:
+            return True
+    return False
