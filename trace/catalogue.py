@@ -1166,6 +1166,119 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "Only an agency that makes, holds, is receiving, inspects or certifies this batch "
         "may record EPCIS events on it.",
     },
+    # --- open data (issue 7) ---
+    "export_range": {
+        "vi": "Khoảng [{start}, {end}) không nằm trong nhật ký có {size} bản ghi: hãy chọn "
+        "0 ≤ --from ≤ --to ≤ {size}.",
+        "en": "[{start}, {end}) is not a range of the log of {size} records: choose "
+        "0 ≤ --from ≤ --to ≤ {size}.",
+    },
+    "export_target": {
+        "vi": "Thư mục {path} đã có tệp: hãy chọn một thư mục mới hoặc trống.",
+        "en": "The folder {path} already holds files: choose a new or empty folder.",
+    },
+    "cli.export_written": {
+        "vi": "Đã xuất {files} tệp vào {path}: các bản ghi ở vị trí {start} đến trước {end}, "
+        "tại điểm kiểm tra {size} của nhật ký.",
+        "en": "Wrote {files} files to {path}: the records at positions {start} up to {end}, "
+        "at the log's checkpoint {size}.",
+    },
+    "cli.verify_export_ok": {
+        "vi": "Gói nguyên vẹn: {files} tệp khớp bản kê có chữ ký của {origin}; {events} bản ghi "
+        "(vị trí {start} đến trước {end}) khớp điểm kiểm tra {size}.",
+        "en": "The package is intact: {files} files match the manifest {origin} signed; "
+        "{events} records (positions {start} up to {end}) match checkpoint {size}.",
+    },
+    "cli.verify_export_key": {
+        "vi": "Khoá của nhật ký lấy từ chính gói ({key}): hãy đối chiếu với khoá bên công bố "
+        "đưa ra, hoặc chạy lại với --log-key.",
+        "en": "The log's key was taken from the package itself ({key}): compare it with the key "
+        "the publisher shows, or run again with --log-key.",
+    },
+    "cli.verify_export_failed": {
+        "vi": "Gói KHÔNG nguyên vẹn: {count} lỗi.",
+        "en": "The package is NOT intact: {count} problems.",
+    },
+    "package.manifest": {
+        "vi": "bản kê không đọc được hoặc không khớp chữ ký",
+        "en": "the manifest cannot be read or does not match its signature",
+    },
+    "package.log_key": {
+        "vi": "khoá của nhật ký không hợp lệ",
+        "en": "the log's key is not valid",
+    },
+    "package.missing": {"vi": "thiếu tệp", "en": "the file is missing"},
+    "package.signature": {
+        "vi": "chữ ký của bản kê không hợp lệ với khoá của nhật ký",
+        "en": "the manifest's signature does not verify with the log's key",
+    },
+    "package.sha256": {
+        "vi": "nội dung đã bị thay đổi (SHA-256 khác)",
+        "en": "its content has changed (another SHA-256)",
+    },
+    "package.size": {
+        "vi": "kích thước đã bị thay đổi",
+        "en": "its size has changed",
+    },
+    "package.checkpoint": {
+        "vi": "điểm kiểm tra trong bản kê không hợp lệ",
+        "en": "the manifest's checkpoint is not valid",
+    },
+    "package.unlisted": {
+        "vi": "tệp không có trong bản kê",
+        "en": "the file is not in the manifest",
+    },
+    "package.records": {
+        "vi": "các dòng không khớp các bản ghi của nhật ký",
+        "en": "the rows do not match the log's records",
+    },
+    "opendata.title": {"vi": "Dữ liệu mở", "en": "Open data"},
+    "opendata.lead": {
+        "vi": "Dữ liệu truy xuất nguồn gốc nông lâm thủy sản, thực phẩm và sản phẩm OCOP từ sổ "
+        "cái: tải về dạng CSV (mở bằng Excel hoặc LibreOffice), JSON Lines hoặc EPCIS 2.0. Không "
+        "có dữ liệu cá nhân: hộ gia đình chỉ được nêu theo xã và tỉnh.",
+        "en": "Traceability data of agricultural, forestry and fishery products, food and OCOP "
+        "products from the ledger: download it as CSV (opens in Excel or LibreOffice), JSON Lines "
+        "or EPCIS 2.0. No personal data: households appear only by commune and province.",
+    },
+    "opendata.cut": {"vi": "Bản cắt này", "en": "This cut"},
+    "opendata.records": {"vi": "Bản ghi", "en": "Records"},
+    "opendata.positions": {
+        "vi": "vị trí {start} đến trước {end} của nhật ký",
+        "en": "log positions {start} up to {end}",
+    },
+    "opendata.checkpoint": {"vi": "Điểm kiểm tra", "en": "Checkpoint"},
+    "opendata.checkpoint_at": {
+        "vi": "cỡ {size}, ký lúc {when}",
+        "en": "size {size}, signed at {when}",
+    },
+    "opendata.manifest": {"vi": "Bản kê có chữ ký", "en": "Signed manifest"},
+    "opendata.log_key": {"vi": "Khoá của nhật ký", "en": "The log's key"},
+    "opendata.verify": {
+        "vi": "Kiểm tra các tệp đã tải về, không cần mạng:",
+        "en": "Check the downloaded files, offline:",
+    },
+    "opendata.fields": {"vi": "Các trường ({count})", "en": "Fields ({count})"},
+    "opendata.field": {"vi": "Trường", "en": "Field"},
+    "opendata.type": {"vi": "Kiểu", "en": "Type"},
+    "opendata.meaning": {"vi": "Ý nghĩa", "en": "Meaning"},
+    "opendata.bytes": {"vi": "{count} byte", "en": "{count} bytes"},
+    "opendata.terms": {"vi": "Điều khoản sử dụng", "en": "Terms of use"},
+    "opendata.legal_basis": {"vi": "Căn cứ", "en": "Legal basis"},
+    "opendata.citation": {"vi": "Trích dẫn bắt buộc", "en": "Required citation"},
+    "opendata.machines": {"vi": "Cho máy đọc", "en": "For machines"},
+    "opendata.dcat": {
+        "vi": "danh mục DCAT (JSON-LD) cho cổng dữ liệu CKAN",
+        "en": "DCAT catalogue (JSON-LD) for CKAN portals",
+    },
+    "opendata.datapackage": {
+        "vi": "gói dữ liệu Frictionless, lược đồ từng bảng",
+        "en": "Frictionless data package, each table's schema",
+    },
+    "opendata.terms_file": {
+        "vi": "điều khoản và trích dẫn (văn bản)",
+        "en": "terms and citation (text)",
+    },
 }
 
 

@@ -25,6 +25,7 @@ from trace.api.epcis import EpcisController
 from trace.api.genealogy import GenealogyController
 from trace.api.labels import LabelController
 from trace.api.log import LogController
+from trace.api.opendata import ROUTES as OPEN_DATA_ROUTES
 from trace.api.pages import OWN_COMPRESSION
 from trace.api.pages import ROUTES as PAGE_ROUTES
 from trace.api.problems import EXCEPTION_HANDLERS
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             RecallController,
             EpcisController,
             *PAGE_ROUTES,
+            *OPEN_DATA_ROUTES,
             create_static_files_router(
                 path=ASSETS,
                 # Swagger UI 5 (OpenAPI 3.1, which Litestar writes), from swagger-ui-py.

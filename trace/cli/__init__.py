@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from trace.catalogue import both, message, specific_key
-from trace.cli import admin, bundle, inspect, labels, log, serve, sign, verify, witness
+from trace.cli import admin, bundle, export, inspect, labels, log, serve, sign, verify, witness
 from trace.domain.errors import DomainError
 from trace.store.custody import MasterKeyError
 from trace.store.database import UnsupportedDatabase
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.register(commands)
     labels.register(commands)
     inspect.register(commands)
+    export.register(commands)
     return parser
 
 
