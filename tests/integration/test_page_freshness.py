@@ -9,17 +9,20 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from tests.conftest import Cast
 from tests.integration.helpers import kg, register
 from tests.integration.helpers import record as event
+from tests.integration.test_tamper import tamper
 from trace.api.app import create_app
 from trace.config import Settings
+from trace.domain.statement import statement_hash
 from trace.labels.runs import run_serials
 from trace.store.database import connect
 from trace.store.ledger import Ledger
 from trace.store.page_reads import PostgresPageReads
+from trace.store.tables import records
 
 # A notification is delivered within milliseconds; this only bounds a broken test.
 PATIENCE_SECONDS = 10.0
@@ -116,3 +119,37 @@ async def test_many_scans_at_once_of_pages_not_yet_rendered_all_get_their_page(
         )
     assert [p.status_code for p in pages] == [200] * len(serials)
     assert all("Đây là lần quét đầu tiên" in p.text for p in pages)
+
+
+@pytest.mark.parametrize("caching", [True, False])
+async def test_without_the_page_cache_every_request_reads_and_renders_again(
+    settings: Settings, ledger: Ledger, client: Any, cast: Cast, caching: bool
+) -> None:
+    """A row changed behind the service's back leaves the log state as it was: a kept page
+    stays as rendered until the log moves, a page rendered for every request shows it."""
+    batch = (await register(client, cast.producer, lot="C-1"))["batch"]
+    await event(client, cast.producer, batch["id"], "harvested", {"quantity": kg("101")})
+    app = create_app(replace(settings, page_cache=caching), ledger=ledger)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as phone:
+        path = f"/b/{batch['code']}"
+        assert 'data-verdict="intact"' in (await phone.get(path)).text
+        async with ledger.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(records).where(records.c.batch_id == batch["id"], records.c.seq == 2)
+                )
+            ).one()
+        edited = bytes(row.statement).replace(b'"101"', b'"901"')
+        await tamper(
+            ledger,
+            update(records)
+            .where(records.c.position == row.position)
+            .values(statement=edited, statement_hash=statement_hash(edited)),
+        )
+        again = (await phone.get(path)).text
+        assert ('data-verdict="broken"' in again) is not caching
+        # Any new record moves the log state: the kept page is made again, and shows it.
+        await event(client, cast.producer, batch["id"], "harvested", {"quantity": kg("1")})
+        assert 'data-verdict="broken"' in (await phone.get(path)).text
