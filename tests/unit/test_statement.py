@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -117,3 +118,20 @@ def test_record_hash_follows_the_documented_layout() -> None:
         )
         == expected
     )
+
+
+def test_is_uuid_takes_only_the_lower_case_hyphenated_form() -> None:
+    from trace.domain.statement import is_uuid
+
+    value = str(uuid.uuid4())
+    assert is_uuid(value)
+    for other in (
+        value.upper(),
+        "{" + value + "}",
+        value.replace("-", ""),
+        f"urn:uuid:{value}",
+        value + "\n",
+        value[:-1] + "g",
+        "",
+    ):
+        assert not is_uuid(other), other
