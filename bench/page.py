@@ -25,7 +25,8 @@ connections:
 - ``warm 200``: the same page without ``If-None-Match``, as another phone's first scan: the
   body comes gzipped from the worker's cache of rendered pages;
 - ``warm 200 identity``: the same without ``Accept-Encoding`` (no compression; diagnostic);
-- ``cold``: the same page from a second server on the same database started with
+- ``cold``: the same page from a second server on the same database (started for each cold
+  measurement and stopped after it) with
   ``TRACE_PAGE_CACHE=0``, which keeps neither rendered pages nor batch look-ups: every
   request looks the batch up, reads and verifies its records and their ancestry, renders
   the template and gzips it. What it still holds is the log state (trace/store/page_reads.py),
@@ -320,19 +321,23 @@ def measure(
     bench: Bench, args: argparse.Namespace
 ) -> tuple[dict[tuple[str, int], Row], dict[str, Any]]:
     rows: dict[tuple[str, int], Row] = {}
-    log(f"-- starting `python -m trace serve --workers {args.workers}`, twice")
+    log(f"-- starting `python -m trace serve --workers {args.workers}`")
     server = Server(bench.env, bench.workdir / "server.log", args.workers)
-    try:
-        cold_server = Server(
-            {**bench.env, "TRACE_PAGE_CACHE": "0"}, bench.workdir / "cold.log", args.workers
-        )
-    except BaseException:
-        server.stop()
-        raise
+    cold_env = {**bench.env, "TRACE_PAGE_CACHE": "0"}
+
+    def cold_server() -> Server:
+        # Started for each cold measurement and stopped after it, so that the two servers'
+        # connection pools never hold PostgreSQL's connections (100 by default) at once.
+        return Server(cold_env, bench.workdir / "cold.log", args.workers)
+
     try:
         log("-- waiting for the page's ETag to settle (the checkpointer's first rounds)")
         settle(server.base, bench.settings)
-        facts = check_server(server.base, cold_server.base)
+        cold = cold_server()
+        try:
+            facts = check_server(server.base, cold.base)
+        finally:
+            cold.stop()
         log(f"-- pomelo page: {facts['html']:,} bytes of HTML, {facts['gzip']:,} gzipped")
         identity = {k: v for k, v in PHONE.items() if k != "Accept-Encoding"}
 
@@ -346,18 +351,22 @@ def measure(
             elif kind == "warm 200 identity":
                 headers = identity
             elif kind == "cold":
-                target = cold_server
-            sample = wrk_run(
-                target.base,
-                path,
-                headers,
-                connections,
-                seconds,
-                bench.workdir,
-                threads=args.threads,
-                server_group=target.proc.pid,
-                database=bench.database,
-            )
+                target = cold_server()
+            try:
+                sample = wrk_run(
+                    target.base,
+                    path,
+                    headers,
+                    connections,
+                    seconds,
+                    bench.workdir,
+                    threads=args.threads,
+                    server_group=target.proc.pid,
+                    database=bench.database,
+                )
+            finally:
+                if target is not server:
+                    target.stop()
             if kind == "warm 304" and sample.bytes_per_response > 1500:
                 sample.note = "responses too large for 304s: the ETag changed during the run"
             return sample
@@ -385,7 +394,6 @@ def measure(
         )
     finally:
         server.stop()
-        cold_server.stop()
     return rows, facts
 
 
