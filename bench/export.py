@@ -79,6 +79,7 @@ from trace.store.audit import verify_batch  # noqa: E402
 from trace.store.checkpoints import sign_checkpoint  # noqa: E402
 from trace.store.ledger import open_ledger  # noqa: E402
 from trace.store.migrate import migrate  # noqa: E402
+from trace.store.tables import batches, records  # noqa: E402
 
 ORIGIN = "bench.trace.example/log"
 PUBLIC_URL = "https://bench.trace.example"
@@ -247,37 +248,9 @@ def life(index: int, cast: Cast) -> list[tuple[Party, str, dict[str, Any]]]:
     ]
 
 
-RECORD_COLUMNS = [
-    "position",
-    "batch_id",
-    "seq",
-    "recorded_at_us",
-    "prev",
-    "record_hash",
-    "statement_hash",
-    "statement",
-    "signature",
-    "key_id",
-    "agency_id",
-    "kind",
-]
-BATCH_COLUMNS = [
-    "id",
-    "code",
-    "producer_id",
-    "holder_id",
-    "in_transit_to",
-    "recalled",
-    "sold_out",
-    "version",
-    "head_hash",
-    "product",
-    "gtin",
-    "lot",
-    "province",
-    "registered_position",
-    "updated_at_us",
-]
+# COPY writes every column, in the tables' order.
+RECORD_COLUMNS = [column.name for column in records.columns]
+BATCH_COLUMNS = [column.name for column in batches.columns]
 
 
 async def load(dsn: str, settings: Settings, events: int) -> int:

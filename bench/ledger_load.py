@@ -52,42 +52,14 @@ from trace.store.agencies import create_agency
 from trace.store.audit import verify_batch
 from trace.store.database import read_transaction
 from trace.store.ledger import open_ledger
-from trace.store.tables import agency_keys, log_head, records
+from trace.store.tables import agency_keys, batches, log_head, records
 from trace.store.tree import prove_inclusion, root_at
 
 CHUNK = 50_000  # records per COPY
 SPAN = 5_000  # statements per signing task
-RECORD_COLUMNS = [
-    "position",
-    "batch_id",
-    "seq",
-    "recorded_at_us",
-    "prev",
-    "record_hash",
-    "statement_hash",
-    "statement",
-    "signature",
-    "key_id",
-    "agency_id",
-    "kind",
-]
-BATCH_COLUMNS = [
-    "id",
-    "code",
-    "producer_id",
-    "holder_id",
-    "in_transit_to",
-    "recalled",
-    "sold_out",
-    "version",
-    "head_hash",
-    "product",
-    "gtin",
-    "lot",
-    "province",
-    "registered_position",
-    "updated_at_us",
-]
+# COPY writes every column, in the tables' order.
+RECORD_COLUMNS = [column.name for column in records.columns]
+BATCH_COLUMNS = [column.name for column in batches.columns]
 
 
 # --------------------------------------------------------------------------- agencies
