@@ -9,20 +9,18 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import text
 
 from tests.conftest import Cast
 from tests.integration.helpers import kg, register
 from tests.integration.helpers import record as event
-from tests.integration.test_tamper import tamper
+from tests.integration.test_tamper import rewrite_statement
 from trace.api.app import create_app
 from trace.config import Settings
-from trace.domain.statement import statement_hash
 from trace.labels.runs import run_serials
 from trace.store.database import connect
 from trace.store.ledger import Ledger
 from trace.store.page_reads import PostgresPageReads
-from trace.store.tables import records
 
 # A notification is delivered within milliseconds; this only bounds a broken test.
 PATIENCE_SECONDS = 10.0
@@ -135,19 +133,7 @@ async def test_without_the_page_cache_every_request_reads_and_renders_again(
     ) as phone:
         path = f"/b/{batch['code']}"
         assert 'data-verdict="intact"' in (await phone.get(path)).text
-        async with ledger.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(records).where(records.c.batch_id == batch["id"], records.c.seq == 2)
-                )
-            ).one()
-        edited = bytes(row.statement).replace(b'"101"', b'"901"')
-        await tamper(
-            ledger,
-            update(records)
-            .where(records.c.position == row.position)
-            .values(statement=edited, statement_hash=statement_hash(edited)),
-        )
+        await rewrite_statement(ledger, batch["id"], 2, b'"101"', b'"901"')
         again = (await phone.get(path)).text
         assert ('data-verdict="broken"' in again) is not caching
         # Any new record moves the log state: the kept page is made again, and shows it.

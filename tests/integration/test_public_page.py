@@ -12,19 +12,16 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from sqlalchemy import select, update
 
 from tests.conftest import ROOT, Cast, make_member
 from tests.integration.helpers import kg
 from tests.integration.helpers import record as event
 from tests.integration.helpers import register as register_batch
-from tests.integration.test_tamper import tamper
+from tests.integration.test_tamper import rewrite_statement
 from trace.api.app import create_app
 from trace.config import Settings
 from trace.domain.agency import AgencyKind
-from trace.domain.statement import statement_hash
 from trace.store.ledger import Ledger
-from trace.store.tables import records
 
 GTIN = "8936047000128"
 XSS = ["<script>alert(1)</script>", '"onerror=alert(1) x="', "javascript:alert(1)"]
@@ -153,19 +150,7 @@ async def test_a_changed_record_turns_the_verdict_and_names_it(
     await event(
         client, cast.producer, batch["id"], "packed", {"package_type": "Thùng", "count": 10}
     )
-    async with ledger.engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(records).where(records.c.batch_id == batch["id"], records.c.seq == 2)
-            )
-        ).one()
-    edited = bytes(row.statement).replace(b'"101"', b'"901"')
-    await tamper(
-        ledger,
-        update(records)
-        .where(records.c.position == row.position)
-        .values(statement=edited, statement_hash=statement_hash(edited)),
-    )
+    await rewrite_statement(ledger, batch["id"], 2, b'"101"', b'"901"')
     page = await client.get(f"/b/{batch['code']}")
     assert 'data-verdict="broken"' in page.text
     assert "bản ghi 2 đã bị sửa sau khi được ký" in page.text

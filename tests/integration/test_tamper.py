@@ -165,6 +165,25 @@ async def tamper(ledger: Ledger, *statements: Executable) -> None:
             assert result.rowcount == 1, f"the tamper statement hit {result.rowcount} rows"
 
 
+async def rewrite_statement(ledger: Ledger, batch: str, seq: int, old: bytes, new: bytes) -> None:
+    """Replace ``old`` by ``new`` in a record's statement, its hash made to match: a forger
+    who can write the database but holds no key."""
+    async with ledger.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(records).where(records.c.batch_id == batch, records.c.seq == seq)
+            )
+        ).one()
+    edited = bytes(row.statement).replace(old, new)
+    assert edited != row.statement, f"{old!r} is not in record {seq}"
+    await tamper(
+        ledger,
+        update(records)
+        .where(records.c.position == row.position)
+        .values(statement=edited, statement_hash=statement_hash(edited)),
+    )
+
+
 def at(position: int) -> ColumnElement[bool]:
     return records.c.position == position
 
