@@ -139,3 +139,19 @@ async def test_without_the_page_cache_every_request_reads_and_renders_again(
         # Any new record moves the log state: the kept page is made again, and shows it.
         await event(client, cast.producer, batch["id"], "harvested", {"quantity": kg("1")})
         assert 'data-verdict="broken"' in (await phone.get(path)).text
+
+
+async def test_many_first_requests_for_the_proofs_at_once_all_get_them(
+    settings: Settings, ledger: Ledger, client: Any, cast: Cast
+) -> None:
+    """The JSON page reads its proofs after the view: no reader may be held meanwhile."""
+    batch = (await register(client, cast.producer, lot="J-1"))["batch"]
+    app = create_app(replace(settings, page_rate_per_minute=0), ledger=ledger)  # one client
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as phones:
+        answers = await asyncio.gather(
+            *(phones.get(f"/b/{batch['code']}?format=json") for _ in range(40))
+        )
+    assert [a.status_code for a in answers] == [200] * 40
+    assert all(a.json()["proofs"]["format"] == "trace.page-proofs/v1" for a in answers)

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -272,8 +273,9 @@ class _Reading:
     """A read transaction for a request, begun only if the request needs a row.
 
     On SQLite it is a plain ``sqlite3`` connection used in the event loop's thread: it must
-    be closed before the request awaits anything else (a scan's write), or requests waiting
-    meanwhile could take every pooled connection and block the loop.
+    be closed before the request awaits anything else (a scan's write, the proofs, the
+    EPCIS index), or requests waiting meanwhile could take every pooled connection and
+    block the loop.
     """
 
     def __init__(self, reads: PageReads) -> None:
@@ -327,7 +329,6 @@ async def _page(
     batch: Batch,
     serial: str | None,
 ) -> Response[Any]:
-    settings: Settings = request.app.state.settings
     lang, fmt = _lang(request), _format(request)
     path = request.url.path
     checkpoint = None
@@ -359,26 +360,43 @@ async def _page(
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
     body = pages.bodies.get(tag)
     if body is None:
-        view = await build_view(await reading.conn(), batch, today=today)
-        url = f"{settings.public_url}{path}"
-        if fmt == "html":
-            plain = render_page(view, lang, path=path, checkpoint=checkpoint, serial=scans).encode()
-        elif fmt == "json":
-            content = page_json(view)
-            content["proofs"] = await page_proofs(ledger, batch, origin=settings.log_origin)
-            plain = msgspec.json.encode(content)
-        elif fmt == "jsonld":
-            # The same events, with the same Event Hash IDs, as /epcis/events answers.
-            await catch_up(ledger, EpcisIndex(settings.public_url))
-            async with read_transaction(ledger.engine) as conn:
-                events = await batch_events(conn, batch.id)
-            created = view.events[-1].recorded_at if view.events else from_us(0)
-            plain = batch_document(events, created.isoformat().replace("+00:00", "Z"))
-        else:
-            plain = msgspec.json.encode(linkset(view, url))
+        plain = await _render(request, ledger, reading, batch, lang, fmt, checkpoint, scans, today)
         body = _body(plain, kept=pages.caching)
         pages.keep_body(tag, body)
     return _send(request, body, media_type=FORMATS[fmt], headers=headers)
+
+
+async def _render(
+    request: Request[Any, Any, Any],
+    ledger: Ledger,
+    reading: _Reading,
+    batch: Batch,
+    lang: str,
+    fmt: str,
+    checkpoint: CheckpointInfo | None,
+    scans: SerialInfo | None,
+    today: date,
+) -> bytes:
+    """The page of ``batch`` in ``fmt``; ``reading`` is closed before anything else is awaited."""
+    settings: Settings = request.app.state.settings
+    path = request.url.path
+    if fmt == "jsonld":
+        # The same events, with the same Event Hash IDs, as /epcis/events answers.
+        await reading.close()
+        await catch_up(ledger, EpcisIndex(settings.public_url))
+        async with read_transaction(ledger.engine) as conn:
+            events = await batch_events(conn, batch.id)
+        created = from_us(batch.updated_at_us).isoformat().replace("+00:00", "Z")
+        return batch_document(events, created)
+    view = await build_view(await reading.conn(), batch, today=today)
+    await reading.close()
+    if fmt == "html":
+        return render_page(view, lang, path=path, checkpoint=checkpoint, serial=scans).encode()
+    if fmt == "json":
+        content = page_json(view)
+        content["proofs"] = await page_proofs(ledger, batch, origin=settings.log_origin)
+        return msgspec.json.encode(content)
+    return msgspec.json.encode(linkset(view, f"{settings.public_url}{path}"))
 
 
 def _limited(request: Request[Any, Any, Any]) -> Response[Any] | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,7 +35,7 @@ from trace.domain.note import (
     verify_cosignature,
 )
 from trace.domain.record import now_us
-from trace.store.database import read_transaction, write_transaction
+from trace.store.database import is_sqlite, read_transaction, write_transaction
 from trace.store.ledger import Ledger
 from trace.store.tables import checkpoints, cosignatures, log_head, log_keys, witnesses
 from trace.store.tree import prove_consistency
@@ -68,11 +68,19 @@ class SignedCheckpoint:
     signed_at_us: int
 
 
+# PostgreSQL advisory lock held while the log's key is looked up or made ("tlog" in ASCII).
+_LOG_KEY_LOCK = 0x746C6F67
+
+
 async def log_signer(ledger: Ledger, origin: str) -> Signer:
     """The log's signing key; made (and sealed under the master key) the first time."""
     if ledger.log_signer is not None:
         return ledger.log_signer
     async with write_transaction(ledger.engine) as conn:
+        if not is_sqlite(ledger.engine):
+            # Two workers asking for the first key at once would make two, and then lock
+            # different rows when they sign: the second waits here and finds the first's.
+            await conn.execute(select(func.pg_advisory_xact_lock(_LOG_KEY_LOCK)))
         row = (await conn.execute(select(log_keys).order_by(log_keys.c.created_at_us))).first()
         if row is None:
             secret = Ed25519PrivateKey.generate()
