@@ -26,7 +26,6 @@ kept whole in its record with the ID it came with, and found by either ID.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,14 +39,6 @@ from trace.domain.errors import DomainError, InvalidBody
 from trace.domain.event_hash import JsonLdContext, Prefixes, context_prefixes, event_hash_id
 from trace.domain.kinds import EventKind, Registered, decode_body
 from trace.domain.record import from_us, now_us
-from trace.domain.statement import (
-    Statement,
-    encode_statement,
-    new_nonce,
-    parse_statement,
-    sign_statement,
-    statement_hash,
-)
 from trace.epcis.document import read_document
 from trace.epcis.errors import CaptureLimitExceeded, InvalidEpcisDocument, NoBatchNamed
 from trace.epcis.export import Setting, ledger_event
@@ -61,9 +52,9 @@ from trace.store.agencies import (
     private_key,
     require_scope_to_append,
 )
-from trace.store.append import new_batch_id
+from trace.store.append import custody_signed, new_batch_id, to_pending
 from trace.store.database import read_transaction, write_transaction
-from trace.store.group import Pending, SignedStatement, append_group
+from trace.store.group import Pending, append_group
 from trace.store.ledger import Ledger
 from trace.store.projections import catch_up
 
@@ -177,31 +168,16 @@ class _Signer:
     def pending(
         self, batch: str, kind: EventKind, occurred_at: str, body: dict[str, Any]
     ) -> Pending:
-        require_scope_to_append(self.actor, kind.value)
-        statement = Statement(
-            v=1,
+        signed = custody_signed(
+            self.actor.agency_id,
+            self.key_id,
+            self.secret,
             batch=batch,
             kind=kind.value,
             occurred_at=occurred_at,
-            agency=self.actor.agency_id,
-            key=self.key_id,
             body=body,
-            nonce=new_nonce(),
         )
-        data = encode_statement(statement)
-        signature = sign_statement(self.secret, data)
-        parsed = parse_statement(data)
-        return Pending(
-            self.actor,
-            SignedStatement(data, signature, self.key_id),
-            parsed,
-            kind,
-            decode_body(kind.value, parsed.body),
-            statement_hash(data),
-            None,
-            hashlib.sha256(data + signature).digest(),
-            None,
-        )
+        return to_pending(self.actor, signed)
 
 
 class _Planner:

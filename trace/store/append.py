@@ -18,6 +18,7 @@ from collections import deque
 from typing import Any
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -52,6 +53,70 @@ _RETRIES = 3
 MAX_GROUP = 64
 
 
+def custody_signed(
+    agency: str,
+    key_id: str,
+    secret: Ed25519PrivateKey,
+    *,
+    batch: str,
+    kind: str,
+    occurred_at: str,
+    body: dict[str, Any],
+) -> SignedStatement:
+    """A statement of ``agency`` signed with its custodial key ``key_id`` by the server."""
+    data = encode_statement(
+        Statement(
+            v=1,
+            batch=batch,
+            kind=kind,
+            occurred_at=occurred_at,
+            agency=agency,
+            key=key_id,
+            body=body,
+            nonce=new_nonce(),
+        )
+    )
+    return SignedStatement(data, sign_statement(secret, data), key_id)
+
+
+def to_pending(
+    actor: Actor,
+    signed: SignedStatement,
+    *,
+    idempotency_key: str | None = None,
+    fingerprint: bytes | None = None,
+    expected_version: int | None = None,
+) -> Pending:
+    """The checks an append needs no database for: ``signed`` parses, its body fits its
+    kind, the token may append it, and it names the token's agency and its own key.
+
+    Every way into the ledger (one append, a capture's group) goes through here.
+    """
+    statement = parse_statement(signed.statement)
+    require_scope_to_append(actor, statement.kind)
+    body = decode_body(statement.kind, statement.body)
+    kind = EventKind(statement.kind)
+    if statement.key != signed.key_id:
+        raise InvalidSignature("the statement names another key", reason="key_mismatch")
+    if statement.agency != actor.agency_id:
+        raise NotPermitted(
+            "the statement names another agency than the token's",
+            rule="statement_not_yours",
+            kind=kind.value,
+        )
+    return Pending(
+        actor,
+        signed,
+        statement,
+        kind,
+        body,
+        statement_hash(signed.statement),
+        idempotency_key,
+        fingerprint or hashlib.sha256(signed.statement + signed.signature).digest(),
+        expected_version,
+    )
+
+
 async def append(
     ledger: Ledger,
     actor: Actor,
@@ -66,35 +131,18 @@ async def append(
     ``fingerprint`` identifies the request for ``idempotency_key`` (by default the
     statement and signature): the same key with another fingerprint is refused.
     """
-    statement = parse_statement(signed.statement)
-    require_scope_to_append(actor, statement.kind)
-    body = decode_body(statement.kind, statement.body)
-    kind = EventKind(statement.kind)
-    if statement.key != signed.key_id:
-        raise InvalidSignature("the statement names another key", reason="key_mismatch")
-    if statement.agency != actor.agency_id:
-        raise NotPermitted(
-            "the statement names another agency than the token's",
-            rule="statement_not_yours",
-            kind=kind.value,
-        )
-    digest = statement_hash(signed.statement)
-    pending = Pending(
+    pending = to_pending(
         actor,
         signed,
-        statement,
-        kind,
-        body,
-        digest,
-        idempotency_key,
-        fingerprint or hashlib.sha256(signed.statement + signed.signature).digest(),
-        expected_version,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        expected_version=expected_version,
     )
     outcome = await _queue(ledger).submit(pending)
     if isinstance(outcome, (NotPermitted, VersionConflict)):
         # A statement already recorded fails the rules the second time (its batch moved
         # on): answer with its record, as for an Idempotency-Key retry.
-        earlier = await _recorded(ledger, digest)
+        earlier = await _recorded(ledger, pending.digest)
         if earlier is not None:
             return earlier
     if isinstance(outcome, DomainError):
@@ -199,24 +247,16 @@ async def append_unsigned(
         async with read_transaction(ledger.engine) as conn:
             key_id = key_id or await active_custodial_key(conn, actor.agency_id)
             secret = await private_key(ledger, conn, key_id)
-    statement = Statement(
-        v=1,
-        batch=batch,
-        kind=kind,
-        occurred_at=occurred_at,
-        agency=actor.agency_id,
-        key=key_id,
-        body=body,
-        nonce=new_nonce(),
+    signed = custody_signed(
+        actor.agency_id, key_id, secret, batch=batch, kind=kind, occurred_at=occurred_at, body=body
     )
-    data = encode_statement(statement)
     request = msgspec.json.encode(
         {"batch": batch, "kind": kind, "occurred_at": occurred_at, "body": body}, order="sorted"
     )
     return await append(
         ledger,
         actor,
-        SignedStatement(data, sign_statement(secret, data), key_id),
+        signed,
         idempotency_key=idempotency_key,
         fingerprint=fingerprint or hashlib.sha256(request).digest(),
         expected_version=expected_version,
