@@ -13,6 +13,7 @@ imports nothing from ``trace``, so it does not depend on the project root being 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import os
@@ -74,6 +75,26 @@ def scratch_database(server_url: str, name: str) -> tuple[str, Callable[[], None
         asyncio.run(admin_sql(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     return pg_dsn(server_url, name), drop
+
+
+def _postgres_url(value: str) -> str:
+    if value.split(":", 1)[0].split("+", 1)[0] not in ("postgresql", "postgres"):
+        raise argparse.ArgumentTypeError("must name a PostgreSQL server")
+    return value
+
+
+def add_postgres_option(parser: argparse.ArgumentParser) -> None:
+    """``--postgres-url [URL]``: run on PostgreSQL instead of the default SQLite file."""
+    parser.add_argument(
+        "--postgres-url",
+        "--database-url",
+        dest="postgres_url",
+        nargs="?",
+        type=_postgres_url,
+        const=os.environ.get("TRACE_BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
+        help="run on PostgreSQL: a server where the bench may CREATE DATABASE (without a value:"
+        f" TRACE_BENCH_POSTGRES_URL or {DEFAULT_POSTGRES}); default: a SQLite file",
+    )
 
 
 def demo_environment(

@@ -60,9 +60,8 @@ if str(ROOT) not in sys.path[:1]:
 
 import anyio.to_thread  # noqa: E402
 import qrcode  # noqa: E402
-from harness import DEFAULT_POSTGRES, Meter, demo_environment, log  # noqa: E402
+from harness import Meter, add_postgres_option, demo_environment, log  # noqa: E402
 from qrcode.constants import ERROR_CORRECT_M  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from trace.config import Settings, load_settings  # noqa: E402
 from trace.demo import load_demo  # noqa: E402
@@ -768,15 +767,7 @@ def main(argv: list[str] | None = None) -> int:
         default=DEMO_HOST,
         help=f"TRACE_PUBLIC_URL the symbols hold (default {DEMO_HOST}, the demo host)",
     )
-    parser.add_argument(
-        "--postgres-url",
-        "--database-url",
-        dest="postgres_url",
-        nargs="?",
-        const=os.environ.get("TRACE_BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
-        help="run on PostgreSQL: a server where the bench may CREATE DATABASE (without a value:"
-        f" TRACE_BENCH_POSTGRES_URL or {DEFAULT_POSTGRES}); default: a SQLite file",
-    )
+    add_postgres_option(parser)
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -787,11 +778,6 @@ def main(argv: list[str] | None = None) -> int:
     args.child_counts = [int(c) for c in args.child_counts.split(",") if c.strip()]
     if args.qr_count > args.count:
         parser.error("--qr-count takes URLs from the serialised run: at most --count")
-    if args.postgres_url is not None and make_url(args.postgres_url).get_backend_name() not in (
-        "postgresql",
-        "postgres",
-    ):
-        parser.error("--postgres-url must name a PostgreSQL server")
 
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="bench-labels-"))

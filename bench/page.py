@@ -69,8 +69,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
 
-from harness import DEFAULT_POSTGRES, Meter, Server, demo_environment, log  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from harness import Meter, Server, add_postgres_option, demo_environment, log  # noqa: E402
 
 from trace.config import Settings, load_settings  # noqa: E402
 from trace.demo import load_demo  # noqa: E402
@@ -795,15 +794,7 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=SERVER_WORKERS, help="server workers (default 2)"
     )
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
-    parser.add_argument(
-        "--postgres-url",
-        "--database-url",
-        dest="postgres_url",
-        nargs="?",
-        const=os.environ.get("TRACE_BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
-        help="run on PostgreSQL: a server where the bench may CREATE DATABASE (without a value:"
-        f" TRACE_BENCH_POSTGRES_URL or {DEFAULT_POSTGRES}); default: a SQLite file",
-    )
+    add_postgres_option(parser)
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -819,11 +810,6 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.kinds) - set(KINDS)
     if unknown:
         parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
-    if args.postgres_url is not None and make_url(args.postgres_url).get_backend_name() not in (
-        "postgresql",
-        "postgres",
-    ):
-        parser.error("--postgres-url must name a PostgreSQL server")
     if not have_wrk():
         log(
             "wrk is not installed. It is the load generator of this bench; install it with\n"
