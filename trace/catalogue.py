@@ -31,6 +31,30 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "The body of the '{kind}' event is invalid: {reason}. "
         "Fix the named field and resend.",
     },
+    "time_out_of_range": {
+        "vi": "Thời điểm {field} = {value} nằm ngoài khoảng sổ cái chấp nhận: từ 01/01/1970 đến "
+        "31/12/2199, múi giờ trong khoảng ±14:00. Hãy kiểm tra lại ngày giờ rồi gửi lại.",
+        "en": "{field} = {value} is outside the times the ledger accepts: 1970-01-01 to "
+        "2199-12-31, with a UTC offset within ±14:00. Check the date and time and resend.",
+    },
+    "time_out_of_range.future": {
+        "vi": "Thời điểm {field} = {value} ở tương lai: sự kiện chỉ được ghi sau khi đã diễn ra. "
+        "Hãy kiểm tra ngày giờ và múi giờ của thiết bị.",
+        "en": "{field} = {value} is in the future: an event is recorded after it happens. "
+        "Check the device's date, time and time zone.",
+    },
+    "time_out_of_range.offset": {
+        "vi": "Múi giờ của {field} = {value} không có thật: độ lệch so với UTC phải trong khoảng "
+        "-14:00 đến +14:00 (Việt Nam là +07:00).",
+        "en": "The UTC offset of {field} = {value} is not a real one: it must lie between -14:00 "
+        "and +14:00 (Vietnam is +07:00).",
+    },
+    "record_unreadable": {
+        "vi": "Bản ghi ở vị trí {position} có trong sổ cái nhưng không đọc được nội dung. "
+        "Hãy chạy `python -m trace verify` để biết bản ghi có bị sửa hay không.",
+        "en": "The record at position {position} is in the ledger but its content cannot be "
+        "read. Run `python -m trace verify` to find out whether it was altered.",
+    },
     "unknown_kind": {
         "vi": "Loại sự kiện '{kind}' không tồn tại. Các loại hợp lệ: {known}.",
         "en": "There is no event kind '{kind}'. Valid kinds: {known}.",
@@ -424,6 +448,21 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "kind.corrected": {"vi": "Đính chính", "en": "Correction"},
     "kind.serialised": {"vi": "In tem có số sê-ri", "en": "Serial labels printed"},
     "kind.malformed": {"vi": "Bản ghi hỏng", "en": "Damaged record"},
+    "page.recorded_at": {"vi": "Ghi nhận lúc", "en": "Recorded"},
+    "page.unshown.malformed": {
+        "vi": "Nội dung bản ghi này không đọc được. Phần kiểm tra toàn vẹn ở trên cho biết "
+        "bản ghi có bị sửa hay không.",
+        "en": "The content of this record cannot be read. The integrity check above says "
+        "whether it was altered.",
+    },
+    "page.unshown.out_of_range": {
+        "vi": "Bản ghi này ghi một ngày giờ nằm ngoài khoảng sổ cái chấp nhận (01/01/1970 đến "
+        "31/12/2199), nên ở đây chỉ hiện thời điểm sổ cái ghi nhận nó. Chữ ký và chuỗi băm "
+        "của nó vẫn được kiểm tra như mọi bản ghi.",
+        "en": "This record states a date or time outside the range the ledger accepts "
+        "(1970-01-01 to 2199-12-31), so only the time the ledger recorded it is shown here. "
+        "Its signature and chain are checked like every record's.",
+    },
     "internal": {
         "vi": "Lỗi máy chủ. Không có dữ liệu nào bị thay đổi; hãy thử lại hoặc báo cho "
         "người vận hành kèm mã {reference}.",
@@ -1066,9 +1105,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "cli.inspect.col.recalled": {"vi": "Thu hồi", "en": "Recalled"},
     "invalid_search": {
         "vi": "Tham số tìm kiếm {field} không đọc được: '{value}'. Hãy dùng thời điểm RFC 3339 "
-        "(2026-09-01T07:00:00+07:00) hoặc ngày (2026-09-01).",
+        "(2026-09-01T07:00:00+07:00) hoặc ngày (2026-09-01), từ năm 1970 đến năm 2199.",
         "en": "The search parameter {field} cannot be read: '{value}'. Use an RFC 3339 time "
-        "(2026-09-01T07:00:00+07:00) or a date (2026-09-01).",
+        "(2026-09-01T07:00:00+07:00) or a date (2026-09-01), from 1970 to 2199.",
     },
     # --- genealogy, trace drawings and recalls (issue 6) ---
     "trace.title.downstream": {

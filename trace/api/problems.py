@@ -39,6 +39,8 @@ STATUS: dict[str, int] = {
     "not_canonical": HTTP_400_BAD_REQUEST,
     "invalid_statement": HTTP_422_UNPROCESSABLE_ENTITY,
     "invalid_body": HTTP_422_UNPROCESSABLE_ENTITY,
+    "time_out_of_range": HTTP_422_UNPROCESSABLE_ENTITY,
+    "record_unreadable": HTTP_409_CONFLICT,
     "unknown_kind": HTTP_422_UNPROCESSABLE_ENTITY,
     "invalid_signature": HTTP_422_UNPROCESSABLE_ENTITY,
     "invalid_identifier": HTTP_422_UNPROCESSABLE_ENTITY,
@@ -80,6 +82,7 @@ _EXPOSED = {
     "template",
     "version",
     "minimum",
+    "position",
 }
 
 

@@ -14,9 +14,10 @@ import msgspec
 from trace.domain.agency import AgencyKind
 from trace.domain.bundle import ProofBundle
 from trace.domain.chain import ChainFault
-from trace.domain.record import Record, from_us
+from trace.domain.record import Record
 from trace.domain.scopes import Scope
 from trace.domain.statement import Statement, statement_hash
+from trace.domain.times import instant_of_us
 from trace.store.agencies import Agency, KeyInfo, TokenInfo
 from trace.store.batches import Batch
 
@@ -27,8 +28,10 @@ def b64(data: bytes) -> str:
 
 
 def iso(micros: int | None) -> str | None:
-    """RFC 3339 UTC text of a time in microseconds."""
-    return None if micros is None else from_us(micros).isoformat().replace("+00:00", "Z")
+    """RFC 3339 UTC text of a time in microseconds; None for none, or for one outside the
+    ledger's window (trace/domain/times.py), which only a change behind its back stores."""
+    moment = None if micros is None else instant_of_us(micros)
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 _statement_decoder = msgspec.json.Decoder(Statement)

@@ -17,6 +17,7 @@ from trace.domain.identifiers import validate_gtin
 from trace.domain.kinds import EventKind, Scheme
 from trace.domain.record import to_us
 from trace.domain.statement import parse_time
+from trace.domain.times import check_day, check_instant
 from trace.places import VIETNAM, vietnam_today
 from trace.search.projection import SearchProjection
 from trace.search.query import Disposition, Hit, SearchQuery, SortOrder, search
@@ -88,15 +89,18 @@ def _moment(value: str | None, field: str, *, end: bool) -> int | None:
     if _DATE.match(value):
         try:
             day = date.fromisoformat(value)
-        except ValueError:
+            check_day(day, field=field)
+        except (ValueError, DomainError):
             raise InvalidSearch(f"{field} is not a date", field=field, value=value) from None
         start = datetime(day.year, day.month, day.day) - VIETNAM
         moment = start + _DAY - _MICROSECOND if end else start
         return to_us(moment.replace(tzinfo=UTC))
     try:
-        return to_us(parse_time(value, field=field))
+        moment = parse_time(value, field=field)
+        check_instant(moment, field=field)
     except DomainError:
         raise InvalidSearch(f"{field} is not a time", field=field, value=value) from None
+    return to_us(moment)
 
 
 # How the handler (trace/api/batches.py) declares the search's query parameters.

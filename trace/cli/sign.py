@@ -6,6 +6,7 @@ import argparse
 import base64
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from trace.domain.statement import (
     new_nonce,
     sign_statement,
 )
+from trace.domain.times import check_new_statement
 from trace.store.custody import public_bytes
 
 
@@ -58,7 +60,9 @@ def run_sign(args: argparse.Namespace) -> int:
         nonce=new_nonce(),
     )
     check_envelope(statement)
-    decode_body(statement.kind, statement.body)
+    check_new_statement(
+        statement.occurred_at, decode_body(statement.kind, statement.body), now=datetime.now(UTC)
+    )
     data = encode_statement(statement)
     out: dict[str, Any] = {
         "statement": base64.b64encode(data).decode(),

@@ -194,9 +194,10 @@ def _timestamp(value: Any, prefixes: Prefixes) -> str:
     millis = int(fraction[:3].ljust(3, "0")) + (fraction[3:4] >= "5")
     try:
         local = datetime.fromisoformat(seconds + ("+00:00" if zone == "Z" else zone))
-    except ValueError as exc:
+        utc = (local + timedelta(milliseconds=millis)).astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError) as exc:
+        # OverflowError: a time within a day of year 1 or 9999 has no UTC form in Python.
         raise NotAnEpcisEvent(f"not a valid timestamp: {value!r} ({exc})") from exc
-    utc = (local + timedelta(milliseconds=millis)).astimezone(UTC).replace(tzinfo=None)
     return utc.isoformat(timespec="milliseconds") + "Z"
 
 

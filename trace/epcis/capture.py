@@ -38,7 +38,8 @@ from trace.domain.epc import check_identifier
 from trace.domain.errors import DomainError, InvalidBody
 from trace.domain.event_hash import JsonLdContext, Prefixes, context_prefixes, event_hash_id
 from trace.domain.kinds import EventKind, Registered, decode_body
-from trace.domain.record import from_us, now_us
+from trace.domain.record import now_us
+from trace.domain.times import MAX_OFFSET, instant_of_us
 from trace.epcis.document import read_document
 from trace.epcis.errors import CaptureLimitExceeded, InvalidEpcisDocument, NoBatchNamed
 from trace.epcis.export import Setting, ledger_event
@@ -111,11 +112,21 @@ def _self_contained(event: dict[str, Any], context: JsonLdContext) -> dict[str, 
 
 
 def _occurred_at(event: Mapping[str, Any]) -> str:
-    """``eventTime`` in the event's own time zone, as a statement's ``occurred_at``."""
+    """``eventTime`` in the event's own time zone, as a statement's ``occurred_at``.
+
+    A time or zone outside the ledger's window (trace/domain/times.py) is passed on as
+    it was written, for the append to refuse that one event, naming the time.
+    """
     offset = event["eventTimeZoneOffset"]
     sign = -1 if offset.startswith("-") else 1
-    zone = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
-    return from_us(event_micros(event["eventTime"])).astimezone(zone).isoformat()
+    moment = instant_of_us(event_micros(event["eventTime"]))
+    try:
+        zone = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
+    except ValueError:
+        zone = None
+    if moment is None or zone is None or abs(zone.utcoffset(None)) > MAX_OFFSET:
+        return str(event["eventTime"]).strip()
+    return moment.astimezone(zone).isoformat()
 
 
 def _check_identifiers(value: Any) -> None:

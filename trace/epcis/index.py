@@ -7,8 +7,9 @@ disposition, read point, business location, and each identifier with its role. L
 every projection it is derived from the records alone: dropping its rows and its
 position rebuilds it (after a change of ``TRACE_PUBLIC_URL``, which its URIs contain).
 
-A record that no longer parses (tampered with) is left out: the audit names it, and an
-EPCIS answer can only give events the ledger can read.
+A record the ledger cannot read (changed behind its back, or holding a time outside the
+window of trace/domain/times.py) is left out and the projection moves past it: the
+audit names a changed record, and an EPCIS answer can only give events the ledger can read.
 """
 
 from __future__ import annotations
@@ -23,18 +24,17 @@ import msgspec
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from trace.domain.errors import DomainError
 from trace.domain.event_hash import CBV, canonical_term, canonical_value, context_prefixes
+from trace.domain.facts import Unreadable, read_fact
 from trace.domain.kinds import (
     Corrected,
     EpcisEvent,
     EventKind,
     Serialised,
     Transformed,
-    decode_body,
 )
 from trace.domain.record import Record, to_us
-from trace.domain.statement import Statement, parse_statement
+from trace.domain.statement import Statement
 from trace.epcis.export import CONTEXT, EXACT_JSON, Setting, ledger_event, serial_uri
 from trace.epcis.subjects import BatchRef, identifiers
 from trace.store.database import Reads
@@ -185,12 +185,10 @@ class EpcisIndex:
 
 
 def _parse(record: Record) -> _Fact | None:
-    try:
-        statement = parse_statement(record.statement)
-        body = decode_body(statement.kind, statement.body)
-    except DomainError:
+    fact = read_fact(record.statement)
+    if isinstance(fact, Unreadable):
         return None
-    return _Fact(record, statement, EventKind(statement.kind), body)
+    return _Fact(record, fact.statement, fact.kind, fact.body)
 
 
 def _batch_ids(facts: Iterable[_Fact]) -> set[str]:

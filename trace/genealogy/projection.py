@@ -23,8 +23,8 @@ import msgspec
 from sqlalchemy import and_, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from trace.domain.errors import DomainError
-from trace.domain.kinds import Corrected, EventKind, Transformed, decode_body
+from trace.domain.facts import read_fact
+from trace.domain.kinds import Corrected, EventKind, Transformed
 from trace.domain.record import Record
 from trace.store.tables import batch_edges
 
@@ -37,15 +37,7 @@ class _Kind(msgspec.Struct):
     kind: str
 
 
-class _Envelope(msgspec.Struct):
-    """What an edge needs of a `transformed` or `corrected` statement."""
-
-    occurred_at: str
-    body: dict[str, Any]
-
-
 _kind_of = msgspec.json.Decoder(_Kind)
-_envelope_of = msgspec.json.Decoder(_Envelope)
 _WANTED = frozenset({EventKind.TRANSFORMED.value, EventKind.CORRECTED.value})
 
 _MARK_CORRECTED = (
@@ -92,19 +84,20 @@ GENEALOGY = Genealogy()
 def _decoded(record: Record) -> tuple[Transformed | Corrected, str] | None:
     """The body and occurred-at of a `transformed` or `corrected` record; None for others.
 
-    Bytes changed after they were appended may no longer decode: such a record has no
-    edge, and `python -m trace verify` and the batch's page report it.
+    A record whose bytes no longer decode (changed after they were appended) has no edge;
+    `python -m trace verify` and the batch's page report it.
     """
     try:
         kind = _kind_of.decode(record.statement).kind
-        if kind not in _WANTED:
-            return None
-        envelope = _envelope_of.decode(record.statement)
-        body = decode_body(kind, envelope.body)
-    except (msgspec.DecodeError, DomainError):
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
-    if isinstance(body, Transformed | Corrected):
-        return body, envelope.occurred_at
+    if kind not in _WANTED:
+        return None
+    fact = read_fact(record.statement)
+    # A record whose only fault is a time outside the window still makes its edges: a
+    # recall upstream must reach what was made from it, as the pages' banners do.
+    if isinstance(fact.body, Transformed | Corrected) and fact.statement is not None:
+        return fact.body, fact.statement.occurred_at
     return None
 
 

@@ -21,7 +21,8 @@ import msgspec
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from trace.domain.kinds import Corrected, EventKind, Recalled, decode_body
+from trace.domain.facts import Fact, RecordUnreadable, Unreadable, read_fact
+from trace.domain.kinds import Corrected, EventKind, Recalled
 from trace.domain.record import Record
 from trace.places import VIETNAM
 from trace.store.agencies import Actor
@@ -34,15 +35,6 @@ from trace.store.records import to_record
 from trace.store.tables import records
 
 _FINGERPRINT_CONTEXT = b"trace/recall-request/v1\n"
-
-
-class _Envelope(msgspec.Struct):
-    agency: str
-    occurred_at: str
-    body: dict[str, Any]
-
-
-_envelope_of = msgspec.json.Decoder(_Envelope)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,25 +114,31 @@ async def find_recall(conn: AsyncConnection, ref: str) -> Recall:
 
 
 async def _recall(conn: Reads, record: Record, batch: Batch) -> Recall:
-    envelope = _envelope_of.decode(record.statement)
-    body = decode_body(EventKind.RECALLED.value, envelope.body)
-    assert isinstance(body, Recalled)
+    fact = read_fact(record.statement)
+    # A recall whose only fault is a time outside the window is still a recall.
+    if not isinstance(fact.body, Recalled) or fact.statement is None:
+        detail = fact.detail if isinstance(fact, Unreadable) else "not a recall"
+        raise RecordUnreadable(
+            f"the recall at position {record.position} cannot be read: {detail}",
+            position=record.position,
+        )
     return Recall(
         record,
         batch,
-        envelope.agency,
-        envelope.occurred_at,
-        body,
+        fact.statement.agency,
+        fact.statement.occurred_at,
+        fact.body,
         await _is_corrected(conn, record),
     )
 
 
 async def _is_corrected(conn: Reads, record: Record) -> bool:
-    """Whether a `corrected` record of the same batch points at ``record``."""
+    """Whether a `corrected` record of the same batch that the ledger can read points at
+    ``record``."""
     target = record.record_hash.hex()
     for row in await conn.execute(_CORRECTIONS, {"batch": record.batch}):
-        envelope = _envelope_of.decode(bytes(row.statement))
-        correction = decode_body(EventKind.CORRECTED.value, envelope.body)
-        if isinstance(correction, Corrected) and correction.corrects == target:
+        correction = read_fact(bytes(row.statement))
+        body = correction.body if isinstance(correction, Fact) else None
+        if isinstance(body, Corrected) and body.corrects == target:
             return True
     return False

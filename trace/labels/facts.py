@@ -8,9 +8,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from trace.domain.kinds import Certified, Corrected, Packed, Registered, Scheme, decode_body
+from trace.domain.facts import Fact, read_fact
+from trace.domain.kinds import Certified, Corrected, Origin, Packed, Registered, Scheme
 from trace.domain.quantity import Quantity
-from trace.domain.statement import parse_statement
 from trace.labels.content import NBSP, LabelFacts
 from trace.places import commune_name, province_name
 from trace.store.agencies import Agency, get_agency
@@ -44,15 +44,25 @@ async def batch_facts(conn: AsyncConnection, batch: Batch, *, today: date) -> La
     """What a label of ``batch`` prints, as of ``today`` (for certificate validity).
 
     A record later declared wrong by a ``corrected`` record is not printed from:
-    a label cannot show the correction beside it, as the public page does.
+    a label cannot show the correction beside it, as the public page does. Nor is a
+    record the ledger cannot read (trace/domain/facts.py): without a readable
+    registration, the label takes the product, lot and origin of the batch's read model.
     """
     bodies: list[tuple[bytes, msgspec.Struct]] = []
     for record in await batch_records(conn, batch.id):
-        statement = parse_statement(record.statement)
-        bodies.append((record.record_hash, decode_body(statement.kind, statement.body)))
+        fact = read_fact(record.statement)
+        if isinstance(fact, Fact):
+            bodies.append((record.record_hash, fact.body))
     corrected = {body.corrects for _, body in bodies if isinstance(body, Corrected)}
     standing = [body for digest, body in bodies if digest.hex() not in corrected]
-    registered = next(body for body in standing if isinstance(body, Registered))
+    registered = next((body for body in standing if isinstance(body, Registered)), None)
+    if registered is None:
+        registered = Registered(
+            product=batch.product,
+            lot=batch.lot,
+            origin=Origin(province=batch.province or "00"),
+            gtin=batch.gtin,
+        )
     stars = [
         body.stars
         for body in standing

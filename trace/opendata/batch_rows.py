@@ -91,7 +91,7 @@ class _Batch:
         if parsed is None:
             return
         if seq == 1:
-            self.registration, self.registered_at = parsed.body, parsed.occurred_at
+            self.registration, self.registered_at = parsed.body, parsed.occurred_at or None
         try:
             event_kind = EventKind(kind)
             body = decode_body(kind, parsed.body) if event_kind in _STATEFUL else _Unread()

@@ -20,6 +20,7 @@ import msgspec
 
 from trace.domain.errors import DomainError
 from trace.domain.identifiers import DigitalLink
+from trace.domain.times import in_window, instant_of_us
 from trace.opendata.parties import UNKNOWN, Party
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -38,11 +39,19 @@ _ENVELOPE = msgspec.json.Decoder(Envelope)
 
 
 def envelope(statement: bytes | memoryview) -> Envelope | None:
-    """The statement's envelope, or None if the stored bytes no longer parse."""
+    """The statement's envelope, or None if the stored bytes no longer parse.
+
+    An ``occurred_at`` outside the ledger's window (trace/domain/times.py), stored
+    before the window was enforced, is given as empty text: no reader of the export
+    can be asked to convert it.
+    """
     try:
-        return _ENVELOPE.decode(statement)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        parsed = _ENVELOPE.decode(statement)
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
+    if not in_window(parsed.occurred_at):
+        return Envelope(parsed.kind, "", parsed.agency, parsed.body)
+    return parsed
 
 
 @lru_cache(maxsize=4096)
@@ -50,8 +59,14 @@ def _minute(minutes: int) -> str:
     return (EPOCH + timedelta(minutes=minutes)).isoformat()[:17]  # "YYYY-MM-DDTHH:MM:"
 
 
-def utc_text(micros: int) -> str:
-    """``2026-09-01T00:00:00.123456Z``: exact microseconds, so the record hash can be redone."""
+def utc_text(micros: int) -> str | None:
+    """``2026-09-01T00:00:00.123456Z``: exact microseconds, so the record hash can be redone.
+
+    None for a time outside the ledger's window, which only a change behind its back
+    stores (and `verify-export` then reports the record).
+    """
+    if instant_of_us(micros) is None:
+        return None
     # Records come in time order: the minute's text is made once for all of its records.
     seconds, fraction = divmod(micros, 1_000_000)
     minutes, second = divmod(seconds, 60)

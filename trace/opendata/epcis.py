@@ -15,6 +15,7 @@ Event Hash ID, and the inspectors' EPCIS interface gives it back.
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.epcis import CORRECTION_REASON, EPCIS_MAPPINGS, TRACE_VOC
+from trace.domain.errors import NotAnEpcisEvent
 from trace.domain.event_hash import event_hash_id
 from trace.domain.kinds import EventKind
 from trace.opendata.cells import envelope, link_path, page_url, public_body, utc_text
@@ -94,11 +96,24 @@ def _party(party: Party) -> str | None:
 
 def _quantity(item: Mapping[str, Any] | None, epc: str) -> dict[str, Any]:
     element: dict[str, Any] = {"epcClass": epc}
-    if isinstance(item, Mapping) and isinstance(item.get("value"), str):
-        element["quantity"] = float(item["value"])
+    amount = _number(item.get("value")) if isinstance(item, Mapping) else None
+    if amount is not None and isinstance(item, Mapping):
+        element["quantity"] = amount
         if isinstance(item.get("unit"), str):
             element["uom"] = item["unit"]
     return element
+
+
+def _number(value: object) -> float | None:
+    """A quantity's decimal text as a JSON number; None for text that is no finite number
+    (a record changed behind the ledger's back may hold anything)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _flows(kind: str, body: Mapping[str, Any], agency: Party, context: Context) -> dict[str, Any]:
@@ -141,7 +156,11 @@ class EventWriter:
         """The EPCIS event of one record, or None for a record that maps to none."""
         position, recorded, rhash, statement, agency_id, kind, code, gtin, lot = row
         parsed = envelope(bytes(statement))
-        if parsed is None or kind not in EPCIS_MAPPINGS:
+        recorded_text = utc_text(recorded)
+        # A record without a time the ledger can state is no event (its row says so).
+        if parsed is None or not parsed.occurred_at or recorded_text is None:
+            return None
+        if kind not in EPCIS_MAPPINGS:
             return None
         if kind == EventKind.CORRECTED:
             return await self._declaration(parsed.body, recorded, rhash)
@@ -155,7 +174,7 @@ class EventWriter:
             "type": mapping.event_type,
             "eventTime": parsed.occurred_at,
             "eventTimeZoneOffset": _offset(parsed.occurred_at),
-            "recordTime": utc_text(recorded),
+            "recordTime": recorded_text,
         }
         if mapping.action:
             event["action"] = mapping.action
@@ -184,7 +203,10 @@ class EventWriter:
             event["certificationInfo"] = f"{page}#certificates"
         event["trace:position"] = position
         event["trace:recordHash"] = bytes(rhash).hex()
-        event["eventID"] = event_hash_id(event, CONTEXT)
+        try:
+            event["eventID"] = event_hash_id(event, CONTEXT)
+        except NotAnEpcisEvent:
+            return None  # what a changed record holds may make no event at all
         return event
 
     async def _declaration(
@@ -200,10 +222,11 @@ class EventWriter:
             return None
         row = (await self.lookups.execute(_BY_HASH, {"hash": wanted})).first()
         original = await self.event(tuple(row)) if row is not None else None
-        if original is None:
+        declared = utc_text(recorded)
+        if original is None or declared is None:
             return None
         original["errorDeclaration"] = {
-            "declarationTime": utc_text(recorded),
+            "declarationTime": declared,
             "reason": CORRECTION_REASON,
             "trace:recordHash": bytes(rhash).hex(),
         }

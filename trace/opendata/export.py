@@ -267,7 +267,11 @@ async def _write_package(
         log_key=verifier_key_string(signer.public),
         range=Range(start, end),
         checkpoint=CutCheckpoint(
-            row.size, _b64(bytes(row.root_hash)), utc_text(row.signed_at_us), row.note
+            # The signing time is not in the signed note; a changed one is given as empty.
+            row.size,
+            _b64(bytes(row.root_hash)),
+            utc_text(row.signed_at_us) or "",
+            row.note,
         ),
         proof=proof,
         files=files,
@@ -318,7 +322,7 @@ async def _write_epcis(
     total = cut.end - cut.start
     with (out / EPCIS_FILE).open("wb") as raw:
         sink = Sink(raw)
-        sink.write(header(utc_text(created_us)))
+        sink.write(header(utc_text(created_us) or ""))
         buffer = bytearray()
         first = True
         async with (

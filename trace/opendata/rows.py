@@ -91,8 +91,9 @@ async def event_rows(conn: AsyncConnection, cut: Cut, context: Context) -> Async
         if parsed is None:
             occurred, facts = None, _NO_FACTS
         else:
-            occurred = parsed.occurred_at
-            saw(occurred)
+            occurred = parsed.occurred_at or None
+            if occurred is not None:
+                saw(occurred)
             facts = _facts_of(kind, parsed.body, parties)
         yield (
             position,
@@ -166,7 +167,7 @@ async def inspection_rows(conn: AsyncConnection, cut: Cut, context: Context) -> 
                 batch,
                 code,
                 product,
-                parsed.occurred_at,
+                parsed.occurred_at or None,
                 utc_text(recorded),
                 authority.id,
                 authority.name,
@@ -211,7 +212,7 @@ async def certification_rows(
             batch,
             code,
             product,
-            parsed.occurred_at,
+            parsed.occurred_at or None,
             utc_text(recorded),
             text(body.get("scheme")),
             stars if isinstance(stars, int) else None,
@@ -253,7 +254,7 @@ async def recall_rows(conn: AsyncConnection, cut: Cut, context: Context) -> Asyn
             product,
             gtin,
             lot,
-            parsed.occurred_at,
+            parsed.occurred_at or None,
             utc_text(recorded),
             text(body.get("severity")),
             text(body.get("reason")),

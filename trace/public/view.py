@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import msgspec
 from sqlalchemy import bindparam, select
 
 from trace.domain.chain import ChainFault, verify_chain
-from trace.domain.errors import DomainError
+from trace.domain.facts import Fact, Unshown, read_fact
 from trace.domain.kinds import (
     Certified,
     Corrected,
@@ -28,10 +28,10 @@ from trace.domain.kinds import (
     Shipped,
     Sold,
     Transformed,
-    decode_body,
 )
 from trace.domain.record import Record
-from trace.domain.statement import Statement, parse_statement
+from trace.domain.statement import Statement
+from trace.domain.times import EARLIEST, instant_of_us
 from trace.genealogy.walk import MAX_BATCHES
 from trace.places import commune_name, province_name
 from trace.store.agencies import key_statuses
@@ -57,6 +57,8 @@ class Event:
     body: msgspec.Struct | None
     record_hash: str
     corrected_by: list[str] = field(default_factory=list)
+    # Why the page cannot show this record as it is (trace/domain/facts.py), if it cannot.
+    unshown: Unshown | None = None
 
     @property
     def gap(self) -> timedelta:
@@ -130,23 +132,41 @@ class PageView:
         return not self.faults
 
 
-def _from_us(micros: int) -> datetime:
-    return datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
+def _recorded(record: Record) -> datetime:
+    """When the ledger recorded ``record``; a stored time changed to one outside the window
+    (the record hash then shows the change) is shown as the epoch."""
+    return instant_of_us(record.recorded_at_us) or EARLIEST
 
 
 _Names = dict[str, tuple[str, bool, str | None, str | None]]
-_Decoded = tuple[str, datetime, str, msgspec.Struct | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    """What the page reads of one record's statement."""
+
+    kind: str
+    occurred_at: datetime
+    agency: str
+    body: msgspec.Struct | None
+    unshown: Unshown | None
 
 
 def _decode(record: Record, statement: Statement | None = None) -> _Decoded:
-    """Kind, occurred-at, agency and body; a record that no longer parses has no body."""
-    try:
-        statement = statement or parse_statement(record.statement)
-        body = decode_body(statement.kind, statement.body)
-    except DomainError:
-        return "malformed", _from_us(record.recorded_at_us), "", None
-    occurred = datetime.fromisoformat(statement.occurred_at)
-    return statement.kind, occurred, statement.agency, body
+    """Kind, occurred-at, agency and body of a record, as far as the page can show them.
+
+    A record whose statement does not decode is ``malformed``, without a body (the verdict
+    names the fault). One whose only fault is a time outside the ledger's window keeps its
+    kind and body, so that a recall among them still shows its banner, and is placed at the
+    time it was recorded.
+    """
+    fact = read_fact(record.statement, statement)
+    if isinstance(fact, Fact):
+        return _Decoded(fact.kind.value, fact.occurred_at, fact.statement.agency, fact.body, None)
+    agency = fact.statement.agency if fact.statement is not None else ""
+    if fact.body is None or fact.statement is None:
+        return _Decoded("malformed", _recorded(record), agency, None, fact.reason)
+    return _Decoded(fact.statement.kind, _recorded(record), agency, fact.body, fact.reason)
 
 
 def _referenced(body: msgspec.Struct | None) -> list[str]:
@@ -159,16 +179,15 @@ def _referenced(body: msgspec.Struct | None) -> list[str]:
 
 
 def _event(record: Record, decoded: _Decoded, names: _Names) -> Event:
-    kind, occurred, agency, body = decoded
-    shown = names.get(agency, ("?", False, None, None))[0]
     return Event(
         record.seq,
-        kind,
-        occurred,
-        _from_us(record.recorded_at_us),
-        shown,
-        body,
+        decoded.kind,
+        decoded.occurred_at,
+        _recorded(record),
+        names.get(decoded.agency, ("?", False, None, None))[0],
+        decoded.body,
         record.record_hash.hex(),
+        unshown=decoded.unshown,
     )
 
 
@@ -215,8 +234,8 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
         names,
         [
             batch.producer_id,
-            *(d[2] for d in decoded),
-            *(i for d in decoded for i in _referenced(d[3])),
+            *(d.agency for d in decoded),
+            *(i for d in decoded for i in _referenced(d.body)),
         ],
     )
     events: list[Event] = []
@@ -228,7 +247,11 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
         events.append(event)
     for event in events:
         event.corrected_by.extend(corrections.get(event.record_hash, []))
-    registered = next((e.body for e in events if isinstance(e.body, Registered)), None)
+    # Dates of a record the page cannot show as it is are not shown: nor are its certificate
+    # or its registration's dates (the read model's product and origin stand in).
+    registered = next(
+        (e.body for e in events if isinstance(e.body, Registered) and e.unshown is None), None
+    )
     producer, household, _, _ = names.get(batch.producer_id, ("?", False, None, None))
     certificates = [
         Certificate(
@@ -243,7 +266,7 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
             today < e.body.valid_from,
         )
         for e in events
-        if isinstance(e.body, Certified) and not e.corrected_by
+        if isinstance(e.body, Certified) and not e.corrected_by and e.unshown is None
     ]
     certificates.sort(key=lambda c: (c.scheme != Scheme.OCOP.value, c.expired))
     alerts, inputs = await _ancestry(conn, batch, events, names)
@@ -346,7 +369,7 @@ async def _ancestry(
             seen.add(upstream.id)
             upstream_records = await batch_records(conn, upstream.id)
             upstream_decoded = [_decode(record) for record in upstream_records]
-            await _add_names(conn, names, (d[2] for d in upstream_decoded))
+            await _add_names(conn, names, (d.agency for d in upstream_decoded))
             upstream_events = [
                 _event(record, facts, names)
                 for record, facts in zip(upstream_records, upstream_decoded, strict=True)

@@ -11,8 +11,9 @@ trace/store/tables.py's search section:
   disposition is then worked out again from its facts: "recalled" while a recall stands,
   else the latest standing inspection's result.
 
-A record whose bytes no longer decode (changed behind the ledger's back, which
-`python -m trace verify` reports) adds nothing.
+A record whose body no longer decodes (changed behind the ledger's back, which `python -m
+trace verify` reports) adds nothing; one whose only fault is a time outside the window of
+trace/domain/times.py counts like any other.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.errors import DomainError
+from trace.domain.facts import read_fact
 from trace.domain.folding import fold, words
 from trace.domain.identifiers import validate_gtin
 from trace.domain.kinds import (
@@ -36,7 +38,6 @@ from trace.domain.kinds import (
     EventKind,
     Inspected,
     Registered,
-    decode_body,
 )
 from trace.domain.record import Record, to_us
 from trace.domain.statement import Statement, parse_time
@@ -109,9 +110,10 @@ async def _registered_positions(conn: AsyncConnection, batch_ids: set[str]) -> d
 def _gather(
     changes: _Changes, positions: dict[str, int], record: Record, statement: Statement
 ) -> None:
-    try:
-        body = decode_body(statement.kind, statement.body)
-    except DomainError:
+    # A record whose only fault is a time outside the window still counts: a recall among
+    # them must still make its batch "recalled" for inspectors.
+    body = read_fact(record.statement, statement).body
+    if body is None:
         return
     if isinstance(body, Registered):
         try:

@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import uuid
 from collections import deque
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -32,6 +33,7 @@ from trace.domain.statement import (
     sign_statement,
     statement_hash,
 )
+from trace.domain.times import check_new_statement
 from trace.store.agencies import (
     Actor,
     active_custodial_key,
@@ -88,7 +90,8 @@ def to_pending(
     expected_version: int | None = None,
 ) -> Pending:
     """The checks an append needs no database for: ``signed`` parses, its body fits its
-    kind, the token may append it, and it names the token's agency and its own key.
+    kind, its times lie in the ledger's window (trace/domain/times.py), the token may
+    append it, and it names the token's agency and its own key.
 
     Every way into the ledger (one append, a capture's group) goes through here.
     """
@@ -96,6 +99,7 @@ def to_pending(
     require_scope_to_append(actor, statement.kind)
     body = decode_body(statement.kind, statement.body)
     kind = EventKind(statement.kind)
+    check_new_statement(statement.occurred_at, body, now=datetime.now(UTC))
     if statement.key != signed.key_id:
         raise InvalidSignature("the statement names another key", reason="key_mismatch")
     if statement.agency != actor.agency_id:

@@ -16,11 +16,13 @@ then sees the new position).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.record import Record
@@ -30,6 +32,7 @@ from trace.store.records import to_record
 from trace.store.tables import log_head, projection_positions, records
 
 BATCH_SIZE = 1000
+_log = logging.getLogger("trace.projections")
 
 
 class Projection(Protocol):
@@ -74,7 +77,7 @@ async def catch_up(ledger: Ledger, projection: Projection, *, batch_size: int = 
             if not rows:
                 return position
             batch = [to_record(row) for row in rows]
-            await projection.apply(conn, batch)
+            await _apply(conn, projection, batch)
             await conn.execute(
                 update(projection_positions)
                 .where(projection_positions.c.name == projection.name)
@@ -82,6 +85,32 @@ async def catch_up(ledger: Ledger, projection: Projection, *, batch_size: int = 
             )
             if len(rows) < batch_size:
                 return batch[-1].position + 1
+
+
+async def _apply(conn: AsyncConnection, projection: Projection, batch: list[Record]) -> None:
+    """Apply ``batch``; if a record breaks the projection's code, apply the others without it.
+
+    Projections read every record through trace/domain/facts.py, which never fails on
+    stored bytes. Should a record still break one (a fault in the projection's own code),
+    the projection must not stop there: every answer that depends on it would fail for
+    the whole ledger. The record is skipped and logged with its position, so the fault
+    can be fixed and the projection rebuilt. A database error is not the record's fault
+    and is raised as it is.
+    """
+    try:
+        async with conn.begin_nested():
+            await projection.apply(conn, batch)
+        return
+    except (SQLAlchemyError, OSError):
+        raise
+    except Exception:
+        if len(batch) == 1:
+            _log.exception(
+                "projection %s skips the record at position %d", projection.name, batch[0].position
+            )
+            return
+    for record in batch:
+        await _apply(conn, projection, [record])
 
 
 async def _lock_position(conn: AsyncConnection, name: str) -> int:
