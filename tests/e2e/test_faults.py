@@ -80,7 +80,9 @@ def test_a_killed_service_and_restarted_postgres_lose_duplicate_and_fork_nothing
 
 
 @pytest.mark.xfail(
-    strict=True, reason="issue 12 finding 6: outages answer 500 until the 503 mapping lands"
+    strict=True,
+    raises=AssertionError,
+    reason="issue 12 finding 6: outages answer 500 until the 503 mapping lands",
 )
 def test_postgres_down_is_answered_503_with_retry_after_never_500(
     postgres_run: faults.Outcome,
