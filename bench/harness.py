@@ -5,7 +5,8 @@
 - ``Meter`` measures the CPU of a timed section split by process: this one, PostgreSQL's
   (the bench database's backends and the shared auxiliary processes), the server's
   process group, the load generator (children), and how busy the whole machine was;
-- ``Server`` starts ``python -m trace serve`` as a subprocess and waits for ``/healthz``.
+- ``Server`` starts ``python -m trace serve`` as a subprocess and waits for ``/healthz``;
+  ``kill()`` ends its whole process group with SIGKILL (bench/faults.py).
 
 The scripts import it as ``harness`` (``bench/`` is ``sys.path[0]`` when they run). It
 imports nothing from ``trace``, so it does not depend on the project root being on the path.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import os
 import resource
 import secrets
@@ -304,13 +306,18 @@ class Server:
     """``python -m trace serve`` as a subprocess, from the project root, in its own session.
 
     ``env`` is its environment (the database, the master key, ...); its output goes to
-    ``log_path``. Ready once ``/healthz`` answers 200; ``stop()`` ends it.
+    ``log_path``; ``port`` is a spare one unless given (a restart keeps its address).
+    Ready once ``/healthz`` answers 200; ``stop()`` ends it, ``kill()`` kills it.
     """
 
-    def __init__(self, env: dict[str, str], log_path: Path, workers: int | None = None) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        workers: int | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.port = port or spare_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
@@ -328,6 +335,7 @@ class Server:
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
+                self.log.close()
                 raise RuntimeError(f"the server exited; see {self.log_path}")
             try:
                 with urllib.request.urlopen(self.base + "/healthz", timeout=2) as answer:
@@ -340,6 +348,19 @@ class Server:
                 raise RuntimeError(f"the server did not answer /healthz; see {self.log_path}")
             time.sleep(0.2)
 
+    def kill(self) -> None:
+        """SIGKILL to the whole process group (the server and its workers), as a crash would;
+        returns once none of them is left."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        deadline = time.monotonic() + 30
+        while group_members(self.proc.pid):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"processes of group {self.proc.pid} outlived SIGKILL")
+            time.sleep(0.05)
+        self.log.close()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
@@ -349,3 +370,28 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)  # the group this bench started
                 self.proc.wait()
         self.log.close()
+
+
+def spare_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def group_members(group: int) -> list[int]:
+    """The ids of the live processes of process group ``group`` (Linux /proc)."""
+    members = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # A zombie has let go of everything; its parent has not collected it yet.
+        if int(fields[2]) == group and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
