@@ -30,12 +30,15 @@ def producer_line(agency: Agency) -> str:
 
 
 def per_package(packed: Packed) -> Quantity | None:
-    """The net quantity of one package, when the packing record gives total and count."""
+    """The net quantity of one package, when the packing record gives total and count, and
+    it is at least a thousandth of its unit (a label prints no "0 g")."""
     if packed.quantity is None:
         return None
     each = (Decimal(packed.quantity.value) / packed.count).quantize(
         Decimal("0.001"), rounding=ROUND_HALF_EVEN
     )
+    if not each:
+        return None
     text = format(each.normalize(), "f")
     return Quantity(value=text, unit=packed.quantity.unit)
 
