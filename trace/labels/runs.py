@@ -27,7 +27,7 @@ from trace.domain.record import from_us, now_us
 from trace.domain.statement import parse_statement
 from trace.labels.errors import LabelRequestInvalid
 from trace.store.agencies import Actor
-from trace.store.append import append_unsigned
+from trace.store.append import append_unsigned, request_fingerprint
 from trace.store.batches import Batch
 from trace.store.database import read_transaction, write_transaction
 from trace.store.errors import IdempotencyConflict, NotFound
@@ -121,6 +121,9 @@ async def create_run(
             occurred_at=from_us(now_us()).isoformat(),
             body=msgspec.to_builtins(body),
             idempotency_key=idempotency_key,
+            fingerprint=request_fingerprint(
+                "POST /api/v1/batches/{batch}/label-runs", {"batch": batch.id, "count": count}
+            ),
         )
     except DomainError:
         # Refused (the batch is recalled, the agency is not its producer...): no record
