@@ -52,8 +52,11 @@ __all__ = [
     "SignedStatement",
     "append",
     "append_unsigned",
+    "custodial_key",
+    "custody_signed",
     "new_batch_id",
     "request_fingerprint",
+    "to_pending",
 ]
 
 _RETRIES = 3
@@ -243,6 +246,17 @@ def _queue(ledger: Ledger) -> WriterQueue:
     return queue
 
 
+async def custodial_key(ledger: Ledger, actor: Actor) -> tuple[str, Ed25519PrivateKey]:
+    """The key the server signs with for ``actor``'s agency: its id and private key."""
+    key_id = actor.custodial_key
+    secret = ledger.private_keys.get(key_id) if key_id else None
+    if key_id is None or secret is None:
+        async with read_transaction(ledger.engine) as conn:
+            key_id = key_id or await active_custodial_key(conn, actor.agency_id)
+            secret = await private_key(ledger, conn, key_id)
+    return key_id, secret
+
+
 async def append_unsigned(
     ledger: Ledger,
     actor: Actor,
@@ -264,12 +278,7 @@ async def append_unsigned(
     if idempotency_key is not None and fingerprint is None:
         raise ValueError("an append with an Idempotency-Key needs the fingerprint of its request")
     require_scope_to_append(actor, kind)
-    key_id = actor.custodial_key
-    secret = ledger.private_keys.get(key_id) if key_id else None
-    if key_id is None or secret is None:
-        async with read_transaction(ledger.engine) as conn:
-            key_id = key_id or await active_custodial_key(conn, actor.agency_id)
-            secret = await private_key(ledger, conn, key_id)
+    key_id, secret = await custodial_key(ledger, actor)
     signed = custody_signed(
         actor.agency_id, key_id, secret, batch=batch, kind=kind, occurred_at=occurred_at, body=body
     )
