@@ -93,6 +93,48 @@ async def test_same_idempotency_key_with_another_body_is_refused(
     assert await stored(ledger) == before
 
 
+async def test_retrying_a_registration_with_its_idempotency_key_returns_the_first_batch(
+    client: Any, cast: Cast, ledger: Ledger
+) -> None:
+    request = {"occurred_at": WHEN, "body": registration(gtin="8936047000128")}
+    headers = {**cast.producer.headers, "Idempotency-Key": "register-bd-1"}
+    first = await client.post("/api/v1/batches", json=request, headers=headers)
+    assert first.status_code == 201, first.text
+    before = await stored(ledger)
+    again = await client.post("/api/v1/batches", json=request, headers=headers)
+    assert again.status_code == 201, again.text
+    assert again.json()["batch"]["id"] == first.json()["batch"]["id"]
+    assert again.json()["record"] == first.json()["record"]
+    assert again.json()["replayed"] is True and again.headers["Idempotent-Replayed"] == "true"
+    assert await stored(ledger) == before
+    request["body"] = registration(gtin="8936047000128", lot="BD-2")
+    other = await client.post("/api/v1/batches", json=request, headers=headers)
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_conflict"
+    assert await stored(ledger) == before
+
+
+async def test_an_idempotency_key_covers_the_expected_version_and_the_route_sent(
+    client: Any, cast: Cast, ledger: Ledger
+) -> None:
+    batch = (await register(client, cast.producer))["batch"]["id"]
+    headers = {**cast.producer.headers, "Idempotency-Key": "harvest-1"}
+    url = f"/api/v1/batches/{batch}/events"
+    body = {"kind": "harvested", "occurred_at": WHEN, "body": {"quantity": kg("5")}}
+    first = await client.post(url, json={**body, "expected_version": 1}, headers=headers)
+    assert first.status_code == 201, first.text
+    before = await stored(ledger)
+    again = await client.post(url, json={**body, "expected_version": 1}, headers=headers)
+    assert again.status_code == 201 and again.json()["record"] == first.json()["record"]
+    unversioned = await client.post(url, json=body, headers=headers)
+    assert unversioned.status_code == 422
+    assert unversioned.json()["code"] == "idempotency_conflict"
+    elsewhere = await client.post(
+        "/api/v1/batches", json={"occurred_at": WHEN, "body": registration()}, headers=headers
+    )
+    assert elsewhere.status_code == 422 and elsewhere.json()["code"] == "idempotency_conflict"
+    assert await stored(ledger) == before
+
+
 async def test_stale_expected_version_gets_409_with_current_version(
     client: Any, cast: Cast, ledger: Ledger
 ) -> None:

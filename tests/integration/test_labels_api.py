@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from datetime import date
@@ -9,18 +10,20 @@ from typing import Any
 
 import pypdfium2
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from tests.conftest import Cast
 from tests.integration.helpers import kg, stored
 from tests.integration.helpers import record as event
 from tests.integration.helpers import register as register_batch
 from tests.labels.reading import decode, decode_labels, pdf_pages, png_image, svg_image
+from trace.domain.identifiers import new_serial
 from trace.domain.statement import parse_statement
 from trace.labels.facts import batch_facts
+from trace.labels.runs import keyed_run_id, serials_digest
 from trace.labels.templates import TEMPLATES
 from trace.store.batches import find_batch
-from trace.store.database import read_transaction
+from trace.store.database import read_transaction, write_transaction
 from trace.store.ledger import Ledger
 from trace.store.tables import label_runs, label_serials
 
@@ -326,3 +329,128 @@ async def test_label_templates_are_listed_with_their_sizes(client: Any) -> None:
     assert templates["a4-5x13"]["labels_per_page"] == 65
     assert templates["roll-40x25-203"]["module_mm"] == pytest.approx(0.5005, abs=1e-4)
     assert all(t["module_mm"] >= 0.396 for t in templates.values())
+
+
+async def _runs_of(ledger: Ledger, batch_id: str) -> list[tuple[Any, list[str]]]:
+    """The batch's runs as stored, each with its serials in print order."""
+    async with read_transaction(ledger.engine) as conn:
+        runs = (
+            await conn.execute(select(label_runs).where(label_runs.c.batch_id == batch_id))
+        ).all()
+        found = []
+        for run in runs:
+            serials = await conn.execute(
+                select(label_serials.c.serial)
+                .where(label_serials.c.run_id == run.id)
+                .order_by(label_serials.c.ordinal)
+            )
+            found.append((run, list(serials.scalars())))
+    return found
+
+
+async def test_twenty_concurrent_retries_of_a_run_all_get_the_one_run_that_stays(
+    client: Any, cast: Cast, ledger: Ledger
+) -> None:
+    batch = await register(client, cast.producer, gtin=GTIN, lot="HOP-20")
+    headers = {**cast.producer.headers, "Idempotency-Key": "run-2026-11-22-b"}
+    path = f"/api/v1/batches/{batch['id']}/label-runs"
+    answers = await asyncio.gather(
+        *(client.post(path, json={"count": 40}, headers=headers) for _ in range(20))
+    )
+    assert [a.status_code for a in answers] == [201] * 20, [a.text for a in answers]
+    run = answers[0].json()
+    assert all(answer.json() == run for answer in answers)
+    # The ledger, the run's row and its serials agree.
+    [(row, serials)] = await _runs_of(ledger, batch["id"])
+    assert (row.id, row.position, row.count) == (run["id"], run["position"], 40)
+    assert len(set(serials)) == 40 and (serials[0], serials[-1]) == (
+        run["first_serial"],
+        run["last_serial"],
+    )
+    assert (
+        hashlib.sha256("".join(f"{s}\n" for s in serials).encode()).hexdigest()
+        == (run["serials_sha256"])
+    )
+    history = await client.get(f"/api/v1/batches/{batch['id']}/records?proofs=false")
+    recorded = [r for r in history.json()["records"] if r["kind"] == "serialised"]
+    assert [r["position"] for r in recorded] == [run["position"]]
+    body = parse_statement(base64.b64decode(recorded[0]["statement"])).body
+    assert body["run"] == run["id"] and body["serials_sha256"] == run["serials_sha256"]
+    page = await client.get(f"{batch['public_path']}/21/{serials[7]}")
+    assert page.status_code == 200
+
+
+async def test_concurrent_runs_without_a_key_are_each_recorded_with_their_serials(
+    client: Any, cast: Cast, ledger: Ledger
+) -> None:
+    batch = await register(client, cast.producer, gtin=GTIN, lot="HOP-5")
+    path = f"/api/v1/batches/{batch['id']}/label-runs"
+    answers = await asyncio.gather(
+        *(client.post(path, json={"count": 30}, headers=cast.producer.headers) for _ in range(5))
+    )
+    assert [a.status_code for a in answers] == [201] * 5, [a.text for a in answers]
+    stored_runs = await _runs_of(ledger, batch["id"])
+    assert sorted((row.id, row.position) for row, _ in stored_runs) == sorted(
+        (a.json()["id"], a.json()["position"]) for a in answers
+    )
+    assert all(len(serials) == 30 for _, serials in stored_runs)
+
+
+async def test_a_key_first_used_for_an_event_refuses_the_run_and_keeps_no_serials(
+    client: Any, cast: Cast, ledger: Ledger
+) -> None:
+    batch = await register(client, cast.producer, gtin=GTIN, lot="HOP-K")
+    headers = {**cast.producer.headers, "Idempotency-Key": "used-for-a-harvest"}
+    harvest = {"kind": "harvested", "occurred_at": "2026-09-01T07:00:00+07:00"}
+    answer = await client.post(
+        f"/api/v1/batches/{batch['id']}/events",
+        json={**harvest, "body": {"quantity": kg("5")}},
+        headers=headers,
+    )
+    assert answer.status_code == 201, answer.text
+    before = await stored(ledger)
+    refused = await client.post(
+        f"/api/v1/batches/{batch['id']}/label-runs", json={"count": 3}, headers=headers
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "idempotency_conflict"
+    assert await stored(ledger) == before
+    assert await _runs_of(ledger, batch["id"]) == []
+
+
+async def test_a_run_left_without_its_record_is_recorded_when_retried(
+    client: Any, cast: Cast, ledger: Ledger
+) -> None:
+    batch = await register(client, cast.producer, gtin=GTIN, lot="HOP-L")
+    # What earlier versions, which wrote a run in steps, left when stopped before its record.
+    run_id = keyed_run_id(cast.producer.id, "run-left-behind")
+    serials = [new_serial() for _ in range(3)]
+    async with write_transaction(ledger.engine) as conn:
+        await conn.execute(
+            insert(label_runs).values(
+                id=run_id,
+                batch_id=batch["id"],
+                count=3,
+                first_serial=serials[0],
+                last_serial=serials[-1],
+                serials_sha256=serials_digest(serials),
+                position=None,
+                created_at_us=0,
+            )
+        )
+        await conn.execute(
+            insert(label_serials),
+            [{"serial": s, "run_id": run_id, "ordinal": i} for i, s in enumerate(serials)],
+        )
+    answer = await client.post(
+        f"/api/v1/batches/{batch['id']}/label-runs",
+        json={"count": 3},
+        headers={**cast.producer.headers, "Idempotency-Key": "run-left-behind"},
+    )
+    assert answer.status_code == 201, answer.text
+    run = answer.json()
+    assert run["id"] == run_id and run["serials_sha256"] == serials_digest(serials).hex()
+    [(row, stored_serials)] = await _runs_of(ledger, batch["id"])
+    assert row.position == run["position"] and stored_serials == serials
+    history = await client.get(f"/api/v1/batches/{batch['id']}/records?proofs=false")
+    last = history.json()["records"][-1]
+    assert last["position"] == run["position"] and last["kind"] == "serialised"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
@@ -36,7 +37,14 @@ from trace.domain.errors import NotPermitted
 from trace.domain.kinds import EventKind, Scheme
 from trace.domain.statement import is_uuid
 from trace.search.query import Disposition, SortOrder
-from trace.store.append import Appended, SignedStatement, append, append_unsigned, new_batch_id
+from trace.store.append import (
+    Appended,
+    SignedStatement,
+    append,
+    append_unsigned,
+    new_batch_id,
+    request_fingerprint,
+)
 from trace.store.audit import verify_batch
 from trace.store.batches import find_batch
 from trace.store.bundles import proof_bundles
@@ -83,6 +91,8 @@ class BatchController(Controller):
             occurred_at=data.occurred_at,
             body=data.body,
             idempotency_key=idempotency_key,
+            # The new batch's id is the server's: a retry gets another one.
+            fingerprint=request_fingerprint("POST /api/v1/batches", msgspec.to_builtins(data)),
         )
         return _answer(appended)
 
@@ -111,6 +121,10 @@ class BatchController(Controller):
                 body=data.body,
                 idempotency_key=idempotency_key,
                 expected_version=data.expected_version,
+                fingerprint=request_fingerprint(
+                    "POST /api/v1/batches/{batch}/events",
+                    {"batch": batch_id, **msgspec.to_builtins(data)},
+                ),
             )
         except NotPermitted as exc:
             if exc.params.get("rule") == "batch_not_registered":
@@ -239,6 +253,7 @@ class RecordController(Controller):
             actor,
             signed,
             idempotency_key=idempotency_key,
+            fingerprint=request_fingerprint("POST /api/v1/records", msgspec.to_builtins(data)),
             expected_version=data.expected_version,
         )
         return _answer(appended)

@@ -1,10 +1,12 @@
 """Print runs of serialised labels: their serials, and the one record that registers each run.
 
-A run is written in three steps: the serials (one transaction), the
-``serialised`` record that commits to them (the ordinary append, signed with
-the producer's custodial key), then the record's log position on the run. A
-run whose record was refused is deleted again, so a serial found in the table
-with a position belongs to a run the ledger recorded.
+A run is written in one transaction: the batch's row is locked (the first lock every
+append takes), then the run, its serials, the ``serialised`` record that commits to them
+(the ordinary append, signed with the producer's custodial key) and the record's log
+position on the run. So the run, its serials and its record are there together or not at
+all: a refused record takes the serials with it, and no failure deletes anything another
+request committed. A retry with the same ``Idempotency-Key`` names the same run; if it
+arrives while the first request writes, it waits on the batch's row and then finds the run.
 """
 
 from __future__ import annotations
@@ -12,31 +14,34 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, insert, select, update
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.errors import DomainError
 from trace.domain.identifiers import new_serial
-from trace.domain.kinds import EventKind, Serialised, decode_body
+from trace.domain.kinds import EventKind, Serialised
 from trace.domain.record import from_us, now_us
-from trace.domain.statement import parse_statement
 from trace.labels.errors import LabelRequestInvalid
 from trace.store.agencies import Actor
-from trace.store.append import append_unsigned
+from trace.store.append import custodial_key, custody_signed, request_fingerprint, to_pending
 from trace.store.batches import Batch
 from trace.store.database import read_transaction, write_transaction
-from trace.store.errors import IdempotencyConflict, NotFound
+from trace.store.errors import Contention, IdempotencyConflict, NotFound
+from trace.store.group import append_group
 from trace.store.ledger import Ledger
-from trace.store.tables import label_runs, label_serials
+from trace.store.tables import batches, label_runs, label_serials
 
 MAX_RUN = 100_000
 _RUN_NAMESPACE = uuid.UUID("5b0f4a51-7a47-4c1e-9a55-8d5e0c1f2a6b")
 _CHUNK = 2_000
+_ATTEMPTS = 3
+_ROUTE = "POST /api/v1/batches/{batch}/label-runs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,24 @@ def _run(row: Any) -> LabelRun:
     )
 
 
+def keyed_run_id(agency_id: str, idempotency_key: str) -> str:
+    """The id of the run an agency's ``Idempotency-Key`` names: a retry finds the first run."""
+    return str(uuid.uuid5(_RUN_NAMESPACE, f"{agency_id}\n{idempotency_key}"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One request for a run, and what its record is signed and keyed with."""
+
+    actor: Actor
+    batch_id: str
+    count: int
+    run_id: str
+    key_id: str
+    secret: Ed25519PrivateKey
+    idempotency_key: str | None
+
+
 async def create_run(
     ledger: Ledger,
     actor: Actor,
@@ -79,7 +102,11 @@ async def create_run(
     *,
     idempotency_key: str | None = None,
 ) -> LabelRun:
-    """Draw ``count`` fresh serials for ``batch`` and record the run in the ledger."""
+    """Draw ``count`` fresh serials for ``batch`` and record the run in the ledger.
+
+    With ``idempotency_key``, every request with the same key, batch and count gets the
+    run the first one recorded; another batch or count is an :class:`IdempotencyConflict`.
+    """
     if not 1 <= count <= MAX_RUN:
         raise LabelRequestInvalid(
             f"a run holds 1 to {MAX_RUN} labels, not {count}", field="count", maximum=MAX_RUN
@@ -92,115 +119,129 @@ async def create_run(
     if idempotency_key is None:
         run_id = str(uuid.uuid4())
     else:
-        # The same key names the same run, so a retry finds the serials it drew.
-        run_id = str(uuid.uuid5(_RUN_NAMESPACE, f"{actor.agency_id}\n{idempotency_key}"))
-    earlier = await _find_run(ledger, run_id)
-    if earlier is not None:
-        if earlier.batch_id != batch.id or earlier.count != count:
-            raise IdempotencyConflict(
-                "this Idempotency-Key was used for another print run", key=idempotency_key
-            )
-        if earlier.position is not None:
-            return earlier
-        body = _body(earlier)
-    else:
-        serials = await _insert_serials(ledger, run_id, batch.id, count)
-        body = Serialised(
-            run=run_id,
-            count=count,
-            first=serials[0],
-            last=serials[-1],
-            serials_sha256=serials_digest(serials).hex(),
-        )
-    try:
-        appended = await append_unsigned(
-            ledger,
-            actor,
-            batch=batch.id,
-            kind=EventKind.SERIALISED.value,
-            occurred_at=from_us(now_us()).isoformat(),
-            body=msgspec.to_builtins(body),
-            idempotency_key=idempotency_key,
-        )
-    except DomainError:
-        # Refused (the batch is recalled, the agency is not its producer...): no record
-        # names the run, so its serials go. Any other failure may have committed the
-        # record, so the run stays, unregistered until then and printing nothing.
-        await _discard(ledger, run_id)
-        raise
-    recorded = decode_body(
-        EventKind.SERIALISED.value, parse_statement(appended.record.statement).body
-    )
-    assert isinstance(recorded, Serialised)
-    if recorded.run != run_id:
-        # The key was first used for another event of the batch.
-        await _discard(ledger, run_id)
-        raise IdempotencyConflict(
-            "this Idempotency-Key was used for another request", key=idempotency_key
-        )
+        run_id = keyed_run_id(actor.agency_id, idempotency_key)
+    key_id, secret = await custodial_key(ledger, actor)
+    request = _Request(actor, batch.id, count, run_id, key_id, secret, idempotency_key)
+    for _ in range(_ATTEMPTS):
+        try:
+            return await _write_run(ledger, request)
+        except IntegrityError:
+            # A serial drawn by another run (65 random bits: about never), or a run or an
+            # Idempotency-Key committed meanwhile under another batch's lock: the next
+            # attempt draws again, or finds what was committed and answers with it.
+            continue
+    raise Contention("the print run could not be written; retry")
+
+
+async def _write_run(ledger: Ledger, request: _Request) -> LabelRun:
+    """The run of ``request``: found, or written with its serials and record in one go."""
     async with write_transaction(ledger.engine) as conn:
         await conn.execute(
-            update(label_runs)
-            .where(label_runs.c.id == run_id)
-            .values(position=appended.record.position)
+            select(batches.c.id).where(batches.c.id == request.batch_id).with_for_update()
         )
-    return await get_run(ledger, run_id)
+        row = (
+            await conn.execute(select(label_runs).where(label_runs.c.id == request.run_id))
+        ).first()
+        if row is not None:
+            earlier = _run(row)
+            if earlier.batch_id != request.batch_id or earlier.count != request.count:
+                raise IdempotencyConflict(
+                    "this Idempotency-Key was used for another print run",
+                    key=request.idempotency_key,
+                )
+            if earlier.position is not None:
+                return earlier
+            # A run left without its record by an earlier version: record it now.
+            run = earlier
+        else:
+            run = await _insert_serials(conn, request, _draw(request.count))
+        position = await _record(conn, ledger, request, run)
+        await conn.execute(
+            update(label_runs).where(label_runs.c.id == run.id).values(position=position)
+        )
+    return replace(run, position=position)
 
 
-def _body(run: LabelRun) -> Serialised:
-    return Serialised(
+def _draw(count: int) -> list[str]:
+    while True:
+        serials = [new_serial() for _ in range(count)]
+        if len(set(serials)) == count:
+            return serials
+
+
+async def _insert_serials(conn: AsyncConnection, request: _Request, serials: list[str]) -> LabelRun:
+    run = LabelRun(
+        request.run_id,
+        request.batch_id,
+        request.count,
+        serials[0],
+        serials[-1],
+        serials_digest(serials),
+        None,
+        now_us(),
+    )
+    await conn.execute(
+        insert(label_runs).values(
+            id=run.id,
+            batch_id=run.batch_id,
+            count=run.count,
+            first_serial=run.first_serial,
+            last_serial=run.last_serial,
+            serials_sha256=run.serials_sha256,
+            position=None,
+            created_at_us=run.created_at_us,
+        )
+    )
+    for start in range(0, run.count, _CHUNK):
+        await conn.execute(
+            insert(label_serials),
+            [
+                {"serial": serial, "run_id": run.id, "ordinal": start + offset}
+                for offset, serial in enumerate(serials[start : start + _CHUNK])
+            ],
+        )
+    return run
+
+
+async def _record(conn: AsyncConnection, ledger: Ledger, request: _Request, run: LabelRun) -> int:
+    """Append the run's ``serialised`` record in ``conn``'s transaction; its log position.
+
+    A refusal is raised, and rolls back the run and its serials with the transaction.
+    """
+    body = Serialised(
         run=run.id,
         count=run.count,
         first=run.first_serial,
         last=run.last_serial,
         serials_sha256=run.serials_sha256.hex(),
     )
-
-
-async def _find_run(ledger: Ledger, run_id: str) -> LabelRun | None:
-    async with read_transaction(ledger.engine) as conn:
-        row = (await conn.execute(select(label_runs).where(label_runs.c.id == run_id))).first()
-    return None if row is None else _run(row)
-
-
-async def _insert_serials(ledger: Ledger, run_id: str, batch_id: str, count: int) -> list[str]:
-    for _ in range(3):
-        serials = [new_serial() for _ in range(count)]
-        if len(set(serials)) != count:
-            continue
-        try:
-            async with write_transaction(ledger.engine) as conn:
-                await conn.execute(
-                    insert(label_runs).values(
-                        id=run_id,
-                        batch_id=batch_id,
-                        count=count,
-                        first_serial=serials[0],
-                        last_serial=serials[-1],
-                        serials_sha256=serials_digest(serials),
-                        position=None,
-                        created_at_us=now_us(),
-                    )
-                )
-                for start in range(0, count, _CHUNK):
-                    await conn.execute(
-                        insert(label_serials),
-                        [
-                            {"serial": serial, "run_id": run_id, "ordinal": start + offset}
-                            for offset, serial in enumerate(serials[start : start + _CHUNK])
-                        ],
-                    )
-            return serials
-        except IntegrityError:
-            # 65-bit serials collide about never; if one does, draw the run again.
-            continue
-    raise RuntimeError("could not draw unique serials for the run")
-
-
-async def _discard(ledger: Ledger, run_id: str) -> None:
-    async with write_transaction(ledger.engine) as conn:
-        await conn.execute(delete(label_serials).where(label_serials.c.run_id == run_id))
-        await conn.execute(delete(label_runs).where(label_runs.c.id == run_id))
+    signed = custody_signed(
+        request.actor.agency_id,
+        request.key_id,
+        request.secret,
+        batch=run.batch_id,
+        kind=EventKind.SERIALISED.value,
+        occurred_at=from_us(now_us()).isoformat(),
+        body=msgspec.to_builtins(body),
+    )
+    fingerprint = None
+    if request.idempotency_key is not None:
+        fingerprint = request_fingerprint(_ROUTE, {"batch": run.batch_id, "count": run.count})
+    pending = to_pending(
+        request.actor,
+        signed,
+        idempotency_key=request.idempotency_key,
+        fingerprint=fingerprint,
+    )
+    [outcome] = await append_group(conn, [pending], tree=ledger.maintain_tree)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    if outcome.replayed:
+        # The key already names a record, and no run of ours: another request's.
+        raise IdempotencyConflict(
+            "this Idempotency-Key was used for another request", key=request.idempotency_key
+        )
+    return outcome.record.position
 
 
 async def get_run(ledger: Ledger, run_id: str, *, batch_id: str | None = None) -> LabelRun:

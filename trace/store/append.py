@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import uuid
 from collections import deque
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,11 +49,33 @@ from trace.store.ledger import Ledger
 from trace.store.records import load_record
 from trace.store.tables import records
 
-__all__ = ["Appended", "SignedStatement", "append", "append_unsigned", "new_batch_id"]
+__all__ = [
+    "Appended",
+    "SignedStatement",
+    "append",
+    "append_unsigned",
+    "custodial_key",
+    "custody_signed",
+    "new_batch_id",
+    "request_fingerprint",
+    "to_pending",
+]
 
 _RETRIES = 3
+_REQUEST_CONTEXT = b"trace/request/v1\n"
 # Enough to amortise a commit over many appends, small enough to keep each transaction short.
 MAX_GROUP = 64
+
+
+def request_fingerprint(route: str, request: Mapping[str, Any]) -> bytes:
+    """What names a client's request for its ``Idempotency-Key``: SHA-256 over the route it
+    was sent to and what the client sent there (JSON, keys sorted).
+
+    Only what the client sent: a part the server chooses (a new batch's id, the nonce, a
+    default time) differs on a retry, which would then be refused instead of answered.
+    """
+    sent = msgspec.json.encode(request, order="sorted")
+    return hashlib.sha256(_REQUEST_CONTEXT + route.encode() + b"\n" + sent).digest()
 
 
 def custody_signed(
@@ -227,6 +250,17 @@ def _queue(ledger: Ledger) -> WriterQueue:
     return queue
 
 
+async def custodial_key(ledger: Ledger, actor: Actor) -> tuple[str, Ed25519PrivateKey]:
+    """The key the server signs with for ``actor``'s agency: its id and private key."""
+    key_id = actor.custodial_key
+    secret = ledger.private_keys.get(key_id) if key_id else None
+    if key_id is None or secret is None:
+        async with read_transaction(ledger.engine) as conn:
+            key_id = key_id or await active_custodial_key(conn, actor.agency_id)
+            secret = await private_key(ledger, conn, key_id)
+    return key_id, secret
+
+
 async def append_unsigned(
     ledger: Ledger,
     actor: Actor,
@@ -241,28 +275,23 @@ async def append_unsigned(
 ) -> Appended:
     """Build a statement for the actor's agency, sign it with its custodial key, append it.
 
-    ``fingerprint`` identifies the request for its ``Idempotency-Key``: by default all of
-    it; a caller that filled in part of the request itself (a time) leaves that part out.
+    With an ``idempotency_key``, ``fingerprint`` must name the client's request
+    (:func:`request_fingerprint`): only the caller knows which parts of the statement the
+    client sent and which the server chose.
     """
+    if idempotency_key is not None and fingerprint is None:
+        raise ValueError("an append with an Idempotency-Key needs the fingerprint of its request")
     require_scope_to_append(actor, kind)
-    key_id = actor.custodial_key
-    secret = ledger.private_keys.get(key_id) if key_id else None
-    if key_id is None or secret is None:
-        async with read_transaction(ledger.engine) as conn:
-            key_id = key_id or await active_custodial_key(conn, actor.agency_id)
-            secret = await private_key(ledger, conn, key_id)
+    key_id, secret = await custodial_key(ledger, actor)
     signed = custody_signed(
         actor.agency_id, key_id, secret, batch=batch, kind=kind, occurred_at=occurred_at, body=body
-    )
-    request = msgspec.json.encode(
-        {"batch": batch, "kind": kind, "occurred_at": occurred_at, "body": body}, order="sorted"
     )
     return await append(
         ledger,
         actor,
         signed,
         idempotency_key=idempotency_key,
-        fingerprint=fingerprint or hashlib.sha256(request).digest(),
+        fingerprint=fingerprint,
         expected_version=expected_version,
     )
 

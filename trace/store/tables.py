@@ -194,8 +194,9 @@ idempotency_keys = Table(
 )
 
 # Print runs of serialised labels (the ``serialised`` event records each) and
-# their serials. ``position`` is the log position of the run's record, set once
-# the record is appended; a run without one was never registered and prints nothing.
+# their serials. ``position`` is the log position of the run's record, set in the
+# transaction that appends it (trace/labels/runs.py); a run without one (left by
+# versions that wrote a run in steps) was never registered and prints nothing.
 label_runs = Table(
     "label_runs",
     metadata,

@@ -4,14 +4,28 @@ Leaf ``i`` is the ``record_hash`` at position ``i`` (RFC 6962 leaf hashing over 
 Complete subtrees of level 1 and above are rows of ``merkle_nodes``, written in the
 append transaction (trace/store/group.py) from the edge kept on the log head; level 0
 comes from ``records``.
-A proof asks for O(log n) subtrees (trace/domain/merkle.py), all fetched in two queries.
+A proof asks for O(log n) subtrees (trace/domain/merkle.py), all fetched in one statement;
+the proofs of a whole batch share one fetch, in as few statements as its size allows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 
-from sqlalchemy import ColumnElement, Integer, Select, literal, select, tuple_, union_all
+from sqlalchemy import (
+    Executable,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.merkle import (
@@ -26,6 +40,10 @@ from trace.domain.merkle import (
     root_from_subtrees,
 )
 from trace.store.tables import merkle_nodes, records
+
+# Subtrees one statement asks for: a page of 500 records of a batch among others needs
+# about 8,000. Far below the bind parameters asyncpg (32,767) and SQLite (32,766) allow.
+KEYS_PER_STATEMENT = 10_000
 
 
 class StoredSubtrees:
@@ -49,34 +67,23 @@ class StoredSubtrees:
 
 
 async def load_subtrees(conn: AsyncConnection, ranges: Iterable[tuple[int, int]]) -> StoredSubtrees:
-    """Fetch every complete subtree needed to hash ``ranges``."""
+    """Fetch every complete subtree needed to hash ``ranges``.
+
+    The proofs of one record need a statement; those of a batch of 20,000 records, tens of
+    thousands of subtrees, need a few statements of at most :data:`KEYS_PER_STATEMENT` each.
+    """
     wanted = {part for start, end in ranges for part in complete_subtrees(start, end)}
-    leaves = sorted(start for start, end in wanted if end - start == 1)
-    nodes = [
-        ((end - start).bit_length() - 1, start // (end - start))
-        for start, end in wanted
-        if end - start > 1
-    ]
-    # One statement for both kinds of subtree: level 0 are records, the rest stored nodes.
-    parts: list[Select[tuple[int, int, bytes]]] = []
-    if leaves:
-        parts.append(
-            select(
-                literal(0, Integer).label("level"),
-                records.c.position.label("idx"),
-                records.c.record_hash.label("hash"),
-            ).where(records.c.position.in_(leaves))
-        )
-    if nodes:
-        parts.append(
-            select(merkle_nodes.c.level, merkle_nodes.c.idx, merkle_nodes.c.hash).where(
-                _node_keys(nodes)
-            )
-        )
+    # (level, index) of each subtree, level 0 being a leaf.
+    keys = sorted(_key(start, end) for start, end in wanted)
     found: dict[tuple[int, int], bytes] = {}
-    if parts:
-        query = parts[0] if len(parts) == 1 else union_all(*parts)
-        for row in await conn.execute(query):
+    for first in range(0, len(keys), KEYS_PER_STATEMENT):
+        chunk = keys[first : first + KEYS_PER_STATEMENT]
+        by_level = {
+            level: [index for _, index in group]
+            for level, group in groupby(chunk, key=itemgetter(0))
+        }
+        indexes = {f"indexes_{level}": wanted for level, wanted in by_level.items()}
+        for row in await conn.execute(_subtrees(tuple(by_level)), indexes):
             digest = bytes(row.hash)
             if row.level == 0:
                 found[(row.idx, row.idx + 1)] = hash_leaf(digest)
@@ -86,9 +93,43 @@ async def load_subtrees(conn: AsyncConnection, ranges: Iterable[tuple[int, int]]
     return StoredSubtrees(found)
 
 
-def _node_keys(nodes: list[tuple[int, int]]) -> ColumnElement[bool]:
-    # Row-value IN works on PostgreSQL and SQLite 3.15+; a handful of keys per proof.
-    return tuple_(merkle_nodes.c.level, merkle_nodes.c.idx).in_(nodes)
+def _key(start: int, end: int) -> tuple[int, int]:
+    width = end - start
+    return width.bit_length() - 1, start // width
+
+
+@lru_cache(maxsize=256)
+def _subtrees(levels: tuple[int, ...]) -> Executable:
+    """The statement for subtrees of ``levels``: level 0 are records, the rest stored nodes.
+
+    The indexes of each level are one plain IN list, ``indexes_{n}`` (``level = 3 AND idx IN
+    (...) OR ...``): PostgreSQL reads each list as an array, whereas a row-value IN of
+    (level, idx) pairs becomes a nested OR, one level deeper per pair, that overflows its
+    stack at a few thousand pairs. Built once per set of levels (a proof in a log of a
+    given size has few), so that SQLAlchemy compiles it once.
+    """
+    parts: list[Select[tuple[int, int, bytes]]] = []
+    if 0 in levels:
+        parts.append(
+            select(
+                literal(0, Integer).label("level"),
+                records.c.position.label("idx"),
+                records.c.record_hash.label("hash"),
+            ).where(records.c.position.in_(bindparam("indexes_0", expanding=True)))
+        )
+    nodes = [
+        and_(
+            merkle_nodes.c.level == level,
+            merkle_nodes.c.idx.in_(bindparam(f"indexes_{level}", expanding=True)),
+        )
+        for level in levels
+        if level > 0
+    ]
+    if nodes:
+        parts.append(
+            select(merkle_nodes.c.level, merkle_nodes.c.idx, merkle_nodes.c.hash).where(or_(*nodes))
+        )
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 async def root_at(conn: AsyncConnection, size: int) -> bytes:
