@@ -456,12 +456,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "whether it was altered.",
     },
     "page.unshown.out_of_range": {
-        "vi": "Bản ghi này ghi một ngày giờ nằm ngoài khoảng sổ cái chấp nhận (01/01/1970 đến "
-        "31/12/2199), nên ở đây chỉ hiện thời điểm sổ cái ghi nhận nó. Chữ ký và chuỗi băm "
-        "của nó vẫn được kiểm tra như mọi bản ghi.",
-        "en": "This record states a date or time outside the range the ledger accepts "
-        "(1970-01-01 to 2199-12-31), so only the time the ledger recorded it is shown here. "
-        "Its signature and chain are checked like every record's.",
+        "vi": "Ngày giờ trong bản ghi này nằm ngoài khoảng sổ cái chấp nhận (1970–2199), nên chỉ "
+        "hiện lúc sổ cái ghi nhận. Chữ ký và chuỗi băm vẫn được kiểm tra.",
+        "en": "The date in this record lies outside the range the ledger accepts (1970–2199), so "
+        "only the time it was recorded is shown. Its signature and chain are still checked.",
     },
     "internal": {
         "vi": "Lỗi máy chủ. Không có dữ liệu nào bị thay đổi; hãy thử lại hoặc báo cho "
