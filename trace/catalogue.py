@@ -1279,6 +1279,21 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "điều khoản và trích dẫn (văn bản)",
         "en": "terms and citation (text)",
     },
+    # HTTP edges (issue 12).
+    "proof_range.from_empty": {
+        "vi": "Không có bằng chứng nhất quán từ cây rỗng (from = {found}): RFC 9162 §2.1.4 chỉ "
+        "định nghĩa bằng chứng từ kích thước 1 trở lên, vì mọi cây đều nối tiếp cây rỗng. "
+        "Hãy hỏi với from ≥ 1.",
+        "en": "There is no consistency proof from the empty tree (from = {found}): RFC 9162 "
+        "§2.1.4 defines proofs from size 1 on, since every tree extends the empty one. Ask "
+        "with from ≥ 1.",
+    },
+    "proof_range.from_after_to": {
+        "vi": "Bằng chứng nhất quán đi từ cây cũ, nhỏ hơn, đến cây mới: from ({found}) không "
+        "được lớn hơn to ({expected}).",
+        "en": "A consistency proof goes from an older, smaller tree to a newer one: from "
+        "({found}) must not be larger than to ({expected}).",
+    },
 }
 
 

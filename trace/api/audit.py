@@ -10,6 +10,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from trace.api.auth import ActorDep, LedgerDep, provide_actor, require_operator
+from trace.api.parameters import AuditAfter
 from trace.api.schemas import iso
 from trace.store.audit_trail import MAX_PAGE, InspectorQuery, read_queries
 
@@ -62,7 +63,7 @@ class AuditController(Controller):
         self,
         ledger: LedgerDep,
         actor: ActorDep,
-        after: Annotated[int, Parameter(ge=0, description="Entries with id > after.")] = 0,
+        after: AuditAfter = 0,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
     ) -> InspectorQueryPage:
         """Every query inspectors made, oldest first (the operator's ``admin`` token only)."""

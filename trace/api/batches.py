@@ -19,6 +19,7 @@ from trace.api.auth import (
     provide_inspector,
     provide_reader,
 )
+from trace.api.parameters import SeqAfter
 from trace.api.schemas import (
     AppendedOut,
     BatchIn,
@@ -179,7 +180,7 @@ class BatchController(Controller):
         reader: ReaderDep,
         request: Request[Any, Any, Any],
         ref: str,
-        after: Annotated[int, Parameter(ge=0, description="Return records with seq > after.")] = 0,
+        after: SeqAfter = 0,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         proofs: Annotated[
             bool, Parameter(description="Give each record its proof bundle (default: yes).")

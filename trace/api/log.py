@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.api.auth import ActorDep, LedgerDep, provide_actor, require_operator
+from trace.api.parameters import (
+    LeafEnd,
+    LeafStart,
+    NewSize,
+    OldSize,
+    Position,
+    TreeSize,
+)
 from trace.api.schemas import b64
 from trace.domain.bundle import build_bundle, encode_bundle
 from trace.domain.checkpoint import parse_checkpoint_text
@@ -95,6 +102,18 @@ async def _check_size(conn: AsyncConnection, size: int) -> None:
         )
 
 
+def _check_sizes(old: int, new: int) -> None:
+    """RFC 9162 §2.1.4 proves that a tree of ``old`` leaves, 0 < old <= new, grew into ``new``."""
+    if old < 1:
+        raise ProofRangeError(
+            "there is no consistency proof from the empty tree", reason="from_empty", found=old
+        )
+    if old > new:
+        raise ProofRangeError(
+            f"from {old} is larger than to {new}", reason="from_after_to", found=old, expected=new
+        )
+
+
 class LogController(Controller):
     """The log as RFC 6962 / C2SP clients, mirrors and witnesses read it."""
 
@@ -139,8 +158,8 @@ class LogController(Controller):
     async def inclusion(
         self,
         ledger: LedgerDep,
-        position: Annotated[int, Parameter(ge=0)],
-        size: Annotated[int, Parameter(ge=1)],
+        position: Position,
+        size: TreeSize,
     ) -> InclusionProofOut:
         """The audit path of ``position`` in the tree of ``size`` leaves."""
         async with read_transaction(ledger.engine) as conn:
@@ -157,10 +176,11 @@ class LogController(Controller):
     async def consistency(
         self,
         ledger: LedgerDep,
-        old: Annotated[int, Parameter(query="from", ge=0)],
-        new: Annotated[int, Parameter(query="to", ge=0)],
+        old: OldSize,
+        new: NewSize,
     ) -> ConsistencyProofOut:
-        """The consistency proof from tree size ``from`` to ``to``."""
+        """The consistency proof from tree size ``from`` to ``to`` (1 <= from <= to)."""
+        _check_sizes(old, new)
         async with read_transaction(ledger.engine) as conn:
             await _check_size(conn, new)
             proof = await prove_consistency(conn, old, new)
@@ -170,8 +190,8 @@ class LogController(Controller):
     async def leaves(
         self,
         ledger: LedgerDep,
-        start: Annotated[int, Parameter(ge=0)],
-        end: Annotated[int, Parameter(ge=1)],
+        start: LeafStart,
+        end: LeafEnd,
     ) -> list[LeafOut]:
         """Leaves ``[start, end)`` (at most 1000) with their records, for mirrors."""
         end = min(end, start + MAX_LEAVES)
@@ -200,7 +220,7 @@ class LogController(Controller):
 
     @get("/records/{position:int}/bundle", media_type="application/json")
     async def bundle(
-        self, ledger: LedgerDep, request: Request[Any, Any, Any], position: int
+        self, ledger: LedgerDep, request: Request[Any, Any, Any], position: Position
     ) -> Response[bytes]:
         """Everything needed to check the record at ``position`` offline (C2SP tlog-proof)."""
         latest = await latest_checkpoint(ledger)

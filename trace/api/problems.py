@@ -110,11 +110,19 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
     return problem(request, status, exc.code, detail=exc.detail, **exc.params)
 
 
+def _parameter_name(request: Request[Any, Any, Any], key: str) -> str:
+    """A parameter as the client names it (``from``, ``Idempotency-Key``), not as Python does."""
+    field = request.route_handler.parsed_fn_signature.parameters.get(key)
+    definition = getattr(field, "kwarg_definition", None)
+    alias = getattr(definition, "query", None) or getattr(definition, "header", None)
+    return str(alias or key)
+
+
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     """Map the framework's own errors (validation, 404, 405, 413) to problem+json."""
     if isinstance(exc, ValidationException):
         detail = "; ".join(
-            f"{e.get('key', '')}: {e.get('message', '')}"
+            f"{_parameter_name(request, str(e.get('key', '')))}: {e.get('message', '')}"
             for e in (exc.extra or [])
             if isinstance(e, dict)
         ) or str(exc.detail)

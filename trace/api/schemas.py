@@ -11,6 +11,7 @@ from typing import Any, Self
 
 import msgspec
 
+from trace.api.parameters import ExpectedVersion
 from trace.domain.agency import AgencyKind
 from trace.domain.bundle import ProofBundle
 from trace.domain.chain import ChainFault
@@ -172,7 +173,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     kind: str
     occurred_at: str
     body: dict[str, Any]
-    expected_version: int | None = None
+    expected_version: ExpectedVersion | None = None
 
 
 class SignedIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -181,7 +182,7 @@ class SignedIn(msgspec.Struct, forbid_unknown_fields=True):
     statement: str
     signature: str
     key_id: str
-    expected_version: int | None = None
+    expected_version: ExpectedVersion | None = None
 
 
 class BatchOut(msgspec.Struct):
