@@ -1294,6 +1294,18 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "A consistency proof goes from an older, smaller tree to a newer one: from "
         "({found}) must not be larger than to ({expected}).",
     },
+    "key_registered": {
+        "vi": "Khoá công khai này đã được đăng ký (mã khoá {key}); mỗi khoá chỉ thuộc về một "
+        "đơn vị. Hãy tạo cặp khoá mới (`python -m trace keygen`) rồi gửi khoá công khai mới.",
+        "en": "This public key is already registered (key {key}); a key belongs to one agency "
+        "only. Make a new key pair (`python -m trace keygen`) and send its public key.",
+    },
+    "revocation_out_of_range": {
+        "vi": "Chỉ có thể thu hồi khoá từ một thời điểm trong khoảng 1970-01-01T00:00:00Z đến "
+        "bây giờ ({latest}), không phải từ {found}. Bỏ trống thời điểm để thu hồi từ bây giờ.",
+        "en": "A key can be revoked from a time between 1970-01-01T00:00:00Z and now "
+        "({latest}), not from {found}. Leave the time out to revoke it from now.",
+    },
 }
 
 

@@ -61,6 +61,8 @@ STATUS: dict[str, int] = {
     "log_inconsistent": HTTP_409_CONFLICT,
     "label_does_not_fit": HTTP_422_UNPROCESSABLE_ENTITY,
     "label_request_invalid": HTTP_422_UNPROCESSABLE_ENTITY,
+    "key_registered": HTTP_409_CONFLICT,
+    "revocation_out_of_range": HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 # Params that are safe and useful to show a client as extension members.

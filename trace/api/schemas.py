@@ -28,8 +28,18 @@ def b64(data: bytes) -> str:
 
 
 def iso(micros: int | None) -> str | None:
-    """RFC 3339 UTC text of a time in microseconds."""
-    return None if micros is None else from_us(micros).isoformat().replace("+00:00", "Z")
+    """RFC 3339 UTC text of a time in microseconds; None also when no date can show it.
+
+    A stored time outside the years 1 to 9999 (a key revoked "from" year 1 before such
+    times were refused) must not make its reader fail: the views that can hold one give
+    the raw microseconds beside the text.
+    """
+    if micros is None:
+        return None
+    try:
+        return from_us(micros).isoformat().replace("+00:00", "Z")
+    except (OverflowError, ValueError):
+        return None
 
 
 _statement_decoder = msgspec.json.Decoder(Statement)
@@ -66,7 +76,11 @@ class AgencyOut(msgspec.Struct):
 
 
 class KeyOut(msgspec.Struct):
-    """A signing key: public part and life cycle, never the private part."""
+    """A signing key: public part and life cycle, never the private part.
+
+    ``revoked_at_us`` is the revocation time in microseconds since the epoch, set whenever
+    the key is revoked, even where ``revoked_at`` cannot show it as a date.
+    """
 
     key_id: str
     agency_id: str
@@ -75,6 +89,7 @@ class KeyOut(msgspec.Struct):
     created_at: str | None
     retired_at: str | None
     revoked_at: str | None
+    revoked_at_us: int | None
 
     @classmethod
     def of(cls, key: KeyInfo) -> KeyOut:
@@ -87,6 +102,7 @@ class KeyOut(msgspec.Struct):
             iso(key.created_at_us),
             iso(key.retired_at_us),
             iso(key.revoked_at_us),
+            key.revoked_at_us,
         )
 
 
