@@ -21,6 +21,7 @@ from trace.api.agencies import AgencyController
 from trace.api.audit import AuditController
 from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
+from trace.api.edge import TraceRequest, check_parameters
 from trace.api.epcis import EpcisController
 from trace.api.genealogy import GenealogyController
 from trace.api.labels import LabelController
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             ),
         ],
         dependencies={"ledger": Provide(provide_ledger)},
+        request_class=TraceRequest,
+        before_request=check_parameters,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         state=State({"ledger": ledger, "settings": settings}),

@@ -22,6 +22,7 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 from trace.api.auth import ActorDep, InspectorDep, LedgerDep, provide_actor, provide_inspector
+from trace.api.edge import read_json_body
 from trace.api.problems import on_domain_error, on_http_error
 from trace.catalogue import negotiate
 from trace.config import Settings
@@ -31,7 +32,6 @@ from trace.epcis.errors import (
     EPCIS_EXCEPTIONS,
     CaptureLimitExceeded,
     InvalidEpcisDocument,
-    UnsupportedMediaType,
 )
 from trace.epcis.index import EpcisIndex
 from trace.epcis.jobs import Behaviour, job_document, load_job
@@ -146,12 +146,8 @@ class EpcisController(Controller):
         then. A document that is not valid EPCIS 2.0 JSON, holds an identifier of no
         standard form, or is over the limits is refused whole (``400``, ``413``).
         """
-        kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
-        if kind not in JSON_TYPES:
-            raise UnsupportedMediaType(
-                f"capture takes {' or '.join(JSON_TYPES)}, not {kind}", value=kind
-            )
         data = await request.body()
+        read_json_body(data, request.content_type, JSON_TYPES)
         job = await capturing.capture(
             ledger, actor, data, behaviour=behaviour, base_url=_settings(request).public_url
         )

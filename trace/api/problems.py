@@ -24,6 +24,7 @@ from litestar.status_codes import (
     HTTP_405_METHOD_NOT_ALLOWED,
     HTTP_409_CONFLICT,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
@@ -63,6 +64,8 @@ STATUS: dict[str, int] = {
     "label_request_invalid": HTTP_422_UNPROCESSABLE_ENTITY,
     "key_registered": HTTP_409_CONFLICT,
     "revocation_out_of_range": HTTP_422_UNPROCESSABLE_ENTITY,
+    "bad_request": HTTP_400_BAD_REQUEST,
+    "unsupported_media_type": HTTP_415_UNSUPPORTED_MEDIA_TYPE,
 }
 
 # Params that are safe and useful to show a client as extension members.
@@ -82,6 +85,10 @@ _EXPOSED = {
     "template",
     "version",
     "minimum",
+    "accepted",
+    "limit",
+    "position",
+    "character",
 }
 
 
