@@ -24,6 +24,7 @@ from trace.api.batches import BatchController, RecordController
 from trace.api.edge import TraceRequest, check_parameters
 from trace.api.epcis import EpcisController
 from trace.api.genealogy import GenealogyController
+from trace.api.head import drop_head_body
 from trace.api.labels import LabelController
 from trace.api.log import LogController
 from trace.api.opendata import ROUTES as OPEN_DATA_ROUTES
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         ],
         dependencies={"ledger": Provide(provide_ledger)},
         request_class=TraceRequest,
+        before_send=[drop_head_body],
         before_request=check_parameters,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

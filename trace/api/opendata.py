@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response, route
 from litestar.datastructures import ETag
 from litestar.response import File
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from trace.api.auth import LedgerDep
+from trace.api.head import GET_AND_HEAD
 from trace.api.pages import accepts_gzip
 from trace.catalogue import negotiate
 from trace.config import Settings
@@ -189,7 +190,12 @@ def _wants_jsonld(request: Request[Any, Any, Any]) -> bool:
     return best == "application/ld+json"
 
 
-@get(["/open-data", BASE], tags=["open data"], summary="The open-data catalogue")
+@route(
+    ["/open-data", BASE],
+    http_method=GET_AND_HEAD,
+    tags=["open data"],
+    summary="The open-data catalogue",
+)
 async def catalogue(request: Request[Any, Any, Any], ledger: LedgerDep) -> Response[Any]:
     """The catalogue: HTML for people, DCAT JSON-LD for ``Accept: application/ld+json``."""
     published = await _publisher(request).package(ledger)
@@ -222,7 +228,12 @@ def _file(request: Request[Any, Any, Any], published: Published, name: str) -> R
     )
 
 
-@get(f"{BASE}{{name:str}}", tags=["open data"], summary="A file of the open-data package")
+@route(
+    f"{BASE}{{name:str}}",
+    http_method=GET_AND_HEAD,
+    tags=["open data"],
+    summary="A file of the open-data package",
+)
 async def open_data_file(
     request: Request[Any, Any, Any], ledger: LedgerDep, name: str
 ) -> Response[Any]:

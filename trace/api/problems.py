@@ -141,7 +141,10 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
             request, HTTP_404_NOT_FOUND, "not_found", what="resource", id=request.url.path
         )
     if isinstance(exc, MethodNotAllowedException):
-        return problem(request, HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
+        # RFC 9110 §15.5.6: a 405 names the methods the address has.
+        answer = problem(request, HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
+        answer.headers["Allow"] = str((exc.headers or {}).get("allow", ""))
+        return answer
     if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
         limit = request.app.request_max_body_size
         return problem(request, HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", limit=limit)
