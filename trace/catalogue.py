@@ -1342,6 +1342,14 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "The data nests more than {limit} levels deep (JSON arrays and objects); no "
         "statement of this ledger needs that many. Check the event's body.",
     },
+    "unavailable": {
+        "vi": "Dịch vụ tạm thời không kết nối được cơ sở dữ liệu. Hãy thử lại sau {seconds} "
+        "giây. Không có dữ liệu nào bị mất: những gì đã ghi vẫn còn nguyên, và yêu cầu ghi "
+        "gửi lại với cùng Idempotency-Key không bao giờ bị ghi hai lần.",
+        "en": "The service cannot reach its database just now. Retry in {seconds} seconds. "
+        "Nothing was lost: what was recorded is kept, and a write retried with the same "
+        "Idempotency-Key is never recorded twice.",
+    },
 }
 
 

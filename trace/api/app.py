@@ -38,6 +38,7 @@ from trace.store.checkpoints import sign_checkpoint
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger, open_ledger
 from trace.store.migrate import require_current_schema
+from trace.store.outage import is_unavailable, report_failure
 from trace.store.tables import log_head
 
 ASSETS = "/schema/assets"
@@ -50,7 +51,10 @@ async def keep_checkpointing(ledger: Ledger, settings: Settings) -> None:
         await asyncio.sleep(settings.checkpoint_seconds)
         try:
             await sign_checkpoint(ledger, settings.log_origin)
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):
+                report_failure(ledger.engine, exc)  # logged once per outage
+                continue
             # Keep serving; the failure (a refused inconsistent tree above all) is logged
             # loudly and `python -m trace verify` names the cause.
             _log.exception("checkpoint not signed")

@@ -32,6 +32,7 @@ from litestar.status_codes import (
 
 from trace.catalogue import message, negotiate, specific_key
 from trace.domain.errors import DomainError
+from trace.store.outage import RETRY_AFTER_SECONDS, is_unavailable, report_failure
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("trace.api")
@@ -66,6 +67,7 @@ STATUS: dict[str, int] = {
     "revocation_out_of_range": HTTP_422_UNPROCESSABLE_ENTITY,
     "bad_request": HTTP_400_BAD_REQUEST,
     "unsupported_media_type": HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    "unavailable": HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 # Params that are safe and useful to show a client as extension members.
@@ -89,6 +91,7 @@ _EXPOSED = {
     "limit",
     "position",
     "character",
+    "seconds",
 }
 
 
@@ -151,8 +154,25 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return problem(request, exc.status_code, "bad_request", detail=str(exc.detail))
 
 
+def unavailable(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """503: the database cannot be reached; retry after a few seconds."""
+    seconds = RETRY_AFTER_SECONDS
+    answer = problem(request, HTTP_503_SERVICE_UNAVAILABLE, "unavailable", seconds=seconds)
+    answer.headers["Retry-After"] = str(seconds)
+    return answer
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    """Log the unexpected failure with a reference the user can quote; never show a trace."""
+    """Log the unexpected failure with a reference the user can quote; never show a trace.
+
+    A failure that means the database cannot be reached is no defect: a 503 with
+    ``Retry-After``, logged once per outage (trace/store/outage.py).
+    """
+    if is_unavailable(exc):
+        ledger = request.app.state.get("ledger")
+        if ledger is not None:
+            report_failure(ledger.engine, exc)
+        return unavailable(request)
     reference = secrets.token_hex(4)
     _log.exception("unhandled error %s on %s %s", reference, request.method, request.url.path)
     return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal", reference=reference)
