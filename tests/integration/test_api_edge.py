@@ -21,8 +21,10 @@ from tests.conftest import Cast, make_member
 from tests.integration.helpers import WHEN, register, registration, stored
 from trace.domain.agency import AgencyKind
 from trace.domain.statement import Statement, encode_statement, sign_statement
+from trace.store.append import append_unsigned, new_batch_id
 from trace.store.custody import public_bytes
 from trace.store.database import read_transaction
+from trace.store.errors import IdempotencyConflict
 from trace.store.ledger import Ledger
 from trace.store.tables import agencies
 
@@ -290,3 +292,40 @@ async def test_a_body_without_content_type_is_read_as_json(
     body = msgspec.json.encode({"occurred_at": WHEN, "body": registration()})
     response = await client.post("/api/v1/batches", content=body, headers=cast.producer.headers)
     assert response.status_code == 201, response.text
+
+
+async def test_an_empty_idempotency_key_is_a_400_naming_the_header(
+    client: httpx.AsyncClient, cast: Cast, ledger: Ledger
+) -> None:
+    headers = {**cast.producer.headers, "Idempotency-Key": ""}
+    response = await client.post(
+        "/api/v1/batches", json={"occurred_at": WHEN, "body": registration()}, headers=headers
+    )
+    assert "Idempotency-Key" in problem(response, 400)["detail"]
+    assert await stored(ledger) == (0, 0)
+
+
+async def test_an_empty_idempotency_key_is_a_key_to_the_store(cast: Cast, ledger: Ledger) -> None:
+    # Fuzzing found it: the key was written when empty but looked up only when not, so
+    # its second use broke the table's unique key (a 500) instead of being compared.
+    first = await append_unsigned(
+        ledger,
+        cast.producer.actor,
+        batch=new_batch_id(),
+        kind="registered",
+        occurred_at=WHEN,
+        body=registration(lot="BD-1"),
+        idempotency_key="",
+    )
+    assert not first.replayed
+    with pytest.raises(IdempotencyConflict):
+        await append_unsigned(
+            ledger,
+            cast.producer.actor,
+            batch=new_batch_id(),
+            kind="registered",
+            occurred_at=WHEN,
+            body=registration(lot="BD-2"),
+            idempotency_key="",
+        )
+    assert await stored(ledger) == (1, 1)

@@ -50,6 +50,7 @@ IdempotencyKey = Annotated[
     Parameter(
         header="Idempotency-Key",
         description="Makes a retry return the first answer and write nothing new.",
+        min_length=1,
         max_length=255,
         required=False,
     ),
