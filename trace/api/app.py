@@ -13,7 +13,6 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 from sqlalchemy import select
 
@@ -27,10 +26,11 @@ from trace.api.genealogy import GenealogyController
 from trace.api.head import drop_head_body
 from trace.api.labels import LabelController
 from trace.api.log import LogController
+from trace.api.openapi import DescribedJson, DescribedSwagger
 from trace.api.opendata import ROUTES as OPEN_DATA_ROUTES
 from trace.api.pages import OWN_COMPRESSION
 from trace.api.pages import ROUTES as PAGE_ROUTES
-from trace.api.problems import EXCEPTION_HANDLERS
+from trace.api.problems import ANY, EXCEPTION_HANDLERS, problem_answers
 from trace.api.recalls import RecallController
 from trace.api.schemas import Health
 from trace.config import Settings, load_settings
@@ -60,7 +60,7 @@ async def keep_checkpointing(ledger: Ledger, settings: Settings) -> None:
             _log.exception("checkpoint not signed")
 
 
-@get("/healthz", tags=["service"])
+@get("/healthz", tags=["service"], responses=problem_answers(*ANY))
 async def healthz(ledger: LedgerDep) -> Health:
     """The service is up and its database answers."""
     async with read_transaction(ledger.engine) as conn:
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             checkpointer.cancel()
             await own.close()
 
-    swagger = SwaggerRenderPlugin(
+    swagger = DescribedSwagger(
         js_url=f"{ASSETS}/swagger-ui-bundle.js",
         css_url=f"{ASSETS}/swagger-ui.css",
         standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
                 "Errors are application/problem+json in the language of Accept-Language."
             ),
             path="/schema",
-            render_plugins=[swagger],
+            render_plugins=[swagger, DescribedJson()],
         ),
     )
 

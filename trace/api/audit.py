@@ -11,6 +11,7 @@ from litestar.params import Parameter
 
 from trace.api.auth import ActorDep, LedgerDep, provide_actor, require_operator
 from trace.api.parameters import AuditAfter
+from trace.api.problems import ANY, TOKEN, problem_answers
 from trace.api.schemas import iso
 from trace.store.audit_trail import MAX_PAGE, InspectorQuery, read_queries
 
@@ -58,7 +59,7 @@ class AuditController(Controller):
     tags = ["audit"]
     dependencies = {"actor": Provide(provide_actor)}
 
-    @get("/inspector-queries")
+    @get("/inspector-queries", responses=problem_answers(*ANY, *TOKEN))
     async def inspector_queries(
         self,
         ledger: LedgerDep,

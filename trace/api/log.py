@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
+from litestar.openapi import ResponseSpec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,8 +20,9 @@ from trace.api.parameters import (
     Position,
     TreeSize,
 )
+from trace.api.problems import ANY, BODY, TOKEN, problem_answers
 from trace.api.schemas import b64
-from trace.domain.bundle import build_bundle, encode_bundle
+from trace.domain.bundle import ProofBundle, build_bundle, encode_bundle
 from trace.domain.checkpoint import parse_checkpoint_text
 from trace.domain.merkle import ProofRangeError
 from trace.domain.note import verifier_key_string
@@ -120,7 +122,7 @@ class LogController(Controller):
     path = "/api/v1/log"
     tags = ["log"]
 
-    @get("/checkpoint", media_type=TEXT)
+    @get("/checkpoint", media_type=TEXT, responses=problem_answers(*ANY, 409))
     async def checkpoint(self, ledger: LedgerDep, request: Request[Any, Any, Any]) -> str:
         """The newest signed checkpoint (C2SP signed note) with witnesses' cosignatures."""
         latest = await latest_checkpoint(ledger)
@@ -135,6 +137,7 @@ class LogController(Controller):
         media_type=TEXT,
         status_code=201,
         dependencies={"actor": Provide(provide_actor)},
+        responses=problem_answers(*ANY, *TOKEN, 409),
     )
     async def sign_now(
         self, ledger: LedgerDep, actor: ActorDep, request: Request[Any, Any, Any]
@@ -146,7 +149,7 @@ class LogController(Controller):
         assert latest is not None
         return latest.note
 
-    @get("/key", media_type=TEXT)
+    @get("/key", media_type=TEXT, responses=problem_answers(*ANY))
     async def key(self, ledger: LedgerDep, request: Request[Any, Any, Any]) -> str:
         """The log's verifier key on the first line, then each witness's key."""
         signer = await log_signer(ledger, _origin(request))
@@ -154,7 +157,7 @@ class LogController(Controller):
         lines += [verifier_key_string(w) for w in await witness_keys(ledger)]
         return "\n".join(lines) + "\n"
 
-    @get("/proof/inclusion")
+    @get("/proof/inclusion", responses=problem_answers(*ANY, 422))
     async def inclusion(
         self,
         ledger: LedgerDep,
@@ -172,7 +175,7 @@ class LogController(Controller):
             ).scalar_one()
         return InclusionProofOut(position, size, bytes(leaf).hex(), [b64(h) for h in proof])
 
-    @get("/proof/consistency")
+    @get("/proof/consistency", responses=problem_answers(*ANY, 422))
     async def consistency(
         self,
         ledger: LedgerDep,
@@ -186,7 +189,7 @@ class LogController(Controller):
             proof = await prove_consistency(conn, old, new)
         return ConsistencyProofOut(old, new, [b64(h) for h in proof])
 
-    @get("/records")
+    @get("/records", responses=problem_answers(*ANY))
     async def leaves(
         self,
         ledger: LedgerDep,
@@ -218,7 +221,14 @@ class LogController(Controller):
             for r in rows
         ]
 
-    @get("/records/{position:int}/bundle", media_type="application/json")
+    @get(
+        "/records/{position:int}/bundle",
+        media_type="application/json",
+        responses={
+            200: ResponseSpec(ProofBundle, description="The record's proof bundle."),
+            **problem_answers(*ANY, 404, 409, 422),
+        },
+    )
     async def bundle(
         self, ledger: LedgerDep, request: Request[Any, Any, Any], position: Position
     ) -> Response[bytes]:
@@ -255,7 +265,7 @@ class LogController(Controller):
         )
         return Response(encode_bundle(bundle), media_type="application/json")
 
-    @post("/cosignatures", status_code=201)
+    @post("/cosignatures", status_code=201, responses=problem_answers(*ANY, *BODY, 409, 422))
     async def cosign(self, ledger: LedgerDep, data: CosignatureIn) -> CosignatureOut:
         """Accept a registered witness's cosignature of a checkpoint this log signed."""
         timestamp = await add_cosignature(ledger, data.checkpoint, data.cosignature)

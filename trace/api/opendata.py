@@ -28,12 +28,14 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, route
 from litestar.datastructures import ETag
+from litestar.openapi import ResponseSpec
 from litestar.response import File
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from trace.api.auth import LedgerDep
 from trace.api.head import GET_AND_HEAD
 from trace.api.pages import accepts_gzip
+from trace.api.problems import ANY, problem_answers
 from trace.catalogue import negotiate
 from trace.config import Settings
 from trace.opendata.export import CATALOG_FILE, PACKAGE_FILE, Site, cut_package
@@ -195,6 +197,7 @@ def _wants_jsonld(request: Request[Any, Any, Any]) -> bool:
     http_method=GET_AND_HEAD,
     tags=["open data"],
     summary="The open-data catalogue",
+    responses={304: ResponseSpec(None, description="Not modified."), **problem_answers(*ANY)},
 )
 async def catalogue(request: Request[Any, Any, Any], ledger: LedgerDep) -> Response[Any]:
     """The catalogue: HTML for people, DCAT JSON-LD for ``Accept: application/ld+json``."""
@@ -233,6 +236,10 @@ def _file(request: Request[Any, Any, Any], published: Published, name: str) -> R
     http_method=GET_AND_HEAD,
     tags=["open data"],
     summary="A file of the open-data package",
+    responses={
+        304: ResponseSpec(None, description="Not modified."),
+        **problem_answers(*ANY, 404),
+    },
 )
 async def open_data_file(
     request: Request[Any, Any, Any], ledger: LedgerDep, name: str

@@ -38,14 +38,25 @@ MAX_POSITION = largest(records.c.position)
 MAX_VERSION = largest(batches.c.version)
 MAX_AUDIT_ID = largest(inspector_audit.c.id)
 
+# Litestar leaves a bound of 0 out of the description; it is written in again.
+_FROM_ZERO = {"minimum": 0}
+
 # Query parameters.
 SeqAfter = Annotated[
-    int, Parameter(ge=0, le=MAX_SEQ, description="Return records with seq > after.")
+    int,
+    Parameter(
+        ge=0, le=MAX_SEQ, schema_extra=_FROM_ZERO, description="Return records with seq > after."
+    ),
 ]
 AuditAfter = Annotated[
-    int, Parameter(ge=0, le=MAX_AUDIT_ID, description="Entries with id > after.")
+    int,
+    Parameter(
+        ge=0, le=MAX_AUDIT_ID, schema_extra=_FROM_ZERO, description="Entries with id > after."
+    ),
 ]
-Position = Annotated[int, Parameter(ge=0, le=MAX_POSITION, description="A log position.")]
+Position = Annotated[
+    int, Parameter(ge=0, le=MAX_POSITION, schema_extra=_FROM_ZERO, description="A log position.")
+]
 TreeSize = Annotated[
     int, Parameter(ge=1, le=MAX_POSITION, description="A size of the log's tree (leaves).")
 ]
@@ -66,7 +77,13 @@ NewSize = Annotated[
     Parameter(query="to", ge=1, le=MAX_POSITION, description="The newer tree's size."),
 ]
 LeafStart = Annotated[
-    int, Parameter(ge=0, le=MAX_POSITION, description="The first leaf (log position).")
+    int,
+    Parameter(
+        ge=0,
+        le=MAX_POSITION,
+        schema_extra=_FROM_ZERO,
+        description="The first leaf (log position).",
+    ),
 ]
 LeafEnd = Annotated[
     int, Parameter(ge=1, le=MAX_POSITION, description="The leaf after the last one.")

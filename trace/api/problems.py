@@ -9,6 +9,7 @@ import logging
 import secrets
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -16,6 +17,7 @@ from litestar.exceptions import (
     NotFoundException,
     ValidationException,
 )
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
@@ -93,6 +95,53 @@ _EXPOSED = {
     "character",
     "seconds",
 }
+
+
+class Problem(msgspec.Struct):
+    """An error as RFC 9457 problem details, worded in the reader's language (``lang``).
+
+    ``code`` names the failure for programs; the members that follow it (``reason``,
+    ``field``, ``key``...) depend on the code.
+    """
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str | None = None
+    lang: str | None = None
+
+
+_ANSWERS = {
+    HTTP_400_BAD_REQUEST: "The request cannot be read: a parameter or the body is malformed.",
+    HTTP_401_UNAUTHORIZED: "No valid bearer token.",
+    HTTP_403_FORBIDDEN: "The token's agency or scopes may not do this.",
+    HTTP_404_NOT_FOUND: "Nothing has this identifier.",
+    HTTP_409_CONFLICT: "The request conflicts with what is recorded; read again and retry.",
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE: "The body is larger than the service takes.",
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE: "The body is not of a media type this address reads.",
+    HTTP_422_UNPROCESSABLE_ENTITY: "The request is well-formed but what it says is refused.",
+    HTTP_503_SERVICE_UNAVAILABLE: "The database cannot be reached; retry after Retry-After.",
+}
+# Every operation reads its parameters (400) and, but for the label templates, the database.
+ANY = (HTTP_400_BAD_REQUEST, HTTP_503_SERVICE_UNAVAILABLE)
+# An operation that needs a bearer token, and may refuse its agency or scopes.
+TOKEN = (HTTP_401_UNAUTHORIZED, HTTP_403_FORBIDDEN)
+# An operation that reads a JSON body.
+BODY = (HTTP_400_BAD_REQUEST, HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+
+
+def problem_answers(*statuses: int) -> dict[int, ResponseSpec]:
+    """The problem+json answers an operation gives, for its OpenAPI description."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_JSON,
+            description=_ANSWERS[status],
+            generate_examples=False,
+        )
+        for status in sorted(set(statuses))
+    }
 
 
 def problem(
