@@ -1187,12 +1187,6 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "vi": "Không có lần ghi EPCIS {id} nào của đơn vị bạn.",
         "en": "Your agency has no EPCIS capture {id}.",
     },
-    "epcis_media_type": {
-        "vi": "Chỉ nhận tài liệu EPCIS dạng JSON (application/json hoặc application/ld+json), "
-        "không nhận {value}.",
-        "en": "Only EPCIS documents in JSON are taken (application/json or application/ld+json), "
-        "not {value}.",
-    },
     "invalid_identifier.epc_form": {
         "vi": "'{value}' không phải một mã EPC theo Tiêu chuẩn dữ liệu thẻ EPC (TDS).",
         "en": "'{value}' is not an EPC of the EPC Tag Data Standard.",
@@ -1315,6 +1309,83 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "opendata.terms_file": {
         "vi": "điều khoản và trích dẫn (văn bản)",
         "en": "terms and citation (text)",
+    },
+    # HTTP edges (issue 12).
+    "proof_range.from_empty": {
+        "vi": "Không có bằng chứng nhất quán từ cây rỗng (from = {found}): RFC 9162 §2.1.4 chỉ "
+        "định nghĩa bằng chứng từ kích thước 1 trở lên, vì mọi cây đều nối tiếp cây rỗng. "
+        "Hãy hỏi với from ≥ 1.",
+        "en": "There is no consistency proof from the empty tree (from = {found}): RFC 9162 "
+        "§2.1.4 defines proofs from size 1 on, since every tree extends the empty one. Ask "
+        "with from ≥ 1.",
+    },
+    "proof_range.from_after_to": {
+        "vi": "Bằng chứng nhất quán đi từ cây cũ, nhỏ hơn, đến cây mới: from ({found}) không "
+        "được lớn hơn to ({expected}).",
+        "en": "A consistency proof goes from an older, smaller tree to a newer one: from "
+        "({found}) must not be larger than to ({expected}).",
+    },
+    "key_registered": {
+        "vi": "Khoá công khai này đã được đăng ký (mã khoá {key}); mỗi khoá chỉ thuộc về một "
+        "đơn vị. Hãy tạo cặp khoá mới (`python -m trace keygen`) rồi gửi khoá công khai mới.",
+        "en": "This public key is already registered (key {key}); a key belongs to one agency "
+        "only. Make a new key pair (`python -m trace keygen`) and send its public key.",
+    },
+    "revocation_out_of_range": {
+        "vi": "Chỉ có thể thu hồi khoá từ một thời điểm trong khoảng 1970-01-01T00:00:00Z đến "
+        "bây giờ ({latest}), không phải từ {found}. Bỏ trống thời điểm để thu hồi từ bây giờ.",
+        "en": "A key can be revoked from a time between 1970-01-01T00:00:00Z and now "
+        "({latest}), not from {found}. Leave the time out to revoke it from now.",
+    },
+    "bad_request.not_utf8": {
+        "vi": "Nội dung yêu cầu không phải văn bản UTF-8 hợp lệ (sai ở byte {position}). "
+        "Hãy gửi JSON mã hoá UTF-8.",
+        "en": "The request body is not valid UTF-8 (at byte {position}). "
+        "Send JSON encoded in UTF-8.",
+    },
+    "bad_request.too_deep": {
+        "vi": "JSON của yêu cầu lồng nhau quá {limit} cấp. Không yêu cầu nào của dịch vụ cần "
+        "sâu như vậy: hãy kiểm tra lại dữ liệu gửi đi.",
+        "en": "The JSON of the request nests more than {limit} levels deep. No request of this "
+        "service needs that many: check the data you send.",
+    },
+    "bad_request.duplicate_key": {
+        "vi": "Khoá '{key}' xuất hiện hai lần trong cùng một đối tượng JSON, nên không biết "
+        "giá trị nào là đúng. Hãy chỉ giữ một lần rồi gửi lại.",
+        "en": "The key '{key}' appears twice in one JSON object, so which value was meant "
+        "cannot be known. Keep it once and resend.",
+    },
+    "bad_request.not_json": {
+        "vi": "Nội dung yêu cầu không phải JSON hợp lệ ({detail}). Hãy kiểm tra dấu ngoặc, "
+        "dấu phẩy và dấu nháy.",
+        "en": "The request body is not valid JSON ({detail}). Check its brackets, commas and "
+        "quotes.",
+    },
+    "bad_request.forbidden_character": {
+        "vi": "Trường '{field}' chứa ký tự {character} (ký tự điều khiển, hoặc nửa cặp UTF-16), "
+        "là ký tự không thể lưu. Hãy xoá ký tự đó rồi gửi lại.",
+        "en": "The field '{field}' holds the character {character} (a control character, or "
+        "half of a UTF-16 pair), which cannot be stored. Remove it and resend.",
+    },
+    "unsupported_media_type": {
+        "vi": "Địa chỉ này chỉ nhận nội dung kiểu {accepted}, không nhận {value}. Hãy gửi kèm "
+        "tiêu đề 'Content-Type: application/json'.",
+        "en": "This address accepts bodies of type {accepted}, not {value}. Send the header "
+        "'Content-Type: application/json'.",
+    },
+    "not_canonical.too_deep": {
+        "vi": "Dữ liệu lồng nhau quá {limit} cấp (mảng và đối tượng JSON); không tuyên bố nào "
+        "của sổ cái cần sâu như vậy. Hãy kiểm tra lại nội dung sự kiện.",
+        "en": "The data nests more than {limit} levels deep (JSON arrays and objects); no "
+        "statement of this ledger needs that many. Check the event's body.",
+    },
+    "unavailable": {
+        "vi": "Dịch vụ tạm thời không kết nối được cơ sở dữ liệu. Hãy thử lại sau {seconds} "
+        "giây. Không có dữ liệu nào bị mất: những gì đã ghi vẫn còn nguyên, và yêu cầu ghi "
+        "gửi lại với cùng Idempotency-Key không bao giờ bị ghi hai lần.",
+        "en": "The service cannot reach its database just now. Retry in {seconds} seconds. "
+        "Nothing was lost: what was recorded is kept, and a write retried with the same "
+        "Idempotency-Key is never recorded twice.",
     },
 }
 

@@ -69,7 +69,8 @@ async def test_openapi_types_every_request_and_response(client: httpx.AsyncClien
         success = [code for code in responses if code.startswith("2")]
         assert success, operation["operationId"]
         for code in success:
-            assert "content" in responses[code], operation["operationId"]
+            if code != "204":  # No Content
+                assert "content" in responses[code], operation["operationId"]
         if "requestBody" in operation:
             schema = operation["requestBody"]["content"]["application/json"]["schema"]
             assert "$ref" in schema, operation["operationId"]

@@ -15,6 +15,7 @@ from trace.api.auth import (
     require_operator,
     require_self_or_operator,
 )
+from trace.api.problems import ANY, BODY, TOKEN, problem_answers
 from trace.api.schemas import (
     AgencyCreated,
     AgencyDetail,
@@ -52,7 +53,7 @@ class AgencyController(Controller):
     tags = ["agencies"]
     dependencies = {"actor": Provide(provide_actor)}
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, responses=problem_answers(*ANY, *TOKEN, *BODY, 409, 422))
     async def create(self, ledger: LedgerDep, actor: ActorDep, data: AgencyIn) -> AgencyCreated:
         """Create an agency with its first key and token (operator only)."""
         require_operator(actor)
@@ -69,7 +70,7 @@ class AgencyController(Controller):
         )
         return AgencyCreated(AgencyOut.of(agency), key_id, token)
 
-    @get("/{agency_id:str}")
+    @get("/{agency_id:str}", responses=problem_answers(*ANY, 401, 404))
     async def read(self, ledger: LedgerDep, actor: ActorDep, agency_id: str) -> AgencyDetail:
         """An agency and every key it has had."""
         async with read_transaction(ledger.engine) as conn:
@@ -77,7 +78,11 @@ class AgencyController(Controller):
             keys = await store.list_keys(conn, agency_id)
         return AgencyDetail(AgencyOut.of(agency), [KeyOut.of(k) for k in keys])
 
-    @post("/{agency_id:str}/keys", status_code=201)
+    @post(
+        "/{agency_id:str}/keys",
+        status_code=201,
+        responses=problem_answers(*ANY, *TOKEN, *BODY, 404, 409, 422),
+    )
     async def add_key(
         self, ledger: LedgerDep, actor: ActorDep, agency_id: str, data: KeyIn
     ) -> KeyOut:
@@ -90,7 +95,11 @@ class AgencyController(Controller):
             key_id = await store.add_key(ledger, agency_id, public)
         return await _key(ledger, agency_id, key_id)
 
-    @post("/{agency_id:str}/keys/{key_id:str}/revoke", status_code=200)
+    @post(
+        "/{agency_id:str}/keys/{key_id:str}/revoke",
+        status_code=200,
+        responses=problem_answers(*ANY, *TOKEN, *BODY, 404, 422),
+    )
     async def revoke_key(
         self, ledger: LedgerDep, actor: ActorDep, agency_id: str, key_id: str, data: KeyRevocation
     ) -> KeyOut:
@@ -105,7 +114,11 @@ class AgencyController(Controller):
         await store.revoke_key(ledger, key_id, from_us=since, reason=data.reason)
         return await _key(ledger, agency_id, key_id)
 
-    @post("/{agency_id:str}/tokens", status_code=201)
+    @post(
+        "/{agency_id:str}/tokens",
+        status_code=201,
+        responses=problem_answers(*ANY, *TOKEN, *BODY, 404, 422),
+    )
     async def add_token(
         self, ledger: LedgerDep, actor: ActorDep, agency_id: str, data: TokenIn
     ) -> TokenCreated:
@@ -121,13 +134,17 @@ class AgencyController(Controller):
         token = await store.create_token(ledger, agency_id, data.person, scopes)
         return TokenCreated(agency_id, token, sorted(scopes))
 
-    @get("/{agency_id:str}/tokens")
+    @get("/{agency_id:str}/tokens", responses=problem_answers(*ANY, *TOKEN, 404))
     async def tokens(self, ledger: LedgerDep, actor: ActorDep, agency_id: str) -> list[TokenOut]:
         """The agency's tokens: who holds each, since when, and whether it is revoked."""
         require_self_or_operator(actor, agency_id)
         return [TokenOut.of(t) for t in await store.list_tokens(ledger, agency_id)]
 
-    @post("/{agency_id:str}/tokens/{token_id:str}/revoke", status_code=200)
+    @post(
+        "/{agency_id:str}/tokens/{token_id:str}/revoke",
+        status_code=200,
+        responses=problem_answers(*ANY, *TOKEN, 404),
+    )
     async def revoke_token(
         self, ledger: LedgerDep, actor: ActorDep, agency_id: str, token_id: str
     ) -> list[TokenOut]:

@@ -13,7 +13,6 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 from sqlalchemy import select
 
@@ -21,14 +20,17 @@ from trace.api.agencies import AgencyController
 from trace.api.audit import AuditController
 from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
+from trace.api.edge import TraceRequest, check_parameters
 from trace.api.epcis import EpcisController
 from trace.api.genealogy import GenealogyController
+from trace.api.head import drop_head_body
 from trace.api.labels import LabelController
 from trace.api.log import LogController
+from trace.api.openapi import DescribedJson, DescribedSwagger
 from trace.api.opendata import ROUTES as OPEN_DATA_ROUTES
 from trace.api.pages import OWN_COMPRESSION
 from trace.api.pages import ROUTES as PAGE_ROUTES
-from trace.api.problems import EXCEPTION_HANDLERS
+from trace.api.problems import ANY, EXCEPTION_HANDLERS, problem_answers
 from trace.api.recalls import RecallController
 from trace.api.schemas import Health
 from trace.config import Settings, load_settings
@@ -36,6 +38,7 @@ from trace.store.checkpoints import sign_checkpoint
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger, open_ledger
 from trace.store.migrate import require_current_schema
+from trace.store.outage import is_unavailable, report_failure
 from trace.store.tables import log_head
 
 ASSETS = "/schema/assets"
@@ -48,13 +51,16 @@ async def keep_checkpointing(ledger: Ledger, settings: Settings) -> None:
         await asyncio.sleep(settings.checkpoint_seconds)
         try:
             await sign_checkpoint(ledger, settings.log_origin)
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):
+                report_failure(ledger.engine, exc)  # logged once per outage
+                continue
             # Keep serving; the failure (a refused inconsistent tree above all) is logged
             # loudly and `python -m trace verify` names the cause.
             _log.exception("checkpoint not signed")
 
 
-@get("/healthz", tags=["service"])
+@get("/healthz", tags=["service"], responses=problem_answers(*ANY))
 async def healthz(ledger: LedgerDep) -> Health:
     """The service is up and its database answers."""
     async with read_transaction(ledger.engine) as conn:
@@ -81,7 +87,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             checkpointer.cancel()
             await own.close()
 
-    swagger = SwaggerRenderPlugin(
+    swagger = DescribedSwagger(
         js_url=f"{ASSETS}/swagger-ui-bundle.js",
         css_url=f"{ASSETS}/swagger-ui.css",
         standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
@@ -110,6 +116,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             ),
         ],
         dependencies={"ledger": Provide(provide_ledger)},
+        request_class=TraceRequest,
+        before_send=[drop_head_body],
+        before_request=check_parameters,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         state=State({"ledger": ledger, "settings": settings}),
@@ -127,7 +136,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
                 "Errors are application/problem+json in the language of Accept-Language."
             ),
             path="/schema",
-            render_plugins=[swagger],
+            render_plugins=[swagger, DescribedJson()],
         ),
     )
 

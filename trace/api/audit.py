@@ -10,6 +10,8 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from trace.api.auth import ActorDep, LedgerDep, provide_actor, require_operator
+from trace.api.parameters import AuditAfter
+from trace.api.problems import ANY, TOKEN, problem_answers
 from trace.api.schemas import iso
 from trace.store.audit_trail import MAX_PAGE, InspectorQuery, read_queries
 
@@ -57,12 +59,12 @@ class AuditController(Controller):
     tags = ["audit"]
     dependencies = {"actor": Provide(provide_actor)}
 
-    @get("/inspector-queries")
+    @get("/inspector-queries", responses=problem_answers(*ANY, *TOKEN))
     async def inspector_queries(
         self,
         ledger: LedgerDep,
         actor: ActorDep,
-        after: Annotated[int, Parameter(ge=0, description="Entries with id > after.")] = 0,
+        after: AuditAfter = 0,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
     ) -> InspectorQueryPage:
         """Every query inspectors made, oldest first (the operator's ``admin`` token only)."""

@@ -20,6 +20,8 @@ from trace.api.auth import (
     provide_inspector,
     provide_reader,
 )
+from trace.api.parameters import SeqAfter
+from trace.api.problems import ANY, BODY, TOKEN, problem_answers
 from trace.api.schemas import (
     AppendedOut,
     BatchIn,
@@ -57,6 +59,7 @@ IdempotencyKey = Annotated[
     Parameter(
         header="Idempotency-Key",
         description="Makes a retry return the first answer and write nothing new.",
+        min_length=1,
         max_length=255,
         required=False,
     ),
@@ -78,7 +81,11 @@ class BatchController(Controller):
     path = "/api/v1/batches"
     tags = ["batches"]
 
-    @post("/", dependencies={"actor": Provide(provide_actor)})
+    @post(
+        "/",
+        dependencies={"actor": Provide(provide_actor)},
+        responses=problem_answers(*ANY, *TOKEN, *BODY, 409, 422),
+    )
     async def register(
         self, ledger: LedgerDep, actor: ActorDep, data: BatchIn, idempotency_key: IdempotencyKey
     ) -> Response[AppendedOut]:
@@ -96,7 +103,11 @@ class BatchController(Controller):
         )
         return _answer(appended)
 
-    @post("/{ref:str}/events", dependencies={"actor": Provide(provide_actor)})
+    @post(
+        "/{ref:str}/events",
+        dependencies={"actor": Provide(provide_actor)},
+        responses=problem_answers(*ANY, *TOKEN, *BODY, 404, 409, 422),
+    )
     async def record_event(
         self,
         ledger: LedgerDep,
@@ -132,7 +143,12 @@ class BatchController(Controller):
             raise
         return _answer(appended)
 
-    @get("/", dependencies={"inspector": Provide(provide_inspector)}, tags=["inspectors"])
+    @get(
+        "/",
+        dependencies={"inspector": Provide(provide_inspector)},
+        tags=["inspectors"],
+        responses=problem_answers(*ANY, *TOKEN, 422),
+    )
     async def search(
         self,
         ledger: LedgerDep,
@@ -180,20 +196,24 @@ class BatchController(Controller):
             limit=limit,
         )
 
-    @get("/{ref:str}")
+    @get("/{ref:str}", responses=problem_answers(*ANY, 404))
     async def read(self, ledger: LedgerDep, ref: str) -> BatchOut:
         """A batch's current state, by id or public code."""
         async with read_transaction(ledger.engine) as conn:
             return BatchOut.of(await find_batch(conn, ref))
 
-    @get("/{ref:str}/records", dependencies={"reader": Provide(provide_reader)})
+    @get(
+        "/{ref:str}/records",
+        dependencies={"reader": Provide(provide_reader)},
+        responses=problem_answers(*ANY, 401, 404),
+    )
     async def records(
         self,
         ledger: LedgerDep,
         reader: ReaderDep,
         request: Request[Any, Any, Any],
         ref: str,
-        after: Annotated[int, Parameter(ge=0, description="Return records with seq > after.")] = 0,
+        after: SeqAfter = 0,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         proofs: Annotated[
             bool, Parameter(description="Give each record its proof bundle (default: yes).")
@@ -218,7 +238,7 @@ class BatchController(Controller):
                 view.bundle = bundle
         return RecordPage(batch.id, out, page[-1].seq if more and page else None)
 
-    @get("/{ref:str}/verify")
+    @get("/{ref:str}/verify", responses=problem_answers(*ANY, 404))
     async def verify(
         self, ledger: LedgerDep, request: Request[Any, Any, Any], ref: str
     ) -> ChainReportOut:
@@ -238,7 +258,7 @@ class RecordController(Controller):
     tags = ["records"]
     dependencies = {"actor": Provide(provide_actor)}
 
-    @post("/")
+    @post("/", responses=problem_answers(*ANY, *TOKEN, *BODY, 409, 422))
     async def submit(
         self, ledger: LedgerDep, actor: ActorDep, data: SignedIn, idempotency_key: IdempotencyKey
     ) -> Response[AppendedOut]:

@@ -18,11 +18,20 @@ from litestar import Controller, Request, Response, get, post, route
 from litestar.di import Provide
 from litestar.enums import HttpMethod
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 from trace.api.auth import ActorDep, InspectorDep, LedgerDep, provide_actor, provide_inspector
-from trace.api.problems import on_domain_error, on_http_error
+from trace.api.edge import read_json_body
+from trace.api.problems import (
+    ANY,
+    BODY,
+    TOKEN,
+    on_domain_error,
+    on_http_error,
+    problem_answers,
+)
 from trace.catalogue import negotiate
 from trace.config import Settings
 from trace.domain.errors import DomainError
@@ -31,7 +40,6 @@ from trace.epcis.errors import (
     EPCIS_EXCEPTIONS,
     CaptureLimitExceeded,
     InvalidEpcisDocument,
-    UnsupportedMediaType,
 )
 from trace.epcis.index import EpcisIndex
 from trace.epcis.jobs import Behaviour, job_document, load_job
@@ -121,7 +129,15 @@ class EpcisController(Controller):
     # Litestar registers a controller's handlers in the order of their names, and adds its
     # own OPTIONS handler (without the capture limits) to a path whose first one is not
     # OPTIONS: so this one's name sorts before "capture".
-    @route("/capture", http_method=HttpMethod.OPTIONS, status_code=204)
+    @route(
+        "/capture",
+        http_method=HttpMethod.OPTIONS,
+        status_code=204,
+        responses={
+            204: ResponseSpec(None, description="The limits, in headers."),
+            **problem_answers(400),
+        },
+    )
     async def can_capture(self, request: Request[Any, Any, Any]) -> Response[None]:
         """What capture takes: versions, limits, and both error behaviours."""
         headers = {
@@ -132,7 +148,15 @@ class EpcisController(Controller):
         }
         return Response(None, status_code=204, headers=headers)
 
-    @post("/capture", dependencies={"actor": Provide(provide_actor)}, status_code=202)
+    @post(
+        "/capture",
+        dependencies={"actor": Provide(provide_actor)},
+        status_code=202,
+        responses={
+            202: ResponseSpec(dict[str, Any], description="The capture job, finished."),
+            **problem_answers(*ANY, *TOKEN, *BODY, 409, 422),
+        },
+    )
     async def capture(
         self,
         request: Request[Any, Any, Any],
@@ -146,12 +170,8 @@ class EpcisController(Controller):
         then. A document that is not valid EPCIS 2.0 JSON, holds an identifier of no
         standard form, or is over the limits is refused whole (``400``, ``413``).
         """
-        kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
-        if kind not in JSON_TYPES:
-            raise UnsupportedMediaType(
-                f"capture takes {' or '.join(JSON_TYPES)}, not {kind}", value=kind
-            )
         data = await request.body()
+        read_json_body(data, request.content_type, JSON_TYPES)
         job = await capturing.capture(
             ledger, actor, data, behaviour=behaviour, base_url=_settings(request).public_url
         )
@@ -163,7 +183,14 @@ class EpcisController(Controller):
             **_limits(request),
         )
 
-    @get("/capture/{capture_id:str}", dependencies={"actor": Provide(provide_actor)})
+    @get(
+        "/capture/{capture_id:str}",
+        dependencies={"actor": Provide(provide_actor)},
+        responses={
+            200: ResponseSpec(dict[str, Any], description="The capture job."),
+            **problem_answers(*ANY, 401, 404),
+        },
+    )
     async def capture_job(
         self, request: Request[Any, Any, Any], ledger: LedgerDep, actor: ActorDep, capture_id: str
     ) -> Response[bytes]:
@@ -176,6 +203,14 @@ class EpcisController(Controller):
         "/events",
         dependencies={"inspector": Provide(provide_inspector)},
         tags=["inspectors"],
+        responses={
+            200: ResponseSpec(
+                dict[str, Any],
+                media_type="application/ld+json",
+                description="An EPCISQueryDocument.",
+            ),
+            **problem_answers(*ANY, *TOKEN),
+        },
     )
     async def events(
         self, request: Request[Any, Any, Any], ledger: LedgerDep, inspector: InspectorDep

@@ -15,6 +15,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 
 from trace.api.auth import InspectorDep, LedgerDep, provide_inspector
+from trace.api.problems import ANY, TOKEN, problem_answers
 from trace.catalogue import negotiate
 from trace.genealogy.drawing import draw
 from trace.genealogy.holders import Holder, load_holders
@@ -192,7 +193,7 @@ class GenealogyController(Controller):
     tags = ["inspectors"]
     dependencies = {"inspector": Provide(provide_inspector)}
 
-    @get("/{ref:str}/trace")
+    @get("/{ref:str}/trace", responses=problem_answers(*ANY, *TOKEN, 404))
     async def trace(
         self,
         ledger: LedgerDep,

@@ -12,6 +12,7 @@ from litestar.response import Stream
 
 from trace.api.auth import ActorDep, LedgerDep, provide_actor
 from trace.api.batches import IdempotencyKey
+from trace.api.problems import ANY, BODY, TOKEN, problem_answers
 from trace.catalogue import negotiate
 from trace.config import Settings
 from trace.domain.scopes import Scope
@@ -87,7 +88,7 @@ class LabelController(Controller):
     path = "/api/v1"
     tags = ["labels"]
 
-    @get("/label-templates")
+    @get("/label-templates", responses=problem_answers(400))
     async def templates(self) -> list[TemplateOut]:
         """The label stocks labels can be printed on."""
         return [TemplateOut.of(t) for t in TEMPLATES.values()]
@@ -95,7 +96,7 @@ class LabelController(Controller):
     @get(
         "/batches/{ref:str}/labels",
         dependencies={"actor": Provide(provide_actor)},
-        responses=None,
+        responses=problem_answers(*ANY, *TOKEN, 404, 422),
     )
     async def labels(
         self,
@@ -146,7 +147,11 @@ class LabelController(Controller):
             },
         )
 
-    @post("/batches/{ref:str}/label-runs", dependencies={"actor": Provide(provide_actor)})
+    @post(
+        "/batches/{ref:str}/label-runs",
+        dependencies={"actor": Provide(provide_actor)},
+        responses=problem_answers(*ANY, *TOKEN, *BODY, 404, 409, 422),
+    )
     async def create(
         self,
         ledger: LedgerDep,
@@ -164,7 +169,11 @@ class LabelController(Controller):
         out = RunOut.of(run)
         return Response(out, status_code=201, headers={"Location": out.labels})
 
-    @get("/batches/{ref:str}/label-runs", dependencies={"actor": Provide(provide_actor)})
+    @get(
+        "/batches/{ref:str}/label-runs",
+        dependencies={"actor": Provide(provide_actor)},
+        responses=problem_answers(*ANY, *TOKEN, 404),
+    )
     async def runs(self, ledger: LedgerDep, actor: ActorDep, ref: str) -> list[RunOut]:
         """The batch's print runs, oldest first (its producer only)."""
         async with read_transaction(ledger.engine) as conn:

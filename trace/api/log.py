@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.openapi import ResponseSpec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.api.auth import ActorDep, LedgerDep, provide_actor, require_operator
+from trace.api.parameters import (
+    LeafEnd,
+    LeafStart,
+    NewSize,
+    OldSize,
+    Position,
+    TreeSize,
+)
+from trace.api.problems import ANY, BODY, TOKEN, problem_answers
 from trace.api.schemas import b64
-from trace.domain.bundle import build_bundle, encode_bundle
+from trace.domain.bundle import ProofBundle, build_bundle, encode_bundle
 from trace.domain.checkpoint import parse_checkpoint_text
 from trace.domain.merkle import ProofRangeError
 from trace.domain.note import verifier_key_string
@@ -95,13 +104,25 @@ async def _check_size(conn: AsyncConnection, size: int) -> None:
         )
 
 
+def _check_sizes(old: int, new: int) -> None:
+    """RFC 9162 §2.1.4 proves that a tree of ``old`` leaves, 0 < old <= new, grew into ``new``."""
+    if old < 1:
+        raise ProofRangeError(
+            "there is no consistency proof from the empty tree", reason="from_empty", found=old
+        )
+    if old > new:
+        raise ProofRangeError(
+            f"from {old} is larger than to {new}", reason="from_after_to", found=old, expected=new
+        )
+
+
 class LogController(Controller):
     """The log as RFC 6962 / C2SP clients, mirrors and witnesses read it."""
 
     path = "/api/v1/log"
     tags = ["log"]
 
-    @get("/checkpoint", media_type=TEXT)
+    @get("/checkpoint", media_type=TEXT, responses=problem_answers(*ANY, 409))
     async def checkpoint(self, ledger: LedgerDep, request: Request[Any, Any, Any]) -> str:
         """The newest signed checkpoint (C2SP signed note) with witnesses' cosignatures."""
         latest = await latest_checkpoint(ledger)
@@ -116,6 +137,7 @@ class LogController(Controller):
         media_type=TEXT,
         status_code=201,
         dependencies={"actor": Provide(provide_actor)},
+        responses=problem_answers(*ANY, *TOKEN, 409),
     )
     async def sign_now(
         self, ledger: LedgerDep, actor: ActorDep, request: Request[Any, Any, Any]
@@ -127,7 +149,7 @@ class LogController(Controller):
         assert latest is not None
         return latest.note
 
-    @get("/key", media_type=TEXT)
+    @get("/key", media_type=TEXT, responses=problem_answers(*ANY))
     async def key(self, ledger: LedgerDep, request: Request[Any, Any, Any]) -> str:
         """The log's verifier key on the first line, then each witness's key."""
         signer = await log_signer(ledger, _origin(request))
@@ -135,12 +157,12 @@ class LogController(Controller):
         lines += [verifier_key_string(w) for w in await witness_keys(ledger)]
         return "\n".join(lines) + "\n"
 
-    @get("/proof/inclusion")
+    @get("/proof/inclusion", responses=problem_answers(*ANY, 422))
     async def inclusion(
         self,
         ledger: LedgerDep,
-        position: Annotated[int, Parameter(ge=0)],
-        size: Annotated[int, Parameter(ge=1)],
+        position: Position,
+        size: TreeSize,
     ) -> InclusionProofOut:
         """The audit path of ``position`` in the tree of ``size`` leaves."""
         async with read_transaction(ledger.engine) as conn:
@@ -153,25 +175,26 @@ class LogController(Controller):
             ).scalar_one()
         return InclusionProofOut(position, size, bytes(leaf).hex(), [b64(h) for h in proof])
 
-    @get("/proof/consistency")
+    @get("/proof/consistency", responses=problem_answers(*ANY, 422))
     async def consistency(
         self,
         ledger: LedgerDep,
-        old: Annotated[int, Parameter(query="from", ge=0)],
-        new: Annotated[int, Parameter(query="to", ge=0)],
+        old: OldSize,
+        new: NewSize,
     ) -> ConsistencyProofOut:
-        """The consistency proof from tree size ``from`` to ``to``."""
+        """The consistency proof from tree size ``from`` to ``to`` (1 <= from <= to)."""
+        _check_sizes(old, new)
         async with read_transaction(ledger.engine) as conn:
             await _check_size(conn, new)
             proof = await prove_consistency(conn, old, new)
         return ConsistencyProofOut(old, new, [b64(h) for h in proof])
 
-    @get("/records")
+    @get("/records", responses=problem_answers(*ANY))
     async def leaves(
         self,
         ledger: LedgerDep,
-        start: Annotated[int, Parameter(ge=0)],
-        end: Annotated[int, Parameter(ge=1)],
+        start: LeafStart,
+        end: LeafEnd,
     ) -> list[LeafOut]:
         """Leaves ``[start, end)`` (at most 1000) with their records, for mirrors."""
         end = min(end, start + MAX_LEAVES)
@@ -198,9 +221,16 @@ class LogController(Controller):
             for r in rows
         ]
 
-    @get("/records/{position:int}/bundle", media_type="application/json")
+    @get(
+        "/records/{position:int}/bundle",
+        media_type="application/json",
+        responses={
+            200: ResponseSpec(ProofBundle, description="The record's proof bundle."),
+            **problem_answers(*ANY, 404, 409, 422),
+        },
+    )
     async def bundle(
-        self, ledger: LedgerDep, request: Request[Any, Any, Any], position: int
+        self, ledger: LedgerDep, request: Request[Any, Any, Any], position: Position
     ) -> Response[bytes]:
         """Everything needed to check the record at ``position`` offline (C2SP tlog-proof)."""
         latest = await latest_checkpoint(ledger)
@@ -235,7 +265,7 @@ class LogController(Controller):
         )
         return Response(encode_bundle(bundle), media_type="application/json")
 
-    @post("/cosignatures", status_code=201)
+    @post("/cosignatures", status_code=201, responses=problem_answers(*ANY, *BODY, 409, 422))
     async def cosign(self, ledger: LedgerDep, data: CosignatureIn) -> CosignatureOut:
         """Accept a registered witness's cosignature of a checkpoint this log signed."""
         timestamp = await add_cosignature(ledger, data.checkpoint, data.cosignature)

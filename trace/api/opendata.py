@@ -26,13 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response, route
 from litestar.datastructures import ETag
+from litestar.openapi import ResponseSpec
 from litestar.response import File
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from trace.api.auth import LedgerDep
+from trace.api.head import GET_AND_HEAD
 from trace.api.pages import accepts_gzip
+from trace.api.problems import ANY, problem_answers
 from trace.catalogue import negotiate
 from trace.config import Settings
 from trace.opendata.export import CATALOG_FILE, PACKAGE_FILE, Site, cut_package
@@ -189,7 +192,13 @@ def _wants_jsonld(request: Request[Any, Any, Any]) -> bool:
     return best == "application/ld+json"
 
 
-@get(["/open-data", BASE], tags=["open data"], summary="The open-data catalogue")
+@route(
+    ["/open-data", BASE],
+    http_method=GET_AND_HEAD,
+    tags=["open data"],
+    summary="The open-data catalogue",
+    responses={304: ResponseSpec(None, description="Not modified."), **problem_answers(*ANY)},
+)
 async def catalogue(request: Request[Any, Any, Any], ledger: LedgerDep) -> Response[Any]:
     """The catalogue: HTML for people, DCAT JSON-LD for ``Accept: application/ld+json``."""
     published = await _publisher(request).package(ledger)
@@ -222,7 +231,16 @@ def _file(request: Request[Any, Any, Any], published: Published, name: str) -> R
     )
 
 
-@get(f"{BASE}{{name:str}}", tags=["open data"], summary="A file of the open-data package")
+@route(
+    f"{BASE}{{name:str}}",
+    http_method=GET_AND_HEAD,
+    tags=["open data"],
+    summary="A file of the open-data package",
+    responses={
+        304: ResponseSpec(None, description="Not modified."),
+        **problem_answers(*ANY, 404),
+    },
+)
 async def open_data_file(
     request: Request[Any, Any, Any], ledger: LedgerDep, name: str
 ) -> Response[Any]:

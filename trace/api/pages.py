@@ -28,11 +28,12 @@ from datetime import date
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response, route
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from sqlalchemy import bindparam, select
 
 from trace.api.auth import LedgerDep
+from trace.api.head import GET_AND_HEAD
 from trace.catalogue import message, negotiate
 from trace.config import Settings
 from trace.domain.errors import InvalidIdentifier
@@ -428,7 +429,12 @@ def _raw_path(request: Request[Any, Any, Any]) -> str:
 
 # One route for every path under /01/: the router sees the decoded path, in which a lot's
 # "%2F" is already a "/", so the Digital Link is parsed from the raw path instead.
-@get("/01/{rest:path}", include_in_schema=False, opt={OWN_COMPRESSION: True})
+@route(
+    "/01/{rest:path}",
+    http_method=GET_AND_HEAD,
+    include_in_schema=False,
+    opt={OWN_COMPRESSION: True},
+)
 async def digital_link_page(request: Request[Any, Any, Any], ledger: LedgerDep) -> Response[Any]:
     """The page of a batch (or one serialised item) by its GS1 Digital Link."""
     limited = _limited(request)
@@ -446,7 +452,9 @@ async def digital_link_page(request: Request[Any, Any, Any], ledger: LedgerDep) 
     return await _serve(request, ledger, key, lambda conn: _by_digital_link(conn, link))
 
 
-@get("/b/{code:str}", include_in_schema=False, opt={OWN_COMPRESSION: True})
+@route(
+    "/b/{code:str}", http_method=GET_AND_HEAD, include_in_schema=False, opt={OWN_COMPRESSION: True}
+)
 async def code_page(request: Request[Any, Any, Any], ledger: LedgerDep, code: str) -> Response[Any]:
     """The page of a batch by its short public code."""
     limited = _limited(request)
@@ -461,7 +469,7 @@ async def code_page(request: Request[Any, Any, Any], ledger: LedgerDep, code: st
     return await _serve(request, ledger, ("b", code), lambda conn: _by_code(conn, code))
 
 
-@get("/check", include_in_schema=False, opt={OWN_COMPRESSION: True})
+@route("/check", http_method=GET_AND_HEAD, include_in_schema=False, opt={OWN_COMPRESSION: True})
 async def check_code(request: Request[Any, Any, Any], ledger: LedgerDep) -> Response[Any]:
     """A code a person typed (a batch code or a label's serial): to its page, or a 404 page."""
     limited = _limited(request)
@@ -492,7 +500,7 @@ async def check_code(request: Request[Any, Any, Any], ledger: LedgerDep) -> Resp
     return Response(b"", status_code=303, headers={"Location": f"{path}{suffix}"})
 
 
-@get("/.well-known/gs1resolver", include_in_schema=False)
+@route("/.well-known/gs1resolver", http_method=GET_AND_HEAD, include_in_schema=False)
 async def resolver_description(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """What this GS1 Digital Link resolver serves (GS1-Conformant Resolver description)."""
     settings: Settings = request.app.state.settings
@@ -518,7 +526,7 @@ async def resolver_description(request: Request[Any, Any, Any]) -> dict[str, Any
 ROBOTS = "User-agent: *\nAllow: /\n"
 
 
-@get("/robots.txt", include_in_schema=False, media_type="text/plain")
+@route("/robots.txt", http_method=GET_AND_HEAD, include_in_schema=False, media_type="text/plain")
 async def robots() -> str:
     """Crawlers may read every page; also the static reference of bench/page.py."""
     return ROBOTS

@@ -9,6 +9,7 @@ import logging
 import secrets
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -16,6 +17,7 @@ from litestar.exceptions import (
     NotFoundException,
     ValidationException,
 )
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
@@ -24,6 +26,7 @@ from litestar.status_codes import (
     HTTP_405_METHOD_NOT_ALLOWED,
     HTTP_409_CONFLICT,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
@@ -31,6 +34,7 @@ from litestar.status_codes import (
 
 from trace.catalogue import message, negotiate, specific_key
 from trace.domain.errors import DomainError
+from trace.store.outage import RETRY_AFTER_SECONDS, is_unavailable, report_failure
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("trace.api")
@@ -63,6 +67,11 @@ STATUS: dict[str, int] = {
     "log_inconsistent": HTTP_409_CONFLICT,
     "label_does_not_fit": HTTP_422_UNPROCESSABLE_ENTITY,
     "label_request_invalid": HTTP_422_UNPROCESSABLE_ENTITY,
+    "key_registered": HTTP_409_CONFLICT,
+    "revocation_out_of_range": HTTP_422_UNPROCESSABLE_ENTITY,
+    "bad_request": HTTP_400_BAD_REQUEST,
+    "unsupported_media_type": HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    "unavailable": HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 # Params that are safe and useful to show a client as extension members.
@@ -82,8 +91,59 @@ _EXPOSED = {
     "template",
     "version",
     "minimum",
+    "accepted",
+    "limit",
     "position",
+    "character",
+    "seconds",
 }
+
+
+class Problem(msgspec.Struct):
+    """An error as RFC 9457 problem details, worded in the reader's language (``lang``).
+
+    ``code`` names the failure for programs; the members that follow it (``reason``,
+    ``field``, ``key``...) depend on the code.
+    """
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str | None = None
+    lang: str | None = None
+
+
+_ANSWERS = {
+    HTTP_400_BAD_REQUEST: "The request cannot be read: a parameter or the body is malformed.",
+    HTTP_401_UNAUTHORIZED: "No valid bearer token.",
+    HTTP_403_FORBIDDEN: "The token's agency or scopes may not do this.",
+    HTTP_404_NOT_FOUND: "Nothing has this identifier.",
+    HTTP_409_CONFLICT: "The request conflicts with what is recorded; read again and retry.",
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE: "The body is larger than the service takes.",
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE: "The body is not of a media type this address reads.",
+    HTTP_422_UNPROCESSABLE_ENTITY: "The request is well-formed but what it says is refused.",
+    HTTP_503_SERVICE_UNAVAILABLE: "The database cannot be reached; retry after Retry-After.",
+}
+# Every operation reads its parameters (400) and, but for the label templates, the database.
+ANY = (HTTP_400_BAD_REQUEST, HTTP_503_SERVICE_UNAVAILABLE)
+# An operation that needs a bearer token, and may refuse its agency or scopes.
+TOKEN = (HTTP_401_UNAUTHORIZED, HTTP_403_FORBIDDEN)
+# An operation that reads a JSON body.
+BODY = (HTTP_400_BAD_REQUEST, HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+
+
+def problem_answers(*statuses: int) -> dict[int, ResponseSpec]:
+    """The problem+json answers an operation gives, for its OpenAPI description."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_JSON,
+            description=_ANSWERS[status],
+            generate_examples=False,
+        )
+        for status in sorted(set(statuses))
+    }
 
 
 def problem(
@@ -113,11 +173,19 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
     return problem(request, status, exc.code, detail=exc.detail, **exc.params)
 
 
+def _parameter_name(request: Request[Any, Any, Any], key: str) -> str:
+    """A parameter as the client names it (``from``, ``Idempotency-Key``), not as Python does."""
+    field = request.route_handler.parsed_fn_signature.parameters.get(key)
+    definition = getattr(field, "kwarg_definition", None)
+    alias = getattr(definition, "query", None) or getattr(definition, "header", None)
+    return str(alias or key)
+
+
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     """Map the framework's own errors (validation, 404, 405, 413) to problem+json."""
     if isinstance(exc, ValidationException):
         detail = "; ".join(
-            f"{e.get('key', '')}: {e.get('message', '')}"
+            f"{_parameter_name(request, str(e.get('key', '')))}: {e.get('message', '')}"
             for e in (exc.extra or [])
             if isinstance(e, dict)
         ) or str(exc.detail)
@@ -127,15 +195,35 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
             request, HTTP_404_NOT_FOUND, "not_found", what="resource", id=request.url.path
         )
     if isinstance(exc, MethodNotAllowedException):
-        return problem(request, HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
+        # RFC 9110 §15.5.6: a 405 names the methods the address has.
+        answer = problem(request, HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
+        answer.headers["Allow"] = str((exc.headers or {}).get("allow", ""))
+        return answer
     if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
         limit = request.app.request_max_body_size
         return problem(request, HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", limit=limit)
     return problem(request, exc.status_code, "bad_request", detail=str(exc.detail))
 
 
+def unavailable(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    """503: the database cannot be reached; retry after a few seconds."""
+    seconds = RETRY_AFTER_SECONDS
+    answer = problem(request, HTTP_503_SERVICE_UNAVAILABLE, "unavailable", seconds=seconds)
+    answer.headers["Retry-After"] = str(seconds)
+    return answer
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    """Log the unexpected failure with a reference the user can quote; never show a trace."""
+    """Log the unexpected failure with a reference the user can quote; never show a trace.
+
+    A failure that means the database cannot be reached is no defect: a 503 with
+    ``Retry-After``, logged once per outage (trace/store/outage.py).
+    """
+    if is_unavailable(exc):
+        ledger = request.app.state.get("ledger")
+        if ledger is not None:
+            report_failure(ledger.engine, exc)
+        return unavailable(request)
     reference = secrets.token_hex(4)
     _log.exception("unhandled error %s on %s %s", reference, request.method, request.url.path)
     return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal", reference=reference)

@@ -17,6 +17,7 @@ from litestar.di import Provide
 from trace.api.auth import ActorDep, InspectorDep, LedgerDep, provide_actor, provide_inspector
 from trace.api.batches import IdempotencyKey
 from trace.api.genealogy import HolderOut
+from trace.api.problems import ANY, BODY, TOKEN, problem_answers
 from trace.api.schemas import BatchOut, iso
 from trace.config import Settings
 from trace.domain.agency import AgencyKind
@@ -202,7 +203,11 @@ class RecallController(Controller):
     path = PATH
     tags = ["inspectors"]
 
-    @post("/", dependencies={"actor": Provide(provide_actor)})
+    @post(
+        "/",
+        dependencies={"actor": Provide(provide_actor)},
+        responses=problem_answers(*ANY, *TOKEN, *BODY, 404, 409, 422),
+    )
     async def create(
         self,
         ledger: LedgerDep,
@@ -227,7 +232,11 @@ class RecallController(Controller):
         body = await _out(ledger, recall, _public_url(request))
         return Response(body, status_code=201, headers=headers)
 
-    @get("/{ref:str}", dependencies={"inspector": Provide(provide_inspector)})
+    @get(
+        "/{ref:str}",
+        dependencies={"inspector": Provide(provide_inspector)},
+        responses=problem_answers(*ANY, *TOKEN, 404),
+    )
     async def read(
         self,
         ledger: LedgerDep,
@@ -240,7 +249,11 @@ class RecallController(Controller):
             recall = await find_recall(conn, ref)
         return await _out(ledger, recall, _public_url(request))
 
-    @get("/{ref:str}/reach", dependencies={"inspector": Provide(provide_inspector)})
+    @get(
+        "/{ref:str}/reach",
+        dependencies={"inspector": Provide(provide_inspector)},
+        responses=problem_answers(*ANY, *TOKEN, 404),
+    )
     async def reach(
         self,
         ledger: LedgerDep,

@@ -11,6 +11,7 @@ from typing import Any, Self
 
 import msgspec
 
+from trace.api.parameters import ExpectedVersion
 from trace.domain.agency import AgencyKind
 from trace.domain.bundle import ProofBundle
 from trace.domain.chain import ChainFault
@@ -29,7 +30,9 @@ def b64(data: bytes) -> str:
 
 def iso(micros: int | None) -> str | None:
     """RFC 3339 UTC text of a time in microseconds; None for none, or for one outside the
-    ledger's window (trace/domain/times.py), which only a change behind its back stores."""
+    ledger's window (trace/domain/times.py), which no reader may fail on: a key revoked
+    "from" year 1 before such times were refused, or a time changed behind the ledger's
+    back. The views that can hold one give the raw microseconds beside the text."""
     moment = None if micros is None else instant_of_us(micros)
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
@@ -68,7 +71,11 @@ class AgencyOut(msgspec.Struct):
 
 
 class KeyOut(msgspec.Struct):
-    """A signing key: public part and life cycle, never the private part."""
+    """A signing key: public part and life cycle, never the private part.
+
+    ``revoked_at_us`` is the revocation time in microseconds since the epoch, set whenever
+    the key is revoked, even where ``revoked_at`` cannot show it as a date.
+    """
 
     key_id: str
     agency_id: str
@@ -77,6 +84,7 @@ class KeyOut(msgspec.Struct):
     created_at: str | None
     retired_at: str | None
     revoked_at: str | None
+    revoked_at_us: int | None
 
     @classmethod
     def of(cls, key: KeyInfo) -> KeyOut:
@@ -89,6 +97,7 @@ class KeyOut(msgspec.Struct):
             iso(key.created_at_us),
             iso(key.retired_at_us),
             iso(key.revoked_at_us),
+            key.revoked_at_us,
         )
 
 
@@ -175,7 +184,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     kind: str
     occurred_at: str
     body: dict[str, Any]
-    expected_version: int | None = None
+    expected_version: ExpectedVersion | None = None
 
 
 class SignedIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -184,7 +193,7 @@ class SignedIn(msgspec.Struct, forbid_unknown_fields=True):
     statement: str
     signature: str
     key_id: str
-    expected_version: int | None = None
+    expected_version: ExpectedVersion | None = None
 
 
 class BatchOut(msgspec.Struct):

@@ -10,7 +10,9 @@ are stable whatever device typed it. The canonical form is:
 - no floating-point numbers (quantities are decimal strings) and integers of
   magnitude below 2^53, so that every JSON implementation reads them exactly;
 - strings escaped minimally: ``"`` and ``\\`` and control characters below
-  U+0020 only (as ``\\n``, ``\\t``, ... or ``\\u00XX``), everything else literal.
+  U+0020 only (as ``\\n``, ``\\t``, ... or ``\\u00XX``), everything else literal;
+- arrays and objects nested at most ``MAX_DEPTH`` (32) levels deep
+  (``trace/domain/json_text.py``), so that reading a statement never recurses without bound.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import msgspec
 
 from trace.domain.errors import NotCanonical
+from trace.domain.json_text import MAX_DEPTH, nesting_depth
 
 MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -28,7 +31,23 @@ _encoder = msgspec.json.Encoder(order="sorted")
 
 
 def normalise(value: Any) -> Any:
-    """Return ``value`` with every string NFC-normalised; reject what JSON cannot hold exactly."""
+    """Return ``value`` with every string NFC-normalised; reject what JSON cannot hold exactly.
+
+    Arrays and objects nested deeper than ``MAX_DEPTH`` are refused, so the recursion is
+    bounded whatever the caller passes.
+    """
+    return _normalise(value, 0)
+
+
+def _too_deep() -> NotCanonical:
+    return NotCanonical(
+        f"arrays and objects nest more than {MAX_DEPTH} levels deep",
+        reason="too_deep",
+        limit=MAX_DEPTH,
+    )
+
+
+def _normalise(value: Any, depth: int) -> Any:
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
     if isinstance(value, bool) or value is None:
@@ -42,6 +61,8 @@ def normalise(value: Any) -> Any:
             "floating-point numbers are not allowed; write quantities as decimal strings",
             reason="float",
         )
+    if isinstance(value, dict | list | tuple) and depth >= MAX_DEPTH:
+        raise _too_deep()
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():
@@ -52,10 +73,10 @@ def normalise(value: Any) -> Any:
                 raise NotCanonical(
                     f"duplicate key {nkey!r} after normalisation", reason="duplicate"
                 )
-            out[nkey] = normalise(item)
+            out[nkey] = _normalise(item, depth + 1)
         return out
     if isinstance(value, (list, tuple)):
-        return [normalise(item) for item in value]
+        return [_normalise(item, depth + 1) for item in value]
     raise NotCanonical(f"value of type {type(value).__name__} is not JSON", reason="type")
 
 
@@ -67,9 +88,15 @@ def canonical_bytes(value: Any) -> bytes:
 def parse_canonical(data: bytes) -> dict[str, Any]:
     """Decode canonical bytes of a JSON object; raise :class:`NotCanonical` on any other form."""
     try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotCanonical(f"not valid UTF-8 JSON: {exc}", reason="not_json") from exc
+    # Counted before decoding: the decoder itself recurses once per level.
+    if nesting_depth(text) > MAX_DEPTH:
+        raise _too_deep()
+    try:
         decoded = msgspec.json.decode(data)
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        # msgspec reports invalid UTF-8 inside a string as a UnicodeDecodeError.
+    except msgspec.DecodeError as exc:
         raise NotCanonical(f"not valid UTF-8 JSON: {exc}", reason="not_json") from exc
     if not isinstance(decoded, dict):
         raise NotCanonical("a statement must be a JSON object", reason="not_object")

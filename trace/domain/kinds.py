@@ -21,6 +21,13 @@ import msgspec
 
 from trace.domain.errors import InvalidBody, NotAnEpcisEvent, UnknownKind
 from trace.domain.event_hash import event_hash_id
+from trace.domain.json_text import (
+    FORBIDDEN_CLASS,
+    MAX_DEPTH,
+    describe_character,
+    misplaced_character,
+    nesting_depth,
+)
 from trace.domain.quantity import AreaSize, DecimalText, Dose, Quantity
 
 
@@ -46,10 +53,13 @@ class EventKind(StrEnum):
 
 
 # Text must hold a visible character: a blank name would show as an empty line
-# on the consumer page, which is the failure this project exists to prevent.
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
-Prose = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=r"\S")]
-Code = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"\S")]
+# on the consumer page, which is the failure this project exists to prevent. It holds no
+# control character but tab and line breaks (trace/domain/json_text.py): blanks, then a
+# visible character, then anything allowed; three disjoint steps, so matching is linear.
+_TEXT = rf"^[^\S{FORBIDDEN_CLASS}]*[^\s{FORBIDDEN_CLASS}][^{FORBIDDEN_CLASS}]*$"
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=_TEXT)]
+Prose = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=_TEXT)]
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=_TEXT)]
 # Agencies and batches are named by lower-case UUIDs, as in the statement envelope.
 Uuid = Annotated[
     str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -69,7 +79,7 @@ CommuneCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{5}$")]
 Time = Annotated[datetime, msgspec.Meta(tz=True)]
 # Laboratories report results under the limit of quantification as "<0.01".
 AnalyteValue = Annotated[str, msgspec.Meta(pattern=r"^<?(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,6})?$")]
-MeasureUnit = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=r"\S")]
+MeasureUnit = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=_TEXT)]
 
 OCOP_VALIDITY_MONTHS = 36
 
@@ -408,12 +418,18 @@ class EpcisEvent(_Body, frozen=True):
     event_hash: EventHashId
 
     def __post_init__(self) -> None:
+        if nesting_depth(self.event) > MAX_DEPTH:
+            raise ValueError(f"event nests more than {MAX_DEPTH} levels deep")
         try:
             event = _EXACT_JSON.decode(self.event)
         except msgspec.DecodeError:
             raise ValueError("event must be the JSON text of one EPCIS event") from None
         if not isinstance(event, dict):
             raise ValueError("event must be the JSON text of one EPCIS event")
+        misplaced = misplaced_character(event, "event")
+        if misplaced is not None:
+            where, character = misplaced
+            raise ValueError(f"{where} holds the control character {describe_character(character)}")
         try:
             computed = event_hash_id(event)
         except NotAnEpcisEvent as exc:

@@ -37,12 +37,6 @@ class InvalidQueryParameter(DomainError):
     code = "epcis_query_parameter"
 
 
-class UnsupportedMediaType(DomainError):
-    """The capture body is not JSON (the XML binding is not served)."""
-
-    code = "epcis_media_type"
-
-
 class UnknownCaptureJob(DomainError):
     """No capture job of this agency has this id."""
 
@@ -59,7 +53,9 @@ EPCIS_EXCEPTIONS: Mapping[str, tuple[str, int]] = MappingProxyType(
         CaptureLimitExceeded.code: ("CaptureLimitExceededException", 413),
         InvalidQueryParameter.code: ("QueryParameterException", 400),
         UnknownCaptureJob.code: ("NoSuchResourceException", 404),
-        UnsupportedMediaType.code: ("UnsupportedMediaTypeException", 415),
+        # The edge's refusals of a body (trace/api/edge.py); the XML binding is not served.
+        "unsupported_media_type": ("UnsupportedMediaTypeException", 415),
+        "bad_request": ("ValidationException", 400),
         "not_permitted": ("SecurityException", 403),
         "forbidden": ("SecurityException", 403),
         "unauthenticated": ("SecurityException", 401),

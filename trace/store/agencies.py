@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.agency import AgencyKind
 from trace.domain.chain import KeyStatus
 from trace.domain.errors import InvalidStatement
+from trace.domain.record import from_us as datetime_of_us
 from trace.domain.record import now_us
 from trace.domain.scopes import (
     ALL_SCOPES,
@@ -28,7 +30,14 @@ from trace.domain.scopes import (
 from trace.domain.statement import key_id as derive_key_id
 from trace.store.custody import public_bytes
 from trace.store.database import Reads, read_transaction, write_transaction
-from trace.store.errors import Forbidden, KeyNotUsable, NotFound, Unauthenticated
+from trace.store.errors import (
+    Forbidden,
+    KeyAlreadyRegistered,
+    KeyNotUsable,
+    NotFound,
+    RevocationOutOfRange,
+    Unauthenticated,
+)
 from trace.store.ledger import Ledger
 from trace.store.tables import agencies, agency_keys, tokens
 
@@ -167,7 +176,19 @@ async def rotate_key(
 
 
 async def revoke_key(ledger: Ledger, key_id: str, *, from_us: int, reason: str) -> None:
-    """Mark a key compromised from ``from_us``: signatures recorded since then are invalid."""
+    """Mark a key compromised from ``from_us``: signatures recorded since then are invalid.
+
+    ``from_us`` must lie between the Unix epoch and now (:class:`RevocationOutOfRange`
+    otherwise, before anything is written): no key signed before 1970, and a revocation
+    from a future time would revoke nothing yet.
+    """
+    latest = now_us()
+    if not 0 <= from_us <= latest:
+        raise RevocationOutOfRange(
+            f"a key can be revoked from a time between the epoch and now, not from {from_us} µs",
+            found=_moment(from_us),
+            latest=_moment(latest),
+        )
     async with write_transaction(ledger.engine) as conn:
         result = await conn.execute(
             update(agency_keys)
@@ -405,16 +426,35 @@ async def _insert_key(
             raise KeyNotUsable("not an Ed25519 public key", reason="malformed") from exc
         public = external_public_key
         kid = derive_key_id(public)
-    await conn.execute(
-        insert(agency_keys).values(
-            key_id=kid,
-            agency_id=agency_id,
-            public_key=public,
-            sealed_private_key=sealed,
-            created_at_us=now_us(),
+    # A key id is a hash of the public key: the same key sent twice has the same id.
+    taken = select(agency_keys.c.key_id).where(agency_keys.c.key_id == kid)
+    if (await conn.execute(taken)).first() is not None:
+        raise _already_registered(kid)
+    try:
+        await conn.execute(
+            insert(agency_keys).values(
+                key_id=kid,
+                agency_id=agency_id,
+                public_key=public,
+                sealed_private_key=sealed,
+                created_at_us=now_us(),
+            )
         )
-    )
+    except IntegrityError as exc:  # registered meanwhile by a concurrent request
+        raise _already_registered(kid) from exc
     return kid
+
+
+def _moment(micros: int) -> str:
+    """RFC 3339 text of a time in microseconds, or the number when no date can show it."""
+    try:
+        return datetime_of_us(micros).isoformat().replace("+00:00", "Z")
+    except (OverflowError, ValueError):
+        return f"{micros} µs"
+
+
+def _already_registered(key_id: str) -> KeyAlreadyRegistered:
+    return KeyAlreadyRegistered(f"the public key {key_id} is already registered", key=key_id)
 
 
 async def _insert_token(

@@ -18,6 +18,8 @@ from sqlalchemy import Engine, Executable, Result, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from trace.store.outage import report_success
+
 READ_ONLY = "trace_read_only"
 
 
@@ -97,6 +99,7 @@ async def read_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection
         await conn.execution_options(**{READ_ONLY: True})
         async with conn.begin():
             yield conn
+    report_success(engine)
 
 
 # Write transactions committed by this process, per engine (see committed_writes).
@@ -109,6 +112,7 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
     async with engine.begin() as conn:
         yield conn
     _COMMITTED[engine.sync_engine] = _COMMITTED.get(engine.sync_engine, 0) + 1
+    report_success(engine)
 
 
 def committed_writes(engine: AsyncEngine) -> int:

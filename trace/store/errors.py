@@ -29,6 +29,18 @@ class KeyNotUsable(DomainError):
     code = "key_not_usable"
 
 
+class KeyAlreadyRegistered(DomainError):
+    """The public key is already registered (to this agency or another): a key has one owner."""
+
+    code = "key_registered"
+
+
+class RevocationOutOfRange(DomainError):
+    """A key's revocation time is before the Unix epoch or after now."""
+
+    code = "revocation_out_of_range"
+
+
 class DuplicateLot(DomainError):
     """Another batch already has this GTIN and lot."""
 

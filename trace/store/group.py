@@ -301,7 +301,8 @@ async def _replays(
     conn: AsyncConnection, group: list[Pending], outcomes: list[Outcome | None]
 ) -> None:
     """Requests whose Idempotency-Key was used before get the first answer, or a refusal."""
-    keyed = {(p.actor.agency_id, p.idempotency_key) for p in group if p.idempotency_key}
+    # ``is not None``, as where the keys are written: an empty key is still a key.
+    keyed = {(p.actor.agency_id, p.idempotency_key) for p in group if p.idempotency_key is not None}
     if not keyed:
         return
     found = {
@@ -313,7 +314,9 @@ async def _replays(
         )
     }
     for i, item in enumerate(group):
-        row = found.get((item.actor.agency_id, item.idempotency_key or ""))
+        if item.idempotency_key is None:
+            continue
+        row = found.get((item.actor.agency_id, item.idempotency_key))
         if row is None:
             continue
         if bytes(row.request_hash) != item.fingerprint:

@@ -46,6 +46,7 @@ from trace.store.database import (
     is_sqlite,
     read_transaction,
 )
+from trace.store.outage import is_unavailable, report_failure
 from trace.store.tables import agency_keys, checkpoints, cosignatures, log_head
 
 CHANNEL = "trace_log_state"
@@ -216,8 +217,11 @@ class PostgresPageReads:
             conn = await asyncpg.connect(self._dsn)
             await conn.add_listener(CHANNEL, self._changed)
             conn.add_termination_listener(self._lost)
-        except (OSError, asyncpg.PostgresError):
-            _log.warning("cannot listen for log changes; reading the log state every time")
+        except (OSError, asyncpg.PostgresError) as exc:
+            if is_unavailable(exc):
+                report_failure(self._engine, exc)  # logged once per outage
+            else:
+                _log.warning("cannot listen for log changes; reading the log state every time")
             return
         finally:
             self._connecting = None

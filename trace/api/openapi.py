@@ -1,0 +1,202 @@
+"""What the OpenAPI description says that Litestar cannot derive from the handlers.
+
+- **Each event kind's body**, from its Struct in ``trace/domain/kinds.py``, so that a
+  client, a form or a fuzzer knows what a valid event is: ``EventIn`` is one variant per
+  kind, told apart by ``kind`` (a discriminator), and ``BatchIn.body`` is a ``registered``
+  body. Only the description changes: the handlers still read ``body`` as an object, and
+  the domain checks it and words its refusals.
+- **The characters text may hold** (``trace/domain/json_text.py``): the edge refuses a
+  control character in any string of a body and in any path or query parameter
+  (``trace/api/edge.py``), so every such string without a pattern of its own gets one.
+- **The body of EPCIS capture**, which its handler reads itself: an EPCIS 2.0 document in
+  JSON or JSON-LD (its events are checked by ``trace/epcis/document.py``).
+- **The media types of answers whose type the request chooses**: labels (PDF, PNG, SVG),
+  a genealogy drawn as SVG, and the open-data catalogue and files.
+
+The description is completed when it is first served (:class:`DescribedJson`,
+:class:`DescribedSwagger`), not each time an application is made.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+
+from trace.api.parameters import ExpectedVersion
+from trace.domain.json_text import FORBIDDEN_CLASS
+from trace.domain.kinds import BODY_TYPES, EventKind
+from trace.labels.make import MEDIA_TYPES as LABEL_MEDIA_TYPES
+from trace.opendata.writers import MEDIA_TYPES as OPEN_DATA_MEDIA_TYPES
+
+COMPONENTS = "#/components/schemas/"
+# The kinds' Structs and their parts, named apart from the API's own messages.
+KINDS_PREFIX = "kinds."
+
+_BINARY = {"type": "string", "format": "binary"}
+# Litestar leaves the bound of 0 out: the declaration's own schema says it all.
+_EXPECTED_VERSION = msgspec.json.schema(ExpectedVersion | None)
+# What the edge lets through in any string; a string with its own rule keeps it.
+TEXT_PATTERN = f"^[^{FORBIDDEN_CLASS}]*$"
+_TEXT_SET = {"pattern", "enum", "const", "format"}
+_TIME = {
+    "type": "string",
+    "format": "date-time",
+    "description": "When it happened: RFC 3339 with a UTC offset, e.g. 2026-03-02T07:30:00+07:00.",
+}
+_JSON_TYPES = ("application/json", "application/ld+json")
+# The outline of an EPCIS 2.0 document of the JSON binding (EPCIS 2.0 §11); capture checks
+# the rest, event by event.
+_EPCIS_DOCUMENT = {
+    "title": "EPCISDocument",
+    "type": "object",
+    "required": ["@context", "type", "schemaVersion", "creationDate", "epcisBody"],
+    "properties": {
+        "@context": {},
+        "type": {"enum": ["EPCISDocument", "EPCISQueryDocument"]},
+        "schemaVersion": {"const": "2.0"},
+        "creationDate": {"type": "string", "format": "date-time"},
+        "epcisBody": {
+            "type": "object",
+            "properties": {"eventList": {"type": "array", "items": {"type": "object"}}},
+        },
+    },
+}
+_CHOSEN_MEDIA_TYPES: dict[tuple[str, str], list[str]] = {
+    ("/api/v1/batches/{ref}/labels", "get"): sorted(LABEL_MEDIA_TYPES.values()),
+    ("/api/v1/batches/{ref}/trace", "get"): ["application/json", "image/svg+xml"],
+    ("/open-data", "get"): ["text/html", "application/ld+json"],
+    ("/open-data", "head"): ["text/html", "application/ld+json"],
+    ("/open-data/{name}", "get"): sorted(set(OPEN_DATA_MEDIA_TYPES.values())),
+    ("/open-data/{name}", "head"): sorted(set(OPEN_DATA_MEDIA_TYPES.values())),
+}
+
+
+def _variant(kind: EventKind) -> str:
+    return f"EventIn.{kind.value}"
+
+
+def describe(spec: dict[str, Any]) -> dict[str, Any]:
+    """Complete the OpenAPI ``spec`` in place (once: again, it changes nothing) and return it."""
+    schemas: dict[str, Any] = spec.setdefault("components", {}).setdefault("schemas", {})
+    if _variant(EventKind.REGISTERED) in schemas:
+        return spec
+    _describe_bodies(schemas)
+    _describe_capture(spec, schemas)
+    _describe_text(spec, schemas)
+    _describe_media_types(spec.get("paths", {}))
+    return spec
+
+
+def _describe_bodies(schemas: dict[str, Any]) -> None:
+    kinds = list(BODY_TYPES.items())
+    refs, parts = msgspec.json.schema_components(
+        [body for _, body in kinds], ref_template=f"{COMPONENTS}{KINDS_PREFIX}{{name}}"
+    )
+    for name, schema in parts.items():
+        schemas[f"{KINDS_PREFIX}{name}"] = schema
+    event = schemas["EventIn"]
+    mapping = {}
+    for (kind, _), body in zip(kinds, refs, strict=True):
+        variant = copy.deepcopy(event)
+        variant["title"] = f"EventIn ({kind.value})"
+        variant["properties"]["kind"] = {"type": "string", "const": kind.value}
+        variant["properties"]["body"] = body
+        variant["properties"]["occurred_at"] = _TIME
+        variant["properties"]["expected_version"] = _EXPECTED_VERSION
+        variant["additionalProperties"] = False
+        schemas[_variant(kind)] = variant
+        mapping[kind.value] = f"{COMPONENTS}{_variant(kind)}"
+    schemas["EventIn"] = {
+        "title": "EventIn",
+        "description": "An unsigned event; the server signs it with the agency's custodial key.",
+        "oneOf": [{"$ref": ref} for ref in mapping.values()],
+        "discriminator": {"propertyName": "kind", "mapping": mapping},
+    }
+    registered = refs[[kind for kind, _ in kinds].index(EventKind.REGISTERED)]
+    schemas["SignedIn"]["properties"]["expected_version"] = _EXPECTED_VERSION
+    schemas["BatchIn"]["properties"]["body"] = registered
+    schemas["BatchIn"]["properties"]["occurred_at"] = _TIME
+    schemas["BatchIn"]["additionalProperties"] = False
+
+
+def _describe_capture(spec: dict[str, Any], schemas: dict[str, Any]) -> None:
+    capture = spec.get("paths", {}).get("/epcis/capture", {}).get("post")
+    if capture is not None:
+        schemas["EPCISDocument"] = _EPCIS_DOCUMENT
+        document = {"schema": {"$ref": f"{COMPONENTS}EPCISDocument"}}
+        capture["requestBody"] = {
+            "required": True,
+            "content": {media_type: document for media_type in _JSON_TYPES},
+        }
+
+
+def _describe_text(spec: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Every string the edge reads, without a pattern of its own, gets the edge's rule."""
+    seen: set[str] = set()
+    pending: list[Any] = []
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in ("path", "query"):
+                    pending.append(parameter.get("schema", {}))
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                pending.append(media.get("schema", {}))
+    while pending:
+        schema = pending.pop()
+        if isinstance(schema, list):
+            pending.extend(schema)
+            continue
+        if not isinstance(schema, dict):
+            continue
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith(COMPONENTS) and ref not in seen:
+            seen.add(ref)
+            pending.append(schemas.get(ref.removeprefix(COMPONENTS)))
+        if schema.get("type") == "string" and not _TEXT_SET.intersection(schema):
+            schema["pattern"] = TEXT_PATTERN
+        if schema.get("type") == "object" and schema.get("additionalProperties") is not False:
+            schema.setdefault("propertyNames", {"pattern": TEXT_PATTERN})
+        for key in ("properties", "patternProperties"):
+            pending.extend(schema.get(key, {}).values())
+        for key in ("items", "additionalProperties", "oneOf", "anyOf", "allOf", "prefixItems"):
+            pending.append(schema.get(key))
+
+
+def _describe_media_types(paths: dict[str, Any]) -> None:
+    """Each media type the answer may have; a JSON one keeps the schema Litestar gave it."""
+    for (path, method), media_types in _CHOSEN_MEDIA_TYPES.items():
+        answer = paths.get(path, {}).get(method, {}).get("responses", {}).get("200")
+        if answer is None:
+            continue
+        given = answer.get("content", {})
+        content = {}
+        for media_type in media_types:
+            if given.get(media_type, {}).get("schema"):
+                content[media_type] = given[media_type]
+            elif media_type in _JSON_TYPES:
+                content[media_type] = {"schema": {"type": "object"}}
+            else:
+                content[media_type] = {"schema": _BINARY}
+        answer["content"] = content
+
+
+class DescribedJson(JsonRenderPlugin):
+    """``/schema/openapi.json``, completed (see the module's docstring)."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        """The description as JSON."""
+        return super().render(request, describe(openapi_schema))
+
+
+class DescribedSwagger(SwaggerRenderPlugin):
+    """Swagger UI at ``/schema``, showing the completed description."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        """The Swagger UI page."""
+        return super().render(request, describe(openapi_schema))
