@@ -21,7 +21,7 @@ from tests.conftest import Cast, make_member
 from tests.integration.helpers import WHEN, register, registration, stored
 from trace.domain.agency import AgencyKind
 from trace.domain.statement import Statement, encode_statement, sign_statement
-from trace.store.append import append_unsigned, new_batch_id
+from trace.store.append import Appended, append_unsigned, new_batch_id, request_fingerprint
 from trace.store.custody import public_bytes
 from trace.store.database import read_transaction
 from trace.store.errors import IdempotencyConflict
@@ -308,24 +308,20 @@ async def test_an_empty_idempotency_key_is_a_400_naming_the_header(
 async def test_an_empty_idempotency_key_is_a_key_to_the_store(cast: Cast, ledger: Ledger) -> None:
     # Fuzzing found it: the key was written when empty but looked up only when not, so
     # its second use broke the table's unique key (a 500) instead of being compared.
-    first = await append_unsigned(
-        ledger,
-        cast.producer.actor,
-        batch=new_batch_id(),
-        kind="registered",
-        occurred_at=WHEN,
-        body=registration(lot="BD-1"),
-        idempotency_key="",
-    )
-    assert not first.replayed
-    with pytest.raises(IdempotencyConflict):
-        await append_unsigned(
+    async def register(lot: str) -> Appended:
+        body = registration(lot=lot)
+        return await append_unsigned(
             ledger,
             cast.producer.actor,
             batch=new_batch_id(),
             kind="registered",
             occurred_at=WHEN,
-            body=registration(lot="BD-2"),
+            body=body,
             idempotency_key="",
+            fingerprint=request_fingerprint("POST /api/v1/batches", {"body": body}),
         )
+
+    assert not (await register("BD-1")).replayed
+    with pytest.raises(IdempotencyConflict):
+        await register("BD-2")
     assert await stored(ledger) == (1, 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -33,10 +34,29 @@ from trace.store.migrate import migrate
 UNAVAILABLE = "urn:trace:problem:unavailable"
 
 
+class Checkpointer:
+    """The service's background checkpointer, which a test stops and starts again."""
+
+    def __init__(self, ledger: Ledger, settings: Settings) -> None:
+        self.ledger, self.settings = ledger, settings
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(keep_checkpointing(self.ledger, self.settings))
+
+    async def stop(self) -> None:
+        """Cancel it and wait until it has let go of its connection."""
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            self.task = None
+
+
 @asynccontextmanager
 async def service(
     database_url: str, data_dir: Path, master_key_b64: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, Ledger, Member]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, Ledger, Member, Checkpointer]]:
     """The application on ``database_url``, a producer's token, and a checkpointer running."""
     settings = Settings(
         database_url=database_url,
@@ -50,13 +70,14 @@ async def service(
         engine=connect(database_url), master_key=MasterKey(base64.b64decode(master_key_b64))
     )
     producer = await make_member(ledger, "HTX Bưởi Diễn", AgencyKind.PRODUCER)
-    checkpointer = asyncio.create_task(keep_checkpointing(ledger, settings))
+    checkpointer = Checkpointer(ledger, settings)
+    checkpointer.start()
     transport = httpx.ASGITransport(app=create_app(settings, ledger=ledger))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http, ledger, producer
+            yield http, ledger, producer, checkpointer
     finally:
-        checkpointer.cancel()
+        await checkpointer.stop()
         await ledger.close()
 
 
@@ -143,22 +164,31 @@ async def test_an_sqlite_file_out_of_reach_is_a_503_until_it_is_back(
         http,
         ledger,
         producer,
+        checkpointer,
     ):
         created = await register(http, producer, "BD-1")
         assert created.status_code == 201, created.text
         batch = created.json()["batch"]["id"]
         # The volume goes away: open connections are closed, and where the file was there
         # is something SQLite cannot open (a folder; root could still open a file chmod 000).
+        # A connection the checkpointer held meanwhile would still reach the moved file, so
+        # it lets go first and starts again, on the missing file, with everyone else.
+        await checkpointer.stop()
         await ledger.engine.dispose()
         aside = tmp_path / "aside"
         aside.mkdir()
         for part in path.parent.iterdir():
             part.rename(aside / part.name)
         path.mkdir()
+        checkpointer.start()
         await assert_outage(http, producer, batch)
+        # SQLite makes an empty database where it finds no file: nothing may connect while
+        # the files move back.
+        await checkpointer.stop()
         path.rmdir()
         for part in aside.iterdir():
             part.rename(path.parent / part.name)
+        checkpointer.start()
         await assert_recovered(http, producer, batch)
     assert_logged_once(log_lines)
 
@@ -169,7 +199,7 @@ async def test_a_postgres_outage_is_a_503_until_the_server_is_back(
     with cluster() as pg:
         url = await pg.create_database("trace")
         await asyncio.to_thread(migrate, url)
-        async with service(url, tmp_path / "data", master_key_b64) as (http, _, producer):
+        async with service(url, tmp_path / "data", master_key_b64) as (http, _, producer, _):
             created = await register(http, producer, "BD-1")
             assert created.status_code == 201, created.text
             batch = created.json()["batch"]["id"]
