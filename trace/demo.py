@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from trace.catalogue import both
 from trace.config import Settings
 from trace.domain.agency import AgencyKind
 from trace.domain.identifiers import DigitalLink
@@ -29,6 +28,7 @@ from trace.store.batches import Batch, all_batches, find_batch
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger, open_ledger
 from trace.store.tables import agencies
+from trace.translation import both
 
 OPERATOR_NAME = "Ban vận hành trace (demo)"
 
@@ -420,9 +420,18 @@ async def load_demo(settings: Settings) -> list[str]:
             await _pomelo(ledger, cast)
             await _rice(ledger, cast)
             await _recalled_vegetables(ledger, cast)
-            lines.append(both("cli.demo_done"))
+            lines.append(
+                both(
+                    "Demo data created. Batches (the address printed in the QR code, then the API):"
+                )
+            )
         else:
-            lines.append(both("cli.demo_present"))
+            lines.append(
+                both(
+                    "The demo data is already present; nothing written. Batches (QR code, then "
+                    "API):"
+                )
+            )
         async with read_transaction(ledger.engine) as conn:
             batches = await all_batches(conn)
         for batch in batches:
@@ -432,11 +441,11 @@ async def load_demo(settings: Settings) -> list[str]:
             async with read_transaction(ledger.engine) as conn:
                 runs = await list_runs(conn, batch.id)
             if runs and batch.gtin:
-                lines.append(both("cli.demo_serial"))
+                lines.append(both("    A gift box with a serialised label:"))
                 serial = DigitalLink(batch.gtin, batch.lot, runs[0].first_serial).path()
                 lines.append(f"    {settings.public_url}{serial}")
         sheet = await write_demo_sheet(ledger, settings, batches)
-        lines.append(both("cli.demo_labels"))
+        lines.append(both("An A4 sheet of the demo batches' labels:"))
         # The path alone on its line, so it can be copied or opened from the terminal.
         lines.append(str(sheet))
         return lines

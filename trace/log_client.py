@@ -16,25 +16,29 @@ import urllib.request
 from contextlib import suppress
 from urllib.parse import urlsplit
 
-from trace.catalogue import both
 from trace.domain.note import NoteKeyInvalid, Verifier, parse_verifier_key, verifier_key_string
+from trace.domain.texts import N_
+from trace.translation import both
 
 API = "/api/v1/log"
 TIMEOUT_SECONDS = 10.0
 MAX_ANSWER_BYTES = 1 << 20  # a checkpoint or a proof is a few kilobytes
 
 
-class LogUnavailable(Exception):
-    """The log could not be reached, or its answer is not one (catalogue ``code``, ``params``)."""
+UNREACHABLE = N_("Could not reach the log at {url}: {error}")
 
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code)
-        self.code = code
+
+class LogUnavailable(Exception):
+    """The log could not be reached, or its answer is not one (``words``, ``params``)."""
+
+    def __init__(self, words: str, **params: object) -> None:
+        super().__init__(words)
+        self.words = words
         self.params = params
 
     def text(self) -> str:
         """The message, Vietnamese then English."""
-        return both(self.code, **self.params)
+        return both(self.words, **self.params)
 
 
 def is_log_url(url: str) -> bool:
@@ -79,7 +83,11 @@ class LogClient:
         status, answer = self._call(f"{API}/cosignatures", body)
         if status not in (200, 201):
             raise LogUnavailable(
-                "witness.post_refused",
+                N_(
+                    "The log refused the cosignature (HTTP {status}): {error}. "
+                    "If the witness key is not registered yet, the operator "
+                    "runs: python -m trace log-witness add {key}"
+                ),
                 status=status,
                 error=_excerpt(answer),
                 key=verifier_key_string(witness),
@@ -112,7 +120,7 @@ class LogClient:
                     exc.close()
         except (OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", None) or exc
-            raise LogUnavailable("witness.unreachable", url=self.url, error=reason) from None
+            raise LogUnavailable(UNREACHABLE, url=self.url, error=reason) from None
 
     def _bad(self, path: str, error: str) -> LogUnavailable:
         return bad_answer(self.url, path, error)
@@ -120,7 +128,12 @@ class LogClient:
 
 def bad_answer(url: str, path: str, error: str) -> LogUnavailable:
     """The failure for an answer from the log at ``url`` that is not what ``path`` promises."""
-    return LogUnavailable("witness.bad_answer", url=url, path=path, error=error)
+    return LogUnavailable(
+        N_("The log at {url} gave an invalid answer to {path}: {error}"),
+        url=url,
+        path=path,
+        error=error,
+    )
 
 
 def parse_proof_answer(raw: bytes, old: int, new: int) -> list[bytes]:

@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from trace.catalogue import both, message
 from trace.domain.checkpoint import CheckpointError
 from trace.domain.note import (
     NoteError,
@@ -47,8 +46,10 @@ from trace.domain.note import (
     signer_key_string,
     verifier_key_string,
 )
+from trace.domain.texts import N_
 from trace.domain.witness import (
     Decision,
+    ForkReason,
     SignedCheckpoint,
     Verdict,
     check_log_key,
@@ -58,6 +59,7 @@ from trace.domain.witness import (
     read_checkpoint,
 )
 from trace.log_client import API, LogClient, LogUnavailable, bad_answer
+from trace.translation import both, say
 
 EXIT_OK = 0
 EXIT_UNAVAILABLE = 1  # the log could not be reached or answered badly (--once only)
@@ -65,17 +67,44 @@ EXIT_REFUSED = 2  # a person must act: another log key, a bad key file, a corrup
 EXIT_FORKED = 3
 
 
+# What a round says once it cosigned, by what it found; and why a log is forked.
+COSIGNED = {
+    Verdict.FIRST: N_(
+        "First checkpoint of {origin}: size {size}, root {root}. Cosigned and sent to the log."
+    ),
+    Verdict.GREW: N_(
+        "Log {origin} grew from {old_size} to {size} leaves; the "
+        "consistency proof holds. Cosigned the checkpoint of size "
+        "{size}, root {root}."
+    ),
+}
+REPOSTED = N_(
+    "Nothing new at {origin} (size {size}), but the checkpoint "
+    "did not carry this witness's cosignature: sent it again."
+)
+FORKS = {
+    ForkReason.SMALLER: N_(
+        "log {origin} has forked or rolled back: its tree is smaller than the one cosigned."
+    ),
+    ForkReason.OTHER_ROOT: N_("log {origin} has forked: the same size with another root."),
+    ForkReason.PROOF: N_(
+        "log {origin} has forked: the consistency proof does not "
+        "link the cosigned root to the new one ({detail})."
+    ),
+}
+
+
 class WitnessStop(Exception):
     """The witness cannot go on until a person acts (exit status 2)."""
 
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code)
-        self.code = code
+    def __init__(self, words: str, **params: object) -> None:
+        super().__init__(words)
+        self.words = words
         self.params = params
 
     def text(self) -> str:
-        """The message (catalogue ``code`` filled with ``params``), Vietnamese then English."""
-        return both(self.code, **self.params)
+        """The message (``words`` filled with ``params``), Vietnamese then English."""
+        return both(self.words, **self.params)
 
 
 # The state directory.
@@ -97,7 +126,9 @@ class WitnessState:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise WitnessStop("witness.locked", path=self.directory) from None
+                raise WitnessStop(
+                    N_("Another witness is using the state directory {path}."), path=self.directory
+                ) from None
             yield
 
     def pinned_log_key(self) -> Verifier | None:
@@ -108,7 +139,13 @@ class WitnessState:
             return parse_verifier_key(self.key_path.read_text(encoding="utf-8").strip())
         except NoteKeyInvalid as exc:
             raise WitnessStop(
-                "witness.state_invalid", path=self.key_path, error=exc.detail
+                N_(
+                    "The checkpoint stored in {path} does not verify with the "
+                    "pinned log key ({error}); the witness stops rather than "
+                    "guess."
+                ),
+                path=self.key_path,
+                error=exc.detail,
             ) from None
 
     def pin_log_key(self, verifier: Verifier) -> None:
@@ -176,7 +213,9 @@ def create_witness_key(name: str, path: Path) -> Signer:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise WitnessStop("witness.keygen_exists", path=path) from None
+        raise WitnessStop(
+            N_("File {path} already exists: the key is not overwritten."), path=path
+        ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as file:
         os.fchmod(file.fileno(), 0o600)  # whatever the umask
         file.write(signer_key_string(signer) + "\n")
@@ -188,12 +227,36 @@ def load_witness_key(path: Path) -> Signer:
     try:
         signer = parse_signer_key(path.read_text(encoding="utf-8").strip())
     except OSError as exc:
-        raise WitnessStop("witness.signer_key", path=path, error=exc.strerror) from None
+        raise WitnessStop(
+            N_(
+                "File {path} does not hold a witness's cosignature/v1 "
+                "signing key ({error}). Create one with `python -m trace "
+                "witness-keygen`."
+            ),
+            path=path,
+            error=exc.strerror,
+        ) from None
     except NoteError as exc:
-        raise WitnessStop("witness.signer_key", path=path, error=exc.detail) from None
+        raise WitnessStop(
+            N_(
+                "File {path} does not hold a witness's cosignature/v1 "
+                "signing key ({error}). Create one with `python -m trace "
+                "witness-keygen`."
+            ),
+            path=path,
+            error=exc.detail,
+        ) from None
     if signer.signature_type is not SignatureType.COSIGNATURE_V1:
         found = f"a {signer.signature_type.name} key"
-        raise WitnessStop("witness.signer_key", path=path, error=found)
+        raise WitnessStop(
+            N_(
+                "File {path} does not hold a witness's cosignature/v1 "
+                "signing key ({error}). Create one with `python -m trace "
+                "witness-keygen`."
+            ),
+            path=path,
+            error=found,
+        )
     return signer
 
 
@@ -246,7 +309,13 @@ class Witness:
         fields = {"origin": new.checkpoint.origin, "size": new.checkpoint.size}
         fields["root"] = _b64(new.checkpoint.root_hash)
         if decision.verdict is Verdict.SAME and has_cosignature(note, self.signer.public):
-            self._say(both("witness.unchanged", **fields))
+            self._say(
+                both(
+                    "Nothing new: {origin} is still at size {size}, root {root}, already "
+                    "cosigned by this witness.",
+                    **fields,
+                )
+            )
             return EXIT_OK
         line = cosign(new.text, self.signer, int(self.clock()))
         if decision.verdict is not Verdict.SAME:
@@ -254,9 +323,8 @@ class Witness:
             # witness later cosign a checkpoint inconsistent with one it already signed.
             self.state.store_cosigned(add_signatures(note, line))
         self.client.post_cosignature(new.text, line, self.signer.public)
-        code = {Verdict.FIRST: "witness.first", Verdict.GREW: "witness.grew"}
         old_size = old.checkpoint.size if old else 0
-        self._say(both(code.get(decision.verdict, "witness.reposted"), old_size=old_size, **fields))
+        self._say(both(COSIGNED.get(decision.verdict, REPOSTED), old_size=old_size, **fields))
         return EXIT_OK
 
     def _resolve_log_key(self, given: Verifier | None) -> Verifier:
@@ -267,11 +335,25 @@ class Witness:
             return pinned
         if given is not None:
             self.state.pin_log_key(given)
-            self._say(both("witness.log_key_pinned", key=_key(given), path=self.state.key_path))
+            self._say(
+                both(
+                    "Pinned the log's key {key} (from --log-key) in {path}.",
+                    key=_key(given),
+                    path=self.state.key_path,
+                )
+            )
             return given
         served = check_log_key(self.client.log_key())
         self.state.pin_log_key(served)
-        self._say(both("witness.log_key_tofu", key=_key(served), path=self.state.key_path))
+        self._say(
+            both(
+                "Trust on first use: pinned the log's key {key} in {path}. Compare it with "
+                "the log operator's through another channel; from now on the witness refuses "
+                "any other key.",
+                key=_key(served),
+                path=self.state.key_path,
+            )
+        )
         return served
 
     def _read_served(self, note: str, log_key: Verifier) -> SignedCheckpoint:
@@ -294,7 +376,15 @@ class Witness:
             return read_checkpoint(note, log_key)
         except (NoteError, CheckpointError) as exc:
             path = self.state.checkpoint_path
-            raise WitnessStop("witness.state_invalid", path=path, error=exc.detail) from None
+            raise WitnessStop(
+                N_(
+                    "The checkpoint stored in {path} does not verify with the "
+                    "pinned log key ({error}); the witness stops rather than "
+                    "guess."
+                ),
+                path=path,
+                error=exc.detail,
+            ) from None
 
     def _refuse(
         self,
@@ -305,7 +395,7 @@ class Witness:
         log_key: Verifier,
     ) -> int:
         assert decision.fork is not None
-        why = f"witness.fork.{decision.fork.value}"
+        why = FORKS[decision.fork]
         at = datetime.fromtimestamp(self.clock(), UTC)
         fields: dict[str, object] = {
             "origin": new.checkpoint.origin,
@@ -319,9 +409,9 @@ class Witness:
             "log_key": _key(log_key),
         }
 
-        def text(code: str, lang: str) -> str:
-            reason = message(why, lang, **fields, detail=decision.detail)
-            return message(code, lang, **fields, reason=reason)
+        def text(words: str, lang: str) -> str:
+            reason = say(why, lang, **fields, detail=decision.detail)
+            return say(words, lang, **fields, reason=reason)
 
         files = {
             "cosigned-checkpoint.txt": old.note.encode(),
@@ -331,17 +421,72 @@ class Witness:
         if raw_proof is not None:
             files["consistency-proof.json"] = raw_proof
         readme = (
-            text("witness.evidence_readme", "vi") + "\n" + text("witness.evidence_readme", "en")
+            text(
+                N_(
+                    "EVIDENCE THAT THE LOG HAS FORKED\n\nAt {time}, witness "
+                    "{witness} found that log {origin} at {url} has "
+                    "forked.\n{reason}\n\n- cosigned-checkpoint.txt: the checkpoint "
+                    "the witness had cosigned (size {old_size}, root "
+                    "{old_root}).\n- new-checkpoint.txt: the checkpoint the log "
+                    "served afterwards (size {new_size}, root {new_root}).\n- "
+                    "consistency-proof.json: the consistency proof exactly as "
+                    "the log served it (only when the new tree is larger).\n- "
+                    "log-key.txt: the log's verifier key.\n\nBoth checkpoints are "
+                    "signed with the log key {log_key}; anyone can check the "
+                    "signatures. An append-only log cannot sign both, so they "
+                    "prove that the log has shown different readers different "
+                    "histories. Keep these files unchanged and report them to "
+                    "the log's operator and to the supervising authority.\n"
+                ),
+                "vi",
+            )
+            + "\n"
+            + text(
+                N_(
+                    "EVIDENCE THAT THE LOG HAS FORKED\n\nAt {time}, witness "
+                    "{witness} found that log {origin} at {url} has "
+                    "forked.\n{reason}\n\n- cosigned-checkpoint.txt: the checkpoint "
+                    "the witness had cosigned (size {old_size}, root "
+                    "{old_root}).\n- new-checkpoint.txt: the checkpoint the log "
+                    "served afterwards (size {new_size}, root {new_root}).\n- "
+                    "consistency-proof.json: the consistency proof exactly as "
+                    "the log served it (only when the new tree is larger).\n- "
+                    "log-key.txt: the log's verifier key.\n\nBoth checkpoints are "
+                    "signed with the log key {log_key}; anyone can check the "
+                    "signatures. An append-only log cannot sign both, so they "
+                    "prove that the log has shown different readers different "
+                    "histories. Keep these files unchanged and report them to "
+                    "the log's operator and to the supervising authority.\n"
+                ),
+                "en",
+            )
         )
         files["README.txt"] = readme.encode()
         fields["evidence"] = self.state.write_evidence(files, at)
         for lang in ("vi", "en"):
-            print(text("witness.forked", lang), file=self.err, flush=True)
+            print(
+                text(
+                    N_(
+                        "THE LOG HAS FORKED: {reason}\n  cosigned:   size {old_size}, "
+                        "root {old_root}\n  now served: size {new_size}, root "
+                        "{new_root}\nThe witness refuses to cosign. The evidence "
+                        "(both checkpoints signed by the log's key) is in {evidence}"
+                    ),
+                    lang,
+                ),
+                file=self.err,
+                flush=True,
+            )
         return EXIT_FORKED
 
     def _mismatch(self, found: Verifier, pinned: Verifier) -> WitnessStop:
         return WitnessStop(
-            "witness.log_key_mismatch",
+            N_(
+                "The log key {found} differs from the key {pinned} pinned in "
+                "{path}: the witness refuses. If the log really changed its "
+                "key, confirm it with the operator and start a new state "
+                "directory."
+            ),
             found=_key(found),
             pinned=_key(pinned),
             path=self.state.key_path,
@@ -374,7 +519,11 @@ def run_witness(
                 print(exc.text(), file=err, flush=True)
                 if config.once:
                     return EXIT_UNAVAILABLE
-                print(both("witness.retry", seconds=config.interval), file=err, flush=True)
+                print(
+                    both("Retrying in {seconds} seconds.", seconds=config.interval),
+                    file=err,
+                    flush=True,
+                )
             else:
                 if status != EXIT_OK or config.once:
                     return status

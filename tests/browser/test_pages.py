@@ -46,8 +46,9 @@ from tests.browser.harness import (
     transfer_bytes,
     transfer_entries,
 )
-from trace.catalogue import message
+from trace.domain.kinds import KIND_NAMES
 from trace.domain.statement import statement_hash
+from trace.translation import say
 
 POMELO = "Bưởi Diễn Phú Thượng"
 PADDY = "Thóc ST25"
@@ -269,11 +270,11 @@ def test_pomelo_page_shows_product_origin_ocop_and_timeline(demo: Demo, browser:
     assert [e.get_attribute("data-seq") for e in events] == [str(n) for n in range(1, 10)]
     for event, kind in zip(events, kinds, strict=True):
         word = event.find_element(By.CSS_SELECTOR, ".kind").text
-        assert word == message(f"kind.{kind}", "vi") and word != f"kind.{kind}"
+        assert word == say(KIND_NAMES[kind], "vi") != KIND_NAMES[kind]
         assert WHEN_SHOWN.search(event.find_element(By.CSS_SELECTOR, ".when").text), event.text
     harvest = events[2].text
     assert harvest.startswith("Thu hoạch\nDiễn ra 06:00 01/09/2026 (UTC+7) · ghi nhận ")
-    assert "1200 kg" in harvest
+    assert "1.200 kg" in harvest  # thousands grouped as Vietnamese write them
     assert "Carbendazim" in events[4].text and "Đạt" in events[4].text
     screenshot(browser, "pages-pomelo")
 
@@ -326,7 +327,7 @@ def test_transformed_batch_links_to_the_batches_it_was_made_from(
     links = inputs.find_elements(By.TAG_NAME, "a")
     assert [link.text for link in links] == [f"{PADDY} · {code}" for code in demo.paddies]
     assert all(link.is_displayed() for link in links)
-    assert inputs.text.count("(3000 kg)") == 3
+    assert inputs.text.count("(3.000 kg)") == 3
     milled = browser.find_element(By.CSS_SELECTOR, "#timeline li[data-kind=transformed]")
     assert milled.text.startswith("Chế biến từ lô khác\n") and "Xay xát" in milled.text
     screenshot(browser, "pages-transformed")
@@ -467,7 +468,7 @@ def test_tampered_record_is_named_by_the_server_and_by_the_phone(
     assert check.text == f"Kiểm tra trên thiết bị này THẤT BẠI ở bản ghi {seq} (chữ ký không khớp)."
     # What the forger wanted shown is there, under a verdict that says not to trust it.
     harvest = browser.find_element(By.CSS_SELECTOR, f"#timeline li[data-seq='{seq}']")
-    assert "9200 kg" in harvest.text
+    assert "9.200 kg" in harvest.text
     screenshot(browser, "pages-tampered")
 
 

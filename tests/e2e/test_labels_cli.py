@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pypdfium2
@@ -26,28 +27,42 @@ from trace.store.tables import label_runs, label_serials
 CODE_PIECE = re.compile(r"[0-9A-HJKMNP-TV-Z]{7,14}")
 
 
+# The child's own peak resident memory, written when it exits: VmHWM counts the address space
+# the program runs in, made new by exec. (ru_maxrss would also count the pages the child
+# shared with this process between fork and exec, which in a long test run is most of them.)
+_PEAK = (
+    "import atexit, os, runpy, sys\n"
+    "def peak():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    kib = int(status.split('VmHWM:')[1].split()[0])\n"
+    "    open(os.environ['TRACE_TEST_PEAK'], 'w').write(str(kib * 1024))\n"
+    "atexit.register(peak)\n"
+    "sys.argv = ['trace', *sys.argv[1:]]\n"
+    "runpy.run_module('trace', run_name='__main__')\n"
+)
+
+
 def labels(settings: Settings, *args: str) -> tuple[subprocess.CompletedProcess[str], int]:
     """Run `labels` in a child process; return it and its peak resident memory in bytes."""
-    env = {
-        **os.environ,
-        "TRACE_DATABASE_URL": settings.database_url,
-        "TRACE_DATA_DIR": str(settings.data_dir),
-        "TRACE_PUBLIC_URL": settings.public_url,
-        "TRACE_MASTER_KEY": settings.master_key_b64 or "",
-    }
-    child = subprocess.Popen(
-        [sys.executable, "-m", "trace", "labels", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    # wait4 gives this child's own peak (ru_maxrss, in KiB on Linux), not every child's.
-    _, status, usage = os.wait4(child.pid, 0)
-    out, err = child.stdout.read(), child.stderr.read()  # type: ignore[union-attr]
-    code = os.waitstatus_to_exitcode(status)
-    return subprocess.CompletedProcess(child.args, code, out, err), usage.ru_maxrss * 1024
+    with tempfile.NamedTemporaryFile(suffix=".peak") as peak:
+        env = {
+            **os.environ,
+            "TRACE_DATABASE_URL": settings.database_url,
+            "TRACE_DATA_DIR": str(settings.data_dir),
+            "TRACE_PUBLIC_URL": settings.public_url,
+            "TRACE_MASTER_KEY": settings.master_key_b64 or "",
+            "TRACE_TEST_PEAK": peak.name,
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", _PEAK, "labels", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        written = Path(peak.name).read_text()
+    return done, int(written) if written else 0
 
 
 async def _batch(ledger: Ledger, cast: Cast) -> str:

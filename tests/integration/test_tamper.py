@@ -34,7 +34,7 @@ from trace.store.audit import AuditReport, audit
 from trace.store.ledger import Ledger
 from trace.store.tables import agency_keys, batches, log_head, records
 
-# Words of the English fault messages (trace/catalogue.py, "fault.*"), spelled out
+# Words of the English fault messages (trace/domain/chain.py, FAULT_WORDS), spelled out
 # here so that a change of wording that loses the meaning fails a test.
 CHANGED = "record {seq} was changed after it was signed"
 BAD_SIGNATURE = "the signature of record {seq} is not valid"

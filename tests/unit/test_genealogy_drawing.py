@@ -92,7 +92,8 @@ def test_the_drawing_is_xml_with_every_batch_and_every_edge() -> None:
     words = " ".join(root.itertext())
     for made_batch in made:
         assert made_batch.product in words and made_batch.code in words
-    assert "Chia lô" in words and "Gộp lô" in words and "12.5 kg" in words
+    # Quantities as Vietnamese write them: a decimal comma.
+    assert "Chia lô" in words and "Gộp lô" in words and "12,5 kg" in words
     assert "Đang giữ: Nhà máy xay" in words and "Đang chuyển tới: Siêu thị" in words
     # A household is shown by its commune and province only.
     assert "Đang giữ: Phường Phú Thượng, Hà Nội" in words

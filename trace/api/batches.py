@@ -34,7 +34,7 @@ from trace.api.schemas import (
     SignedIn,
 )
 from trace.api.search import SearchPageOut
-from trace.catalogue import message, negotiate
+from trace.domain.chain import FAULT_WORDS
 from trace.domain.errors import NotPermitted
 from trace.domain.kinds import EventKind, Scheme
 from trace.domain.statement import is_uuid
@@ -53,6 +53,7 @@ from trace.store.bundles import proof_bundles
 from trace.store.database import read_transaction
 from trace.store.errors import NotFound
 from trace.store.records import batch_records
+from trace.translation import negotiate, say
 
 IdempotencyKey = Annotated[
     str | None,
@@ -245,9 +246,7 @@ class BatchController(Controller):
         """Re-verify the batch's chain and signatures from the stored bytes."""
         batch, count, faults = await verify_batch(ledger, ref)
         lang = negotiate(request.headers.get("accept-language"))
-        words = [
-            message(f"fault.{f.fault.value}", lang, seq=f.seq, position=f.position) for f in faults
-        ]
+        words = [say(FAULT_WORDS[f.fault], lang, seq=f.seq, position=f.position) for f in faults]
         return ChainReportOut.of(batch, count, faults, words)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from types import MappingProxyType
 from typing import Any, NoReturn
 
 from litestar import Request
@@ -29,6 +30,7 @@ from trace.domain.json_text import (
     misplaced_character,
     nesting_depth,
 )
+from trace.domain.texts import N_
 
 JSON = "application/json"
 
@@ -37,12 +39,43 @@ class MalformedRequest(DomainError):
     """The body or a parameter cannot be read (``reason`` says why); nothing was done."""
 
     code = "bad_request"
+    words = N_("The request is invalid: {detail}")
+    variants = MappingProxyType(
+        {
+            "not_utf8": N_(
+                "The request body is not valid UTF-8 (at byte {position}). "
+                "Send JSON encoded in UTF-8."
+            ),
+            "too_deep": N_(
+                "The JSON of the request nests more than {limit} levels "
+                "deep. No request of this service needs that many: check the "
+                "data you send."
+            ),
+            "duplicate_key": N_(
+                "The key '{key}' appears twice in one JSON object, so which "
+                "value was meant cannot be known. Keep it once and resend."
+            ),
+            "not_json": N_(
+                "The request body is not valid JSON ({detail}). Check its "
+                "brackets, commas and quotes."
+            ),
+            "forbidden_character": N_(
+                "The field '{field}' holds the character {character} (a "
+                "control character, or half of a UTF-16 pair), which cannot "
+                "be stored. Remove it and resend."
+            ),
+        }
+    )
 
 
 class UnsupportedMediaType(DomainError):
     """The body is not of a media type the address reads (RFC 9110 §15.5.16)."""
 
     code = "unsupported_media_type"
+    words = N_(
+        "This address accepts bodies of type {accepted}, not {value}. Send the "
+        "header 'Content-Type: application/json'."
+    )
 
 
 def _check_media_type(content_type: tuple[str, dict[str, str]], accepted: Sequence[str]) -> None:

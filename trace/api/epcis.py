@@ -32,7 +32,6 @@ from trace.api.problems import (
     on_http_error,
     problem_answers,
 )
-from trace.catalogue import negotiate
 from trace.config import Settings
 from trace.domain.errors import DomainError
 from trace.epcis import capture as capturing
@@ -46,6 +45,7 @@ from trace.epcis.jobs import Behaviour, job_document, load_job
 from trace.epcis.query import find_events, page_token, parse_query, query_document
 from trace.store.database import read_transaction
 from trace.store.projections import catch_up
+from trace.translation import negotiate
 
 VERSIONS = {
     "GS1-EPCIS-Version": "2.0.0",

@@ -16,7 +16,6 @@ from litestar.params import Parameter
 
 from trace.api.auth import InspectorDep, LedgerDep, provide_inspector
 from trace.api.problems import ANY, TOKEN, problem_answers
-from trace.catalogue import negotiate
 from trace.genealogy.drawing import draw
 from trace.genealogy.holders import Holder, load_holders
 from trace.genealogy.projection import GENEALOGY
@@ -24,6 +23,7 @@ from trace.genealogy.walk import MAX_BATCHES, Direction, Edge, Walk, walk
 from trace.store.batches import find_batch
 from trace.store.database import read_transaction
 from trace.store.projections import catch_up
+from trace.translation import chosen
 
 SVG = "image/svg+xml"
 MAX_DEPTH = 50
@@ -209,8 +209,11 @@ class GenealogyController(Controller):
             Parameter(description="json or svg; without it, Accept decides (JSON by default)."),
         ] = None,
         lang: Annotated[
-            Literal["vi", "en"] | None,
-            Parameter(description="Language of the drawing; else Accept-Language."),
+            str | None,
+            Parameter(
+                pattern=r"^[a-z]{2,3}$",
+                description="Language of the drawing (vi, en...); else Accept-Language.",
+            ),
         ] = None,
     ) -> Response[TraceOut | bytes]:
         """The batches ``ref`` came from (upstream) or that were made from it (downstream)."""
@@ -223,7 +226,7 @@ class GenealogyController(Controller):
             )
         headers = {"Cache-Control": "private, no-store", "Vary": "Accept, Accept-Language"}
         if format == "svg" or (format is None and wants_svg(request.headers.get("accept"))):
-            language = lang or negotiate(request.headers.get("accept-language"))
+            language = chosen(lang, request.headers.get("accept-language"))
             name = f"trace-{root.code}-{direction.value}.svg"
             return Response(
                 draw(found, holders, language).encode(),

@@ -13,7 +13,6 @@ from litestar.response import Stream
 from trace.api.auth import ActorDep, LedgerDep, provide_actor
 from trace.api.batches import IdempotencyKey
 from trace.api.problems import ANY, BODY, TOKEN, problem_answers
-from trace.catalogue import negotiate
 from trace.config import Settings
 from trace.domain.scopes import Scope
 from trace.labels.make import MEDIA_TYPES, prepare, render, require_producer
@@ -22,6 +21,7 @@ from trace.labels.templates import TEMPLATES, Template
 from trace.store.agencies import require_scope
 from trace.store.batches import find_batch
 from trace.store.database import read_transaction
+from trace.translation import chosen
 
 
 class TemplateOut(msgspec.Struct):
@@ -77,9 +77,7 @@ class RunOut(msgspec.Struct):
 
 
 def _lang(request: Request[Any, Any, Any], lang: str | None) -> str:
-    if lang in ("vi", "en"):
-        return lang
-    return negotiate(request.headers.get("accept-language"))
+    return chosen(lang, request.headers.get("accept-language"))
 
 
 class LabelController(Controller):

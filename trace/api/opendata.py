@@ -36,7 +36,6 @@ from trace.api.auth import LedgerDep
 from trace.api.head import GET_AND_HEAD
 from trace.api.pages import accepts_gzip
 from trace.api.problems import ANY, problem_answers
-from trace.catalogue import negotiate
 from trace.config import Settings
 from trace.opendata.export import CATALOG_FILE, PACKAGE_FILE, Site, cut_package
 from trace.opendata.manifest import MANIFEST, SIGNATURE, Manifest, decode_manifest
@@ -46,6 +45,7 @@ from trace.public.render import security_headers
 from trace.store.checkpoints import latest_checkpoint
 from trace.store.errors import NotFound
 from trace.store.ledger import Ledger
+from trace.translation import chosen
 
 BASE = "/open-data/"
 # The least time between two cuts: a package is at most this far behind the log.
@@ -159,8 +159,7 @@ def _publisher(request: Request[Any, Any, Any]) -> Publisher:
 
 
 def _lang(request: Request[Any, Any, Any]) -> str:
-    asked = str(request.query_params.get("lang", ""))
-    return asked if asked in ("vi", "en") else negotiate(request.headers.get("accept-language"))
+    return chosen(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
 def _validators(request: Request[Any, Any, Any], tag: str) -> tuple[dict[str, str], bool]:

@@ -34,7 +34,6 @@ from sqlalchemy import bindparam, select
 
 from trace.api.auth import LedgerDep
 from trace.api.head import GET_AND_HEAD
-from trace.catalogue import message, negotiate
 from trace.config import Settings
 from trace.domain.errors import InvalidIdentifier
 from trace.domain.identifiers import (
@@ -65,6 +64,7 @@ from trace.store.ledger import Ledger
 from trace.store.page_reads import LogState, PageReads, page_reads
 from trace.store.projections import catch_up
 from trace.store.tables import batches, label_runs, label_serials
+from trace.translation import DEFAULT_LANGUAGE, chosen, languages, say
 
 FORMATS = {
     "html": "text/html",  # Litestar adds "; charset=utf-8"
@@ -99,10 +99,7 @@ def _format(request: Request[Any, Any, Any]) -> str:
 
 
 def _lang(request: Request[Any, Any, Any]) -> str:
-    asked = str(request.query_params.get("lang", ""))
-    if asked in ("vi", "en"):
-        return asked
-    return negotiate(request.headers.get("accept-language"))
+    return chosen(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
 def _client(request: Request[Any, Any, Any]) -> str:
@@ -243,7 +240,12 @@ def _not_found(request: Request[Any, Any, Any], code: str, status: int = 404) ->
             "type": "urn:trace:problem:not_found",
             "title": "not found",
             "status": status,
-            "detail": message("page.not_found", lang, code=code),
+            "detail": say(
+                "No batch has the code {code}. Compare it with the 14-character code printed "
+                "just under the QR code (O reads as 0, I and L as 1) and type it again below.",
+                lang,
+                code=code,
+            ),
             "code": "not_found",
         }
         return Response(problem, status_code=status, media_type="application/problem+json")
@@ -251,8 +253,13 @@ def _not_found(request: Request[Any, Any, Any], code: str, status: int = 404) ->
         lang,
         path=request.url.path,
         code=code,
-        title=message("page.not_found_title", lang),
-        text=message("page.not_found", lang, code=code),
+        title=say("This code was not found", lang),
+        text=say(
+            "No batch has the code {code}. Compare it with the 14-character code printed "
+            "just under the QR code (O reads as 0, I and L as 1) and type it again below.",
+            lang,
+            code=code,
+        ),
     )
     return _send(
         request,
@@ -410,8 +417,16 @@ def _limited(request: Request[Any, Any, Any]) -> Response[Any] | None:
         lang,
         path=request.url.path,
         code="",
-        title=message("page.too_many", lang, seconds=seconds),
-        text=message("page.too_many", lang, seconds=seconds),
+        title=say(
+            "Too many lookups in a short time. Try again in {seconds} seconds.",
+            lang,
+            seconds=seconds,
+        ),
+        text=say(
+            "Too many lookups in a short time. Try again in {seconds} seconds.",
+            lang,
+            seconds=seconds,
+        ),
     )
     return _send(
         request,
@@ -477,7 +492,7 @@ async def check_code(request: Request[Any, Any, Any], ledger: LedgerDep) -> Resp
         return limited
     typed = request.query_params.get("code", "")
     lang = _lang(request)
-    suffix = "" if lang == "vi" else "?lang=en"
+    suffix = "" if lang == DEFAULT_LANGUAGE else f"?lang={lang}"
     try:
         canonical = normalise_batch_code(typed)
     except InvalidIdentifier:
@@ -518,7 +533,7 @@ async def resolver_description(request: Request[Any, Any, Any]) -> dict[str, Any
         ],
         "supportedLinkType": "all",
         "linksetMediaType": "application/linkset+json",
-        "languages": ["vi", "en"],
+        "languages": list(languages()),
         "contact": f"{settings.public_url}/schema",
     }
 

@@ -32,9 +32,10 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from trace.catalogue import message, negotiate, specific_key
-from trace.domain.errors import DomainError
+from trace.domain.errors import DomainError, error_type
+from trace.domain.texts import N_
 from trace.store.outage import RETRY_AFTER_SECONDS, is_unavailable, report_failure
+from trace.translation import negotiate, say
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("trace.api")
@@ -146,17 +147,51 @@ def problem_answers(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
+class MethodNotAllowed(DomainError):
+    """The address has no handler for the request's method (405)."""
+
+    code = "method_not_allowed"
+    words = N_("This method is not allowed on this address.")
+
+
+class TooLarge(DomainError):
+    """The request body is larger than the service takes (413)."""
+
+    code = "too_large"
+    words = N_("The request body is too large (at most {limit} bytes). Send less data.")
+
+
+class Unavailable(DomainError):
+    """The database cannot be reached (503)."""
+
+    code = "unavailable"
+    words = N_(
+        "The service cannot reach its database just now. Retry in {seconds} seconds. "
+        "Nothing was lost: what was recorded is kept, and a write retried with the same "
+        "Idempotency-Key is never recorded twice."
+    )
+
+
+class Internal(DomainError):
+    """A failure of the service itself (500)."""
+
+    code = "internal"
+    words = N_(
+        "Server error. No data was changed; retry, or report it to the operator with "
+        "reference {reference}."
+    )
+
+
 def problem(
     request: Request[Any, Any, Any], status: int, code: str, **params: object
 ) -> Response[dict[str, Any]]:
     """A problem+json response for ``code``, worded in the language the request asks for."""
     lang = negotiate(request.headers.get("accept-language"))
-    key = specific_key(code, params)
     content: dict[str, Any] = {
         "type": f"urn:trace:problem:{code}",
         "title": code.replace("_", " "),
         "status": status,
-        "detail": message(key, lang, **params),
+        "detail": say(error_type(code).words_for(params), lang, **params),
         "code": code,
         "lang": lang,
     }

@@ -17,6 +17,7 @@ from trace.domain.identifiers import validate_gtin
 from trace.domain.kinds import EventKind, Scheme
 from trace.domain.record import to_us
 from trace.domain.statement import parse_time
+from trace.domain.texts import N_
 from trace.domain.times import check_day, check_instant
 from trace.places import VIETNAM, vietnam_today
 from trace.search.projection import SearchProjection
@@ -35,6 +36,11 @@ class InvalidSearch(DomainError):
     """A search parameter that cannot be read (a time or date, above all)."""
 
     code = "invalid_search"
+    words = N_(
+        "The search parameter {field} cannot be read: '{value}'. Use an RFC "
+        "3339 time (2026-09-01T07:00:00+07:00) or a date (2026-09-01), from "
+        "1970 to 2199."
+    )
 
 
 class CertificateOut(msgspec.Struct):

@@ -6,18 +6,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from trace.catalogue import both, message, specific_key
 from trace.cli import admin, bundle, export, inspect, labels, log, serve, sign, verify, witness
 from trace.domain.errors import DomainError
 from trace.store.custody import MasterKeyError
 from trace.store.database import UnsupportedDatabase
+from trace.translation import both, say
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser for every command."""
     parser = argparse.ArgumentParser(
         prog="python -m trace",
-        description=both("cli.description"),
+        description=both("trace: a signed traceability ledger for agri-food and OCOP products."),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -41,10 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
         return status
     except DomainError as exc:
-        key = specific_key(exc.code, exc.params)
+        words = exc.words_for(exc.params)
         for lang in ("vi", "en"):
-            text = message(key, lang, detail=exc.detail, **exc.params)
-            print(message("cli.error", lang, message=text), file=sys.stderr)
+            text = say(words, lang, detail=exc.detail, **exc.params)
+            print(say("Error: {message}", lang, message=text), file=sys.stderr)
         return 2
     except (MasterKeyError, UnsupportedDatabase) as exc:
         print(f"Lỗi / Error: {exc}", file=sys.stderr)

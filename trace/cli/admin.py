@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from trace.catalogue import both
 from trace.config import load_settings
 from trace.domain.agency import AgencyKind
 from trace.domain.record import now_us, to_us
@@ -23,6 +22,7 @@ from trace.store import agencies
 from trace.store.custody import load_master_key, public_bytes
 from trace.store.ledger import Ledger, open_ledger
 from trace.store.migrate import migrate, require_current_schema
+from trace.translation import both
 
 T = TypeVar("T")
 
@@ -125,7 +125,13 @@ def agency_add(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"id": agency.id, "key_id": kid, "token": token, "kind": args.kind}))
     else:
-        print(both("cli.agency_created", name=agency.name, kind=agency.kind.value))
+        print(
+            both(
+                "Created agency {name} ({kind}). The access token is shown this once only:",
+                name=agency.name,
+                kind=agency.kind.value,
+            )
+        )
         print(f"id: {agency.id}\nkey_id: {kid}\ntoken: {token}")
     return 0
 

@@ -7,12 +7,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from trace.catalogue import message
 from trace.cli.admin import with_ledger
 from trace.cli.progress import ProgressBar
 from trace.config import load_settings
+from trace.domain.texts import N_
 from trace.opendata.export import Site, cut_package
 from trace.opendata.verify import verify_package
+from trace.translation import say
+
+# What each kind of problem of a package means, by its reason (trace/opendata/verify.py).
+PROBLEMS = {
+    "manifest": N_("the manifest cannot be read or does not match its signature"),
+    "log_key": N_("the log's key is not valid"),
+    "missing": N_("the file is missing"),
+    "signature": N_("the manifest's signature does not verify with the log's key"),
+    "sha256": N_("its content has changed (another SHA-256)"),
+    "size": N_("its size has changed"),
+    "checkpoint": N_("the manifest's checkpoint is not valid"),
+    "unlisted": N_("the file is not in the manifest"),
+    "records": N_("the rows do not match the log's records"),
+}
 
 
 def register(commands: Any) -> None:
@@ -76,8 +90,9 @@ def run_export(args: argparse.Namespace) -> int:
     )
     for lang in ("vi", "en"):
         print(
-            message(
-                "cli.export_written",
+            say(
+                "Wrote {files} files to {path}: the records at positions {start} up to "
+                "{end}, at the log's checkpoint {size}.",
                 lang,
                 files=len(manifest.files) + 2,
                 start=manifest.range.start,
@@ -96,8 +111,9 @@ def run_verify_export(args: argparse.Namespace) -> int:
         manifest = report.manifest
         for lang in ("vi", "en"):
             print(
-                message(
-                    "cli.verify_export_ok",
+                say(
+                    "The package is intact: {files} files match the manifest {origin} signed; "
+                    "{events} records (positions {start} up to {end}) match checkpoint {size}.",
                     lang,
                     files=report.files,
                     events=report.events,
@@ -108,13 +124,22 @@ def run_verify_export(args: argparse.Namespace) -> int:
                 )
             )
             if report.key_from_package:
-                print(message("cli.verify_export_key", lang, key=manifest.log_key))
+                print(
+                    say(
+                        "The log's key was taken from the package itself ({key}): "
+                        "compare it with the key the publisher shows, or run again with "
+                        "--log-key.",
+                        lang,
+                        key=manifest.log_key,
+                    )
+                )
         return 0
     for lang in ("vi", "en"):
         print(
-            message("cli.verify_export_failed", lang, count=len(report.problems)), file=sys.stderr
+            say("The package is NOT intact: {count} problems.", lang, count=len(report.problems)),
+            file=sys.stderr,
         )
         for problem in report.problems:
-            words = message(f"package.{problem.reason}", lang, file=problem.file)
+            words = say(PROBLEMS.get(problem.reason, problem.reason), lang, file=problem.file)
             print(f"  {problem.file}: {words} ({problem.detail})", file=sys.stderr)
     return 1

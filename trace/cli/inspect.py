@@ -20,9 +20,10 @@ import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from trace.catalogue import message
 from trace.domain.kinds import EventKind, Scheme
+from trace.domain.texts import N_
 from trace.search.query import Disposition, SortOrder
+from trace.translation import negotiate, say
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 TIMEOUT_SECONDS = 30.0
@@ -31,18 +32,46 @@ WIDEST = 40  # characters of a table cell; longer text is cut with an ellipsis
 REFUSED, UNREACHABLE = 1, 2
 
 
-class InspectFailed(Exception):
-    """A query that got no answer to show: catalogue ``code``, its params, an exit status."""
+# The columns of a table, and the dispositions of a batch, as a reader calls them.
+COLUMNS = {
+    "code": N_("Code"),
+    "product": N_("Product"),
+    "lot": N_("Lot"),
+    "gtin": N_("GTIN"),
+    "province": N_("Province"),
+    "occurred": N_("Occurred"),
+    "recorded": N_("Recorded"),
+    "disposition": N_("Disposition"),
+    "stars": N_("OCOP stars"),
+    "seq": N_("Seq"),
+    "position": N_("Position"),
+    "kind": N_("Event"),
+    "agency": N_("Agency"),
+    "record_hash": N_("Record hash"),
+    "depth": N_("Depth"),
+    "holder": N_("Held by"),
+    "recalled": N_("Recalled"),
+}
+DISPOSITIONS = {
+    "conformant": N_("conformant"),
+    "non_conformant": N_("non-conformant"),
+    "recalled": N_("recalled"),
+}
 
-    def __init__(self, exit_status: int, code: str, **params: object) -> None:
-        super().__init__(code)
-        self.exit_status, self.code, self.params = exit_status, code, params
+
+class InspectFailed(Exception):
+    """A query that got no answer to show: its ``words`` and their params, an exit status."""
+
+    def __init__(self, exit_status: int, words: str, **params: object) -> None:
+        super().__init__(words)
+        self.exit_status, self.words, self.params = exit_status, words, params
 
 
 def language(environ: Mapping[str, str]) -> str:
-    """``vi`` or ``en``, from TRACE_LANG, else LANG (``en_US.UTF-8`` is English)."""
+    """The language of TRACE_LANG, else LANG (``en_US.UTF-8`` is English), if the service
+    has it; else Vietnamese."""
     chosen = environ.get("TRACE_LANG") or environ.get("LANG") or ""
-    return "en" if chosen.lower().startswith("en") else "vi"
+    return negotiate(chosen.split(".")[0])
 
 
 class Service:
@@ -51,7 +80,11 @@ class Service:
     def __init__(self, url: str, token: str, lang: str) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InspectFailed(UNREACHABLE, "cli.inspect.bad_url", url=url)
+            raise InspectFailed(
+                UNREACHABLE,
+                N_("'{url}' is not an http:// or https:// address of the service."),
+                url=url,
+            )
         self.url, self.token, self.lang = url.rstrip("/"), token, lang
 
     def get(self, path: str, params: Mapping[str, object] | None = None) -> Any:
@@ -75,7 +108,13 @@ class Service:
         except (OSError, ValueError) as exc:  # URLError is an OSError
             reason = getattr(exc, "reason", None) or exc
             raise InspectFailed(
-                UNREACHABLE, "cli.inspect.unreachable", url=self.url, reason=reason
+                UNREACHABLE,
+                N_(
+                    "Cannot reach the service at {url} ({reason}). Is it "
+                    "running? Check --url or TRACE_PUBLIC_URL."
+                ),
+                url=self.url,
+                reason=reason,
             ) from None
 
 
@@ -91,7 +130,12 @@ def _refusal(exc: urllib.error.HTTPError) -> InspectFailed:
         detail = exc.reason
     finally:
         exc.close()
-    return InspectFailed(REFUSED, "cli.inspect.refused", status=exc.code, detail=detail)
+    return InspectFailed(
+        REFUSED,
+        N_("The service refused the query (HTTP {status}): {detail}"),
+        status=exc.code,
+        detail=detail,
+    )
 
 
 def register(commands: Any) -> None:
@@ -173,14 +217,19 @@ def _runner(query: Query) -> Callable[[argparse.Namespace], int]:
         lang = language(os.environ)
         token = args.token or os.environ.get("TRACE_TOKEN")
         if not token:
-            print(message("cli.inspect.no_token", lang), file=sys.stderr)
+            print(
+                say(
+                    "An inspector's token is needed: use --token or the TRACE_TOKEN variable.", lang
+                ),
+                file=sys.stderr,
+            )
             return UNREACHABLE
         url = args.url or os.environ.get("TRACE_PUBLIC_URL") or DEFAULT_URL
         try:
             for line in query(Service(url, token, lang), args, lang):
                 print(line)
         except InspectFailed as failed:
-            print(message(failed.code, lang, **failed.params), file=sys.stderr)
+            print(say(failed.words, lang, **failed.params), file=sys.stderr)
             return failed.exit_status
         return 0
 
@@ -214,9 +263,13 @@ def query_search(service: Service, args: argparse.Namespace, lang: str) -> Itera
         )
         for b in found
     ]
-    yield from _table(columns, rows, lang) if rows else [message("cli.inspect.none", lang)]
+    yield from _table(columns, rows, lang) if rows else [say("No batches.", lang)]
     if params["cursor"]:
-        yield message("cli.inspect.more", lang, cursor=params["cursor"])
+        yield say(
+            "More pages follow: run again with --cursor {cursor} (or --all for every page).",
+            lang,
+            cursor=params["cursor"],
+        )
 
 
 def query_history(service: Service, args: argparse.Namespace, lang: str) -> Iterable[str]:
@@ -232,7 +285,7 @@ def query_history(service: Service, args: argparse.Namespace, lang: str) -> Iter
     if args.json:
         yield _json({"batch": batch, "records": records})
         return
-    yield message("cli.inspect.records", lang, count=len(records), batch=batch)
+    yield say("{count} records of batch {batch}, in order:", lang, count=len(records), batch=batch)
     columns = ("seq", "position", "kind", "occurred", "recorded", "agency", "record_hash")
     yield from _table(
         columns,
@@ -265,7 +318,7 @@ def query_reach(service: Service, args: argparse.Namespace, lang: str) -> Iterab
     yield from _batches(answer, args, lang)
     pages = answer.get("pages") if isinstance(answer, dict) else None
     if pages and not args.json:
-        yield message("cli.inspect.pages", lang, count=len(pages))
+        yield say("{count} provenance pages now show the recall banner:", lang, count=len(pages))
         yield from (f"  {page}" for page in pages)
 
 
@@ -276,7 +329,7 @@ def _batches(answer: Any, args: argparse.Namespace, lang: str) -> Iterable[str]:
         return
     found = answer.get("batches", []) if isinstance(answer, dict) else []
     if not found:
-        yield message("cli.inspect.none", lang)
+        yield say("No batches.", lang)
         return
     columns = ("depth", "code", "product", "lot", "holder", "recalled")
     yield from _table(
@@ -297,7 +350,7 @@ def _batches(answer: Any, args: argparse.Namespace, lang: str) -> Iterable[str]:
 
 
 def _disposition(value: str | None, lang: str) -> str | None:
-    return message(f"cli.inspect.disposition.{value}", lang) if value else None
+    return say(DISPOSITIONS.get(value, value), lang) if value else None
 
 
 def _holder(holder: Any) -> object:
@@ -308,7 +361,7 @@ def _holder(holder: Any) -> object:
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], lang: str) -> list[str]:
     """Columns headed in ``lang``, padded to their widest cell."""
-    cells = [[message(f"cli.inspect.col.{name}", lang) for name in columns]]
+    cells = [[say(COLUMNS[name], lang) for name in columns]]
     cells += [[_cell(value) for value in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     lines = [

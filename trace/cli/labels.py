@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from trace.catalogue import both
 from trace.cli.admin import with_ledger
 from trace.cli.progress import ProgressBar
 from trace.config import load_settings
@@ -19,6 +18,7 @@ from trace.store.agencies import Actor, get_agency
 from trace.store.batches import find_batch
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger
+from trace.translation import both
 
 
 def register(commands: Any) -> None:
@@ -102,7 +102,9 @@ def run_labels(args: argparse.Namespace) -> int:
             progress=bar,
         )
     )
-    print(both("cli.labels_written", count=written, path=args.out))
+    print(both("Wrote {count} labels to {path}", count=written, path=args.out))
     if run_id and args.serialised:
-        print(both("cli.labels_run", run=run_id))
+        print(
+            both("The print run of serialised labels is recorded in the ledger: {run}", run=run_id)
+        )
     return 0

@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from trace.catalogue import both
 from trace.config import Settings, load_settings
 from trace.store.custody import load_master_key
 from trace.store.ledger import open_ledger
 from trace.store.migrate import head_revision, migrate, require_current_schema
+from trace.translation import both
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ def run_migrate(args: argparse.Namespace) -> int:
     """Migrate the configured database to the newest schema."""
     settings = load_settings()
     prepare(settings, create_master_key=True)
-    print(both("cli.migrated", revision=head_revision()))
+    print(both("The database is at the newest schema ({revision}).", revision=head_revision()))
     return 0
 
 
@@ -73,13 +73,21 @@ def run_serve(args: argparse.Namespace) -> int:
     if not port_free(args.host, args.port):
         # Granian listens with SO_REUSEPORT: a second server on a busy port would start
         # quietly and share the port's connections with whatever holds it.
-        print(both("cli.port_in_use", host=args.host, port=args.port), file=sys.stderr)
+        print(
+            both(
+                "Something else is listening on port {port} of {host}. Stop it, or run with "
+                "another --port.",
+                host=args.host,
+                port=args.port,
+            ),
+            file=sys.stderr,
+        )
         return 2
     from granian import Granian
     from granian.constants import Interfaces
 
     url = f"http://{args.host}:{args.port}"
-    print(both("cli.serving", url=url), flush=True)
+    print(both("The service is running at {url}", url=url), flush=True)
     # The workers import the app by name; our root must come before the standard library's
     # `trace` module on their path too.
     os.environ["PYTHONPATH"] = os.pathsep.join(

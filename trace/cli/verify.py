@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from trace.catalogue import message
 from trace.cli.admin import with_ledger
 from trace.cli.progress import ProgressBar
+from trace.domain.chain import FAULT_WORDS
 from trace.store.audit import AuditReport, audit
+from trace.translation import say
 
 
 def register(commands: Any) -> None:
@@ -33,25 +34,41 @@ def run_verify(args: argparse.Namespace) -> int:
     report: AuditReport = with_ledger(lambda ledger: audit(ledger, bar, published))
     if report.intact:
         for lang in ("vi", "en"):
-            print(message("cli.verify_ok", lang, batches=report.batches, records=report.records))
+            print(
+                say(
+                    "Intact: {batches} batches, {records} records, every signature and chain "
+                    "valid.",
+                    lang,
+                    batches=report.batches,
+                    records=report.records,
+                )
+            )
         return 0
     for lang in ("vi", "en"):
         print(
-            message("cli.verify_failed", lang, count=len(report.faults), batches=report.batches),
+            say(
+                "FOUND {count} integrity failures in {batches} batches:",
+                lang,
+                count=len(report.faults),
+                batches=report.batches,
+            ),
             file=sys.stderr,
         )
         for fault in report.faults:
-            words = message(
-                f"fault.{fault.fault.value}", lang, seq=fault.seq, position=fault.position
-            )
+            words = say(FAULT_WORDS[fault.fault], lang, seq=fault.seq, position=fault.position)
             if fault.batch == "-":
-                line = message("cli.verify_log_fault", lang, position=fault.position, message=words)
+                line = say(
+                    "log, position {position}: {message}",
+                    lang,
+                    position=fault.position,
+                    message=words,
+                )
                 print(f"  {line}", file=sys.stderr)
                 continue
             print(
                 "  "
-                + message(
-                    "cli.verify_fault",
+                + say(
+                    "batch {batch} ({code}), record {seq}, position {position}: {message}",
                     lang,
                     batch=fault.batch,
                     code=report.codes.get(fault.batch, "-"),

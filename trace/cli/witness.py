@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from trace.catalogue import both
 from trace.domain.note import verifier_key_string
 from trace.log_client import is_log_url
+from trace.translation import both
 from trace.witness import (
     EXIT_REFUSED,
     WitnessConfig,
@@ -54,7 +54,13 @@ def register(commands: Any) -> None:
 def run_witness_command(args: argparse.Namespace) -> int:
     """Witness the log; 0 when cosigned or unchanged, 1 unreachable, 2 refused, 3 forked."""
     if not is_log_url(args.log):
-        print(both("witness.bad_url", url=args.log), file=sys.stderr)
+        print(
+            both(
+                "The log's address must start with http:// or https://, found {url!r}.",
+                url=args.log,
+            ),
+            file=sys.stderr,
+        )
         return EXIT_REFUSED
     config = WitnessConfig(
         url=args.log,
@@ -80,7 +86,15 @@ def run_witness_keygen(args: argparse.Namespace) -> int:
     except WitnessStop as exc:
         print(exc.text(), file=sys.stderr)
         return EXIT_REFUSED
-    print(both("witness.keygen_done", path=args.out), file=sys.stderr)
+    print(
+        both(
+            "Wrote the witness's signing key to {path} (readable by its owner only; keep "
+            "it secret). The verifier key is printed below: send it to the log's "
+            "operator, who runs `python -m trace log-witness add <key>`.",
+            path=args.out,
+        ),
+        file=sys.stderr,
+    )
     print(verifier_key_string(signer.public))
     return 0
 

@@ -47,6 +47,7 @@ from trace.domain.statement import (
     statement_hash,
     verify_signature,
 )
+from trace.domain.texts import N_
 from trace.domain.tlog_proof import (
     TlogProof,
     TlogProofMalformed,
@@ -190,18 +191,21 @@ class BundleUnreadable(BundleError):
     """The bundle is not UTF-8 JSON at all."""
 
     code = "bundle.unreadable"
+    words = N_("The file is not readable JSON ({reason}): {detail}")
 
 
 class BundleMalformed(BundleError):
     """The JSON is not a ``trace.proof-bundle/v1``: a field is missing, unknown or mistyped."""
 
     code = "bundle.format"
+    words = N_("The bundle is not in the trace.proof-bundle/v1 format: {detail}")
 
 
 class BundleStatementInvalid(BundleError):
     """The statement bytes are not canonical, or not a valid statement."""
 
     code = "bundle.statement"
+    words = N_("The statement in the bundle is invalid: {detail}")
     check = CheckCode.STATEMENT
 
 
@@ -209,6 +213,7 @@ class BundleKeyMismatch(BundleError):
     """The key id is not the statement's, or not that of the agency's public key."""
 
     code = "bundle.key"
+    words = N_("The key id does not match the statement or the public key: {detail}")
     check = CheckCode.KEY
 
 
@@ -216,6 +221,7 @@ class BundleSignatureInvalid(BundleError):
     """The agency's Ed25519 signature does not verify over the statement."""
 
     code = "bundle.signature"
+    words = N_("The agency's signature on the statement does not verify: {detail}")
     check = CheckCode.SIGNATURE
 
 
@@ -223,6 +229,7 @@ class BundleRecordMismatch(BundleError):
     """The record's fields do not hash to its record hash, or name another batch."""
 
     code = "bundle.record"
+    words = N_("The record's fields do not match its record hash: {detail}")
     check = CheckCode.RECORD
 
 
@@ -230,6 +237,7 @@ class BundleInclusionInvalid(BundleError):
     """The inclusion proof does not lead from the record to the signed checkpoint's root."""
 
     code = "bundle.inclusion"
+    words = N_("The inclusion proof does not lead to the signed checkpoint's root: {detail}")
     check = CheckCode.INCLUSION
 
 
@@ -237,6 +245,7 @@ class BundleCheckpointInvalid(BundleError):
     """The checkpoint is malformed, or the log's signature on it does not verify."""
 
     code = "bundle.checkpoint"
+    words = N_("The checkpoint or the log's checkpoint signature is invalid: {detail}")
     check = CheckCode.CHECKPOINT
 
 
@@ -244,6 +253,7 @@ class BundleCosignatureInvalid(BundleError):
     """A required witness did not cosign the checkpoint, or a cosignature does not verify."""
 
     code = "bundle.cosignature"
+    words = N_("A witness cosignature is missing or invalid: {detail}")
     check = CheckCode.COSIGNATURE
 
 
@@ -251,6 +261,7 @@ class BundleProofTextMismatch(BundleError):
     """The tlog-proof text is malformed or says something the JSON fields do not."""
 
     code = "bundle.tlog_proof"
+    words = N_("The tlog-proof text does not match the bundle's JSON fields: {detail}")
     check = CheckCode.TLOG_PROOF
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 
 from trace.domain.errors import DomainError, InvalidSignature
 from trace.domain.record import GENESIS_PREV, Record, record_hash
 from trace.domain.statement import Statement, parse_statement, statement_hash, verify_signature
+from trace.domain.texts import N_
 
 
 class Fault(StrEnum):
@@ -36,6 +38,35 @@ class Fault(StrEnum):
     TREE_MISMATCH = "tree_mismatch"  # a stored tree node is not the hash of the records
     CHECKPOINT_MISMATCH = "checkpoint_mismatch"  # a signed root is not the records' root
     CHECKPOINT_SIGNATURE = "checkpoint_signature"  # a checkpoint the log key did not sign
+
+
+# Each fault in words, for the reader of an audit or a page: English here, translated
+# where shown; {seq} and {position} name the record.
+FAULT_WORDS: Mapping[Fault, str] = MappingProxyType(
+    {
+        Fault.MISSING: N_("record {seq} is missing (deleted or moved away)"),
+        Fault.OUT_OF_ORDER: N_("record {seq} is repeated or out of order"),
+        Fault.BROKEN_LINK: N_("record {seq} does not link to the record before it"),
+        Fault.CHANGED: N_("record {seq} was changed after it was signed"),
+        Fault.MALFORMED: N_("record {seq} is no longer a valid statement"),
+        Fault.MOVED: N_("record {seq} belongs to another batch"),
+        Fault.UNKNOWN_KEY: N_("record {seq} is signed with a key that is not the agency's"),
+        Fault.BAD_SIGNATURE: N_("the signature of record {seq} is not valid"),
+        Fault.REVOKED_KEY: N_("record {seq} is signed with a key revoked as compromised"),
+        Fault.HEAD_MISMATCH: N_("the batch head does not match its last record {seq}"),
+        Fault.LOG_GAP: N_("log position {position} is missing"),
+        Fault.BACKDATED: N_("record {seq} is dated earlier than the record before it in the log"),
+        Fault.TREE_MISMATCH: N_(
+            "the stored Merkle tree does not match the records (from position {position})"
+        ),
+        Fault.CHECKPOINT_MISMATCH: N_(
+            "the published checkpoint of size {position} does not "
+            "match the records now: history was rewritten"
+        ),
+        Fault.CHECKPOINT_SIGNATURE: N_("a checkpoint is not signed by the log's key"),
+        Fault.ORPHAN: N_("some records belong to a batch that does not exist"),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from trace.domain.errors import DomainError
+from trace.domain.texts import N_
 
 HASH_SIZE = 32  # SHA-256, as RFC 6962 hashes the tree
 MAX_TREE_SIZE = 2**63 - 1
@@ -25,6 +26,7 @@ class CheckpointError(DomainError):
     """A checkpoint's text or fields do not follow tlog-checkpoint."""
 
     code = "checkpoint_invalid"
+    words = N_("The checkpoint is malformed ({reason}): {detail}")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import msgspec
 from trace.domain.errors import DomainError
 from trace.domain.kinds import EventKind, decode_body
 from trace.domain.statement import Statement, parse_statement, parse_time
+from trace.domain.texts import N_
 from trace.domain.times import TimeOutOfRange, check_body_times, check_instant
 
 
@@ -27,6 +28,11 @@ class RecordUnreadable(DomainError):
     """A record asked for by its id exists but cannot be shown (see :func:`read_fact`)."""
 
     code = "record_unreadable"
+    words = N_(
+        "The record at position {position} is in the ledger but its content "
+        "cannot be read. Run `python -m trace verify` to find out whether it "
+        "was altered."
+    )
 
 
 class Unshown(StrEnum):

@@ -29,6 +29,7 @@ from trace.domain.json_text import (
     nesting_depth,
 )
 from trace.domain.quantity import AreaSize, DecimalText, Dose, Quantity
+from trace.domain.texts import N_
 
 
 class EventKind(StrEnum):
@@ -51,6 +52,28 @@ class EventKind(StrEnum):
     SERIALISED = "serialised"
     EPCIS_EVENT = "epcis_event"
 
+
+# What a reader calls each kind: English here, translated where shown.
+KIND_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        EventKind.REGISTERED: N_("Batch registered"),
+        EventKind.PLANTED: N_("Planted"),
+        EventKind.INPUT_APPLIED: N_("Inputs applied"),
+        EventKind.HARVESTED: N_("Harvested"),
+        EventKind.PROCESSED: N_("Processed"),
+        EventKind.PACKED: N_("Packed"),
+        EventKind.INSPECTED: N_("Inspected"),
+        EventKind.CERTIFIED: N_("Certified"),
+        EventKind.SHIPPED: N_("Shipped"),
+        EventKind.RECEIVED: N_("Received"),
+        EventKind.SOLD: N_("Sold"),
+        EventKind.TRANSFORMED: N_("Made from other batches"),
+        EventKind.RECALLED: N_("Recalled"),
+        EventKind.CORRECTED: N_("Correction"),
+        EventKind.SERIALISED: N_("Serial labels printed"),
+        EventKind.EPCIS_EVENT: N_("EPCIS event"),
+    }
+)
 
 # Text must hold a visible character: a blank name would show as an empty line
 # on the consumer page, which is the failure this project exists to prevent. It holds no
@@ -133,6 +156,19 @@ class TransformProcess(StrEnum):
     SPLITTING = "splitting"
     MERGING = "merging"
     REPACKING = "repacking"
+
+
+# What a reader calls each process: English here, translated where shown.
+PROCESS_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        TransformProcess.MILLING: N_("Milling"),
+        TransformProcess.DRYING: N_("Drying"),
+        TransformProcess.BLENDING: N_("Blending"),
+        TransformProcess.SPLITTING: N_("Splitting"),
+        TransformProcess.MERGING: N_("Merging"),
+        TransformProcess.REPACKING: N_("Repacking"),
+    }
+)
 
 
 class Severity(StrEnum):

@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from types import MappingProxyType
 from typing import Protocol
 
 from trace.domain.errors import DomainError
+from trace.domain.texts import N_
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -42,6 +44,7 @@ class ProofError(DomainError):
     """A Merkle proof does not prove what it claims to."""
 
     code = "proof_invalid"
+    words = N_("The Merkle proof is not valid ({reason}): {detail}")
 
 
 class InclusionProofError(ProofError):
@@ -56,6 +59,21 @@ class ProofRangeError(DomainError):
     """A proof or subtree was asked for leaves or sizes the tree does not have."""
 
     code = "proof_range"
+    words = N_("There is no proof for this request ({reason}): {detail}")
+    variants = MappingProxyType(
+        {
+            "from_empty": N_(
+                "There is no consistency proof from the empty tree (from = "
+                "{found}): RFC 9162 §2.1.4 defines proofs from size 1 on, "
+                "since every tree extends the empty one. Ask with from ≥ 1."
+            ),
+            "from_after_to": N_(
+                "A consistency proof goes from an older, smaller tree to a "
+                "newer one: from ({found}) must not be larger than to "
+                "({expected})."
+            ),
+        }
+    )
 
 
 def hash_leaf(data: bytes) -> bytes:

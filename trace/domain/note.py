@@ -19,11 +19,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from types import MappingProxyType
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from trace.domain.errors import DomainError
+from trace.domain.texts import N_
 
 SIGNATURE_PREFIX = "\u2014 "  # em dash (U+2014), space
 MAX_SIGNATURES = 100  # the spec asks for at least 16; Go's sumdb/note stops at 100
@@ -48,6 +50,14 @@ class NoteError(DomainError):
     """A signed note, a signature line or a note key cannot be accepted."""
 
     code = "note_invalid"
+    words = N_("The signed note (checkpoint) is not valid ({reason}): {detail}")
+    variants = MappingProxyType(
+        {
+            "key_type": N_("The key is of the wrong type: {detail}"),
+            "duplicate": N_("Duplicate key: {detail}"),
+            "lines": N_("Send exactly one cosignature line."),
+        }
+    )
 
 
 class NoteMalformed(NoteError):

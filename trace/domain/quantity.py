@@ -13,11 +13,15 @@ leading zeros, at most six decimals.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated
 
 import msgspec
+
+from trace.domain.texts import N_
 
 # Twelve integer digits is far above any real batch; a bound keeps a typo or a
 # hostile value from becoming a 10,000-digit number somewhere downstream.
@@ -58,6 +62,33 @@ class DoseBasis(StrEnum):
     SQUARE_METRE = "MTK"
     # Vietnamese labels give sprays per tank ("20 ml / bình 16 lít"), i.e. per litre of mix.
     LITRE_OF_MIXTURE = "LTR"
+
+
+# What a reader calls each unit: English here, translated where shown.
+UNIT_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        Unit.KILOGRAM: N_("kg"),
+        Unit.GRAM: N_("g"),
+        Unit.TONNE: N_("t"),
+        Unit.LITRE: N_("L"),
+        Unit.MILLILITRE: N_("mL"),
+        Unit.PIECE: N_("pcs"),
+        Unit.BOX: N_("boxes"),
+        Unit.BAG: N_("bags"),
+        Unit.SACK: N_("sacks"),
+        Unit.CARTON: N_("cartons"),
+        Unit.BOTTLE: N_("bottles"),
+        Unit.CRATE: N_("crates"),
+    }
+)
+# What a dose is counted per, as a reader says it after "/".
+DOSE_BASIS_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        DoseBasis.HECTARE: N_("ha"),
+        DoseBasis.SQUARE_METRE: N_("m²"),
+        DoseBasis.LITRE_OF_MIXTURE: N_("L of mixture"),
+    }
+)
 
 
 def _require_positive(value: str, what: str) -> None:

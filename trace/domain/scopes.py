@@ -25,6 +25,7 @@ from types import MappingProxyType
 from trace.domain.agency import AgencyKind
 from trace.domain.errors import DomainError
 from trace.domain.kinds import EventKind
+from trace.domain.texts import N_
 
 
 class Scope(StrEnum):
@@ -58,6 +59,20 @@ class ScopeNotAllowed(DomainError):
     """A token was asked for with no scope, or with one its agency's kind cannot hold."""
 
     code = "scope_not_allowed"
+    words = N_("A token cannot have these scopes: {detail}")
+    variants = MappingProxyType(
+        {
+            "empty": N_("A token needs at least one scope (record, recall, inspect, admin)."),
+            "unknown": N_(
+                "'{scopes}' names a scope that does not exist; the scopes "
+                "are: record, recall, inspect, admin."
+            ),
+            "kind": N_(
+                "An agency of kind {agency_kind} cannot hold the scopes "
+                "{scopes}; it may hold: {allowed}."
+            ),
+        }
+    )
 
 
 def scope_to_append(kind: str) -> Scope:

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from types import MappingProxyType
 
 import msgspec
 
 from trace.domain.errors import DomainError
 from trace.domain.statement import parse_time
+from trace.domain.texts import N_
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 END = datetime(2200, 1, 1, tzinfo=UTC)
@@ -44,6 +46,24 @@ class TimeOutOfRange(DomainError):
     """A time or date lies outside the window the ledger accepts (or is in the future)."""
 
     code = "time_out_of_range"
+    words = N_(
+        "{field} = {value} is outside the times the ledger accepts: 1970-01-01 "
+        "to 2199-12-31, with a UTC offset within ±14:00. Check the date and "
+        "time and resend."
+    )
+    variants = MappingProxyType(
+        {
+            "future": N_(
+                "{field} = {value} is in the future: an event is recorded "
+                "after it happens. Check the device's date, time and time "
+                "zone."
+            ),
+            "offset": N_(
+                "The UTC offset of {field} = {value} is not a real one: it "
+                "must lie between -14:00 and +14:00 (Vietnam is +07:00)."
+            ),
+        }
+    )
 
 
 def check_instant(moment: datetime, *, field: str) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from trace.domain.errors import DomainError
+from trace.domain.texts import N_
 
 TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
 HASH_SIZE = 32
@@ -27,6 +28,7 @@ class TlogProofMalformed(DomainError):
     """Text that does not follow c2sp.org/tlog-proof@v1."""
 
     code = "bundle.tlog_proof_malformed"
+    words = N_("The text does not follow c2sp.org/tlog-proof@v1 ({reason}): {detail}")
 
 
 @dataclass(frozen=True)

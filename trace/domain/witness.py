@@ -26,6 +26,7 @@ from trace.domain.note import (
     Verifier,
     verify_note,
 )
+from trace.domain.texts import N_
 
 
 class Verdict(Enum):
@@ -63,18 +64,25 @@ class WitnessError(DomainError):
     """A checkpoint the witness cannot judge at all (not a fork: another log, another key)."""
 
     code = "witness.refused"
+    words = N_("The witness refuses: {detail}")
 
 
 class OriginChanged(WitnessError):
     """The new checkpoint names another log (origin) than the one the witness cosigned."""
 
     code = "witness.origin_changed"
+    words = N_(
+        "The new checkpoint is of log '{found}', not '{expected}' which the "
+        "witness cosigned: this is another log and the witness refuses. Use "
+        "one state directory per log."
+    )
 
 
 class LogKeyInvalid(WitnessError):
     """The key given or served as the log's is not an Ed25519 signed-note key."""
 
     code = "witness.log_key_type"
+    words = N_("Key {key} is not a log's Ed25519 key (is it a witness key?).")
 
 
 @dataclass(frozen=True)

@@ -11,36 +11,52 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from trace.domain.errors import DomainError
+from trace.domain.texts import N_
 
 
 class InvalidEpcisDocument(DomainError):
     """The body is not an EPCIS 2.0 document of the JSON binding; nothing of it is captured."""
 
     code = "epcis_invalid_document"
+    words = N_(
+        "The document is not valid EPCIS 2.0 JSON, so none of its events was "
+        "captured: {detail}. Fix the place named and send it again."
+    )
 
 
 class CaptureLimitExceeded(DomainError):
     """The document holds more events than one capture takes (``GS1-EPCIS-Capture-Limit``)."""
 
     code = "epcis_capture_limit"
+    words = N_(
+        "The document is over the limit of one capture ({limit}): split it into smaller documents."
+    )
 
 
 class NoBatchNamed(DomainError):
     """No identifier of the event names a batch of this ledger, so it has no chain to join."""
 
     code = "epcis_no_batch"
+    words = N_(
+        "No identifier of the event (epcList, quantityList, parentID, inputs, "
+        "outputs) names a batch of this ledger. Register the batch first, then "
+        "name it by its GTIN and lot (https://id.gs1.org/01/…/10/…) or by its "
+        "page's address."
+    )
 
 
 class InvalidQueryParameter(DomainError):
     """A query parameter is unknown, not supported, or not of its type."""
 
     code = "epcis_query_parameter"
+    words = N_("The query parameter {field} cannot be used: {reason}.")
 
 
 class UnknownCaptureJob(DomainError):
     """No capture job of this agency has this id."""
 
     code = "epcis_unknown_capture"
+    words = N_("Your agency has no EPCIS capture {id}.")
 
 
 EPCIS_EXCEPTIONS: Mapping[str, tuple[str, int]] = MappingProxyType(

@@ -16,12 +16,12 @@ import msgspec
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from trace.catalogue import message, specific_key
-from trace.domain.errors import DomainError
+from trace.domain.errors import DomainError, error_type
 from trace.domain.record import from_us
 from trace.epcis.errors import EPCIS_EXCEPTIONS, UnknownCaptureJob
 from trace.store.database import Reads
 from trace.store.tables import epcis_capture_jobs
+from trace.translation import say
 
 
 class Behaviour(StrEnum):
@@ -112,7 +112,7 @@ def _problem(error: EventError, lang: str) -> dict[str, Any]:
         "type": f"epcisException:{name}",
         "title": error.code.replace("_", " "),
         "status": status,
-        "detail": message(specific_key(error.code, error.params), lang, **error.params),
+        "detail": say(error_type(error.code).words_for(error.params), lang, **error.params),
         "eventIndex": error.index,
         "eventID": error.event_id,
     }

@@ -25,12 +25,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from trace.catalogue import message
+from trace.domain.kinds import PROCESS_NAMES
+from trace.domain.quantity import UNIT_NAMES
+from trace.domain.texts import N_
 from trace.genealogy.holders import Holder
 from trace.genealogy.walk import Cut, Direction, Edge, Walk
 from trace.labels.fonts import face
+from trace.local_formats import number
 from trace.store.batches import Batch
+from trace.translation import say
 
+# The drawing's title, by the way the walk went.
+TITLES: Mapping[Direction, str] = {
+    Direction.DOWNSTREAM: N_("Downstream trace from batch {code} ({product})"),
+    Direction.UPSTREAM: N_("Upstream trace from batch {code} ({product})"),
+}
 MARGIN = 24
 BOX_HEIGHT = 82
 ROW_GAP = 28
@@ -134,25 +143,24 @@ class _Drawing:
         self.loops = any(target < source for source, target in backwards)
         self.bulges = any(target == source for source, target in backwards)
 
-    def say(self, key: str, **params: object) -> str:
-        return message(key, self.lang, **params)
-
     def lines(self, batch: Batch) -> tuple[str, str, str, str | None]:
         holder = self.holders.get(batch.holder_id)
         transit = None
         if batch.in_transit_to:
             to = self.holders.get(batch.in_transit_to)
-            transit = self.say("trace.in_transit", to=to.shown if to else batch.in_transit_to)
+            transit = say(
+                "In transit to: {to}", self.lang, to=to.shown if to else batch.in_transit_to
+            )
         return (
             batch.product,
-            self.say("trace.lot", lot=batch.lot, code=batch.code),
-            self.say("trace.holder", holder=holder.shown if holder else batch.holder_id),
+            say("Lot {lot} · code {code}", self.lang, lot=batch.lot, code=batch.code),
+            say("Held by: {holder}", self.lang, holder=holder.shown if holder else batch.holder_id),
             transit,
         )
 
     def _box_width(self) -> float:
         widest = 0.0
-        badge = _width(self.say("page.recalled"), 10, bold=True) + 16
+        badge = _width(say("RECALLED", self.lang), 10, bold=True) + 16
         for batch in self.walk.batches.values():
             product, *rest = self.lines(batch)
             extra = badge if batch.recalled else 0.0
@@ -193,12 +201,13 @@ class _Drawing:
 
     def title(self) -> str:
         root = self.walk.root
-        key = f"trace.title.{self.walk.direction.value}"
-        return self.say(key, code=root.code, product=_clean(root.product))
+        words = TITLES[self.walk.direction]
+        return say(words, self.lang, code=root.code, product=_clean(root.product))
 
     def summary(self) -> str:
-        return self.say(
-            "trace.summary",
+        return say(
+            "{batches} batches · {edges} links · {generations} generations",
+            self.lang,
             batches=len(self.walk.depths),
             edges=len(self.walk.edges),
             generations=self.walk.reached_depth,
@@ -212,8 +221,17 @@ class _Drawing:
         ]
         width = max(_width(title, TITLE_SIZE, bold=True), _width(summary, 13))
         if self.walk.cut is not None:
-            key = "trace.cut.depth" if self.walk.cut is Cut.DEPTH else "trace.cut.size"
-            words = self.say(key, depth=self.walk.depth, limit=len(self.walk.depths))
+            cut = (
+                N_(
+                    "The graph goes on beyond {depth} generations: trace again from the batches "
+                    "in the outermost column."
+                )
+                if self.walk.cut is Cut.DEPTH
+                else N_(
+                    "The graph holds more than {limit} batches: only the nearest {limit} are drawn."
+                )
+            )
+            words = say(cut, self.lang, depth=self.walk.depth, limit=len(self.walk.depths))
             parts.append(_text(MARGIN, MARGIN + 56, words, "cut"))
             width = max(width, _width(words, 13, bold=True))
         return parts, width
@@ -233,7 +251,7 @@ class _Drawing:
             f' height="{BOX_HEIGHT}" rx="6"/>',
         ]
         if batch.recalled:
-            word = self.say("page.recalled")
+            word = say("RECALLED", self.lang)
             badge = _width(word, 10, bold=True) + 10
             inner -= badge + 6
             left = x + self.box_width - PAD - badge
@@ -284,8 +302,9 @@ class _Drawing:
         for group, x, y, edge in sorted(placed, key=lambda p: (p[0], p[2])):
             top = max(y - height / 2, last.get(group, float("-inf")) + 2)
             last[group] = top + height
-            process = self.say(f"page.process.{edge.process}")
-            amount = f"{edge.quantity} {self.say(f'unit.{edge.unit}')}"
+            process = say(PROCESS_NAMES.get(edge.process, edge.process), self.lang)
+            unit = say(UNIT_NAMES.get(edge.unit, edge.unit), self.lang)
+            amount = f"{number(edge.quantity, self.lang)} {unit}"
             wide = max(_width(process, SMALL_SIZE), _width(amount, SMALL_SIZE)) + 8
             wide = min(wide, COLUMN_GAP - 16)
             process, amount = _fit(process, SMALL_SIZE, wide), _fit(amount, SMALL_SIZE, wide)
@@ -302,33 +321,38 @@ class _Drawing:
     def legend(self, top: float) -> tuple[list[str], float, float]:
         """The legend below the graph: its parts, width and height."""
         pitch = 24.0
-        parts = [_text(MARGIN, top + 14, self.say("trace.legend"), "product")]
+        parts = [_text(MARGIN, top + 14, say("Legend", self.lang), "product")]
         swatches = [
-            ("box", "trace.legend.batch"),
-            ("box root", "trace.legend.root"),
-            ("box recalled", "trace.legend.recalled"),
+            ("box", N_("Batch")),
+            ("box root", N_("The batch traced")),
+            ("box recalled", N_("Recalled batch")),
         ]
         y = top + 26
         width = 0.0
-        for css, key in swatches:
+        for css, legend in swatches:
             parts.append(
                 f'<rect class="{css}" x="{MARGIN}" y="{_num(y)}" width="34" height="16" rx="3"/>'
             )
-            words = self.say(key)
+            words = say(legend, self.lang)
             parts.append(_text(MARGIN + 46, y + 13, words, "line"))
             width = max(width, _width(words, TEXT_SIZE))
             y += pitch
-        lines = [(False, "trace.legend.edge")]
+        lines = [(False, N_("Input batch → batch made: process and input quantity"))]
         if self.loops or self.bulges:
-            lines.append((True, "trace.legend.against"))
-        for against, key in lines:
+            lines.append(
+                (True, N_("Link against the flow (closing a cycle, or within one generation)"))
+            )
+        for against, legend in lines:
             line = (MARGIN, y + 8, MARGIN + 12, y + 8, MARGIN + 22, y + 8, MARGIN + 34, y + 8)
             parts.append(_path(line, against=against))
-            words = self.say(key)
+            words = say(legend, self.lang)
             parts.append(_text(MARGIN + 46, y + 13, words, "line"))
             width = max(width, _width(words, TEXT_SIZE))
             y += pitch
-        words = self.say("trace.legend.flow")
+        words = say(
+            "Each column is a generation: inputs on the left, what was made on the right.",
+            self.lang,
+        )
         parts.append(_text(MARGIN, y + 13, words, "summary"))
         width = max(width + 46, _width(words, 13))
         return parts, width, y + 20 - top

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from trace.domain.errors import DomainError
+from trace.domain.texts import N_
 
 
 class LabelDoesNotFit(DomainError):
@@ -13,9 +16,29 @@ class LabelDoesNotFit(DomainError):
     """
 
     code = "label_does_not_fit"
+    words = N_(
+        "The label does not fit template {template}: {detail}. Choose a larger "
+        "template (list: GET /api/v1/label-templates) or shorten the product "
+        "name."
+    )
+    variants = MappingProxyType(
+        {
+            "symbol": N_(
+                "Template {template} is too small for a version {version} QR "
+                "symbol with 0.396 mm modules. Choose a larger template or a "
+                "shorter TRACE_PUBLIC_URL."
+            ),
+            "text": N_(
+                "The label text does not fit template {template} at the "
+                "{minimum} pt minimum, and nothing is cut off. Choose a "
+                "larger template (for example a4-3x8 or roll-50x30-203)."
+            ),
+        }
+    )
 
 
 class LabelRequestInvalid(DomainError):
     """A label request names an unknown template or format, or a count out of range."""
 
     code = "label_request_invalid"
+    words = N_("The label request is not valid: {detail}")

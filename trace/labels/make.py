@@ -15,7 +15,6 @@ from functools import partial
 
 import anyio.to_thread
 
-from trace.catalogue import DEFAULT_LANGUAGE
 from trace.domain.errors import NotPermitted
 from trace.labels.content import LabelFacts
 from trace.labels.drawing import Label, Page, Placed
@@ -34,6 +33,7 @@ from trace.store.agencies import Actor
 from trace.store.batches import Batch
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger
+from trace.translation import DEFAULT_LANGUAGE
 
 MEDIA_TYPES = {"pdf": "application/pdf", "png": "image/png", "svg": "image/svg+xml"}
 DEFAULT_FORMAT = "pdf"

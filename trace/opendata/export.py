@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from trace.domain.errors import DomainError
 from trace.domain.merkle import complete_subtrees
 from trace.domain.note import verifier_key_string
+from trace.domain.texts import N_
 from trace.opendata.batch_rows import batch_rows
 from trace.opendata.cells import EPOCH, utc_text
 from trace.opendata.datasets import DATASETS, Dataset
@@ -91,12 +92,17 @@ class ExportRangeInvalid(DomainError):
     """The positions asked for are not a range of the log."""
 
     code = "export_range"
+    words = N_(
+        "[{start}, {end}) is not a range of the log of {size} records: choose "
+        "0 ≤ --from ≤ --to ≤ {size}."
+    )
 
 
 class ExportTargetNotEmpty(DomainError):
     """The folder to write the package into already holds files."""
 
     code = "export_target"
+    words = N_("The folder {path} already holds files: choose a new or empty folder.")
 
 
 @dataclass(frozen=True, slots=True)

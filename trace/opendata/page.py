@@ -8,22 +8,21 @@ reads on a phone on a slow network as the provenance pages do.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, timedelta
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from trace.catalogue import message
+from trace.local_formats import moment, number
 from trace.opendata.cells import EPOCH, utc_micros
 from trace.opendata.datasets import DATASETS
 from trace.opendata.manifest import FileEntry, Manifest
 from trace.opendata.metadata import FORMATS
 from trace.opendata.terms import INSTRUMENTS, TERMS
-from trace.places import VIETNAM
 from trace.public.render import HERE as PUBLIC_ASSETS
-
-OTHER = {"vi": "en", "en": "vi"}
+from trace.public.render import other_languages, template_words
+from trace.translation import say
 
 
 @cache
@@ -34,6 +33,7 @@ def _environment() -> Environment:
         auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
 
 
@@ -45,9 +45,8 @@ def _css() -> str:
 def _size(count: int, lang: str) -> str:
     for unit, scale in (("MB", 1 << 20), ("kB", 1 << 10)):
         if count >= scale:
-            text = f"{count / scale:.1f}"
-            return f"{text.replace('.', ',') if lang == 'vi' else text} {unit}"
-    return message("opendata.bytes", lang, count=count)
+            return f"{number(f'{count / scale:.1f}', lang)} {unit}"
+    return say("{count} bytes", lang, count=count)
 
 
 def _files(entries: Sequence[FileEntry], name: str, lang: str) -> list[dict[str, str]]:
@@ -66,8 +65,7 @@ def _files(entries: Sequence[FileEntry], name: str, lang: str) -> list[dict[str,
 def render_catalogue(manifest: Manifest, citation: str, lang: str, base: str) -> str:
     """The catalogue page of the package ``manifest`` describes, in ``lang``, with its citation."""
     signed = EPOCH + timedelta(microseconds=utc_micros(manifest.checkpoint.signed_at))
-    local = signed.astimezone(UTC) + VIETNAM
-    when = local.strftime("%H:%M %d/%m/%Y" if lang == "vi" else "%Y-%m-%d %H:%M") + " (UTC+7)"
+    when = moment(signed, lang)
     datasets: list[dict[str, Any]] = []
     for dataset in DATASETS.values():
         datasets.append(
@@ -86,9 +84,8 @@ def render_catalogue(manifest: Manifest, citation: str, lang: str, base: str) ->
         _environment()
         .get_template("catalogue.html")
         .render(
-            lang=lang,
-            other_lang=OTHER[lang],
-            t=lambda key, /, **params: message(key, lang, **params),
+            **template_words(lang),
+            other_languages=other_languages(lang, ""),
             css=_css(),
             base=base,
             manifest=manifest,

@@ -12,19 +12,24 @@ import base64
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import msgspec
+from babel import Locale
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from trace.catalogue import MESSAGES, message
+from trace.domain.chain import FAULT_WORDS
+from trace.domain.facts import Unshown
 from trace.domain.kinds import (
+    KIND_NAMES,
+    PROCESS_NAMES,
     Certified,
     Harvested,
     InputApplied,
+    InspectionResult,
     Packed,
     Planted,
     Processed,
@@ -35,12 +40,14 @@ from trace.domain.kinds import (
     Sold,
     Transformed,
 )
-from trace.places import VIETNAM
+from trace.domain.quantity import DOSE_BASIS_NAMES, UNIT_NAMES
+from trace.domain.texts import N_
+from trace.local_formats import day, moment, number
 from trace.public.geo import origin_map
 from trace.public.view import Event, PageView
+from trace.translation import DEFAULT_LANGUAGE, languages, say, say_n
 
 HERE = Path(__file__).parent
-OTHER = {"vi": "en", "en": "vi"}
 SCHEMES = {
     "vietgap": "VietGAP",
     "vietgahp": "VietGAHP",
@@ -111,43 +118,106 @@ def _environment() -> Environment:
         auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Texts are marked with _() and ngettext() (Jinja2's i18n), translated per request.
+        extensions=["jinja2.ext.i18n"],
     )
 
 
-def _translator(lang: str) -> Callable[..., str]:
-    def t(key: str, /, **params: object) -> str:
-        return message(key, lang, **params)
+# What the phone's own check says (verify.js fills in {n}, {w}, {seq} and {what}).
+DEVICE = {
+    "running": N_("Checking again on this device…"),
+    "ok": N_("Verified on this device: {n} signatures and proofs are correct ({w} witnesses)."),
+    "failed": N_("The check on this device FAILED at record {seq} ({what})."),
+    "unsupported": N_(
+        "This browser cannot check Ed25519 signatures; the result above is the server's."
+    ),
+    "error": N_("The proofs for the check on this device could not be loaded."),
+    "what": {
+        "checkpoint": N_("the log checkpoint's signature"),
+        "key": N_("an unknown signing key"),
+        "signature": N_("the signature does not match"),
+        "record_hash": N_("the record was changed"),
+        "chain": N_("the chain is broken"),
+        "inclusion": N_("not in the signed log"),
+    },
+}
+# An analyte's result, and why a record is shown without what it says.
+RESULTS = {
+    InspectionResult.CONFORMANT: N_("Pass"),
+    InspectionResult.NON_CONFORMANT: N_("Fail"),
+}
+UNSHOWN = {
+    Unshown.MALFORMED: N_(
+        "The content of this record cannot be read. The integrity check above "
+        "says whether it was altered."
+    ),
+    Unshown.OUT_OF_RANGE: N_(
+        "The date in this record lies outside the range the ledger accepts "
+        "(1970–2199), so only the time it was recorded is shown. Its signature "
+        "and chain are still checked."
+    ),
+}
+# A record whose statement does not decode has no kind of its own.
+MALFORMED = N_("Damaged record")
 
-    return t
+
+@dataclass(frozen=True, slots=True)
+class OtherLanguage:
+    """A language the page is also in: its code, its own name for itself, the page's URL."""
+
+    code: str
+    name: str
+    url: str
 
 
-def _day(lang: str) -> Callable[[date | datetime], str]:
-    def day(value: date | datetime) -> str:
-        if isinstance(value, datetime):
-            value = (value.astimezone(UTC) + VIETNAM).date()
-        return value.strftime("%d/%m/%Y") if lang == "vi" else value.isoformat()
-
-    return day
+def _endonym(code: str) -> str:
+    """A language's name in itself ("Tiếng Việt", "English"), from CLDR through Babel."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
 
 
-def _moment(lang: str) -> Callable[[datetime], str]:
-    def moment(value: datetime) -> str:
-        local = value.astimezone(UTC) + VIETNAM
-        text = (
-            local.strftime("%H:%M %d/%m/%Y") if lang == "vi" else local.strftime("%Y-%m-%d %H:%M")
-        )
-        return f"{text} (UTC+7)"
+def other_languages(lang: str, path: str) -> list[OtherLanguage]:
+    """Every language but ``lang`` that the service has, named in itself (Babel's CLDR names)."""
+    return [
+        OtherLanguage(code, _endonym(code), f"{path}?lang={code}")
+        for code in languages()
+        if code != lang
+    ]
 
-    return moment
+
+def template_words(lang: str) -> dict[str, Any]:
+    """What every template is given to speak ``lang``: gettext's two calls, and formats."""
+
+    def gettext(msgid: str, /, **params: object) -> str:
+        return say(msgid, lang, **params)
+
+    def ngettext(singular: str, plural: str, count: int, /, **params: object) -> str:
+        return say_n(singular, plural, count, lang, **params)
+
+    return {
+        "lang": lang,
+        "_": gettext,
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "day": lambda value: day(value, lang),
+        "moment": lambda value: moment(value, lang),
+    }
+
+
+def _quantity(lang: str) -> Callable[[Any], str]:
+    def quantity(value: Any) -> str:
+        """``Quantity`` or its text ("3000 KGM") with the unit named in ``lang``."""
+        amount, _, unit = (
+            f"{value.value} {value.unit}" if hasattr(value, "unit") else str(value)
+        ).partition(" ")
+        name = say(UNIT_NAMES[unit], lang) if unit in UNIT_NAMES else unit
+        return f"{number(amount, lang)} {name}".strip()
+
+    return quantity
 
 
 def _details(lang: str, names: dict[str, str]) -> Callable[[Event], list[str]]:
-    def unit(code: str) -> str:
-        key = f"unit.{code}"
-        return message(key, lang) if key in MESSAGES else code
-
-    def quantity(value: Any) -> str:
-        return f"{value.value} {unit(value.unit)}"
+    quantity = _quantity(lang)
 
     def details(event: Event) -> list[str]:
         body = event.body
@@ -159,8 +229,9 @@ def _details(lang: str, names: dict[str, str]) -> Callable[[Event], list[str]]:
         if isinstance(body, Planted):
             lines.append(body.crop + (f" ({body.variety})" if body.variety else ""))
         if isinstance(body, InputApplied):
-            per = f"/{message(f'page.per.{body.dose.per.value}', lang)}" if body.dose.per else ""
-            lines.append(f"{body.product}: {body.dose.value} {unit(body.dose.unit)}{per}")
+            basis = body.dose.per
+            per = f"/{say(DOSE_BASIS_NAMES[basis], lang)}" if basis else ""
+            lines.append(f"{body.product}: {quantity(body.dose)}{per}")
         if isinstance(body, Processed):
             lines.append(body.process)
         if isinstance(body, Shipped):
@@ -170,7 +241,7 @@ def _details(lang: str, names: dict[str, str]) -> Callable[[Event], list[str]]:
         if isinstance(body, Sold) and body.to:
             lines.append("→ " + names.get(body.to, body.to))
         if isinstance(body, Transformed):
-            lines.append(message(f"page.process.{body.process.value}", lang))
+            lines.append(say(PROCESS_NAMES[body.process], lang))
         if isinstance(body, Certified):
             lines.append(
                 f"{SCHEMES.get(body.scheme.value, body.scheme.value)} {body.certificate_number}"
@@ -184,6 +255,15 @@ def _details(lang: str, names: dict[str, str]) -> Callable[[Event], list[str]]:
     return details
 
 
+def kind_name(lang: str) -> Callable[[str], str]:
+    """A record's kind as the reader calls it (a damaged record's too)."""
+
+    def name(kind: str) -> str:
+        return say(KIND_NAMES.get(kind, MALFORMED), lang)
+
+    return name
+
+
 def render_page(
     view: PageView,
     lang: str,
@@ -193,12 +273,8 @@ def render_page(
     serial: SerialInfo | None = None,
 ) -> str:
     """The provenance page of ``view`` in ``lang``."""
-    other = OTHER[lang]
     faults = [
-        {
-            "seq": f.seq,
-            "text": message(f"fault.{f.fault.value}", lang, seq=f.seq, position=f.position),
-        }
+        {"seq": f.seq, "text": say(FAULT_WORDS[f.fault], lang, seq=f.seq, position=f.position)}
         for f in view.faults
     ]
     covered = checkpoint is not None and checkpoint.size > view.last_position
@@ -206,12 +282,14 @@ def render_page(
         _environment()
         .get_template("page.html")
         .render(
-            lang=lang,
-            t=_translator(lang),
-            day=_day(lang),
-            moment=_moment(lang),
+            **template_words(lang),
             details=_details(lang, view.agency_names),
+            quantity=_quantity(lang),
+            kind_name=kind_name(lang),
             scheme=lambda name: SCHEMES.get(name, name),
+            device=DEVICE,
+            results=RESULTS,
+            unshown=UNSHOWN,
             view=view,
             faults=faults,
             covered=covered,
@@ -222,11 +300,10 @@ def render_page(
             map=origin_map(
                 view.origin_province_code,
                 view.origin_province,
-                message("page.map", lang, place=view.origin_province),
+                say("Map: origin {place}", lang, place=view.origin_province),
             ),
-            other_lang=other,
-            other_lang_url=f"{path}?lang={other}",
-            lang_query="" if lang == "vi" else "?lang=en",
+            other_languages=other_languages(lang, path),
+            lang_query="" if lang == DEFAULT_LANGUAGE else f"?lang={lang}",
             json_url=f"{path}?format=json",
         )
     )
@@ -234,19 +311,16 @@ def render_page(
 
 def render_not_found(lang: str, *, path: str, code: str, title: str, text: str) -> str:
     """The page for an unknown or malformed code, or for too many lookups."""
-    other = OTHER[lang]
     return (
         _environment()
         .get_template("not_found.html")
         .render(
-            lang=lang,
-            t=_translator(lang),
+            **template_words(lang),
             css=_asset("page.css"),
             code=code,
             title=title,
             message=text,
-            other_lang=other,
-            other_lang_url=f"{path}?lang={other}",
+            other_languages=other_languages(lang, path),
         )
     )
 

@@ -20,10 +20,12 @@ import binascii
 import hashlib
 import hmac
 import re
+from types import MappingProxyType
 
 import msgspec
 
 from trace.domain.errors import DomainError
+from trace.domain.texts import N_
 
 _CONTEXT = b"trace/search-cursor/v1\n"
 _CHECK = 12
@@ -38,6 +40,21 @@ class BadCursor(DomainError):
     """A cursor that this service did not make for this query."""
 
     code = "bad_cursor"
+    words = N_("The page cursor is not valid: {detail}. Search again from the first page.")
+    variants = MappingProxyType(
+        {
+            "mismatch": N_(
+                "The page cursor does not belong to this query (it was "
+                "edited or cut short, or the filters or sort changed). "
+                "Search again from the first page."
+            ),
+            "malformed": N_(
+                "The page cursor is damaged: it is not one this service "
+                "made. Pass the previous page's next_cursor as it is, or "
+                "search again from the first page."
+            ),
+        }
+    )
 
 
 def encode_cursor(fingerprint: bytes, key: SortKey, position: int) -> str:

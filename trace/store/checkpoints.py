@@ -35,6 +35,7 @@ from trace.domain.note import (
     verify_cosignature,
 )
 from trace.domain.record import now_us
+from trace.domain.texts import N_
 from trace.store.database import is_sqlite, read_transaction, write_transaction
 from trace.store.ledger import Ledger
 from trace.store.tables import checkpoints, cosignatures, log_head, log_keys, witnesses
@@ -45,18 +46,28 @@ class LogInconsistent(DomainError):
     """The tree is not an extension of the last signed checkpoint: the ledger refuses to sign."""
 
     code = "log_inconsistent"
+    words = N_(
+        "DANGER: the current Merkle tree does not extend the signed checkpoint "
+        "({expected} → {found}); the ledger refuses to sign. Run `python -m "
+        "trace verify`."
+    )
 
 
 class UnknownCheckpoint(DomainError):
     """A cosignature names a checkpoint this log never signed."""
 
     code = "unknown_checkpoint"
+    words = N_("This log never signed this checkpoint (size {found}).")
 
 
 class UnknownWitness(DomainError):
     """A cosignature from a key that is not one of the log's witnesses."""
 
     code = "unknown_witness"
+    words = N_(
+        "Key '{name}' is not a witness of this log; ask the operator to "
+        "register the witness key first."
+    )
 
 
 @dataclass(frozen=True, slots=True)
