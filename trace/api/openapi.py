@@ -254,8 +254,13 @@ def _handlers(app: Litestar) -> dict[tuple[str, str], HTTPRouteHandler]:
 
 
 def _words(handler: HTTPRouteHandler) -> tuple[str, str]:
-    """The summary (the docstring's first paragraph) and the description (the rest)."""
-    first, _, rest = (inspect.getdoc(handler.fn) or "").partition("\n\n")
+    """The summary (the docstring's first paragraph) and the description (the rest).
+
+    Docstrings mark code as reStructuredText does (two backticks); Markdown's one is enough,
+    and a summary, which tools show as plain text, reads better with one.
+    """
+    doc = (inspect.getdoc(handler.fn) or "").replace("``", "`")
+    first, _, rest = doc.partition("\n\n")
     summary = handler.summary or " ".join(first.split()).removesuffix(".")
     return summary, handler.description or rest.strip()
 
