@@ -10,6 +10,7 @@ agency that may record its kind: an example the service refuses fails the suite.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,8 +42,9 @@ class Example:
     body: Mapping[str, Any]
 
     def event(self, kind: EventKind) -> dict[str, Any]:
-        """The request body of the example: kind, time and body."""
-        return {"kind": kind.value, "occurred_at": self.occurred_at, "body": dict(self.body)}
+        """The request body of the example: kind, time and body (a copy of its own)."""
+        body = copy.deepcopy(dict(self.body))
+        return {"kind": kind.value, "occurred_at": self.occurred_at, "body": body}
 
 
 def _kg(value: str) -> dict[str, str]:

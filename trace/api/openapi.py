@@ -188,10 +188,10 @@ def _describe_examples(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
     """Each kind's example on its body, on its variant of EventIn and on the operations."""
     for kind, example in EXAMPLES.items():
         body = schemas[_variant(kind)]["properties"]["body"]["$ref"].removeprefix(COMPONENTS)
-        schemas[body]["examples"] = [example.body]
+        schemas[body]["examples"] = [copy.deepcopy(dict(example.body))]
         schemas[_variant(kind)]["examples"] = [example.event(kind)]
     registered = EXAMPLES[EventKind.REGISTERED]
-    batch_in = {"occurred_at": registered.occurred_at, "body": registered.body}
+    batch_in = {"occurred_at": registered.occurred_at, "body": copy.deepcopy(dict(registered.body))}
     schemas["BatchIn"]["examples"] = [batch_in]
     named = {
         "/api/v1/batches": {
@@ -295,7 +295,7 @@ def _dedent_descriptions(schema: Any) -> None:
         for key, value in schema.items():
             if key == "description" and isinstance(value, str):
                 schema[key] = inspect.cleandoc(value)
-            else:
+            elif key != "examples":  # data, whose fields may be named "description" too
                 _dedent_descriptions(value)
 
 
