@@ -55,7 +55,12 @@ class AgencyController(Controller):
 
     @post("/", status_code=201, responses=problem_answers(*ANY, *TOKEN, *BODY, 409, 422))
     async def create(self, ledger: LedgerDep, actor: ActorDep, data: AgencyIn) -> AgencyCreated:
-        """Create an agency with its first key and token (operator only)."""
+        """Create an agency with its first key and its first token.
+
+        The operator's ``admin`` token only. The key is custodial (the server keeps it, sealed
+        under the master key) unless ``public_key`` gives the agency's own Ed25519 key. The
+        token is in this answer only: keep it.
+        """
         require_operator(actor)
         public = decode_b64(data.public_key, field="public_key") if data.public_key else None
         agency, key_id, token = await store.create_agency(
@@ -72,7 +77,11 @@ class AgencyController(Controller):
 
     @get("/{agency_id:str}", responses=problem_answers(*ANY, 401, 404))
     async def read(self, ledger: LedgerDep, actor: ActorDep, agency_id: str) -> AgencyDetail:
-        """An agency and every key it has had."""
+        """Read an agency and every key it has had.
+
+        Any valid token. Each key comes with its life cycle: made, retired by a rotation,
+        revoked as compromised from a time.
+        """
         async with read_transaction(ledger.engine) as conn:
             agency = await store.get_agency(conn, agency_id)
             keys = await store.list_keys(conn, agency_id)
@@ -86,7 +95,12 @@ class AgencyController(Controller):
     async def add_key(
         self, ledger: LedgerDep, actor: ActorDep, agency_id: str, data: KeyIn
     ) -> KeyOut:
-        """Add a key (custodial, or external with ``public_key``); ``rotate`` retires the others."""
+        """Add a signing key to an agency.
+
+        The operator or the agency itself (``admin`` scope). Without ``public_key`` the server
+        makes a custodial key; with it, the agency signs on its own device. ``rotate: true``
+        retires the agency's other keys; what they signed stays valid.
+        """
         require_self_or_operator(actor, agency_id)
         public = decode_b64(data.public_key, field="public_key") if data.public_key else None
         if data.rotate:
@@ -103,7 +117,12 @@ class AgencyController(Controller):
     async def revoke_key(
         self, ledger: LedgerDep, actor: ActorDep, agency_id: str, key_id: str, data: KeyRevocation
     ) -> KeyOut:
-        """Revoke a key as compromised from a time: later signatures become invalid."""
+        """Revoke a key as compromised from a time.
+
+        The operator or the agency itself (``admin`` scope). Every signature the key made from
+        ``revoked_from`` (default: now) on is shown as invalid on every page and in every
+        audit; earlier ones stay valid.
+        """
         require_self_or_operator(actor, agency_id)
         await _key(ledger, agency_id, key_id)
         since = (
@@ -122,10 +141,12 @@ class AgencyController(Controller):
     async def add_token(
         self, ledger: LedgerDep, actor: ActorDep, agency_id: str, data: TokenIn
     ) -> TokenCreated:
-        """A token for a person acting for the agency, with ``scopes`` (default: all its kind's).
+        """Make a bearer token for a person acting for the agency.
 
-        Shown once. An inspector's token has ``inspect`` (and, for an authority, ``recall``)
-        without ``record``: it queries and writes no production event.
+        The operator or the agency itself (``admin`` scope). ``scopes`` default to all the
+        agency's kind may hold. An inspector's token has ``inspect`` (and, for an authority,
+        ``recall``) without ``record``: it queries and writes no production event. The token
+        is in this answer only.
         """
         require_self_or_operator(actor, agency_id)
         async with read_transaction(ledger.engine) as conn:
@@ -136,7 +157,11 @@ class AgencyController(Controller):
 
     @get("/{agency_id:str}/tokens", responses=problem_answers(*ANY, *TOKEN, 404))
     async def tokens(self, ledger: LedgerDep, actor: ActorDep, agency_id: str) -> list[TokenOut]:
-        """The agency's tokens: who holds each, since when, and whether it is revoked."""
+        """List the agency's tokens.
+
+        The operator or the agency itself (``admin`` scope). Who holds each token, since when
+        and whether it is revoked; the token itself is never shown again, only its id.
+        """
         require_self_or_operator(actor, agency_id)
         return [TokenOut.of(t) for t in await store.list_tokens(ledger, agency_id)]
 
@@ -148,7 +173,11 @@ class AgencyController(Controller):
     async def revoke_token(
         self, ledger: LedgerDep, actor: ActorDep, agency_id: str, token_id: str
     ) -> list[TokenOut]:
-        """Revoke one of the agency's tokens from now on; returns the agency's tokens."""
+        """Revoke one of the agency's tokens from now on.
+
+        The operator or the agency itself (``admin`` scope). The answer lists the agency's
+        tokens. Every worker refuses the token (401) within ``TRACE_TOKEN_CACHE_SECONDS``.
+        """
         require_self_or_operator(actor, agency_id)
         await store.revoke_token(ledger, token_id, agency_id)
         return [TokenOut.of(t) for t in await store.list_tokens(ledger, agency_id)]

@@ -62,7 +62,11 @@ async def keep_checkpointing(ledger: Ledger, settings: Settings) -> None:
 
 @get("/healthz", tags=["service"], responses=problem_answers(*ANY))
 async def healthz(ledger: LedgerDep) -> Health:
-    """The service is up and its database answers."""
+    """Whether the service is up and its database answers.
+
+    Public. The answer holds the log's size, read from the database: a 503 means the
+    database cannot be reached. Monitors and load balancers call it.
+    """
     async with read_transaction(ledger.engine) as conn:
         size = (await conn.execute(select(log_head.c.size))).scalar_one()
     return Health("ok", size)

@@ -67,7 +67,11 @@ class AuditController(Controller):
         after: AuditAfter = 0,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 100,
     ) -> InspectorQueryPage:
-        """Every query inspectors made, oldest first (the operator's ``admin`` token only)."""
+        """Read every query inspectors made, oldest first.
+
+        The operator's ``admin`` token only. Each entry says who asked (agency, token,
+        person), what (method, path, query string) and when; ``next_after`` continues.
+        """
         require_operator(actor)
         entries = await read_queries(ledger, after=after, limit=limit)
         following = entries[-1].id if len(entries) == limit else None

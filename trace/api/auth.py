@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from litestar import Request
@@ -80,6 +83,25 @@ async def _audit(request: Request[Any, Any, Any], actor: Actor) -> None:
         path=request.url.path,
         query=request.url.query,
     )
+
+
+class TokenUse(StrEnum):
+    """What an operation asks of the request's bearer token."""
+
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+
+
+# The dependencies that read the bearer token, and whether they need one: an operation's
+# security requirement in the OpenAPI description follows from the dependencies its handler
+# takes (trace/api/openapi.py), so a handler never declares it by hand.
+TOKEN_USES: Mapping[Callable[..., Any], TokenUse] = MappingProxyType(
+    {
+        provide_actor: TokenUse.REQUIRED,
+        provide_inspector: TokenUse.REQUIRED,
+        provide_reader: TokenUse.OPTIONAL,
+    }
+)
 
 
 def require_operator(actor: Actor) -> None:

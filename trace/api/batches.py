@@ -90,7 +90,14 @@ class BatchController(Controller):
     async def register(
         self, ledger: LedgerDep, actor: ActorDep, data: BatchIn, idempotency_key: IdempotencyKey
     ) -> Response[AppendedOut]:
-        """Register a new batch: the server signs its `registered` event for the producer."""
+        """Register a new batch.
+
+        A producer or processor (``record`` scope). The body is the batch's ``registered``
+        event; the server signs it with the agency's custodial key, and the agency becomes
+        the batch's producer and holder. The answer holds the batch (its ``id`` and public
+        ``code``) and its first record. A GTIN's lot is registered once (409
+        ``duplicate_lot``). With an ``Idempotency-Key``, a retry returns the first answer.
+        """
         appended = await append_unsigned(
             ledger,
             actor,
@@ -117,7 +124,17 @@ class BatchController(Controller):
         data: EventIn,
         idempotency_key: IdempotencyKey,
     ) -> Response[AppendedOut]:
-        """Append an event that the server signs with the agency's custodial key."""
+        """Record an event of a batch, signed by the server with the agency's custodial key.
+
+        ``kind`` chooses the body (one schema and one example per kind). The ledger's rules
+        say who may record what: production steps and print runs the batch's producer;
+        shipments, receipts and sales whoever holds the goods (a receipt, the agency the
+        goods were shipped to); ``transformed`` a processor, from input batches it holds;
+        inspections and recalls an authority; certificates an authority or a certifier; a
+        correction the agency that recorded the corrected record. ``expected_version`` makes
+        the append fail with 409 if another record came first. With an ``Idempotency-Key``,
+        a retry returns the first answer and writes nothing new.
+        """
         if is_uuid(ref):
             batch_id = ref  # the append itself finds out whether the batch exists
         else:
@@ -171,11 +188,13 @@ class BatchController(Controller):
         cursor: Annotated[str | None, search.CURSOR] = None,
         limit: Annotated[int, search.LIMIT] = 50,
     ) -> SearchPageOut:
-        """Search batches (inspectors; each query goes to the audit trail).
+        """Search batches.
 
-        Every filter given must hold. Times filter and sort by the batch's registration
-        (when it occurred, when it was recorded); a date is its whole day in Vietnam. Pages
-        stay exact while records are appended: no batch is listed twice or skipped.
+        Inspectors only (authorities, certifiers and the operator, ``inspect`` scope); each
+        query is written to the audit trail. Every filter given must hold. Times filter and
+        sort by the batch's registration (when it occurred, when it was recorded); a date is
+        its whole day in Vietnam. Pages stay exact while records are appended: no batch is
+        listed twice or skipped.
         """
         return await search.search_batches(
             ledger,
@@ -199,7 +218,11 @@ class BatchController(Controller):
 
     @get("/{ref:str}", responses=problem_answers(*ANY, 404))
     async def read(self, ledger: LedgerDep, ref: str) -> BatchOut:
-        """A batch's current state, by id or public code."""
+        """Read a batch's current state, by id or public code.
+
+        Public. Product, lot, producer, holder, whether it is in transit, recalled or sold
+        out, its ``version`` (the ``seq`` of its last record) and its public page's path.
+        """
         async with read_transaction(ledger.engine) as conn:
             return BatchOut.of(await find_batch(conn, ref))
 
@@ -220,9 +243,10 @@ class BatchController(Controller):
             bool, Parameter(description="Give each record its proof bundle (default: yes).")
         ] = True,
     ) -> RecordPage:
-        """The batch's full history in ``seq`` order: statements, signatures, chain links and,
-        for each record, a proof bundle of its inclusion in the log's newest checkpoint.
+        """Read a batch's history: its records in ``seq`` order.
 
+        Each record holds its statement's bytes, signature, chain link and, unless
+        ``proofs=false``, a proof bundle of its inclusion in the log's newest checkpoint.
         Public, like the pages built from it. ``after`` is a cursor: pass ``next_after`` to read
         on; records appended meanwhile come after it. An inspector's token, when sent, puts
         the query in the inspectors' audit trail.
@@ -243,7 +267,12 @@ class BatchController(Controller):
     async def verify(
         self, ledger: LedgerDep, request: Request[Any, Any, Any], ref: str
     ) -> ChainReportOut:
-        """Re-verify the batch's chain and signatures from the stored bytes."""
+        """Re-verify a batch's chain and signatures.
+
+        Public. Checks the stored bytes now: each signature against its key (and the key's
+        revocation), each record's link to the one before and each record hash. ``faults``
+        names each problem in the reader's language.
+        """
         batch, count, faults = await verify_batch(ledger, ref)
         lang = negotiate(request.headers.get("accept-language"))
         words = [say(FAULT_WORDS[f.fault], lang, seq=f.seq, position=f.position) for f in faults]
@@ -261,7 +290,13 @@ class RecordController(Controller):
     async def submit(
         self, ledger: LedgerDep, actor: ActorDep, data: SignedIn, idempotency_key: IdempotencyKey
     ) -> Response[AppendedOut]:
-        """Append a client-signed statement (`python -m trace sign` produces this body)."""
+        """Append a statement the agency signed itself.
+
+        For agencies that keep their key on their own device: ``python -m trace sign``
+        prints this body (the canonical statement's bytes, its Ed25519 signature and the key
+        id); the server only verifies. The rules, ``expected_version`` and
+        ``Idempotency-Key`` work as for server-signed events.
+        """
         signed = SignedStatement(
             decode_b64(data.statement, field="statement"),
             decode_b64(data.signature, field="signature"),

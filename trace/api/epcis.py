@@ -139,7 +139,12 @@ class EpcisController(Controller):
         },
     )
     async def can_capture(self, request: Request[Any, Any, Any]) -> Response[None]:
-        """What capture takes: versions, limits, and both error behaviours."""
+        """Read what capture takes: versions, limits and error behaviours.
+
+        Public. The answer is in its headers: ``GS1-EPCIS-Capture-Limit`` (events a
+        document), ``GS1-EPCIS-Capture-File-Size-Limit`` (bytes), the EPCIS and CBV versions,
+        and both capture error behaviours.
+        """
         headers = {
             "Allow": "OPTIONS, POST",
             "GS1-Capture-Error-Behaviour": "all",
@@ -164,11 +169,13 @@ class EpcisController(Controller):
         actor: ActorDep,
         behaviour: CaptureErrorBehaviour = Behaviour.ROLLBACK,
     ) -> Response[bytes]:
-        """Capture an EPCIS 2.0 JSON-LD document (EPCISDocument or EPCISQueryDocument).
+        """Capture an EPCIS 2.0 JSON-LD document.
 
-        The answer is ``202`` with the capture job's ``Location``; the job is finished by
-        then. A document that is not valid EPCIS 2.0 JSON, holds an identifier of no
-        standard form, or is over the limits is refused whole (``400``, ``413``).
+        An agency's token with the ``record`` scope; the document is an EPCISDocument or an
+        EPCISQueryDocument. The answer is ``202`` with the capture job's ``Location``; the
+        job is finished by then. A document that is not valid EPCIS 2.0 JSON, holds an
+        identifier of no standard form, or is over the limits is refused whole (``400``,
+        ``413``).
         """
         data = await request.body()
         read_json_body(data, request.content_type, JSON_TYPES)
@@ -194,7 +201,11 @@ class EpcisController(Controller):
     async def capture_job(
         self, request: Request[Any, Any, Any], ledger: LedgerDep, actor: ActorDep, capture_id: str
     ) -> Response[bytes]:
-        """A capture job of the token's agency: whether it succeeded, and each error."""
+        """Read a capture job of the token's agency.
+
+        Whether it succeeded, each refused event's error (RFC 9457) and the ids of the
+        events captured.
+        """
         async with read_transaction(ledger.engine) as conn:
             job = await load_job(conn, capture_id, actor.agency_id)
         return _json(job_document(job, negotiate(request.headers.get("accept-language"))))
@@ -215,8 +226,9 @@ class EpcisController(Controller):
     async def events(
         self, request: Request[Any, Any, Any], ledger: LedgerDep, inspector: InspectorDep
     ) -> Response[bytes]:
-        """EPCIS events, selected by the standard query parameters (EPCIS 2.0 8.2.7.1).
+        """Query EPCIS events with the standard query parameters (EPCIS 2.0 8.2.7.1).
 
+        Inspectors only (``inspect`` scope); each query is written to the audit trail.
         Supported: eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_action, EQ_bizStep,
         EQ_disposition, EQ_readPoint, EQ_bizLocation, EQ_eventID, MATCH_epc,
         MATCH_parentID, MATCH_inputEPC, MATCH_outputEPC, MATCH_anyEPC, MATCH_epcClass,

@@ -216,7 +216,14 @@ class GenealogyController(Controller):
             ),
         ] = None,
     ) -> Response[TraceOut | bytes]:
-        """The batches ``ref`` came from (upstream) or that were made from it (downstream)."""
+        """Trace a batch one step back or forward, repeated.
+
+        Inspectors only (``inspect`` scope); each query is written to the audit trail.
+        Upstream, the batches it was made from; downstream, the batches made from it: within
+        ``depth`` generations, each with its depth and holder, and each edge with the
+        ``transformed`` record that makes it. ``format=svg`` (or ``Accept: image/svg+xml``)
+        draws the graph.
+        """
         await catch_up(ledger, GENEALOGY)
         async with read_transaction(ledger.engine) as conn:
             root = await find_batch(conn, ref)

@@ -88,7 +88,11 @@ class LabelController(Controller):
 
     @get("/label-templates", responses=problem_answers(400))
     async def templates(self) -> list[TemplateOut]:
-        """The label stocks labels can be printed on."""
+        """List the label stocks labels can be printed on.
+
+        Public, and the same for everyone: sizes in millimetres, print resolution, labels
+        per page and the QR code's module size.
+        """
         return [TemplateOut.of(t) for t in TEMPLATES.values()]
 
     @get(
@@ -117,9 +121,11 @@ class LabelController(Controller):
             str | None, Parameter(description="A print run's id: its serialised labels.")
         ] = None,
     ) -> Stream:
-        """Labels of a batch (its producer only).
+        """Print labels of a batch as PDF, PNG or SVG.
 
-        A PDF of any length streams page by page; PNG and SVG hold one page.
+        The batch's producer only. A PDF of any length streams page by page; PNG and SVG
+        hold one page. With ``run``, the print run's serialised labels; without it, lot
+        labels.
         """
         settings: Settings = request.app.state.settings
         async with read_transaction(ledger.engine) as conn:
@@ -158,7 +164,13 @@ class LabelController(Controller):
         data: RunIn,
         idempotency_key: IdempotencyKey,
     ) -> Response[RunOut]:
-        """Register a print run of serialised labels: one signed `serialised` record."""
+        """Register a print run of serialised labels.
+
+        The batch's producer only (``record`` scope). The run draws ``count`` serials and is
+        recorded as one signed ``serialised`` event (count, first and last serial, SHA-256 of
+        the list); ``labels`` in the answer prints them. With an ``Idempotency-Key``, a retry
+        returns the same run.
+        """
         require_scope(actor, Scope.RECORD)  # before the run's serials are drawn and stored
         async with read_transaction(ledger.engine) as conn:
             batch = await find_batch(conn, ref)
@@ -173,7 +185,11 @@ class LabelController(Controller):
         responses=problem_answers(*ANY, *TOKEN, 404),
     )
     async def runs(self, ledger: LedgerDep, actor: ActorDep, ref: str) -> list[RunOut]:
-        """The batch's print runs, oldest first (its producer only)."""
+        """List a batch's print runs, oldest first.
+
+        The batch's producer only. Each run with its serials' range and digest, and where
+        its labels are printed from.
+        """
         async with read_transaction(ledger.engine) as conn:
             batch = await find_batch(conn, ref)
             require_producer(actor, batch)

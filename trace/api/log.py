@@ -124,7 +124,12 @@ class LogController(Controller):
 
     @get("/checkpoint", media_type=TEXT, responses=problem_answers(*ANY, 409))
     async def checkpoint(self, ledger: LedgerDep, request: Request[Any, Any, Any]) -> str:
-        """The newest signed checkpoint (C2SP signed note) with witnesses' cosignatures."""
+        """Read the log's newest signed checkpoint.
+
+        Public. A C2SP signed note (origin, tree size, root hash) signed by the log's key,
+        with the cosignatures of the witnesses that checked it; one is signed first if there
+        is none yet.
+        """
         latest = await latest_checkpoint(ledger)
         if latest is None:
             await sign_checkpoint(ledger, _origin(request))
@@ -142,7 +147,11 @@ class LogController(Controller):
     async def sign_now(
         self, ledger: LedgerDep, actor: ActorDep, request: Request[Any, Any, Any]
     ) -> str:
-        """Sign a checkpoint of the log as it is now (operator)."""
+        """Sign a checkpoint of the log now.
+
+        The operator's ``admin`` token only. The service signs one every few seconds while
+        records arrive (``TRACE_CHECKPOINT_SECONDS``); this is for a client that cannot wait.
+        """
         require_operator(actor)
         await sign_checkpoint(ledger, _origin(request))
         latest = await latest_checkpoint(ledger)
@@ -151,7 +160,11 @@ class LogController(Controller):
 
     @get("/key", media_type=TEXT, responses=problem_answers(*ANY))
     async def key(self, ledger: LedgerDep, request: Request[Any, Any, Any]) -> str:
-        """The log's verifier key on the first line, then each witness's key."""
+        """Read the log's verifier key and the witnesses' keys.
+
+        Public. One key a line, as C2SP signed notes write them: the log's first, then the
+        key of each witness whose cosignatures the log accepts.
+        """
         signer = await log_signer(ledger, _origin(request))
         lines = [log_verifier_key(signer)]
         lines += [verifier_key_string(w) for w in await witness_keys(ledger)]
@@ -164,7 +177,11 @@ class LogController(Controller):
         position: Position,
         size: TreeSize,
     ) -> InclusionProofOut:
-        """The audit path of ``position`` in the tree of ``size`` leaves."""
+        """Prove that a record is in the log with its RFC 6962 audit path.
+
+        Public. The hashes prove that the leaf at ``position`` is in the tree of ``size``
+        leaves (at most the log's size); check them against a signed checkpoint of that size.
+        """
         async with read_transaction(ledger.engine) as conn:
             await _check_size(conn, size)
             proof = await prove_inclusion(conn, position, size)
@@ -182,7 +199,11 @@ class LogController(Controller):
         old: OldSize,
         new: NewSize,
     ) -> ConsistencyProofOut:
-        """The consistency proof from tree size ``from`` to ``to`` (1 <= from <= to)."""
+        """Prove that the log only grew with an RFC 6962 consistency proof.
+
+        Public. The hashes prove that the tree of ``from`` leaves is a prefix of the tree of
+        ``to`` leaves (1 <= from <= to <= the log's size).
+        """
         _check_sizes(old, new)
         async with read_transaction(ledger.engine) as conn:
             await _check_size(conn, new)
@@ -196,7 +217,11 @@ class LogController(Controller):
         start: LeafStart,
         end: LeafEnd,
     ) -> list[LeafOut]:
-        """Leaves ``[start, end)`` (at most 1000) with their records, for mirrors."""
+        """Read the log's leaves with their records, for mirrors.
+
+        Public. Leaves ``[start, end)``, at most 1000 at a time, each with its record: hash,
+        chain link, statement bytes, signature and key id.
+        """
         end = min(end, start + MAX_LEAVES)
         async with read_transaction(ledger.engine) as conn:
             rows = (
@@ -232,7 +257,12 @@ class LogController(Controller):
     async def bundle(
         self, ledger: LedgerDep, request: Request[Any, Any, Any], position: Position
     ) -> Response[bytes]:
-        """Everything needed to check the record at ``position`` offline (C2SP tlog-proof)."""
+        """Read everything needed to check one record offline.
+
+        Public. A proof bundle: the record, its statement and signature, the agency's public
+        key, the inclusion proof (C2SP tlog-proof) and the signed checkpoint it leads to;
+        ``python -m trace verify-bundle`` checks it.
+        """
         latest = await latest_checkpoint(ledger)
         if latest is None or latest.checkpoint.size <= position:
             await sign_checkpoint(ledger, _origin(request))
@@ -267,6 +297,11 @@ class LogController(Controller):
 
     @post("/cosignatures", status_code=201, responses=problem_answers(*ANY, *BODY, 409, 422))
     async def cosign(self, ledger: LedgerDep, data: CosignatureIn) -> CosignatureOut:
-        """Accept a registered witness's cosignature of a checkpoint this log signed."""
+        """Send a witness's cosignature of a checkpoint this log signed.
+
+        No token: the cosignature is checked against the keys of the witnesses registered
+        with ``python -m trace log-witness add``, and the checkpoint must be one this log
+        signed.
+        """
         timestamp = await add_cosignature(ledger, data.checkpoint, data.cosignature)
         return CosignatureOut(parse_checkpoint_text(data.checkpoint).size, timestamp)

@@ -12,6 +12,15 @@
   JSON or JSON-LD (its events are checked by ``trace/epcis/document.py``).
 - **The media types of answers whose type the request chooses**: labels (PDF, PNG, SVG),
   a genealogy drawn as SVG, and the open-data catalogue and files.
+- **An example of each event kind** (``trace/api/examples.py``), on its body's schema, on
+  its variant of ``EventIn`` and among the named examples of the request bodies.
+- **Errors**: the problem details (:class:`trace.api.problems.Problem`) with every
+  extension member, and the headers a problem answer carries (``Content-Language``;
+  ``WWW-Authenticate`` on a 401, ``Retry-After`` on a 503).
+- **What each operation's handler says of itself**: its summary (the docstring's first
+  paragraph, one sentence) and description (the rest), and its security requirement, from
+  the dependencies it takes (``TOKEN_USES`` in ``trace/api/auth.py``): a bearer token,
+  required or optional, or none. Swagger UI shows its Authorize button for them.
 
 The description is completed when it is first served (:class:`DescribedJson`,
 :class:`DescribedSwagger`), not each time an application is made.
@@ -20,13 +29,19 @@ The description is completed when it is first served (:class:`DescribedJson`,
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import Any
 
 import msgspec
-from litestar import Request
+from litestar import Litestar, Request
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.routes import HTTPRoute
 
+from trace.api.auth import TOKEN_USES, TokenUse
+from trace.api.examples import EXAMPLES
 from trace.api.parameters import ExpectedVersion
+from trace.api.problems import PROBLEM_JSON, Problem
 from trace.domain.json_text import FORBIDDEN_CLASS
 from trace.domain.kinds import BODY_TYPES, EventKind
 from trace.labels.make import MEDIA_TYPES as LABEL_MEDIA_TYPES
@@ -75,19 +90,65 @@ _CHOSEN_MEDIA_TYPES: dict[tuple[str, str], list[str]] = {
 }
 
 
+BEARER = "bearer"
+_BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": (
+        "A token of an agency, shown once when it is made: `python -m trace agency add` or"
+        " POST /api/v1/agencies/{agency_id}/tokens. Scopes (record, recall, inspect, admin)"
+        " and the agency's kind decide what it may do."
+    ),
+}
+# A handler that may read a token (a public read that an inspector's token puts in the
+# audit trail) accepts a request without one too: the empty requirement.
+_SECURITY: dict[TokenUse, list[dict[str, list[str]]]] = {
+    TokenUse.REQUIRED: [{BEARER: []}],
+    TokenUse.OPTIONAL: [{BEARER: []}, {}],
+}
+_CONTENT_LANGUAGE = {
+    "description": "The language of the problem's detail.",
+    "required": True,
+    "schema": {"type": "string"},
+}
+_PROBLEM_HEADERS = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": "The scheme to authenticate with (RFC 9110 §11.6.1).",
+            "required": True,
+            "schema": {"type": "string", "const": 'Bearer realm="trace"'},
+        }
+    },
+    "503": {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying (RFC 9110 §10.2.3).",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        }
+    },
+}
+
+
 def _variant(kind: EventKind) -> str:
     return f"EventIn.{kind.value}"
 
 
-def describe(spec: dict[str, Any]) -> dict[str, Any]:
-    """Complete the OpenAPI ``spec`` in place (once: again, it changes nothing) and return it."""
-    schemas: dict[str, Any] = spec.setdefault("components", {}).setdefault("schemas", {})
+def describe(spec: dict[str, Any], app: Litestar) -> dict[str, Any]:
+    """Complete the OpenAPI ``spec`` of ``app`` in place (once: again, it changes nothing)."""
+    components = spec.setdefault("components", {})
+    schemas: dict[str, Any] = components.setdefault("schemas", {})
     if _variant(EventKind.REGISTERED) in schemas:
         return spec
+    paths = spec.setdefault("paths", {})
     _describe_bodies(schemas)
+    _describe_examples(paths, schemas)
+    _describe_problems(paths, schemas)
     _describe_capture(spec, schemas)
     _describe_text(spec, schemas)
-    _describe_media_types(spec.get("paths", {}))
+    _describe_media_types(paths)
+    _dedent_descriptions(schemas)
+    components["securitySchemes"] = {BEARER: _BEARER_SCHEME}
+    _describe_operations(paths, app)
     return spec
 
 
@@ -121,6 +182,121 @@ def _describe_bodies(schemas: dict[str, Any]) -> None:
     schemas["BatchIn"]["properties"]["body"] = registered
     schemas["BatchIn"]["properties"]["occurred_at"] = _TIME
     schemas["BatchIn"]["additionalProperties"] = False
+
+
+def _describe_examples(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Each kind's example on its body, on its variant of EventIn and on the operations."""
+    for kind, example in EXAMPLES.items():
+        body = schemas[_variant(kind)]["properties"]["body"]["$ref"].removeprefix(COMPONENTS)
+        schemas[body]["examples"] = [copy.deepcopy(dict(example.body))]
+        schemas[_variant(kind)]["examples"] = [example.event(kind)]
+    registered = EXAMPLES[EventKind.REGISTERED]
+    batch_in = {"occurred_at": registered.occurred_at, "body": copy.deepcopy(dict(registered.body))}
+    schemas["BatchIn"]["examples"] = [batch_in]
+    named = {
+        "/api/v1/batches": {
+            EventKind.REGISTERED.value: {"summary": registered.summary, "value": batch_in}
+        },
+        "/api/v1/batches/{ref}/events": {
+            kind.value: {"summary": example.summary, "value": example.event(kind)}
+            for kind, example in EXAMPLES.items()
+            if kind is not EventKind.REGISTERED
+        },
+    }
+    for path, examples in named.items():
+        content = paths.get(path, {}).get("post", {}).get("requestBody", {}).get("content", {})
+        for media in content.values():
+            media["examples"] = examples
+
+
+def _describe_problems(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """The problem details with their extension members, and the headers of each answer."""
+    _, parts = msgspec.json.schema_components([Problem], ref_template=f"{COMPONENTS}{{name}}")
+    schemas["Problem"] = parts["Problem"]
+    for item in paths.values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, answer in operation.get("responses", {}).items():
+                if PROBLEM_JSON in answer.get("content", {}):
+                    headers = {"Content-Language": _CONTENT_LANGUAGE}
+                    headers.update(_PROBLEM_HEADERS.get(status, {}))
+                    answer["headers"] = headers
+
+
+def _describe_operations(paths: dict[str, Any], app: Litestar) -> None:
+    """Summary, description and security of each operation, from its handler."""
+    for (path, method), handler in _handlers(app).items():
+        operation = paths.get(path, {}).get(method)
+        if operation is None:
+            continue
+        summary, description = _words(handler)
+        operation["summary"] = summary
+        operation["description"] = description
+        use = _token_use(handler)
+        if use is None:
+            operation.pop("security", None)
+        else:
+            operation["security"] = _SECURITY[use]
+
+
+def _handlers(app: Litestar) -> dict[tuple[str, str], HTTPRouteHandler]:
+    """The handler of each operation the description holds, by path and method."""
+    found = {}
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if handler.resolve_include_in_schema():
+                for method in handler.http_methods:
+                    found[(route.path_format or "/", method.lower())] = handler
+    return found
+
+
+def _words(handler: HTTPRouteHandler) -> tuple[str, str]:
+    """The summary (the docstring's first paragraph) and the description (the rest).
+
+    Docstrings mark code as reStructuredText does (two backticks); Markdown's one is enough,
+    and a summary, which tools show as plain text, reads better with one.
+    """
+    doc = (inspect.getdoc(handler.fn) or "").replace("``", "`")
+    first, _, rest = doc.partition("\n\n")
+    summary = handler.summary or " ".join(first.split()).removesuffix(".")
+    return summary, handler.description or rest.strip()
+
+
+def _token_use(handler: HTTPRouteHandler) -> TokenUse | None:
+    """Whether the handler's dependencies need a bearer token, or may read one."""
+    dependencies = handler.resolve_dependencies()
+    uses = set()
+    pending = list(handler.parsed_fn_signature.parameters)
+    taken: set[str] = set()
+    while pending:
+        name = pending.pop()
+        provider = dependencies.get(name)
+        if provider is None or name in taken:
+            continue
+        taken.add(name)
+        use = TOKEN_USES.get(provider.dependency)
+        if use is not None:
+            uses.add(use)
+        pending.extend(provider.parsed_fn_signature.parameters)
+    if TokenUse.REQUIRED in uses:
+        return TokenUse.REQUIRED
+    return TokenUse.OPTIONAL if uses else None
+
+
+def _dedent_descriptions(schema: Any) -> None:
+    """Docstrings made descriptions lose their indentation, which Markdown reads as code."""
+    if isinstance(schema, list):
+        for item in schema:
+            _dedent_descriptions(item)
+    elif isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "description" and isinstance(value, str):
+                schema[key] = inspect.cleandoc(value)
+            elif key != "examples":  # data, whose fields may be named "description" too
+                _dedent_descriptions(value)
 
 
 def _describe_capture(spec: dict[str, Any], schemas: dict[str, Any]) -> None:
@@ -191,7 +367,7 @@ class DescribedJson(JsonRenderPlugin):
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         """The description as JSON."""
-        return super().render(request, describe(openapi_schema))
+        return super().render(request, describe(openapi_schema, request.app))
 
 
 class DescribedSwagger(SwaggerRenderPlugin):
@@ -199,4 +375,4 @@ class DescribedSwagger(SwaggerRenderPlugin):
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         """The Swagger UI page."""
-        return super().render(request, describe(openapi_schema))
+        return super().render(request, describe(openapi_schema, request.app))

@@ -195,11 +195,14 @@ def _wants_jsonld(request: Request[Any, Any, Any]) -> bool:
     ["/open-data", BASE],
     http_method=GET_AND_HEAD,
     tags=["open data"],
-    summary="The open-data catalogue",
     responses={304: ResponseSpec(None, description="Not modified."), **problem_answers(*ANY)},
 )
 async def catalogue(request: Request[Any, Any, Any], ledger: LedgerDep) -> Response[Any]:
-    """The catalogue: HTML for people, DCAT JSON-LD for ``Accept: application/ld+json``."""
+    """Read the open-data catalogue.
+
+    Public. HTML for people, DCAT JSON-LD for ``Accept: application/ld+json``; an ETag of
+    the package cut, and 304 when it has not changed.
+    """
     published = await _publisher(request).package(ledger)
     if _wants_jsonld(request):
         return _file(request, published, CATALOG_FILE)
@@ -234,7 +237,6 @@ def _file(request: Request[Any, Any, Any], published: Published, name: str) -> R
     f"{BASE}{{name:str}}",
     http_method=GET_AND_HEAD,
     tags=["open data"],
-    summary="A file of the open-data package",
     responses={
         304: ResponseSpec(None, description="Not modified."),
         **problem_answers(*ANY, 404),
@@ -243,7 +245,12 @@ def _file(request: Request[Any, Any, Any], published: Published, name: str) -> R
 async def open_data_file(
     request: Request[Any, Any, Any], ledger: LedgerDep, name: str
 ) -> Response[Any]:
-    """A dataset (``events.csv``, ``batches.jsonl``…), the metadata, or the signed manifest."""
+    """Download a file of the open-data package.
+
+    Public. A dataset (``events.csv``, ``batches.jsonl``…), the metadata
+    (``datapackage.json``, ``catalog.jsonld``) or the signed manifest (``manifest.json``,
+    ``manifest.sig``), with an ETag, and 304 when it has not changed.
+    """
     return _file(request, await _publisher(request).package(ledger), name)
 
 

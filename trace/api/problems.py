@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
@@ -75,44 +75,59 @@ STATUS: dict[str, int] = {
     "unavailable": HTTP_503_SERVICE_UNAVAILABLE,
 }
 
-# Params that are safe and useful to show a client as extension members.
-_EXPOSED = {
-    "reason",
-    "kind",
-    "rule",
-    "current",
-    "expected",
-    "key",
-    "what",
-    "id",
-    "field",
-    "gtin",
-    "lot",
-    "value",
-    "template",
-    "version",
-    "minimum",
-    "accepted",
-    "limit",
-    "position",
-    "character",
-    "seconds",
-}
+_UNSET = msgspec.UNSET
+Unset = msgspec.UnsetType
 
 
-class Problem(msgspec.Struct):
+def _said(description: str) -> msgspec.Meta:
+    return msgspec.Meta(description=description)
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
     """An error as RFC 9457 problem details, worded in the reader's language (``lang``).
 
-    ``code`` names the failure for programs; the members that follow it (``reason``,
-    ``field``, ``key``...) depend on the code.
+    ``code`` names the failure for programs. The members after ``lang`` are RFC 9457
+    extension members, present when the failure has them. This one declaration is both
+    what the OpenAPI description documents and the list of the parameters a failure may
+    show: the others (a batch's id, a sender...) stay in the log and in ``detail``.
     """
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str | None = None
-    lang: str | None = None
+    type: Annotated[
+        str, _said("urn:trace:problem:{code}; under /epcis, epcisException:{name} (EPCIS 2.0).")
+    ]
+    title: Annotated[str, _said("The code in words, the same in every language.")]
+    status: Annotated[int, msgspec.Meta(ge=400, le=599, description="The HTTP status.")]
+    detail: Annotated[str, _said("What went wrong and what to do, for a person to read.")]
+    code: Annotated[str, _said("The failure, for programs: e.g. version_conflict.")]
+    lang: Annotated[str, _said("The language of detail (Accept-Language): vi or en.")]
+    reason: Annotated[str, _said("Which check failed, for programs.")] | Unset = _UNSET
+    kind: Annotated[str, _said("The event kind refused.")] | Unset = _UNSET
+    rule: Annotated[str, _said("The rule that refused the request.")] | Unset = _UNSET
+    current: Annotated[int, _said("The batch's version now (version_conflict).")] | Unset = _UNSET
+    expected: Annotated[int | str, _said("What the check expected.")] | Unset = _UNSET
+    key: Annotated[str, _said("The Idempotency-Key, key id or header concerned.")] | Unset = _UNSET
+    what: Annotated[str, _said("What was not found: batch, agency, key, record...")] | Unset = (
+        _UNSET
+    )
+    id: Annotated[str, _said("The identifier that names nothing.")] | Unset = _UNSET
+    field: Annotated[str, _said("The field or parameter refused.")] | Unset = _UNSET
+    gtin: Annotated[str, _said("The GTIN of a lot already registered.")] | Unset = _UNSET
+    lot: Annotated[str, _said("The lot already registered with that GTIN.")] | Unset = _UNSET
+    value: Annotated[str, _said("The value refused.")] | Unset = _UNSET
+    template: Annotated[str, _said("The label template concerned.")] | Unset = _UNSET
+    version: Annotated[int, _said("The QR symbol's version that does not fit.")] | Unset = _UNSET
+    minimum: Annotated[str, _said("The smallest text size needed, in points.")] | Unset = _UNSET
+    accepted: Annotated[str, _said("The media types this address reads.")] | Unset = _UNSET
+    limit: Annotated[int, _said("The limit the request went over.")] | Unset = _UNSET
+    position: Annotated[int, _said("Where in the input the fault is.")] | Unset = _UNSET
+    character: Annotated[str, _said("The character refused, described.")] | Unset = _UNSET
+    seconds: Annotated[int, _said("Seconds to wait before retrying.")] | Unset = _UNSET
+
+
+# The parameters of a failure shown to the client as extension members: those Problem
+# declares beside the members every problem has.
+_ENVELOPE = frozenset({"type", "title", "status", "detail", "code", "lang"})
+_EXPOSED = frozenset(field.encode_name for field in msgspec.structs.fields(Problem)) - _ENVELOPE
 
 
 _ANSWERS = {

@@ -216,7 +216,13 @@ class RecallController(Controller):
         data: RecallIn,
         idempotency_key: IdempotencyKey,
     ) -> Response[RecallOut]:
-        """Recall a batch: a `recalled` record signed with the authority's custodial key."""
+        """Recall a batch.
+
+        An authority (``recall`` or ``record`` scope). Records a ``recalled`` event on the
+        batch, signed with the authority's custodial key; the answer's ``id`` (the record's
+        log position) names the recall. The recall reaches every batch made from this one,
+        and their public pages show its banner.
+        """
         require_authority(actor)
         recall, replayed = await record_recall(
             ledger,
@@ -244,7 +250,10 @@ class RecallController(Controller):
         request: Request[Any, Any, Any],
         ref: str,
     ) -> RecallOut:
-        """A recall by its id (log position) or its record hash."""
+        """Read a recall by its id (log position) or its record hash.
+
+        Inspectors only (``inspect`` scope); the query is written to the audit trail.
+        """
         async with read_transaction(ledger.engine) as conn:
             recall = await find_recall(conn, ref)
         return await _out(ledger, recall, _public_url(request))
@@ -261,7 +270,13 @@ class RecallController(Controller):
         request: Request[Any, Any, Any],
         ref: str,
     ) -> ReachOut:
-        """Every batch made from the recalled one, who holds it and where, and its pages."""
+        """List every batch a recall reaches.
+
+        Inspectors only (``inspect`` scope). The recalled batch and every batch made from
+        it, nearest first: who holds each and where, what is in transit to whom, and every
+        public page that now shows the recall's banner; ``truncated`` when there are more
+        than the answer holds.
+        """
         await catch_up(ledger, GENEALOGY)
         public_url = _public_url(request)
         async with read_transaction(ledger.engine) as conn:
