@@ -1387,6 +1387,178 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "Nothing was lost: what was recorded is kept, and a write retried with the same "
         "Idempotency-Key is never recorded twice.",
     },
+    # Producer commands (issue 13).
+    "cli.producer.register": {
+        "vi": "Đăng ký một lô hàng mới với dịch vụ đang chạy. Dịch vụ ký sự kiện đăng ký bằng "
+        "khoá của đơn vị bạn, rồi trả về id, mã công khai và trang công khai của lô. Dữ liệu "
+        "được kiểm tra ngay tại máy theo đúng quy tắc của dịch vụ trước khi gửi.",
+        "en": "Register a new batch with a running service. The service signs the registration "
+        "with your agency's key and answers with the batch's id, public code and public page. "
+        "What you give is checked on this machine, by the service's own rules, before it is "
+        "sent.",
+    },
+    "cli.producer.record": {
+        "vi": "Ghi một sự kiện (thu hoạch, đóng gói, xuất hàng...) cho lô hàng BATCH (id hoặc mã "
+        "công khai). Các tùy chọn như --quantity, --unit, --to, --from điền những trường hay "
+        "dùng; --body cho mọi trường khác của sự kiện.",
+        "en": "Record an event (harvest, packing, shipment...) of batch BATCH (its id or public "
+        "code). Options such as --quantity, --unit, --to and --from fill the common fields; "
+        "--body gives any other field of the event.",
+    },
+    "cli.producer.environment": {
+        "vi": "Dịch vụ: --url, nếu không có thì TRACE_URL, rồi TRACE_PUBLIC_URL, rồi {default}.\n"
+        "Mã truy cập của đơn vị: --token, nếu không có thì TRACE_TOKEN.\n"
+        "Ngôn ngữ thông báo: TRACE_LANG, nếu không có thì LANG (mặc định tiếng Việt; en: "
+        "tiếng Anh).",
+        "en": "Service: --url, else TRACE_URL, else TRACE_PUBLIC_URL, else {default}.\n"
+        "Your agency's token: --token, else TRACE_TOKEN.\n"
+        "Language of messages: TRACE_LANG, else LANG (Vietnamese by default; en: English).",
+    },
+    "cli.producer.exit_codes": {
+        "vi": "Mã thoát:\n"
+        "  0  thành công\n"
+        "  1  dịch vụ từ chối; lý do in ra bằng lời của dịch vụ\n"
+        "  2  dữ liệu nhập sai, phát hiện ngay tại máy; chưa gửi gì\n"
+        "  3  không liên lạc được dịch vụ (không kết nối được, hết thời gian chờ, lỗi 5xx);\n"
+        "     chạy lại đúng lệnh với --idempotency-key đã in ra thì không bị ghi hai lần",
+        "en": "Exit status:\n"
+        "  0  done\n"
+        "  1  the service refused; its reason is printed in its own words\n"
+        "  2  invalid input, found on this machine; nothing was sent\n"
+        "  3  no answer from the service (no connection, a timeout, a 5xx error);\n"
+        "     the same command with the printed --idempotency-key never records twice",
+    },
+    "cli.producer.no_token": {
+        "vi": "Cần mã truy cập của đơn vị: dùng --token hoặc biến môi trường TRACE_TOKEN. Người "
+        "vận hành cấp mã bằng `python -m trace token add`.",
+        "en": "Your agency's token is needed: use --token or the TRACE_TOKEN variable. The "
+        "operator issues one with `python -m trace token add`.",
+    },
+    "cli.producer.bad_url": {
+        "vi": "'{url}' không phải địa chỉ http:// hoặc https:// của dịch vụ. Hãy sửa --url, "
+        "TRACE_URL hoặc TRACE_PUBLIC_URL.",
+        "en": "'{url}' is not an http:// or https:// address of the service. Correct --url, "
+        "TRACE_URL or TRACE_PUBLIC_URL.",
+    },
+    "cli.producer.bad_body": {
+        "vi": "--body không phải JSON hợp lệ ({reason}). Hãy đưa một đối tượng JSON, ví dụ "
+        "'{{\"note\": \"Thu hái buổi sáng\"}}', hoặc @tệp.json.",
+        "en": "--body is not valid JSON ({reason}). Give a JSON object, for example "
+        "'{{\"note\": \"Picked in the morning\"}}', or @file.json.",
+    },
+    "cli.producer.body_not_object": {
+        "vi": "--body phải là một đối tượng JSON {{...}} gồm các trường của sự kiện, không "
+        "phải {found}.",
+        "en": "--body must be a JSON object {{...}} of the event's fields, not {found}.",
+    },
+    "cli.producer.body_file": {
+        "vi": "Không đọc được tệp {path} cho --body ({reason}). Hãy kiểm tra đường dẫn và tệp "
+        "có phải văn bản UTF-8 không.",
+        "en": "Cannot read {path} for --body ({reason}). Check the path, and that the file is "
+        "UTF-8 text.",
+    },
+    "cli.producer.twice": {
+        "vi": "Trường {field} được cho hai lần: trong --body và bằng {option}. Hãy chỉ cho một "
+        "lần.",
+        "en": "The field {field} is given twice: in --body and with {option}. Give it once.",
+    },
+    "cli.producer.not_for_kind": {
+        "vi": "{option} không dùng cho sự kiện '{kind}' (chỉ cho: {kinds}). Hãy bỏ tùy chọn này, "
+        "hoặc đưa trường cần ghi vào --body.",
+        "en": "{option} does not apply to '{kind}' events (only to: {kinds}). Leave it out, or "
+        "give the field in --body.",
+    },
+    "cli.producer.bad_key": {
+        "vi": "Khoá chống ghi trùng '{key}' không dùng được: cần 1 đến 255 ký tự ASCII, không "
+        "có khoảng trắng. Hãy dùng đúng khoá đã in ra ở lần gửi trước.",
+        "en": "The idempotency key '{key}' cannot be used: it needs 1 to 255 ASCII characters "
+        "and no spaces. Use the key printed by the earlier attempt.",
+    },
+    "cli.producer.accepted": {
+        "vi": "Trường {field} chỉ nhận một trong các giá trị: {accepted}.",
+        "en": "The field {field} takes one of: {accepted}.",
+    },
+    "cli.producer.use_option": {
+        "vi": "Cho trường {field} bằng tùy chọn {option}.",
+        "en": "Give the field {field} with {option}.",
+    },
+    "cli.producer.no_floats": {
+        "vi": "Số lượng và số đo được ghi dạng chuỗi thập phân có dấu chấm: "
+        "\"value\": \"1200.5\", không phải 1200.5.",
+        "en": "Quantities and measurements are written as decimal strings with a point: "
+        "\"value\": \"1200.5\", not 1200.5.",
+    },
+    "cli.producer.not_sent": {
+        "vi": "Chưa gửi gì đến dịch vụ để ghi.",
+        "en": "Nothing was sent to the service to record.",
+    },
+    "cli.producer.key": {
+        "vi": "Gửi với khoá chống ghi trùng. Nếu không nhận được trả lời, chạy lại đúng lệnh "
+        "này kèm: {options}",
+        "en": "Sending with an idempotency key. If no answer comes, run this same command again "
+        "with: {options}",
+    },
+    "cli.producer.refused": {
+        "vi": "Dịch vụ từ chối (HTTP {status}): {detail}",
+        "en": "The service refused (HTTP {status}): {detail}",
+    },
+    "cli.producer.failed": {
+        "vi": "Dịch vụ chưa xử lý được yêu cầu (HTTP {status}): {detail}",
+        "en": "The service could not handle the request (HTTP {status}): {detail}",
+    },
+    "cli.producer.unreachable": {
+        "vi": "Không liên lạc được dịch vụ tại {url} ({reason}). Dịch vụ có đang chạy không? "
+        "Hãy kiểm tra mạng, --url, TRACE_URL hoặc TRACE_PUBLIC_URL.",
+        "en": "No answer from the service at {url} ({reason}). Is it running? Check the "
+        "network, --url, TRACE_URL or TRACE_PUBLIC_URL.",
+    },
+    "cli.producer.retry": {
+        "vi": "Không biết yêu cầu đã được ghi hay chưa. Hãy chạy lại đúng lệnh này kèm: "
+        "{options} — nếu đã ghi, dịch vụ trả lại kết quả cũ và không ghi hai lần.",
+        "en": "Whether the request was recorded is not known. Run this same command again "
+        "with: {options} — if it was recorded, the service answers with that result and "
+        "records nothing twice.",
+    },
+    "cli.producer.registered": {
+        "vi": "Đã đăng ký lô hàng.",
+        "en": "The batch is registered.",
+    },
+    "cli.producer.recorded": {
+        "vi": "Đã ghi sự kiện: {kind}.",
+        "en": "The event is recorded: {kind}.",
+    },
+    "cli.producer.replayed": {
+        "vi": "Đây là lần gửi lại: dịch vụ trả lại kết quả của lần gửi đầu với cùng khoá và "
+        "không ghi thêm gì.",
+        "en": "This was a repeat: the service answered with the result of the first request "
+        "with this key and recorded nothing new.",
+    },
+    "cli.producer.batch": {
+        "vi": "Lô hàng: {product}, lô {lot}\n"
+        "  id:              {id}\n"
+        "  mã công khai:    {code}\n"
+        "  trang công khai: {page}",
+        "en": "Batch: {product}, lot {lot}\n"
+        "  id:          {id}\n"
+        "  public code: {code}\n"
+        "  public page: {page}",
+    },
+    "cli.producer.record_shown": {
+        "vi": "Bản ghi số {seq} của lô, vị trí {position} trong sổ cái\n"
+        "  xảy ra lúc: {occurred_at}\n"
+        "  ghi lúc:    {recorded_at}\n"
+        "  mã băm:     {record_hash}",
+        "en": "Record {seq} of the batch, position {position} in the ledger\n"
+        "  occurred:   {occurred_at}\n"
+        "  recorded:   {recorded_at}\n"
+        "  hash:       {record_hash}",
+    },
+    "cli.producer.no_folder": {
+        "vi": "Thư mục {path} không có, nên không ghi được tệp nhãn. Hãy tạo thư mục hoặc chọn "
+        "--out khác.",
+        "en": "The folder {path} does not exist, so the labels cannot be written. Create it or "
+        "choose another --out.",
+    },
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -49,6 +50,11 @@ class ServiceUnreachable(Exception):
     def __init__(self, url: str, reason: object) -> None:
         super().__init__(f"{url}: {reason}")
         self.url, self.reason = url, reason
+
+    @property
+    def may_have_arrived(self) -> bool:
+        """False when no connection was made (refused, no such host): nothing was sent."""
+        return not isinstance(self.reason, (ConnectionRefusedError, socket.gaierror))
 
 
 @dataclass(frozen=True)
