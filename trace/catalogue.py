@@ -1442,9 +1442,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "cli.producer.bad_body": {
         "vi": "--body không phải JSON hợp lệ ({reason}). Hãy đưa một đối tượng JSON, ví dụ "
-        "'{{\"note\": \"Thu hái buổi sáng\"}}', hoặc @tệp.json.",
+        '{{"note": "Thu hái buổi sáng"}}, hoặc @tệp.json.',
         "en": "--body is not valid JSON ({reason}). Give a JSON object, for example "
-        "'{{\"note\": \"Picked in the morning\"}}', or @file.json.",
+        '{{"note": "Picked in the morning"}}, or @file.json.',
     },
     "cli.producer.body_not_object": {
         "vi": "--body phải là một đối tượng JSON {{...}} gồm các trường của sự kiện, không "
@@ -1484,9 +1484,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "cli.producer.no_floats": {
         "vi": "Số lượng và số đo được ghi dạng chuỗi thập phân có dấu chấm: "
-        "\"value\": \"1200.5\", không phải 1200.5.",
+        '"value": "1200.5", không phải 1200.5.',
         "en": "Quantities and measurements are written as decimal strings with a point: "
-        "\"value\": \"1200.5\", not 1200.5.",
+        '"value": "1200.5", not 1200.5.',
     },
     "cli.producer.not_sent": {
         "vi": "Chưa gửi gì đến dịch vụ để ghi.",
