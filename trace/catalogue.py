@@ -1405,6 +1405,14 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "code). Options such as --quantity, --unit, --to and --from fill the common fields; "
         "--body gives any other field of the event.",
     },
+    "cli.producer.labels": {
+        "vi": "In nhãn QR của lô hàng BATCH (id hoặc mã công khai) ra tệp. Khi có --url, "
+        "TRACE_URL, --token hoặc TRACE_TOKEN, nhãn lấy từ dịch vụ đang chạy bằng mã truy cập "
+        "của đơn vị sản xuất; nếu không, lấy thẳng từ cơ sở dữ liệu (TRACE_DATABASE_URL).",
+        "en": "Print the QR labels of batch BATCH (its id or public code) to a file. With --url, "
+        "TRACE_URL, --token or TRACE_TOKEN the labels come from the running service, with the "
+        "producer's token; otherwise straight from the database (TRACE_DATABASE_URL).",
+    },
     "cli.producer.environment": {
         "vi": "Dịch vụ: --url, nếu không có thì TRACE_URL, rồi TRACE_PUBLIC_URL, rồi {default}.\n"
         "Mã truy cập của đơn vị: --token, nếu không có thì TRACE_TOKEN.\n"

@@ -26,6 +26,7 @@ from trace.cli.writes import (
     add_service_options,
     announce,
     connect,
+    described,
     epilog,
     guarded,
     idempotency_key,
@@ -47,10 +48,13 @@ def register(commands: Any) -> None:
     p = commands.add_parser(
         "labels",
         help="in nhãn QR của một lô / print a batch's QR labels",
+        description=described("cli.producer.labels"),
         epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("batch", help="mã lô công khai hoặc id / the batch's public code or id")
+    p.add_argument(
+        "batch", metavar="BATCH", help="mã lô công khai hoặc id / the batch's public code or id"
+    )
     p.add_argument("--template", default=DEFAULT_TEMPLATE, choices=list(TEMPLATES))
     p.add_argument("--format", default="pdf", choices=list(MEDIA_TYPES))
     p.add_argument("--count", type=int, help="số nhãn / how many labels")

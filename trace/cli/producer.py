@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import sys
-import textwrap
 import urllib.parse
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ from trace.cli.writes import (
     add_service_options,
     announce,
     connect,
+    described,
     epilog,
     guarded,
     idempotency_key,
@@ -57,7 +57,7 @@ def register(commands: Any) -> None:
     p = batch.add_parser(
         "register",
         help="đăng ký lô hàng mới / register a new batch",
-        description=_described("cli.producer.register"),
+        description=described("cli.producer.register"),
         epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -70,7 +70,7 @@ def register(commands: Any) -> None:
     p = event.add_parser(
         "record",
         help="ghi một sự kiện / record an event",
-        description=_described("cli.producer.record"),
+        description=described("cli.producer.record"),
         epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -89,10 +89,6 @@ def register(commands: Any) -> None:
         help="chỉ ghi nếu lô đang ở phiên bản N / only if the batch is at version N",
     )
     p.set_defaults(run=run_record)
-
-
-def _described(key: str) -> str:
-    return "\n\n".join(textwrap.fill(message(key, lang), 79) for lang in ("vi", "en"))
 
 
 def _common(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:

@@ -19,6 +19,7 @@ import os
 import re
 import shlex
 import sys
+import textwrap
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 
@@ -74,6 +75,11 @@ def add_key_option(parser: argparse.ArgumentParser) -> None:
         help="khoá của lần gửi trước, để gửi lại an toàn (mặc định: khoá mới) / "
         "the key of an earlier attempt, to repeat it safely (default: a new key)",
     )
+
+
+def described(key: str) -> str:
+    """A command's description from the catalogue: Vietnamese, then English, each wrapped."""
+    return "\n\n".join(textwrap.fill(message(key, lang), 79) for lang in ("vi", "en"))
 
 
 def epilog() -> str:
