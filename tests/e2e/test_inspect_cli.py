@@ -105,8 +105,9 @@ def test_search_as_json_follows_every_page(inspector: Inspector) -> None:
     one = inspector.json("search", "--limit", "2")
     assert len(one["batches"]) == 2 and one["next_cursor"]
     table = inspector.run("search", "--limit", "2")
-    assert f"--cursor {one['next_cursor']}" in table.stdout
-    rest = inspector.json("search", "--limit", "10", "--cursor", one["next_cursor"])
+    # With "=": a cursor may begin with "-", which argparse would take for an option.
+    assert f"--cursor={one['next_cursor']}" in table.stdout
+    rest = inspector.json("search", "--limit", "10", f"--cursor={one['next_cursor']}")
     assert len(rest["batches"]) == 4
     recalled = inspector.json("search", "--disposition", "recalled")
     assert [b["product"] for b in recalled["batches"]] == ["Cải ngọt an toàn"]

@@ -6,7 +6,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from trace.cli import admin, bundle, export, inspect, labels, log, serve, sign, verify, witness
+from trace.cli import (
+    admin,
+    bundle,
+    export,
+    inspect,
+    labels,
+    log,
+    producer,
+    serve,
+    sign,
+    verify,
+    witness,
+)
 from trace.domain.errors import DomainError
 from trace.store.custody import MasterKeyError
 from trace.store.database import UnsupportedDatabase
@@ -28,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     log.register(commands)
     witness.register(commands)
     bundle.register(commands)
+    producer.register(commands)
     labels.register(commands)
     inspect.register(commands)
     export.register(commands)

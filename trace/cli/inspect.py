@@ -1,11 +1,11 @@
 """`inspect`: the inspectors' queries against a running service, as a table or as JSON.
 
 ``python -m trace inspect search|history|trace|reach ...`` calls the service's JSON API with
-an inspector's token (``--token`` or ``TRACE_TOKEN``) at ``--url`` (default
-``TRACE_PUBLIC_URL``, else http://127.0.0.1:8000), so every query lands in the inspectors'
-audit trail like any other. Texts follow ``TRACE_LANG``, else ``LANG`` (Vietnamese unless
-English is asked for); the service answers problems in the same language. Only the standard
-library speaks HTTP here, as in trace/log_client.py.
+an inspector's token (``--token`` or ``TRACE_TOKEN``) at ``--url`` (default ``TRACE_URL``,
+else ``TRACE_PUBLIC_URL``, else http://127.0.0.1:8000), so every query lands in the
+inspectors' audit trail like any other. Texts follow ``TRACE_LANG``, else ``LANG``
+(Vietnamese unless English is asked for); the service answers problems in the same
+language. The HTTP client is trace/cli/remote.py.
 """
 
 from __future__ import annotations
@@ -14,24 +14,34 @@ import argparse
 import json
 import os
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from trace.cli.remote import (
+    DEFAULT_URL,
+    NotAServiceUrl,
+    Service,
+    ServiceRefused,
+    ServiceUnreachable,
+    language,
+    service_url,
+)
 from trace.domain.kinds import EventKind, Scheme
 from trace.domain.texts import N_
 from trace.search.query import Disposition, SortOrder
-from trace.translation import negotiate, say
+from trace.translation import say
 
-DEFAULT_URL = "http://127.0.0.1:8000"
-TIMEOUT_SECONDS = 30.0
 WIDEST = 40  # characters of a table cell; longer text is cut with an ellipsis
 # Exit statuses: the service refused the query; the service could not be asked.
 REFUSED, UNREACHABLE = 1, 2
 
 
+BAD_URL = N_("'{url}' is not an http:// or https:// address of the service.")
+REFUSED_WORDS = N_("The service refused the query (HTTP {status}): {detail}")
+UNREACHABLE_WORDS = N_(
+    "Cannot reach the service at {url} ({reason}). Is it running? Check --url or TRACE_PUBLIC_URL."
+)
 # The columns of a table, and the dispositions of a batch, as a reader calls them.
 COLUMNS = {
     "code": N_("Code"),
@@ -59,90 +69,11 @@ DISPOSITIONS = {
 }
 
 
-class InspectFailed(Exception):
-    """A query that got no answer to show: its ``words`` and their params, an exit status."""
-
-    def __init__(self, exit_status: int, words: str, **params: object) -> None:
-        super().__init__(words)
-        self.exit_status, self.words, self.params = exit_status, words, params
-
-
-def language(environ: Mapping[str, str]) -> str:
-    """The language of TRACE_LANG, else LANG (``en_US.UTF-8`` is English), if the service
-    has it; else Vietnamese."""
-    chosen = environ.get("TRACE_LANG") or environ.get("LANG") or ""
-    return negotiate(chosen.split(".")[0])
-
-
-class Service:
-    """The service's JSON API, read with an inspector's bearer token."""
-
-    def __init__(self, url: str, token: str, lang: str) -> None:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InspectFailed(
-                UNREACHABLE,
-                N_("'{url}' is not an http:// or https:// address of the service."),
-                url=url,
-            )
-        self.url, self.token, self.lang = url.rstrip("/"), token, lang
-
-    def get(self, path: str, params: Mapping[str, object] | None = None) -> Any:
-        """The JSON answer of ``GET path?params`` (parameters that are None left out)."""
-        given = {k: _text(v) for k, v in (params or {}).items() if v is not None}
-        query = urllib.parse.urlencode(given)
-        # The scheme is http or https: checked in __init__.
-        request = urllib.request.Request(  # noqa: S310
-            f"{self.url}{path}" + (f"?{query}" if query else ""),
-            headers={
-                "Authorization": f"Bearer {self.token}",
-                "Accept": "application/json",
-                "Accept-Language": self.lang,
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
-                return json.loads(answer.read())
-        except urllib.error.HTTPError as exc:
-            raise _refusal(exc) from None
-        except (OSError, ValueError) as exc:  # URLError is an OSError
-            reason = getattr(exc, "reason", None) or exc
-            raise InspectFailed(
-                UNREACHABLE,
-                N_(
-                    "Cannot reach the service at {url} ({reason}). Is it "
-                    "running? Check --url or TRACE_PUBLIC_URL."
-                ),
-                url=self.url,
-                reason=reason,
-            ) from None
-
-
-def _text(value: object) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def _refusal(exc: urllib.error.HTTPError) -> InspectFailed:
-    """The service's own words for a refusal (problem+json ``detail``), else its status."""
-    try:
-        detail = json.loads(exc.read()).get("detail") or exc.reason
-    except (ValueError, AttributeError):
-        detail = exc.reason
-    finally:
-        exc.close()
-    return InspectFailed(
-        REFUSED,
-        N_("The service refused the query (HTTP {status}): {detail}"),
-        status=exc.code,
-        detail=detail,
-    )
-
-
 def register(commands: Any) -> None:
     """Add the command of this module."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--url", help=f"địa chỉ dịch vụ / the service (TRACE_PUBLIC_URL, {DEFAULT_URL})"
+        "--url", help=f"địa chỉ dịch vụ / the service (TRACE_URL, TRACE_PUBLIC_URL, {DEFAULT_URL})"
     )
     common.add_argument(
         "--token", help="mã truy cập của thanh tra / an inspector's token (TRACE_TOKEN)"
@@ -224,13 +155,21 @@ def _runner(query: Query) -> Callable[[argparse.Namespace], int]:
                 file=sys.stderr,
             )
             return UNREACHABLE
-        url = args.url or os.environ.get("TRACE_PUBLIC_URL") or DEFAULT_URL
+        url = service_url(args.url, os.environ)
         try:
             for line in query(Service(url, token, lang), args, lang):
                 print(line)
-        except InspectFailed as failed:
-            print(say(failed.words, lang, **failed.params), file=sys.stderr)
-            return failed.exit_status
+        except NotAServiceUrl:
+            print(say(BAD_URL, lang, url=url), file=sys.stderr)
+            return UNREACHABLE
+        except ServiceRefused as refused:
+            text = say(REFUSED_WORDS, lang, status=refused.status, detail=refused.detail)
+            print(text, file=sys.stderr)
+            return REFUSED
+        except ServiceUnreachable as failed:
+            text = say(UNREACHABLE_WORDS, lang, url=failed.url, reason=failed.reason)
+            print(text, file=sys.stderr)
+            return UNREACHABLE
         return 0
 
     return run
@@ -266,7 +205,7 @@ def query_search(service: Service, args: argparse.Namespace, lang: str) -> Itera
     yield from _table(columns, rows, lang) if rows else [say("No batches.", lang)]
     if params["cursor"]:
         yield say(
-            "More pages follow: run again with --cursor {cursor} (or --all for every page).",
+            "More pages follow: run again with --cursor={cursor} (or --all for every page).",
             lang,
             cursor=params["cursor"],
         )

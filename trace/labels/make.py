@@ -84,9 +84,13 @@ def check_request(
     template: str | None,
     format: str | None,
     count: int | None,
-    run: LabelRun | None,
+    run_count: int | None,
 ) -> tuple[Template, str, int]:
-    """The template, format and count a request asks for; LabelRequestInvalid otherwise."""
+    """The template, format and count a request asks for; LabelRequestInvalid otherwise.
+
+    ``run_count`` is the size of the print run the labels come from (None: lot labels).
+    Nothing here needs the database, so a command line can check a request before sending it.
+    """
     name = template or DEFAULT_TEMPLATE
     stock = TEMPLATES.get(name)
     if stock is None:
@@ -98,8 +102,10 @@ def check_request(
         raise LabelRequestInvalid(
             f"unknown format {kind!r}; formats: {', '.join(MEDIA_TYPES)}", field="format"
         )
-    limit = run.count if run is not None else MAX_COPIES
-    wanted = count if count is not None else (run.count if run else stock.per_page)
+    limit = run_count if run_count is not None else MAX_COPIES
+    wanted = count
+    if wanted is None:
+        wanted = run_count if run_count is not None else stock.per_page
     if not 1 <= wanted <= limit:
         raise LabelRequestInvalid(f"count must be 1 to {limit}, not {wanted}", field="count")
     if kind != "pdf" and wanted > stock.per_page:
@@ -242,7 +248,9 @@ async def prepare(
     if actor is not None:
         require_producer(actor, batch)
     run = await get_run(ledger, run_id, batch_id=batch.id) if run_id else None
-    stock, kind, wanted = check_request(template=template, format=format, count=count, run=run)
+    stock, kind, wanted = check_request(
+        template=template, format=format, count=count, run_count=run.count if run else None
+    )
     async with read_transaction(ledger.engine) as conn:
         facts = await batch_facts(conn, batch, today=vietnam_today())
     job = LabelJob(stock, kind, wanted, lang, facts, batch.gtin, public_url, run)
