@@ -7,10 +7,12 @@ follows the General Statistics Office's list.
 
 from __future__ import annotations
 
+import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
-from vietnam_provinces import Province, ProvinceCode, Ward, WardCode
+from vietnam_provinces import Province, ProvinceCode, VietNamDivisionType, Ward, WardCode
 
 # Vietnam keeps one time zone, UTC+7, without daylight saving.
 VIETNAM = timedelta(hours=7)
@@ -46,3 +48,58 @@ def commune_name(code: str) -> str:
     except (ValueError, KeyError):
         return code
     return name
+
+
+# Each kind of unit: the word that starts its Vietnamese name (the six centrally governed
+# cities' names start with "Thành phố"; a province's with nothing), the word English puts
+# after the name, and the kind as the API names it.
+_KINDS: dict[VietNamDivisionType, tuple[str, str, str]] = {
+    VietNamDivisionType.THANH_PHO_TRUNG_UONG: ("Thành phố ", "City", "city"),
+    VietNamDivisionType.TINH: ("Tỉnh ", "Province", "province"),
+    VietNamDivisionType.PHUONG: ("Phường ", "Ward", "ward"),
+    VietNamDivisionType.XA: ("Xã ", "Commune", "commune"),
+    VietNamDivisionType.DAC_KHU: ("Đặc khu ", "Special Zone", "special_zone"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A province or a commune: its code and its names in Vietnamese and English."""
+
+    code: str
+    name_vi: str
+    name_en: str
+    kind: str
+
+
+def without_accents(text: str) -> str:
+    """Vietnamese written without diacritics, as English writes place names
+    (``"Đắk Lắk"`` → ``"Dak Lak"``)."""
+    bare = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    return "".join(c for c in bare if unicodedata.category(c) != "Mn")
+
+
+def _place(code: str, name: str, division: VietNamDivisionType) -> Place:
+    prefix, english, kind = _KINDS[division]
+    bare = name.removeprefix(prefix)
+    return Place(code, name, f"{without_accents(bare)} {english}", kind)
+
+
+@cache
+def provinces() -> tuple[Place, ...]:
+    """Vietnam's 34 provinces and centrally governed cities, by code."""
+    found = (_place(f"{p.code.value:02d}", p.name, p.division_type) for p in Province.iter_all())
+    return tuple(sorted(found, key=lambda place: place.code))
+
+
+@cache
+def communes(province: str) -> tuple[Place, ...] | None:
+    """The communes, wards and special zones of province ``province`` by code; ``None``
+    when no province has that code."""
+    if province not in {place.code for place in provinces()}:
+        return None
+    found = (
+        _place(f"{w.code.value:05d}", w.name, w.division_type)
+        for w in Ward.iter_by_province(ProvinceCode(int(province)))
+    )
+    return tuple(sorted(found, key=lambda place: place.code))

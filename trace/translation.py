@@ -67,8 +67,12 @@ class _Defaults(dict[str, object]):
 
 
 def fill(text: str, params: Mapping[str, object]) -> str:
-    """``text`` with its ``{name}`` placeholders filled from ``params``."""
-    return text.format_map(_Defaults(params))
+    """``text`` with its ``{name}`` placeholders filled from ``params``; a text that is not a
+    template (a brace of its own) as it is."""
+    try:
+        return text.format_map(_Defaults(params))
+    except (ValueError, IndexError, AttributeError):
+        return text
 
 
 def say(msgid: str, lang: str = DEFAULT_LANGUAGE, /, **params: object) -> str:

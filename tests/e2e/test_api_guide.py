@@ -60,15 +60,22 @@ def test_the_api_guide_runs_against_the_demo_service_as_written(tmp_path: Path) 
     shown_codes = {
         code for block in blocks("json") for code in re.findall(r'"code": "([a-z_]+)"', block)
     }
-    assert shown_codes == {"version_conflict", "time_out_of_range"}
+    assert shown_codes == {"version_conflict", "time_out_of_range", "invalid_body"}
     for code in shown_codes:
         assert re.search(rf'"code": ?"{code}"', printed), code
     assert re.search(r'"current": ?3,\s*"expected": ?1', printed)
     assert re.search(r"(?im)^idempotent-replayed: true", printed)
     assert re.search(r'"version": 2,\s+"seq": 2,\s+"kind": "harvested"', printed)
-    kinds = re.findall(r'"kind":"(\w+)"', printed)
+    kinds = re.findall(r'"seq":\d+,"kind":"(\w+)"', printed)
     assert kinds[:3] == ["registered", "harvested", "serialised"], printed
     assert re.search(r'"intact": true', printed)
     assert re.search(r'"reason": "window"', printed)
+    # Every mistake of the form, as the guide shows it, word for word.
+    shown = [line.strip() for block in blocks("json") for line in block.splitlines()]
+    details = [line for line in shown if line.startswith('"detail": "') and "›" in line]
+    assert len(details) == 2 and '"count": 3' in printed
+    for line in details + [line for line in shown if line.startswith('"field": "body.')]:
+        assert line in printed, line
+    assert "25 Phú Thọ" in printed and '"name_en":"Doan Hung Commune"' in printed
     for pdf in ("tem-lo.pdf", "tem-so-seri.pdf"):
         assert (work / pdf).read_bytes().startswith(b"%PDF-"), pdf

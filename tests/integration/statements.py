@@ -77,6 +77,8 @@ def strategy_of(info: mi.Type, overrides: Overrides, name: str = "") -> Strategy
     """A strategy for JSON values of the msgspec type ``info`` (field ``name``)."""
     if name in overrides:
         return overrides[name]
+    if isinstance(info, mi.Metadata):  # a description for the API's readers
+        return strategy_of(info.type, overrides, name)
     if isinstance(info, mi.StructType):
         required = {
             f.encode_name: strategy_of(f.type, overrides, f.name) for f in info.fields if f.required

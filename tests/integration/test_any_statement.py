@@ -34,6 +34,7 @@ from tests.integration.statements import RECENT_TIMES, TIMES, bodies
 from trace.api.app import create_app
 from trace.config import Settings
 from trace.domain.kinds import EventKind
+from trace.places import provinces
 from trace.store.ledger import Ledger
 
 EXAMPLES = int(os.environ.get("TRACE_PROPERTY_EXAMPLES", "60"))
@@ -123,6 +124,9 @@ def _example(
         "gtin": st.sampled_from(GTINS),
         "to": st.sampled_from(agencies),
         "from_": st.sampled_from(agencies),
+        # Codes of today's places, as a client takes them from /api/v1/places.
+        "province": st.sampled_from([place.code for place in provinces()]),
+        "commune": st.none(),
     }
     # Registrations mostly at real times, so that most examples have a batch to add to.
     recent = RECENT_TIMES.map(datetime.isoformat)

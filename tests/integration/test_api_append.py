@@ -158,8 +158,12 @@ async def test_invalid_bodies_are_refused_in_the_readers_language(
 ) -> None:
     before = await stored(ledger)
     for body, lang, words in (
-        ({"product": "Bưởi", "lot": "L1"}, "vi", "không hợp lệ"),
-        ({"product": "Bưởi", "lot": "L1", "origin": {"province": "01"}, "x": 1}, "en", "invalid"),
+        ({"product": "Bưởi", "lot": "L1"}, "vi", "- Chưa điền Xuất xứ."),
+        (
+            {"product": "Bưởi", "lot": "L1", "origin": {"province": "01"}, "x": 1},
+            "en",
+            "- x is not a field of this event. Its fields are: product, lot, origin,",
+        ),
     ):
         response = await client.post(
             "/api/v1/batches",
@@ -175,6 +179,13 @@ async def test_invalid_bodies_are_refused_in_the_readers_language(
         headers=cast.producer.headers,
     )
     assert naive.status_code == 422 and naive.json()["code"] == "invalid_statement"
+    assert naive.json()["errors"] == [
+        {
+            "field": "occurred_at",
+            "detail": "Thời điểm diễn ra phải là thời điểm kèm độ lệch so với UTC, như "
+            "2026-09-01T07:30:00+07:00.",
+        }
+    ]
     assert await stored(ledger) == before
 
 
@@ -188,9 +199,16 @@ async def test_floats_in_a_body_are_refused(client: Any, cast: Cast, ledger: Led
             "occurred_at": WHEN,
             "body": {"quantity": {"value": 12.5, "unit": "KGM"}},
         },
-        headers=cast.producer.headers,
+        headers={**cast.producer.headers, "Accept-Language": "en"},
     )
-    assert response.status_code == 400 and response.json()["code"] == "not_canonical"
+    # Named where it is, with how to write it: a decimal string.
+    assert response.status_code == 422 and response.json()["code"] == "invalid_body"
+    [error] = response.json()["errors"]
+    assert error["field"] == "body.quantity.value"
+    assert error["detail"] == (
+        'Quantity › Value must be a number written as text, like "1200.5": no sign, at most 6 '
+        "decimals."
+    )
     assert await stored(ledger) == before
 
 
@@ -208,9 +226,16 @@ async def test_wrong_gtin_check_digit_is_refused(client: Any, cast: Cast) -> Non
     response = await client.post(
         "/api/v1/batches",
         json={"occurred_at": WHEN, "body": registration(gtin="8936047000129")},
-        headers=cast.producer.headers,
+        headers={**cast.producer.headers, "Accept-Language": "en"},
     )
-    assert response.status_code == 422 and response.json()["code"] == "invalid_identifier"
+    assert response.status_code == 422 and response.json()["code"] == "invalid_body"
+    assert response.json()["errors"] == [
+        {
+            "field": "body.gtin",
+            "detail": "GTIN: the check digit of 8936047000129 is wrong. Compare it with the "
+            "code on the package.",
+        }
+    ]
 
 
 async def test_an_agency_without_a_custodial_key_is_told_to_sign_itself(

@@ -274,6 +274,7 @@ async def test_operations_that_need_a_token_declare_the_bearer_scheme_as_the_ser
         "capture_id": "00000000-0000-4000-8000-000000000000",
         "position": "0",
         "name": "datapackage.json",
+        "province": "01",
     }
     required = optional = public = 0
     for path, method, operation in operations(spec):

@@ -43,7 +43,9 @@ def decode_b64(text: str, *, field: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidStatement(f"{field} is not valid base64", reason=field) from exc
+        raise InvalidStatement(
+            f"{field} is not valid base64", reason="base64", field=field
+        ) from exc
 
 
 class AgencyController(Controller):

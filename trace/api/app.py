@@ -30,6 +30,7 @@ from trace.api.openapi import DescribedJson, DescribedSwagger
 from trace.api.opendata import ROUTES as OPEN_DATA_ROUTES
 from trace.api.pages import OWN_COMPRESSION
 from trace.api.pages import ROUTES as PAGE_ROUTES
+from trace.api.places import PlaceController
 from trace.api.problems import ANY, EXCEPTION_HANDLERS, problem_answers
 from trace.api.recalls import RecallController
 from trace.api.schemas import Health
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             GenealogyController,
             RecallController,
             EpcisController,
+            PlaceController,
             *PAGE_ROUTES,
             *OPEN_DATA_ROUTES,
             create_static_files_router(

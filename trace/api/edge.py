@@ -56,8 +56,17 @@ class MalformedRequest(DomainError):
                 "value was meant cannot be known. Keep it once and resend."
             ),
             "not_json": N_(
-                "The request body is not valid JSON ({detail}). Check its "
+                "The request body is not valid JSON (line {line}, column {column}). Check its "
                 "brackets, commas and quotes."
+            ),
+            "fields": N_("Some parts of the request need correcting; each is named below."),
+            "unreadable": N_(
+                "The request cannot be read. Check its address, headers and body against the "
+                "API's description (/schema)."
+            ),
+            "not_a_number": N_(
+                "The request body holds a number JSON does not carry (NaN, Infinity, or more "
+                "than 4,300 digits). Send numbers as decimal strings."
             ),
             "forbidden_character": N_(
                 "The field '{field}' holds the character {character} (a "
@@ -109,7 +118,7 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _no_constant(name: str) -> NoReturn:
-    raise MalformedRequest(f"{name} is not a JSON number", reason="not_json")
+    raise MalformedRequest(f"{name} is not a JSON number", reason="not_a_number")
 
 
 def read_json_body(
@@ -130,8 +139,12 @@ def read_json_body(
         )
     try:
         value = json.loads(text, object_pairs_hook=_unique, parse_constant=_no_constant)
-    except ValueError as exc:  # JSONDecodeError, or a number of more than 4300 digits
-        raise MalformedRequest(str(exc), reason="not_json") from exc
+    except json.JSONDecodeError as exc:
+        raise MalformedRequest(
+            str(exc), reason="not_json", line=exc.lineno, column=exc.colno
+        ) from exc
+    except ValueError as exc:  # a number of more than 4300 digits
+        raise MalformedRequest(str(exc), reason="not_a_number") from exc
     misplaced = misplaced_character(value)
     if misplaced is not None:
         _refuse_character(*misplaced)
@@ -154,8 +167,16 @@ class TraceRequest(Request[Any, Any, Any]):
     async def json(self) -> Any:
         """The request's JSON body, checked at the edge (see the module's docstring)."""
         if self._json is Empty:
-            self._json = read_json_body(await self.body(), self.content_type)
+            if self._connection_state.json is Empty:
+                # Kept with the connection, so that an error handler reads the same body.
+                self._connection_state.json = read_json_body(await self.body(), self.content_type)
+            self._json = self._connection_state.json
         return self._json
+
+
+def body_read(request: Request[Any, Any, Any]) -> Any:
+    """The JSON body :meth:`TraceRequest.json` read for ``request``, or ``Empty``."""
+    return request._connection_state.json
 
 
 async def check_parameters(request: Request[Any, Any, Any]) -> None:

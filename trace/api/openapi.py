@@ -44,6 +44,7 @@ from trace.api.parameters import ExpectedVersion
 from trace.api.problems import PROBLEM_JSON, Problem
 from trace.domain.json_text import FORBIDDEN_CLASS
 from trace.domain.kinds import BODY_TYPES, EventKind
+from trace.domain.times import TIME_PATTERN
 from trace.labels.make import MEDIA_TYPES as LABEL_MEDIA_TYPES
 from trace.opendata.writers import MEDIA_TYPES as OPEN_DATA_MEDIA_TYPES
 
@@ -60,6 +61,7 @@ _TEXT_SET = {"pattern", "enum", "const", "format"}
 _TIME = {
     "type": "string",
     "format": "date-time",
+    "pattern": TIME_PATTERN,
     "description": "When it happened: RFC 3339 with a UTC offset, e.g. 2026-03-02T07:30:00+07:00.",
 }
 _JSON_TYPES = ("application/json", "application/ld+json")

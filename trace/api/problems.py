@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import msgspec
@@ -32,8 +33,10 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from trace.domain.errors import DomainError, error_type
+from trace.api.refusals import validation_problems
+from trace.domain.errors import DomainError, FieldProblem, error_type
 from trace.domain.texts import N_
+from trace.explain import problem_text
 from trace.store.outage import RETRY_AFTER_SECONDS, is_unavailable, report_failure
 from trace.translation import negotiate, say
 
@@ -83,6 +86,18 @@ def _said(description: str) -> msgspec.Meta:
     return msgspec.Meta(description=description)
 
 
+class FieldError(msgspec.Struct, omit_defaults=True):
+    """One mistake of a request that has several (a form's fields), in ``errors``."""
+
+    field: Annotated[str, _said("Where: the field's path, e.g. body.quantity.unit.")]
+    detail: Annotated[str, _said("What is wrong and what to do, in the reader's language.")]
+    accepted: (
+        Annotated[list[str], _said("The values the field takes, where they are few.")] | Unset
+    ) = _UNSET
+    minimum: Annotated[int, _said("The least the field takes.")] | Unset = _UNSET
+    maximum: Annotated[int, _said("The most the field takes.")] | Unset = _UNSET
+
+
 class Problem(msgspec.Struct, omit_defaults=True):
     """An error as RFC 9457 problem details, worded in the reader's language (``lang``).
 
@@ -122,12 +137,24 @@ class Problem(msgspec.Struct, omit_defaults=True):
     position: Annotated[int, _said("Where in the input the fault is.")] | Unset = _UNSET
     character: Annotated[str, _said("The character refused, described.")] | Unset = _UNSET
     seconds: Annotated[int, _said("Seconds to wait before retrying.")] | Unset = _UNSET
+    count: Annotated[int, _said("How many mistakes the request holds.")] | Unset = _UNSET
+    errors: (
+        Annotated[list[FieldError], _said("Each mistake, where the request holds several.")] | Unset
+    ) = _UNSET
 
 
 # The parameters of a failure shown to the client as extension members: those Problem
 # declares beside the members every problem has.
 _ENVELOPE = frozenset({"type", "title", "status", "detail", "code", "lang"})
-_EXPOSED = frozenset(field.encode_name for field in msgspec.structs.fields(Problem)) - _ENVELOPE
+_EXPOSED = (
+    frozenset(field.encode_name for field in msgspec.structs.fields(Problem))
+    - _ENVELOPE
+    - {"errors"}
+)
+_FIELD_EXPOSED = frozenset(field.encode_name for field in msgspec.structs.fields(FieldError)) - {
+    "field",
+    "detail",
+}
 
 
 _ANSWERS = {
@@ -198,48 +225,73 @@ class Internal(DomainError):
 
 
 def problem(
-    request: Request[Any, Any, Any], status: int, code: str, **params: object
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    *,
+    problems: Sequence[FieldProblem] = (),
+    **params: object,
 ) -> Response[dict[str, Any]]:
-    """A problem+json response for ``code``, worded in the language the request asks for."""
+    """A problem+json response for ``code``, worded in the language the request asks for.
+
+    A failure with several mistakes (``problems``) names each in ``detail``, one a line,
+    and lists them in ``errors``, each with its field's path.
+    """
     lang = negotiate(request.headers.get("accept-language"))
+    detail = say(error_type(code).words_for(params), lang, **params)
+    errors = [_field_error(found, lang) for found in problems]
+    if errors:
+        detail = "\n".join([detail, *(f"- {error['detail']}" for error in errors)])
     content: dict[str, Any] = {
         "type": f"urn:trace:problem:{code}",
         "title": code.replace("_", " "),
         "status": status,
-        "detail": say(error_type(code).words_for(params), lang, **params),
+        "detail": detail,
         "code": code,
         "lang": lang,
     }
     content.update({k: v for k, v in params.items() if k in _EXPOSED})
+    if errors:
+        content["errors"] = errors
     headers = {"Content-Language": lang}
     if status == HTTP_401_UNAUTHORIZED:
         headers["WWW-Authenticate"] = 'Bearer realm="trace"'
     return Response(content, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _field_error(found: FieldProblem, lang: str) -> dict[str, Any]:
+    """One mistake of several, as ``errors`` lists it: where, what, and the values allowed."""
+    error: dict[str, Any] = {"field": found.path, "detail": problem_text(found, lang)}
+    for name in _FIELD_EXPOSED:
+        value = found.params.get(name)
+        if isinstance(value, tuple):
+            error[name] = [choice for choice, _ in value]
+        elif isinstance(value, int):
+            error[name] = value
+    return error
+
+
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     """Map a domain or store failure to its status and message."""
     status = STATUS.get(exc.code, HTTP_400_BAD_REQUEST)
-    return problem(request, status, exc.code, detail=exc.detail, **exc.params)
-
-
-def _parameter_name(request: Request[Any, Any, Any], key: str) -> str:
-    """A parameter as the client names it (``from``, ``Idempotency-Key``), not as Python does."""
-    field = request.route_handler.parsed_fn_signature.parameters.get(key)
-    definition = getattr(field, "kwarg_definition", None)
-    alias = getattr(definition, "query", None) or getattr(definition, "header", None)
-    return str(alias or key)
+    return problem(
+        request, status, exc.code, problems=exc.problems, detail=exc.detail, **exc.params
+    )
 
 
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     """Map the framework's own errors (validation, 404, 405, 413) to problem+json."""
     if isinstance(exc, ValidationException):
-        detail = "; ".join(
-            f"{_parameter_name(request, str(e.get('key', '')))}: {e.get('message', '')}"
-            for e in (exc.extra or [])
-            if isinstance(e, dict)
-        ) or str(exc.detail)
-        return problem(request, HTTP_400_BAD_REQUEST, "bad_request", detail=detail)
+        found = validation_problems(request, exc)
+        return problem(
+            request,
+            HTTP_400_BAD_REQUEST,
+            "bad_request",
+            problems=found,
+            reason="fields",
+            count=len(found),
+            detail=str(exc.detail),
+        )
     if isinstance(exc, NotFoundException):
         return problem(
             request, HTTP_404_NOT_FOUND, "not_found", what="resource", id=request.url.path
@@ -252,7 +304,7 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
         limit = request.app.request_max_body_size
         return problem(request, HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", limit=limit)
-    return problem(request, exc.status_code, "bad_request", detail=str(exc.detail))
+    return problem(request, exc.status_code, "bad_request", reason="unreadable")
 
 
 def unavailable(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:

@@ -20,6 +20,7 @@ from trace.cli import (
     witness,
 )
 from trace.domain.errors import DomainError
+from trace.explain import failure_text
 from trace.store.custody import MasterKeyError
 from trace.store.database import UnsupportedDatabase
 from trace.translation import both, say
@@ -54,9 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
         return status
     except DomainError as exc:
-        words = exc.words_for(exc.params)
         for lang in ("vi", "en"):
-            text = say(words, lang, detail=exc.detail, **exc.params)
+            text = failure_text(exc, lang)
             print(say("Error: {message}", lang, message=text), file=sys.stderr)
         return 2
     except (MasterKeyError, UnsupportedDatabase) as exc:

@@ -4,10 +4,10 @@ Options such as ``--quantity 1200.5 --unit KGM`` fill fields of the kind's body
 (trace/domain/kinds.py); ``--body`` (JSON text, or ``@file``) gives any other field. Before
 anything is sent, :func:`check_locally` runs the service's own checks of an event that need
 no database, in the service's order (the edge in trace/api/edge.py, then
-trace/store/append.py: canonical form, the kind's body, the window of times, and for a
-registration the GTIN's check digit), so a mistake is refused with the service's message and
-no round trip. What only the service knows (who may record what on which batch, a lot already
-registered, the batch's version) it still decides.
+trace/store/append.py: every field of the kind's body and its time, the GTIN's check digit
+and the codes of places, then the canonical form), so a mistake is refused with the service's
+message and no round trip. What only the service knows (who may record what on which batch,
+a lot already registered, the batch's version) it still decides.
 """
 
 from __future__ import annotations
@@ -25,20 +25,18 @@ import msgspec.inspect as mi
 
 from trace.api.edge import MalformedRequest
 from trace.cli.writes import Hint, InvalidInput
-from trace.domain import identifiers
 from trace.domain.canonical import canonical_bytes
-from trace.domain.errors import DomainError, InvalidBody
+from trace.domain.errors import DomainError
 from trace.domain.json_text import (
     MAX_DEPTH,
     describe_character,
     misplaced_character,
     nesting_depth,
 )
-from trace.domain.kinds import BODY_TYPES, EventKind, Registered, decode_body
+from trace.domain.kinds import BODY_TYPES, EventKind
 from trace.domain.quantity import Unit
-from trace.domain.statement import parse_time
 from trace.domain.texts import N_
-from trace.domain.times import check_new_statement
+from trace.domain.validation import MISSING, check_request
 from trace.places import VIETNAM
 
 FieldPath = tuple[str, ...]
@@ -301,8 +299,9 @@ def check_locally(kind: str, occurred_at: str, body: dict[str, Any], *, now: dat
     """Raise what the service would raise for this event, before the database has a say.
 
     :class:`InvalidInput` for what the edge refuses (a forbidden character), else the
-    domain's own :class:`DomainError` (not canonical, invalid body, time out of range,
-    GTIN check digit).
+    domain's own :class:`DomainError` (every mistake of the time and body at once, as
+    :func:`~trace.domain.validation.check_request` finds them, the GTIN's check digit
+    and the codes of places among them; not canonical).
     """
     misplaced = misplaced_character({"occurred_at": occurred_at, "body": body})
     if misplaced is not None:
@@ -311,23 +310,16 @@ def check_locally(kind: str, occurred_at: str, body: dict[str, Any], *, now: dat
         raise InvalidInput(
             MalformedRequest.variants["forbidden_character"], field=field, character=shown
         )
-    canonical_bytes(body)  # floats and oversized integers, refused as when the server signs
-    parse_time(occurred_at, field="occurred_at")
-    decoded = decode_body(kind, body)
-    check_new_statement(occurred_at, decoded, now=now)
-    if isinstance(decoded, Registered) and decoded.gtin is not None:
-        identifiers.validate_gtin(decoded.gtin)
+    check_request(kind, occurred_at, body, now=now)
+    canonical_bytes(body)  # oversized integers, refused as when the server signs
 
 
-# msgspec names the field it refuses: "... - at `$.quantity.unit`", "missing required field `x`".
-_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
-_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
 _STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 
 
 def hints(kind: str, exc: DomainError, options: Sequence[Option]) -> list[Hint]:
-    """What to add to the service's message: the values a field accepts, the options that
-    give a missing field, how to write a number."""
+    """What to add to the service's message: the options that give a missing field, how to
+    write a number."""
     if exc.code == "not_canonical" and exc.params.get("reason") == "float":
         return [
             (
@@ -338,27 +330,11 @@ def hints(kind: str, exc: DomainError, options: Sequence[Option]) -> list[Hint]:
                 {},
             )
         ]
-    if not isinstance(exc, InvalidBody):
-        return []
-    reason = str(exc.params.get("reason", ""))
-    at = _AT.search(reason)
-    path = tuple(a or b for a, b in _STEP.findall(at.group("path"))) if at else ()
-    missing = _MISSING.search(reason)
-    if missing:
-        path += (missing.group("name"),)
-    walked = _walk(kind, path) if path else None
-    if walked is None:
-        return []
     found: list[Hint] = []
-    if isinstance(walked[1], mi.EnumType):
-        accepted = ", ".join(str(member.value) for member in walked[1].cls)
-        found.append(
-            (
-                N_("The field {field} takes one of: {accepted}."),
-                {"field": _dotted(path), "accepted": accepted},
-            )
-        )
-    if missing:
+    for problem in exc.problems:
+        if problem.words != MISSING or not problem.path.startswith("body."):
+            continue
+        path = tuple(a or b for a, b in _STEP.findall(problem.path.removeprefix("body")))
         # The options that give the missing field, or the required fields within it.
         for option in options:
             given = option.fields.get(kind)

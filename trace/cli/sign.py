@@ -22,6 +22,7 @@ from trace.domain.statement import (
     sign_statement,
 )
 from trace.domain.times import check_new_statement
+from trace.domain.validation import check_content
 from trace.store.custody import public_bytes
 
 
@@ -60,9 +61,9 @@ def run_sign(args: argparse.Namespace) -> int:
         nonce=new_nonce(),
     )
     check_envelope(statement)
-    check_new_statement(
-        statement.occurred_at, decode_body(statement.kind, statement.body), now=datetime.now(UTC)
-    )
+    decoded = decode_body(statement.kind, statement.body)
+    check_new_statement(statement.occurred_at, decoded, now=datetime.now(UTC))
+    check_content(statement.kind, decoded)
     data = encode_statement(statement)
     out: dict[str, Any] = {
         "statement": base64.b64encode(data).decode(),

@@ -31,8 +31,9 @@ from trace.cli.remote import (
     ServiceUnreachable,
     service_url,
 )
-from trace.domain.errors import DomainError
+from trace.domain.errors import DomainError, FieldProblem
 from trace.domain.texts import N_
+from trace.explain import problem_text
 from trace.translation import say
 
 DONE, REFUSED, INVALID, UNREACHABLE = 0, 1, 2, 3
@@ -43,18 +44,34 @@ Hint = tuple[str, Mapping[str, object]]
 
 
 class InvalidInput(Exception):
-    """Input refused before anything was sent: its ``words`` and their params, and hints
-    (more words with theirs) that say how to put it right."""
+    """Input refused before anything was sent: its ``words`` and their params, each mistake
+    it found (``problems``, field by field), and hints (more words with theirs) that say how
+    to put it right."""
 
-    def __init__(self, words: str, /, *, hints: Sequence[Hint] = (), **params: object) -> None:
+    def __init__(
+        self,
+        words: str,
+        /,
+        *,
+        hints: Sequence[Hint] = (),
+        problems: Sequence[FieldProblem] = (),
+        **params: object,
+    ) -> None:
         super().__init__(words)
-        self.words, self.params, self.hints = words, params, hints
+        self.words, self.params, self.hints, self.problems = words, params, hints, problems
 
     @classmethod
     def of(cls, exc: DomainError, hints: Sequence[Hint] = ()) -> InvalidInput:
         """The refusal the service itself would give for ``exc``, in the same words."""
         params = {"detail": exc.detail, **exc.params}
-        return cls(exc.words_for(exc.params), hints=hints, **params)
+        return cls(exc.words_for(exc.params), hints=hints, problems=exc.problems, **params)
+
+    def text(self, lang: str) -> str:
+        """The refusal in ``lang``, each mistake on a line of its own, as the service's
+        ``detail`` says it."""
+        lines = [say(self.words, lang, **self.params)]
+        lines += [f"- {problem_text(problem, lang)}" for problem in self.problems]
+        return "\n".join(lines)
 
 
 def add_service_options(parser: argparse.ArgumentParser) -> None:
@@ -160,7 +177,7 @@ def guarded(lang: str, attempt: Callable[[list[str]], None]) -> int:
     try:
         attempt(retry)
     except InvalidInput as bad:
-        _say(say("Error: {message}", lang, message=say(bad.words, lang, **bad.params)))
+        _say(say("Error: {message}", lang, message=bad.text(lang)))
         for words, params in bad.hints:
             _say(say(words, lang, **params))
         _say(say("Nothing was sent to the service to record.", lang))

@@ -5,16 +5,33 @@ Every failure a caller can act on has its own type. Each carries a stable ``code
 ``params`` of this failure, and its ``words``: the English text a person reads, with
 ``{name}`` placeholders filled from the params, translated where it is shown
 (``trace/translation.py``; the catalogues are ``locale/*/LC_MESSAGES/messages.po``). A
-failure whose ``rule`` or ``reason`` param has words of its own in ``variants`` is worded
+failure whose ``rule``, ``reason`` or ``what`` param has words of its own in ``variants`` is worded
 by those. ``detail`` is a short English account for logs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from trace.domain.texts import N_
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One mistake in a request: where (``body.quantity.unit``), what is wrong in words, and
+    the values those words name (trace/domain/validation.py finds them)."""
+
+    path: str
+    words: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The last part of the path: the field itself."""
+        return re.split(r"[.\[]", self.path)[-1].rstrip("]")
 
 
 class DomainError(Exception):
@@ -24,19 +41,41 @@ class DomainError(Exception):
     words: str = N_("The request was refused: {detail}")
     variants: Mapping[str, str] = MappingProxyType({})
 
+    # Every mistake of a request, where a failure found several (a form's fields).
+    problems: tuple[FieldProblem, ...] = ()
+
     def __init__(self, detail: str, **params: object) -> None:
         super().__init__(detail)
         self.detail = detail
         self.params: dict[str, object] = params
 
+    def having(self, problems: Sequence[FieldProblem]) -> DomainError:
+        """This failure with its ``problems`` (each mistake, where there are several)."""
+        self.problems = tuple(problems)
+        return self
+
     @classmethod
     def words_for(cls, params: Mapping[str, object]) -> str:
-        """The words of this failure with ``params``: its rule's or reason's, else its own."""
-        for name in ("rule", "reason"):
+        """The words of this failure with ``params``: its rule's, reason's or the words for
+        what it concerns, else its own."""
+        for name in ("rule", "reason", "what"):
             found = cls.variants.get(str(params.get(name)))
             if found is not None:
                 return found
         return cls.words
+
+
+class BrokenRule(ValueError):
+    """A rule across a body's fields is broken (raised in a Struct's ``__post_init__``).
+
+    msgspec turns it into the ValidationError of the Struct, whose cause it stays, so the
+    words reach the person: ``field`` names the field that should change, ``params`` fill
+    the words (trace/domain/validation.py).
+    """
+
+    def __init__(self, words: str, /, *, field: str = "", **params: object) -> None:
+        super().__init__(f"{field}: {words}" if field else words)
+        self.words, self.field, self.params = words, field, params
 
 
 def error_type(code: str) -> type[DomainError]:
@@ -79,15 +118,33 @@ class InvalidStatement(DomainError):
 
     code = "invalid_statement"
     words = N_("The statement is invalid in field {reason}: {detail}")
+    # By the check that failed, so that no parser's words reach the reader.
+    variants = MappingProxyType(
+        {
+            "envelope": N_(
+                "The statement must be an object with exactly the fields v, batch, agency, "
+                "key, kind, occurred_at, nonce and body, each of its type (docs/formats.md)."
+            ),
+            "version": N_("The statement's version (v) must be 1."),
+            "batch": N_("The statement's batch must be the batch's id, a lower-case UUID."),
+            "agency": N_("The statement's agency must be your agency's id, a lower-case UUID."),
+            "key": N_("The statement's key must be your key's id: 16 hexadecimal digits."),
+            "nonce": N_("The statement's nonce must be 16 to 64 characters."),
+            "time": N_(
+                "{field} must be an RFC 3339 time with its UTC offset, like "
+                "2026-09-01T07:30:00+07:00."
+            ),
+            "base64": N_("{field} is not valid base64. Encode the bytes with standard base64."),
+            "name": N_("An agency needs a name with at least one letter or digit."),
+        }
+    )
 
 
 class InvalidBody(DomainError):
     """An event body does not match its kind's schema."""
 
     code = "invalid_body"
-    words = N_(
-        "The body of the '{kind}' event is invalid: {reason}. Fix the named field and resend."
-    )
+    words = N_("Some details of the event need correcting; each field is named below.")
 
 
 class UnknownKind(DomainError):

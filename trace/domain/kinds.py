@@ -19,7 +19,13 @@ from typing import Annotated
 
 import msgspec
 
-from trace.domain.errors import InvalidBody, NotAnEpcisEvent, UnknownKind
+from trace.domain.errors import (
+    BrokenRule,
+    FieldProblem,
+    InvalidBody,
+    NotAnEpcisEvent,
+    UnknownKind,
+)
 from trace.domain.event_hash import event_hash_id
 from trace.domain.json_text import (
     FORBIDDEN_CLASS,
@@ -30,6 +36,7 @@ from trace.domain.json_text import (
 )
 from trace.domain.quantity import AreaSize, DecimalText, Dose, Quantity
 from trace.domain.texts import N_
+from trace.domain.times import DAY_PATTERN, TIME_PATTERN
 
 
 class EventKind(StrEnum):
@@ -97,9 +104,23 @@ Gtin = Annotated[str, msgspec.Meta(pattern=r"^(?:[0-9]{8}|[0-9]{12,14})$")]
 # Specifications 7.11), so a lot can always be printed in a Digital Link URI.
 Lot = Annotated[str, msgspec.Meta(pattern=r"^[!\"%-?A-Z_a-z]{1,20}$")]
 # Administrative unit codes since 1 July 2025: two-digit province, five-digit commune.
-ProvinceCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2}$")]
-CommuneCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{5}$")]
-Time = Annotated[datetime, msgspec.Meta(tz=True)]
+ProvinceCode = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9]{2}$",
+        description="The province's two-digit code; GET /api/v1/places/provinces lists them.",
+    ),
+]
+CommuneCode = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[0-9]{5}$",
+        description="The commune's five-digit code; "
+        "GET /api/v1/places/provinces/{province}/communes lists them.",
+    ),
+]
+Time = Annotated[datetime, msgspec.Meta(tz=True, extra_json_schema={"pattern": TIME_PATTERN})]
+Day = Annotated[date, msgspec.Meta(extra_json_schema={"pattern": DAY_PATTERN})]
 # Laboratories report results under the limit of quantification as "<0.01".
 AnalyteValue = Annotated[str, msgspec.Meta(pattern=r"^<?(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,6})?$")]
 MeasureUnit = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=_TEXT)]
@@ -184,6 +205,16 @@ class Severity(StrEnum):
     CLASS_3 = "class_3"
 
 
+# What each recall class means, as a reader says it: English here, translated where shown.
+SEVERITY_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        Severity.CLASS_1: N_("may cause serious harm"),
+        Severity.CLASS_2: N_("may cause temporary harm"),
+        Severity.CLASS_3: N_("unlikely to harm but breaks a rule"),
+    }
+)
+
+
 class Origin(_Body, frozen=True):
     """Where the goods come from: province and, optionally, commune code."""
 
@@ -204,14 +235,14 @@ class Registered(_Body, frozen=True):
     quantity: Quantity | None = None
     category: Name | None = None
     area: Code | None = None
-    production_date: date | None = None
-    expiry_date: date | None = None
+    production_date: Day | None = None
+    expiry_date: Day | None = None
     ocop_ref: Code | None = None
 
     def __post_init__(self) -> None:
         produced, expires = self.production_date, self.expiry_date
         if produced is not None and expires is not None and expires <= produced:
-            raise ValueError("expiry_date must be after production_date")
+            raise BrokenRule(N_("{field} must be after the production date."), field="expiry_date")
 
 
 class Planted(_Body, frozen=True):
@@ -240,7 +271,15 @@ class InputApplied(_Body, frozen=True):
         # A pesticide record without these cannot show whether harvest waited long enough.
         incomplete = self.active_ingredient is None or self.pre_harvest_interval_days is None
         if self.input_kind is InputKind.PESTICIDE and incomplete:
-            raise ValueError("a pesticide needs active_ingredient and pre_harvest_interval_days")
+            raise BrokenRule(
+                N_(
+                    "A pesticide needs its active ingredient and its pre-harvest interval, so "
+                    "that the page can show whether the harvest waited long enough."
+                ),
+                field="active_ingredient"
+                if self.active_ingredient is None
+                else "pre_harvest_interval_days",
+            )
 
 
 class Harvested(_Body, frozen=True):
@@ -301,8 +340,13 @@ class Inspected(_Body, frozen=True):
     def __post_init__(self) -> None:
         failed = [a.name for a in self.analytes if a.result is InspectionResult.NON_CONFORMANT]
         if failed and self.result is InspectionResult.CONFORMANT:
-            raise ValueError(
-                f"result is conformant but analytes are non_conformant: {', '.join(failed)}"
+            raise BrokenRule(
+                N_(
+                    "{field} cannot be conformant when an analyte is not: {analytes}. Set it "
+                    "to non_conformant."
+                ),
+                field="result",
+                analytes=", ".join(failed),
             )
 
 
@@ -319,8 +363,8 @@ class Certified(_Body, frozen=True):
     scheme: Scheme
     certificate_number: Code
     issuer: Name
-    valid_from: date
-    valid_until: date
+    valid_from: Day
+    valid_until: Day
     issuer_level: IssuerLevel | None = None
     stars: Annotated[int, msgspec.Meta(ge=3, le=5)] | None = None
     decision_number: Code | None = None
@@ -328,19 +372,32 @@ class Certified(_Body, frozen=True):
 
     def __post_init__(self) -> None:
         if self.valid_until <= self.valid_from:
-            raise ValueError("valid_until must be after valid_from")
+            raise BrokenRule(
+                N_("{field} must be after the date it is valid from."), field="valid_until"
+            )
         if self.scheme is not Scheme.OCOP:
             if self.stars is not None or self.issuer_level is not None:
-                raise ValueError("stars and issuer_level belong to OCOP certificates only")
+                raise BrokenRule(
+                    N_("Only an OCOP certificate has stars and an issuing council's level."),
+                    field="stars" if self.stars is not None else "issuer_level",
+                )
             return
         if self.stars is None or self.issuer_level is None:
-            raise ValueError("an OCOP certificate needs stars (3 to 5) and issuer_level")
+            raise BrokenRule(
+                N_("An OCOP certificate needs its stars (3 to 5) and its council's level."),
+                field="stars" if self.stars is None else "issuer_level",
+            )
         # OCOP recognition lasts 36 months (Decision 148/QĐ-TTg of 2023; DESIGN.md).
         limit = _add_months(self.valid_from, OCOP_VALIDITY_MONTHS)
         if self.valid_until > limit:
-            raise ValueError(
-                f"an OCOP certificate is valid for at most {OCOP_VALIDITY_MONTHS} months:"
-                f" valid_until must be on or before {limit.isoformat()}"
+            raise BrokenRule(
+                N_(
+                    "An OCOP certificate is valid for at most {months} months: {field} must "
+                    "be on or before {limit}."
+                ),
+                field="valid_until",
+                months=OCOP_VALIDITY_MONTHS,
+                limit=limit.isoformat(),
             )
 
 
@@ -388,12 +445,14 @@ class Transformed(_Body, frozen=True):
     def __post_init__(self) -> None:
         batches = [item.batch for item in self.inputs]
         if len(set(batches)) != len(batches):
-            raise ValueError("an input batch is listed more than once")
+            raise BrokenRule(N_("An input batch is listed more than once."), field="inputs")
         if self.process is TransformProcess.SPLITTING and len(batches) != 1:
-            raise ValueError("splitting takes exactly one input batch")
+            raise BrokenRule(N_("Splitting takes exactly one input batch."), field="inputs")
         merges = (TransformProcess.MERGING, TransformProcess.BLENDING)
         if self.process in merges and len(batches) < 2:
-            raise ValueError(f"{self.process} takes at least two input batches")
+            raise BrokenRule(
+                N_("Blending or merging takes at least two input batches."), field="inputs"
+            )
 
 
 class Recalled(_Body, frozen=True):
@@ -430,7 +489,9 @@ class Serialised(_Body, frozen=True):
 
     def __post_init__(self) -> None:
         if self.count == 1 and self.first != self.last:
-            raise ValueError("a run of one label has the same first and last serial")
+            raise BrokenRule(
+                N_("A run of one label has the same first and last serial."), field="last"
+            )
 
 
 EventHashId = Annotated[str, msgspec.Meta(pattern=r"^ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$")]
@@ -455,23 +516,39 @@ class EpcisEvent(_Body, frozen=True):
 
     def __post_init__(self) -> None:
         if nesting_depth(self.event) > MAX_DEPTH:
-            raise ValueError(f"event nests more than {MAX_DEPTH} levels deep")
+            raise BrokenRule(
+                N_("{field} nests more than {limit} levels deep."), field="event", limit=MAX_DEPTH
+            )
+        one_event = N_("{field} must be the JSON text of one EPCIS event.")
         try:
             event = _EXACT_JSON.decode(self.event)
         except msgspec.DecodeError:
-            raise ValueError("event must be the JSON text of one EPCIS event") from None
+            raise BrokenRule(one_event, field="event") from None
         if not isinstance(event, dict):
-            raise ValueError("event must be the JSON text of one EPCIS event")
+            raise BrokenRule(one_event, field="event")
         misplaced = misplaced_character(event, "event")
         if misplaced is not None:
             where, character = misplaced
-            raise ValueError(f"{where} holds the control character {describe_character(character)}")
+            raise BrokenRule(
+                N_("{field} holds the control character {character} at {where}."),
+                field="event",
+                character=describe_character(character),
+                where=where,
+            )
         try:
             computed = event_hash_id(event)
         except NotAnEpcisEvent as exc:
-            raise ValueError(f"event is not an EPCIS 2.0 event: {exc.detail}") from None
+            raise BrokenRule(
+                N_("{field} is not an EPCIS 2.0 event whose Event Hash ID can be computed: {why}"),
+                field="event",
+                why=exc.detail,
+            ) from None
         if computed != self.event_hash:
-            raise ValueError(f"event_hash is not the event's Event Hash ID, {computed}")
+            raise BrokenRule(
+                N_("{field} is not the event's Event Hash ID, which is {computed}."),
+                field="event_hash",
+                computed=computed,
+            )
 
 
 BODY_TYPES: Mapping[EventKind, type[msgspec.Struct]] = MappingProxyType(
@@ -499,7 +576,8 @@ BODY_TYPES: Mapping[EventKind, type[msgspec.Struct]] = MappingProxyType(
 def decode_body(kind: str, body: object) -> msgspec.Struct:
     """Check ``body`` against the Struct of ``kind`` and return it decoded.
 
-    Raises :class:`UnknownKind` or :class:`InvalidBody` (``reason`` names the field path).
+    Raises :class:`UnknownKind`, or :class:`InvalidBody` with every mistake of the body as
+    its ``problems`` (trace/domain/validation.py); msgspec's own words stay in ``detail``, for logs.
     """
     try:
         event_kind = EventKind(kind)
@@ -510,4 +588,12 @@ def decode_body(kind: str, body: object) -> msgspec.Struct:
     try:
         return msgspec.convert(body, BODY_TYPES[event_kind], strict=True)
     except msgspec.ValidationError as exc:
-        raise InvalidBody(f"invalid {kind} body: {exc}", kind=kind, reason=str(exc)) from exc
+        # The walk that words every mistake reads this module's declarations: it is imported
+        # here, on the way out, rather than made a cycle.
+        from trace.domain.validation import body_problems
+
+        problems = body_problems(event_kind, body) or [
+            FieldProblem("body", N_("{field} is not valid."))
+        ]
+        refused = InvalidBody(f"invalid {kind} body: {exc}", kind=kind, count=len(problems))
+        raise refused.having(problems) from exc

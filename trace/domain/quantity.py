@@ -21,6 +21,7 @@ from typing import Annotated
 
 import msgspec
 
+from trace.domain.errors import BrokenRule
 from trace.domain.texts import N_
 
 # Twelve integer digits is far above any real batch; a bound keeps a typo or a
@@ -91,10 +92,10 @@ DOSE_BASIS_NAMES: Mapping[str, str] = MappingProxyType(
 )
 
 
-def _require_positive(value: str, what: str) -> None:
+def _require_positive(value: str) -> None:
     # The pattern already refused signs and exponents; only zero is left to refuse.
     if Decimal(value) == 0:
-        raise ValueError(f"{what} must be greater than zero, got {value!r}")
+        raise BrokenRule(N_("{field} must be greater than zero."), field="value")
 
 
 class Quantity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -104,7 +105,7 @@ class Quantity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     unit: Unit
 
     def __post_init__(self) -> None:
-        _require_positive(self.value, "a quantity")
+        _require_positive(self.value)
 
 
 class AreaSize(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -114,7 +115,7 @@ class AreaSize(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     unit: AreaUnit
 
     def __post_init__(self) -> None:
-        _require_positive(self.value, "an area")
+        _require_positive(self.value)
 
 
 class Dose(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -128,4 +129,4 @@ class Dose(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_default
     per: DoseBasis | None = None
 
     def __post_init__(self) -> None:
-        _require_positive(self.value, "a dose")
+        _require_positive(self.value)

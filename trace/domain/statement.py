@@ -60,7 +60,7 @@ def parse_statement(data: bytes) -> Statement:
     try:
         statement = msgspec.convert(raw, Statement, strict=True)
     except msgspec.ValidationError as exc:
-        raise InvalidStatement(f"statement envelope: {exc}", reason=str(exc)) from exc
+        raise InvalidStatement(f"statement envelope: {exc}", reason="envelope") from exc
     check_envelope(statement)
     return statement
 
@@ -85,12 +85,15 @@ def parse_time(text: str, *, field: str) -> datetime:
     if not _RFC3339.match(text):
         raise InvalidStatement(
             f"{field} must be an RFC 3339 time with a UTC offset, e.g. 2026-03-02T07:30:00+07:00",
-            reason=field,
+            reason="time",
+            field=field,
         )
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise InvalidStatement(f"{field} is not a real time: {exc}", reason=field) from exc
+        raise InvalidStatement(
+            f"{field} is not a real time: {exc}", reason="time", field=field
+        ) from exc
 
 
 def is_uuid(value: str) -> bool:

@@ -38,6 +38,16 @@ FIRST_DAY = date(1970, 1, 1)
 LAST_DAY = date(2199, 12, 31)
 MAX_OFFSET = timedelta(hours=14)
 CLOCK_SKEW = timedelta(days=1)
+# The window in the OpenAPI description, as patterns a client or a fuzzer can read: the
+# years 1970 to 2199 and offsets within ±14:00. The exact bounds are instants in UTC (an
+# instant of 1970-01-01 east of Greenwich is still 1969 in UTC) and a real calendar day;
+# the ledger checks those itself.
+_YEARS = r"(?:19[7-9][0-9]|2[01][0-9]{2})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+DAY_PATTERN = f"^{_YEARS}$"
+TIME_PATTERN = (
+    f"^{_YEARS}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{{1,6}})?"
+    r"(?:Z|[+-](?:0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)$"
+)
 _EARLIEST_US = 0
 _END_US = (END - EARLIEST) // timedelta(microseconds=1)
 
@@ -100,10 +110,17 @@ def check_day(day: date, *, field: str) -> None:
 def check_new_statement(occurred_at: str, body: msgspec.Struct, *, now: datetime) -> None:
     """Raise :class:`TimeOutOfRange` unless every time of a statement recorded at ``now``
     (its ``occurred_at`` and each date and time of its decoded ``body``) is acceptable."""
+    check_new_statement_time(occurred_at, now=now)
+    check_body_times(body)
+
+
+def check_new_statement_time(occurred_at: str, *, now: datetime) -> None:
+    """Raise unless ``occurred_at`` is an RFC 3339 time in the window, not ahead of ``now``
+    (:class:`~trace.domain.errors.InvalidStatement` for its form, else
+    :class:`TimeOutOfRange`)."""
     occurred = parse_time(occurred_at, field="occurred_at")
     check_instant(occurred, field="occurred_at")
     check_not_future(occurred, now, field="occurred_at")
-    check_body_times(body)
 
 
 def check_not_future(moment: datetime, now: datetime, *, field: str) -> None:

@@ -42,3 +42,18 @@ class LabelRequestInvalid(DomainError):
 
     code = "label_request_invalid"
     words = N_("The label request is not valid: {detail}")
+    variants = MappingProxyType(
+        {
+            "template": N_("There is no label template '{value}'. The templates: {accepted}."),
+            "format": N_("There is no label format '{value}'. The formats: {accepted}."),
+            "count": N_("The number of labels must be from 1 to {maximum}, not {value}."),
+            "one_page": N_(
+                "A {format} file holds one page of {template} labels ({per_page} to a page). Ask "
+                "for a PDF to get {value}."
+            ),
+            "gtin": N_(
+                "Serialised labels need the batch's GTIN, which their QR codes carry with the "
+                "serial. Register the batch with its GTIN."
+            ),
+        }
+    )

@@ -95,24 +95,43 @@ def check_request(
     stock = TEMPLATES.get(name)
     if stock is None:
         raise LabelRequestInvalid(
-            f"unknown template {name!r}; templates: {', '.join(TEMPLATES)}", field="template"
+            f"unknown template {name!r}; templates: {', '.join(TEMPLATES)}",
+            field="template",
+            reason="template",
+            value=name,
+            accepted=", ".join(TEMPLATES),
         )
     kind = (format or DEFAULT_FORMAT).lower()
     if kind not in MEDIA_TYPES:
         raise LabelRequestInvalid(
-            f"unknown format {kind!r}; formats: {', '.join(MEDIA_TYPES)}", field="format"
+            f"unknown format {kind!r}; formats: {', '.join(MEDIA_TYPES)}",
+            field="format",
+            reason="format",
+            value=kind,
+            accepted=", ".join(MEDIA_TYPES),
         )
     limit = run_count if run_count is not None else MAX_COPIES
     wanted = count
     if wanted is None:
         wanted = run_count if run_count is not None else stock.per_page
     if not 1 <= wanted <= limit:
-        raise LabelRequestInvalid(f"count must be 1 to {limit}, not {wanted}", field="count")
+        raise LabelRequestInvalid(
+            f"count must be 1 to {limit}, not {wanted}",
+            field="count",
+            reason="count",
+            maximum=limit,
+            value=str(wanted),
+        )
     if kind != "pdf" and wanted > stock.per_page:
         raise LabelRequestInvalid(
             f"{kind.upper()} holds one page ({stock.per_page} labels of {name});"
             f" ask for PDF to get {wanted}",
             field="count",
+            reason="one_page",
+            format=kind.upper(),
+            per_page=stock.per_page,
+            template=name,
+            value=str(wanted),
         )
     return stock, kind, wanted
 

@@ -109,12 +109,17 @@ async def create_run(
     """
     if not 1 <= count <= MAX_RUN:
         raise LabelRequestInvalid(
-            f"a run holds 1 to {MAX_RUN} labels, not {count}", field="count", maximum=MAX_RUN
+            f"a run holds 1 to {MAX_RUN} labels, not {count}",
+            field="count",
+            reason="count",
+            maximum=MAX_RUN,
+            value=str(count),
         )
     if not batch.gtin:
         raise LabelRequestInvalid(
             "serialised labels need a GTIN: the serial goes in GS1 Digital Link AI 21",
             field="gtin",
+            reason="gtin",
         )
     if idempotency_key is None:
         run_id = str(uuid.uuid4())

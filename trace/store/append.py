@@ -35,6 +35,7 @@ from trace.domain.statement import (
     statement_hash,
 )
 from trace.domain.times import check_new_statement
+from trace.domain.validation import check_content, check_request
 from trace.store.agencies import (
     Actor,
     active_custodial_key,
@@ -123,6 +124,7 @@ def to_pending(
     body = decode_body(statement.kind, statement.body)
     kind = EventKind(statement.kind)
     check_new_statement(statement.occurred_at, body, now=datetime.now(UTC))
+    check_content(kind, body)
     if statement.key != signed.key_id:
         raise InvalidSignature("the statement names another key", reason="key_mismatch")
     if statement.agency != actor.agency_id:
@@ -282,6 +284,8 @@ async def append_unsigned(
     if idempotency_key is not None and fingerprint is None:
         raise ValueError("an append with an Idempotency-Key needs the fingerprint of its request")
     require_scope_to_append(actor, kind)
+    # What a person sent: every mistake at once, before anything is signed.
+    check_request(kind, occurred_at, body, now=datetime.now(UTC))
     key_id, secret = await custodial_key(ledger, actor)
     signed = custody_signed(
         actor.agency_id, key_id, secret, batch=batch, kind=kind, occurred_at=occurred_at, body=body

@@ -13,6 +13,23 @@ class NotFound(DomainError):
 
     code = "not_found"
     words = N_("No {what} '{id}' was found. Check the identifier.")
+    # By what was looked for, so that no word of the code reaches the reader.
+    variants = MappingProxyType(
+        {
+            "batch": N_("No batch '{id}' was found. Check the batch's id or lookup code."),
+            "record": N_("No record '{id}' was found. Check the record's hash or position."),
+            "agency": N_("No agency '{id}' was found. Check the agency's id."),
+            "key": N_("No signing key '{id}' was found for this agency. Check the key id."),
+            "token": N_("No access token '{id}' was found. Check the token's id."),
+            "label_run": N_("No label run '{id}' was found for this batch. Check the run's id."),
+            "file": N_("No open-data file '{id}' was found. The files: GET /open-data/."),
+            "recall": N_("No recall '{id}' was found. Check the recall's id."),
+            "resource": N_("Nothing is at '{id}'. Check the address."),
+            "province": N_(
+                "No province has the code '{id}'. The codes: GET /api/v1/places/provinces."
+            ),
+        }
+    )
 
 
 class VersionConflict(DomainError):
