@@ -64,6 +64,11 @@ agency_keys = Table(
     # Compromise: every signature recorded at or after this time is invalid.
     Column("revoked_at_us", BigInteger),
     Column("revocation_reason", Text),
+    # A device key (issue 14; migration 0010): made on a person's phone by the console, its
+    # private half never leaves the phone. Named after the device, bound to the person's
+    # token; NULL for the agency's own keys.
+    Column("device_name", Text),
+    Column("token_id", String(36)),
 )
 
 tokens = Table(
@@ -411,4 +416,49 @@ epcis_capture_jobs = Table(
     Column("success", Boolean, nullable=False),
     Column("event_ids", Text, nullable=False),
     Column("errors", Text, nullable=False),
+)
+
+# --- the producer console (issue 14; migration 0010) ---
+
+# A person signed in to the console: the cookie holds a random secret, the row its SHA-256.
+# Every write sends ``csrf`` back in a header. A session ends when it expires, when the
+# person signs out, or when it is ended from another device.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("token_id", String(36), ForeignKey("tokens.id"), nullable=False, index=True),
+    Column("agency_id", String(36), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("device", Text, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("last_used_at_us", BigInteger, nullable=False),
+    Column("expires_at_us", BigInteger, nullable=False),
+    Column("ended_at_us", BigInteger),
+)
+
+# A pairing code an agency's admin shows as a QR code: it signs a person in once, on
+# another device, within minutes. The row holds the code's SHA-256.
+console_pairings = Table(
+    "console_pairings",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("token_id", String(36), ForeignKey("tokens.id"), nullable=False, index=True),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("expires_at_us", BigInteger, nullable=False),
+    Column("used_at_us", BigInteger),
+)
+
+# Photos named in signed statements by their SHA-256: the bytes as the phone sent them,
+# with no metadata (checked when they arrive).
+photos = Table(
+    "photos",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("agency_id", String(36), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )
