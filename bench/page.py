@@ -553,7 +553,7 @@ async def profile(bench: Bench, count: int) -> list[str]:
     from trace.api import pages
     from trace.api.app import create_app
     from trace.domain.identifiers import parse_digital_link_path
-    from trace.places import vietnam_today
+    from trace.domain.places import vietnam_today
     from trace.public.render import render_page
     from trace.public.view import build_view
     from trace.store.page_reads import page_reads

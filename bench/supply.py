@@ -44,7 +44,7 @@ from typing import Any
 from vietnam_provinces import Ward
 
 from trace.domain.agency import AgencyKind
-from trace.places import province_name
+from trace.domain.places import province_name
 
 SECOND = 1_000_000
 MINUTE = 60 * SECOND

@@ -59,9 +59,9 @@ from trace.domain.agency import AgencyKind
 from trace.domain.event_hash import event_hash_id
 from trace.domain.identifiers import gtin_check_digit
 from trace.domain.kinds import EventKind
+from trace.domain.places import communes, provinces
 from trace.opendata.export import CATALOG_FILE, PACKAGE_FILE
 from trace.opendata.manifest import MANIFEST, SIGNATURE
-from trace.places import communes, provinces
 from trace.store.ledger import Ledger
 
 EXAMPLES = int(os.environ.get("TRACE_FUZZ_EXAMPLES", "15"))

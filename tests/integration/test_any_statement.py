@@ -34,7 +34,7 @@ from tests.integration.statements import RECENT_TIMES, TIMES, bodies
 from trace.api.app import create_app
 from trace.config import Settings
 from trace.domain.kinds import EventKind
-from trace.places import provinces
+from trace.domain.places import provinces
 from trace.store.ledger import Ledger
 
 EXAMPLES = int(os.environ.get("TRACE_PROPERTY_EXAMPLES", "60"))

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import Cast, Member
 from tests.integration.helpers import WHEN, kg, record, registration
 from trace.domain.folding import words
-from trace.places import vietnam_today
+from trace.domain.places import vietnam_today
 
 SEARCH = "/api/v1/batches"
 GTIN13 = "8936047000128"  # a valid GTIN-13; the ledger holds it as GTIN-14 08936047000128

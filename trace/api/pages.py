@@ -41,10 +41,10 @@ from trace.domain.identifiers import (
     normalise_batch_code,
     parse_digital_link_path,
 )
+from trace.domain.places import vietnam_today
 from trace.domain.record import from_us
 from trace.epcis.index import EpcisIndex
 from trace.epcis.query import batch_document, batch_events
-from trace.places import vietnam_today
 from trace.public.limits import RateLimit
 from trace.public.machine import linkset
 from trace.public.proofs import page_proofs

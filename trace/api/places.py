@@ -1,7 +1,7 @@
 """`/api/v1/places`: the codes a batch's origin takes, with the names of the places.
 
 A producer filling in a registration needs the two-digit code of their province and the
-five-digit code of their commune; these answers list them (trace/places.py), each named in
+five-digit code of their commune; these answers list them (trace/domain/places.py), each named in
 Vietnamese and in English, so that a form can offer a choice instead of asking for digits.
 """
 
@@ -14,7 +14,7 @@ from litestar import Controller, Response, get
 from litestar.params import Parameter
 
 from trace.api.problems import ANY, problem_answers
-from trace.places import Place, communes, provinces
+from trace.domain.places import Place, communes, provinces
 from trace.store.errors import NotFound
 
 # Codes change only with a new administrative map (the last on 1 July 2025): a day is fresh

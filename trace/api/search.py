@@ -15,11 +15,11 @@ from trace.api.schemas import BatchOut, iso
 from trace.domain.errors import DomainError
 from trace.domain.identifiers import validate_gtin
 from trace.domain.kinds import EventKind, Scheme
+from trace.domain.places import VIETNAM, vietnam_today
 from trace.domain.record import to_us
 from trace.domain.statement import parse_time
 from trace.domain.texts import N_
 from trace.domain.times import check_day, check_instant
-from trace.places import VIETNAM, vietnam_today
 from trace.search.projection import SearchProjection
 from trace.search.query import Disposition, Hit, SearchQuery, SortOrder, search
 from trace.store.database import read_transaction

@@ -34,10 +34,10 @@ from trace.domain.json_text import (
     nesting_depth,
 )
 from trace.domain.kinds import BODY_TYPES, EventKind
+from trace.domain.places import VIETNAM
 from trace.domain.quantity import Unit
 from trace.domain.texts import N_
 from trace.domain.validation import MISSING, check_request
-from trace.places import VIETNAM
 
 FieldPath = tuple[str, ...]
 

@@ -26,8 +26,7 @@ from typing import Any
 import msgspec
 import msgspec.inspect as mi
 
-from trace import places
-from trace.domain import kinds
+from trace.domain import kinds, places
 from trace.domain.errors import (
     BrokenRule,
     DomainError,
@@ -422,7 +421,7 @@ def _is_time(value: Any) -> bool:
 def content_problems(body: msgspec.Struct, path: str = "body") -> list[FieldProblem]:
     """What a new record's fields hold that no form can check: codes of its origin that name
     no place in Vietnam today (the 34 provinces and their communes since 1 July 2025,
-    trace/places.py), a GTIN whose check digit is wrong.
+    trace/domain/places.py), a GTIN whose check digit is wrong.
 
     Only new records are held to this: a stored one keeps the codes of its day."""
     found: list[FieldProblem] = []

@@ -3,7 +3,7 @@
 Agencies are named; a household is a natural person, so it is shown only by its commune
 and province unless it consented to its name (Law 91/2025/QH15 on Personal Data
 Protection; DESIGN.md, "Agencies, people, keys"), as on the public pages. Places are
-named from their codes (trace/places.py).
+named from their codes (trace/domain/places.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from trace.places import commune_name, province_name
+from trace.domain.places import commune_name, province_name
 from trace.store.database import Reads
 from trace.store.tables import agencies
 

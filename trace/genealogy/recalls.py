@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.facts import Fact, RecordUnreadable, Unreadable, read_fact
 from trace.domain.kinds import Corrected, EventKind, Recalled
+from trace.domain.places import VIETNAM
 from trace.domain.record import Record
-from trace.places import VIETNAM
 from trace.store.agencies import Actor
 from trace.store.append import append_unsigned
 from trace.store.batches import Batch, find_batch

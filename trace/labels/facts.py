@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.facts import Fact, read_fact
 from trace.domain.kinds import Certified, Corrected, Origin, Packed, Registered, Scheme
+from trace.domain.places import commune_name, province_name
 from trace.domain.quantity import Quantity
 from trace.labels.content import NBSP, LabelFacts
-from trace.places import commune_name, province_name
 from trace.store.agencies import Agency, get_agency
 from trace.store.batches import Batch
 from trace.store.records import batch_records

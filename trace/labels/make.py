@@ -16,6 +16,7 @@ from functools import partial
 import anyio.to_thread
 
 from trace.domain.errors import NotPermitted
+from trace.domain.places import vietnam_today
 from trace.labels.content import LabelFacts
 from trace.labels.drawing import Label, Page, Placed
 from trace.labels.errors import LabelRequestInvalid
@@ -28,7 +29,6 @@ from trace.labels.qr import batch_path, encode, label_url
 from trace.labels.runs import LabelRun, get_run, run_serials
 from trace.labels.svg import render_svg
 from trace.labels.templates import DEFAULT_TEMPLATE, TEMPLATES, Template
-from trace.places import vietnam_today
 from trace.store.agencies import Actor
 from trace.store.batches import Batch
 from trace.store.database import read_transaction

@@ -16,11 +16,11 @@ from sqlalchemy import Select, bindparam, select
 
 from trace.domain.errors import DomainError
 from trace.domain.kinds import EventKind, decode_body
+from trace.domain.places import commune_name, province_name
 from trace.domain.rules import BatchState, next_state
 from trace.opendata.cells import envelope, page_url, quantity, text, utc_text
 from trace.opendata.parties import UNKNOWN, Party
 from trace.opendata.reading import Context, Cut, Row, in_range, stream
-from trace.places import commune_name, province_name
 from trace.store.tables import batches, records
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from trace.domain.errors import DomainError
 from trace.domain.merkle import complete_subtrees
 from trace.domain.note import verifier_key_string
+from trace.domain.places import VIETNAM
 from trace.domain.texts import N_
 from trace.opendata.batch_rows import batch_rows
 from trace.opendata.cells import EPOCH, utc_text
@@ -61,7 +62,6 @@ from trace.opendata.rows import (
 )
 from trace.opendata.terms import Citation, terms_document
 from trace.opendata.writers import MEDIA_TYPES, WRITERS, CsvWriter, JsonLinesWriter, Sink
-from trace.places import VIETNAM
 from trace.store.checkpoints import log_signer, sign_checkpoint
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger

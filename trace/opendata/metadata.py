@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from trace.domain.places import province_name
 from trace.opendata.datasets import DATASETS, Dataset
 from trace.opendata.manifest import FileEntry
 from trace.opendata.terms import INSTRUMENTS, LICENSE_NAME, LICENSE_TITLE, TERMS, Citation
-from trace.places import province_name
 
 CONTEXT: Mapping[str, str] = {
     "dcat": "http://www.w3.org/ns/dcat#",

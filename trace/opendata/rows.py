@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from trace.domain.places import commune_name, province_name
 from trace.opendata.cells import (
     counterparty,
     envelope,
@@ -25,7 +26,6 @@ from trace.opendata.cells import (
 )
 from trace.opendata.parties import UNKNOWN, Party
 from trace.opendata.reading import Context, Cut, Row, in_range, stream
-from trace.places import commune_name, province_name
 from trace.store.tables import agencies, batches, checkpoints, records
 
 _EVENTS = (

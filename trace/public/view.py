@@ -29,11 +29,11 @@ from trace.domain.kinds import (
     Sold,
     Transformed,
 )
+from trace.domain.places import commune_name, province_name
 from trace.domain.record import Record
 from trace.domain.statement import Statement
 from trace.domain.times import EARLIEST, instant_of_us
 from trace.genealogy.walk import MAX_BATCHES
-from trace.places import commune_name, province_name
 from trace.store.agencies import key_statuses
 from trace.store.batches import Batch, to_batch
 from trace.store.database import Reads
