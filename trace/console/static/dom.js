@@ -31,7 +31,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (value === true) el.setAttribute(name, "");
     else el.setAttribute(name, String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -41,7 +41,7 @@ export function h(tag, attrs = {}, ...children) {
 /** Replace what `main` shows with `children`, give it the `title`, and move focus to it. */
 export function show(title, ...children) {
   const main = document.getElementById("main");
-  main.replaceChildren(h("h1", { id: "title" }, title), ...children.flat().filter((c) => c));
+  main.replaceChildren(h("h1", { id: "title" }, title), ...children.flat(Infinity).filter((c) => c));
   document.title = `${title} · ${t("app_name")}`;
   main.focus({ preventScroll: true });
   window.scrollTo(0, 0);
