@@ -20,6 +20,7 @@ from trace.api.agencies import AgencyController
 from trace.api.audit import AuditController
 from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
+from trace.api.console import ROUTES as CONSOLE_ROUTES
 from trace.api.edge import TraceRequest, check_parameters
 from trace.api.epcis import EpcisController
 from trace.api.genealogy import GenealogyController
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             EpcisController,
             PlaceController,
             *PAGE_ROUTES,
+            *CONSOLE_ROUTES,
             *OPEN_DATA_ROUTES,
             create_static_files_router(
                 path=ASSETS,

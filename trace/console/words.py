@@ -1,0 +1,222 @@
+"""Every text the console's script shows, marked for the catalogues and given to it as JSON.
+
+The script holds no words of its own: the shell embeds ``words(lang)`` as a
+non-executable ``<script type="application/json" id="words">`` (the Content-Security-Policy
+allows it, since it never runs), and the script reads it by key. Texts are written in
+English and translated in ``locale/<lang>/LC_MESSAGES/messages.po`` like every other text;
+``{name}`` placeholders are filled by the script after translation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from trace.domain.kinds import KIND_NAMES, InputKind
+from trace.domain.quantity import DOSE_BASIS_NAMES, UNIT_NAMES
+from trace.domain.texts import N_
+from trace.translation import catalogue
+
+TEXTS: Mapping[str, str] = MappingProxyType(
+    {
+        # The frame of every screen.
+        "app_name": N_("Trace – Producers"),
+        "skip": N_("Skip to the form"),
+        "sign_out": N_("Sign out"),
+        "back": N_("Back"),
+        "offline": N_(
+            "You are offline. What you sign is kept on this phone and sent when the "
+            "network returns."
+        ),
+        "no_ed25519": N_(
+            "This browser cannot sign on the phone. What you record is sent unsigned and "
+            "signed by the server with your agency's key; it needs the network."
+        ),
+        "loading": N_("Loading…"),
+        "network_error": N_("The service cannot be reached. Try again when you have a network."),
+        # Signing in.
+        "sign_in": N_("Sign in"),
+        "sign_in_intro": N_(
+            "Type the access token your cooperative or agency gave you, or scan the pairing "
+            "QR code shown on the computer."
+        ),
+        "token": N_("Access token"),
+        "token_hint": N_("A long code of letters and digits. It is not kept on this phone."),
+        "device": N_("Name of this phone"),
+        "device_hint": N_("So that you can recognise it later, e.g. “Lan’s phone”."),
+        "pairing": N_("Pairing this phone…"),
+        "signed_in_as": N_("{person}, {agency}"),
+        "key_made": N_("This phone's signing key is registered: {key}."),
+        "key_failed": N_("This phone's signing key could not be registered: {detail}"),
+        # Batches.
+        "batches": N_("Your batches"),
+        "search": N_("Search by product, lot or code"),
+        "register_new": N_("Register a new batch"),
+        "no_batches": N_(
+            "No batch on this phone yet. Register one, or open one by the code on its label."
+        ),
+        "open_code": N_("Open a batch by its code"),
+        "open": N_("Open"),
+        "queue_link": N_("Waiting to be sent"),
+        "lot_of": N_("Lot {lot}"),
+        "not_found": N_("No batch has this code."),
+        # One batch.
+        "timeline": N_("What happened"),
+        "occurred": N_("Happened {when}"),
+        "recorded": N_("recorded {when}"),
+        "public_page": N_("Public page"),
+        "labels": N_("Print labels"),
+        "record_more": N_("Record"),
+        "qr_alt": N_("Label with the QR code of batch {code}"),
+        "pending_here": N_("Signed on this phone, not sent yet"),
+        # Forms.
+        "form_registered": N_("Register a batch"),
+        "form_planted": N_("Record planting"),
+        "form_input_applied": N_("Record inputs applied"),
+        "form_harvested": N_("Record harvest"),
+        "form_packed": N_("Record packing"),
+        "form_shipped": N_("Record shipping"),
+        "form_received": N_("Record receiving"),
+        "form_sold": N_("Record a sale"),
+        "form_corrected": N_("Correct a record"),
+        "occurred_at": N_("When it happened"),
+        "occurred_hint": N_("Date and time on this phone's clock; change them if it was earlier."),
+        "product": N_("Product"),
+        "product_hint": N_("As a shopper would name it, e.g. “Bưởi Diễn”."),
+        "gtin": N_("GTIN (barcode number), if it has one"),
+        "gtin_hint": N_("8, 12, 13 or 14 digits, under the barcode."),
+        "lot": N_("Lot"),
+        "lot_hint": N_("Up to 20 letters without accents, digits or signs, e.g. L2026-03."),
+        "quantity": N_("Quantity"),
+        "quantity_hint": N_("A number such as 1200 or 12.5."),
+        "unit": N_("Unit"),
+        "province": N_("Province or city"),
+        "commune": N_("Commune or ward, if you wish"),
+        "choose": N_("Choose…"),
+        "area": N_("Growing area"),
+        "area_hint": N_("The plot or pond as your farm names it, e.g. “Thửa 12”."),
+        "photo": N_("Photo, if you wish"),
+        "photo_hint": N_(
+            "Taken now or chosen from the phone. Its place and camera data are removed "
+            "before it is kept."
+        ),
+        "photo_ready": N_("Photo ready: {width}×{height} pixels, without place or camera data."),
+        "crop": N_("Crop"),
+        "variety": N_("Variety, if known"),
+        "input_kind": N_("Kind of input"),
+        "input_product": N_("Product applied"),
+        "dose": N_("Dose"),
+        "dose_per": N_("Counted per"),
+        "dose_total": N_("in total"),
+        "active_ingredient": N_("Active ingredient"),
+        "phi_days": N_("Pre-harvest interval (days)"),
+        "phi_hint": N_("Printed on the label: the days to wait between spraying and harvest."),
+        "applied_to": N_("Area treated"),
+        "package_type": N_("Package type"),
+        "package_hint": N_("e.g. “hộp 5 kg”, “túi lưới 2 quả”."),
+        "count": N_("Number of packages"),
+        "net_quantity": N_("Net quantity in all packages, if you wish"),
+        "to_agency": N_("Agency receiving the goods (its id)"),
+        "agency_id_hint": N_("The 36-character id on the agency's page or on its delivery note."),
+        "destination": N_("Destination, if you wish"),
+        "from_agency": N_("Agency that sent the goods (its id)"),
+        "buyer": N_("Buyer agency (its id), empty for a sale to a shopper"),
+        "last_sale": N_("This sale empties the batch"),
+        "corrects": N_("Record to correct"),
+        "reason": N_("Why it is wrong"),
+        "note": N_("Note, if you wish"),
+        "review": N_("Check what will be signed"),
+        "will_sign": N_("What will be signed"),
+        "will_sign_intro": N_(
+            "Your phone signs exactly this. After signing it cannot be changed, only corrected "
+            "by a new record."
+        ),
+        "sign_and_save": N_("Sign and save"),
+        "edit": N_("Change"),
+        "batch_of": N_("Batch"),
+        "new_batch": N_("a new batch"),
+        "kind": N_("What happened"),
+        "signed_saved": N_("Signed and saved on this phone."),
+        "sent": N_("Sent to the ledger."),
+        # Checks as the form is filled.
+        "errors_title": N_("There is a problem"),
+        "required": N_("Enter {field}."),
+        "choose_one": N_("Choose {field}."),
+        "gtin_digits": N_("A GTIN has 8, 12, 13 or 14 digits and nothing else."),
+        "gtin_check": N_("The last digit of this GTIN should be {digit}: check the number."),
+        "gtin_ok": N_("The GTIN's check digit is right."),
+        "lot_form": N_(
+            "A lot has 1 to 20 characters: letters without accents, digits and signs such as - "
+            "or /, without spaces."
+        ),
+        "decimal_form": N_(
+            "Write a number greater than zero, with a point for decimals, e.g. 1200 or 12.5."
+        ),
+        "integer_form": N_("Write a whole number from 1 up."),
+        "days_form": N_("Write a whole number of days from 0 to 365."),
+        "uuid_form": N_(
+            "An agency's id has 36 characters, like 1b4e28ba-2fa1-11d2-883f-0016d3cca427."
+        ),
+        "hash_form": N_("Choose the record to correct."),
+        "future": N_("This time is in the future: check the date and time."),
+        "pesticide_needs": N_(
+            "A pesticide needs its active ingredient and its pre-harvest interval."
+        ),
+        "phi_warning": N_(
+            "Warning: {product} was applied on {date} with a pre-harvest interval of {days} "
+            "days. Harvesting before {until} is too early."
+        ),
+        # The queue.
+        "queue_title": N_("Waiting to be sent"),
+        "queue_empty": N_("Everything signed on this phone has been sent."),
+        "send_now": N_("Send now"),
+        "refused": N_("Refused by the ledger"),
+        "fix": N_("Correct and sign again"),
+        "waiting": N_("Waiting for the network"),
+        "signed_at": N_("Signed {when}"),
+        "unsigned_wait": N_("To be signed by the server"),
+        # Labels.
+        "labels_title": N_("Print labels of batch {code}"),
+        "template": N_("Label stock"),
+        "label_count": N_("Number of labels"),
+        "open_pdf": N_("Open the labels (PDF)"),
+        # Language.
+        "language": N_("Language"),
+    }
+)
+
+# Texts that depend on a count: (singular, plural); the script picks by the count.
+PLURALS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "queue_count": (
+            N_("{count} record waiting to be sent"),
+            N_("{count} records waiting to be sent"),
+        ),
+        "refused_count": (N_("{count} record refused"), N_("{count} records refused")),
+    }
+)
+
+INPUT_KIND_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        InputKind.FERTILISER: N_("Fertiliser"),
+        InputKind.PESTICIDE: N_("Pesticide"),
+        InputKind.VETERINARY_DRUG: N_("Veterinary drug"),
+        InputKind.FEED: N_("Feed"),
+        InputKind.OTHER: N_("Other"),
+    }
+)
+
+
+def words(lang: str) -> dict[str, object]:
+    """Every text of the script in ``lang``, by key; plurals as ``[one, many]`` templates.
+
+    The ``{name}`` placeholders are left for the script to fill.
+    """
+    say = catalogue(lang).gettext
+    texts: dict[str, object] = {key: say(msgid) for key, msgid in TEXTS.items()}
+    texts["plurals"] = {key: [say(one), say(many)] for key, (one, many) in PLURALS.items()}
+    texts["kinds"] = {str(kind): say(name) for kind, name in KIND_NAMES.items()}
+    texts["units"] = {str(unit): say(name) for unit, name in UNIT_NAMES.items()}
+    texts["dose_basis"] = {str(b): say(name) for b, name in DOSE_BASIS_NAMES.items()}
+    texts["input_kinds"] = {str(k): say(name) for k, name in INPUT_KIND_NAMES.items()}
+    return texts
