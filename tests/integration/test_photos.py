@@ -46,7 +46,7 @@ def png(*, text: bool = False, size: tuple[int, int] = (320, 200)) -> bytes:
 async def send(
     client: httpx.AsyncClient, member: object, data: bytes, media_type: str
 ) -> httpx.Response:
-    headers = {**member.headers, "Content-Type": media_type}  # type: ignore[attr-defined]
+    headers = {**member.headers, "Content-Type": media_type, "Accept-Language": "en"}  # type: ignore[attr-defined]
     return await client.post("/api/v1/photos", content=data, headers=headers)
 
 
@@ -206,7 +206,7 @@ async def test_an_event_naming_a_photo_the_service_does_not_hold_is_refused(
     refused = await client.post(
         "/api/v1/batches",
         json={"occurred_at": WHEN, "body": registration(photo=unknown)},
-        headers=cast.producer.headers,
+        headers={**cast.producer.headers, "Accept-Language": "en"},
     )
     assert refused.status_code == 422, refused.text
     problem = refused.json()
@@ -233,7 +233,7 @@ async def test_an_event_naming_a_photo_the_service_does_not_hold_is_refused(
     malformed = await client.post(
         "/api/v1/batches",
         json={"occurred_at": WHEN, "body": registration(lot="BD-3", photo="ABC")},
-        headers=cast.producer.headers,
+        headers={**cast.producer.headers, "Accept-Language": "en"},
     )
     assert malformed.status_code == 422
     assert "SHA-256" in malformed.json()["errors"][0]["detail"]

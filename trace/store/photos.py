@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -32,7 +33,8 @@ async def keep_photo(ledger: Ledger, actor: Actor, data: bytes, media_type: str)
 
     The same bytes sent again are kept once and answered the same.
     """
-    photo = check_photo(data, media_type)
+    # Decoding takes milliseconds of CPU: off the event loop, which serves the pages.
+    photo = await asyncio.to_thread(check_photo, data, media_type)
     known = await _described(ledger, photo.sha256)
     if known is not None:
         return known
