@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import io
 import itertools
 import json
 import os
@@ -47,6 +48,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
+from PIL import Image
 from schemathesis import checks
 from schemathesis.generation import GenerationMode
 
@@ -107,6 +109,16 @@ def _request(arguments: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+async def _photo(client: httpx.AsyncClient, member: Member) -> str:
+    """The name of a photo sent as the console sends it (the same bytes each time)."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 140, 40)).save(out, "JPEG")
+    headers = {**member.headers, "Content-Type": "image/jpeg"}
+    sent = await client.post("/api/v1/photos", content=out.getvalue(), headers=headers)
+    assert sent.status_code == 201, sent.text
+    return str(sent.json()["sha256"])
+
+
 async def _known(client: httpx.AsyncClient, cast: Cast, ledger: Ledger) -> dict[str, list[Any]]:
     """Identifiers that name something, by path parameter: so cases reach past a 404.
 
@@ -131,6 +143,7 @@ async def _known(client: httpx.AsyncClient, cast: Cast, ledger: Ledger) -> dict[
         "token_id": [t["id"] for t in tokens.json()],
         "position": [0, size - 1],
         "name": [PACKAGE_FILE, CATALOG_FILE, MANIFEST, SIGNATURE, "events.csv"],
+        "sha256": [await _photo(client, cast.producer)],
     }
 
 
@@ -259,6 +272,7 @@ async def _valid_plans(client: httpx.AsyncClient, cast: Cast) -> dict[EventKind,
         return str(batch)
 
     producer, processor = cast.producer, cast.processor
+    photo = await _photo(client, producer)
     batches = {kind: await fresh(producer, f"VALID-{n}") for n, kind in enumerate(EventKind)}
     corrected = batches[EventKind.CORRECTED]
     records = (await client.get(f"/api/v1/batches/{corrected}/records")).json()["records"]
@@ -267,6 +281,15 @@ async def _valid_plans(client: httpx.AsyncClient, cast: Cast) -> dict[EventKind,
     await record(client, producer, in_transit, "shipped", {"to": cast.distributor.id})
     inputs = [await fresh(processor, f"VALID-IN-{n}") for n in range(3)]
     output = (await register(client, processor, lot="VALID-OUT"))["batch"]["id"]
+
+    def pictures(body: dict[str, Any], _: random.Random) -> None:
+        # A client names a photo it sent before (POST /api/v1/photos).
+        if "photo" in body:
+            body["photo"] = photo
+
+    def registers(body: dict[str, Any], chance: random.Random) -> None:
+        _place(body, chance)
+        pictures(body, chance)
 
     def corrects(body: dict[str, Any], _: random.Random) -> None:
         body["corrects"] = harvest
@@ -292,7 +315,9 @@ async def _valid_plans(client: httpx.AsyncClient, cast: Cast) -> dict[EventKind,
         body["event_hash"] = event_hash_id(event)
 
     return {
-        EventKind.REGISTERED: Valid(producer, None, _place),
+        EventKind.REGISTERED: Valid(producer, None, registers),
+        EventKind.PLANTED: Valid(producer, batches[EventKind.PLANTED], pictures),
+        EventKind.HARVESTED: Valid(producer, batches[EventKind.HARVESTED], pictures),
         EventKind.INSPECTED: Valid(cast.authority, batches[EventKind.INSPECTED]),
         EventKind.CERTIFIED: Valid(cast.certifier, batches[EventKind.CERTIFIED]),
         EventKind.RECALLED: Valid(cast.authority, batches[EventKind.RECALLED]),
@@ -304,9 +329,7 @@ async def _valid_plans(client: httpx.AsyncClient, cast: Cast) -> dict[EventKind,
         **{
             kind: Valid(producer, batches[kind])
             for kind in (
-                EventKind.PLANTED,
                 EventKind.INPUT_APPLIED,
-                EventKind.HARVESTED,
                 EventKind.PROCESSED,
                 EventKind.PACKED,
                 EventKind.SOLD,

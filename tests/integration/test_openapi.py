@@ -275,6 +275,7 @@ async def test_operations_that_need_a_token_declare_the_bearer_scheme_as_the_ser
         "position": "0",
         "name": "datapackage.json",
         "province": "01",
+        "sha256": "0" * 64,
     }
     required = optional = public = 0
     for path, method, operation in operations(spec):

@@ -31,6 +31,7 @@ from trace.api.openapi import DescribedJson, DescribedSwagger
 from trace.api.opendata import ROUTES as OPEN_DATA_ROUTES
 from trace.api.pages import OWN_COMPRESSION
 from trace.api.pages import ROUTES as PAGE_ROUTES
+from trace.api.photos import ROUTES as PHOTO_ROUTES
 from trace.api.places import PlaceController
 from trace.api.problems import ANY, EXCEPTION_HANDLERS, problem_answers
 from trace.api.recalls import RecallController
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             RecallController,
             EpcisController,
             PlaceController,
+            *PHOTO_ROUTES,
             *PAGE_ROUTES,
             *CONSOLE_ROUTES,
             *OPEN_DATA_ROUTES,

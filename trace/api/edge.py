@@ -8,6 +8,9 @@
   depth (RFC 8259 §4 leaves duplicates to the reader; last-one-wins would let two readers
   of one request see two requests), and no string holds a forbidden character
   (``trace/domain/json_text.py``; the error names the field).
+- **Photos.** ``POST /api/v1/photos`` reads its body as bytes: its media type must be one of
+  the image types it takes (``415`` otherwise, :func:`photo_media_type`); the bytes are
+  checked by ``trace/domain/photos.py``.
 - **Parameters.** Path and query parameters hold no control character (``check_parameters``,
   run before every handler): PostgreSQL refuses U+0000 in text and SQLite does not, so
   without this a look-up by such a name would answer differently on the two databases.
@@ -85,6 +88,14 @@ class UnsupportedMediaType(DomainError):
         "This address accepts bodies of type {accepted}, not {value}. Send the "
         "header 'Content-Type: application/json'."
     )
+    variants = MappingProxyType(
+        {
+            "photo": N_(
+                "This address accepts photos of type {accepted}, not {value}. Send the photo "
+                "as the console prepares it, with the Content-Type of its format."
+            ),
+        }
+    )
 
 
 def _check_media_type(content_type: tuple[str, dict[str, str]], accepted: Sequence[str]) -> None:
@@ -99,6 +110,21 @@ def _check_media_type(content_type: tuple[str, dict[str, str]], accepted: Sequen
             value=given,
             accepted=", ".join(accepted),
         )
+
+
+def photo_media_type(content_type: tuple[str, dict[str, str]], accepted: Sequence[str]) -> str:
+    """The media type of a photo's body, one of ``accepted``; :class:`UnsupportedMediaType`
+    otherwise (no ``Content-Type`` at all included: a photo's bytes say nothing of it)."""
+    media_type = content_type[0].lower()
+    if media_type not in accepted:
+        given = media_type or "?"
+        raise UnsupportedMediaType(
+            f"the body is {given}; this address accepts {', '.join(accepted)}",
+            reason="photo",
+            value=given,
+            accepted=", ".join(accepted),
+        )
+    return media_type
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

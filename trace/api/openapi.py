@@ -9,9 +9,10 @@
   control character in any string of a body and in any path or query parameter
   (``trace/api/edge.py``), so every such string without a pattern of its own gets one.
 - **The body of EPCIS capture**, which its handler reads itself: an EPCIS 2.0 document in
-  JSON or JSON-LD (its events are checked by ``trace/epcis/document.py``).
+  JSON or JSON-LD (its events are checked by ``trace/epcis/document.py``); and the body of
+  a photo sent, its bytes in one of the image types it takes.
 - **The media types of answers whose type the request chooses**: labels (PDF, PNG, SVG),
-  a genealogy drawn as SVG, and the open-data catalogue and files.
+  a genealogy drawn as SVG, the open-data catalogue and files, and a photo.
 - **An example of each event kind** (``trace/api/examples.py``), on its body's schema, on
   its variant of ``EventIn`` and among the named examples of the request bodies.
 - **Errors**: the problem details (:class:`trace.api.problems.Problem`) with every
@@ -44,6 +45,8 @@ from trace.api.parameters import ExpectedVersion
 from trace.api.problems import PROBLEM_JSON, Problem
 from trace.domain.json_text import FORBIDDEN_CLASS
 from trace.domain.kinds import BODY_TYPES, EventKind
+from trace.domain.photos import FORMATS as PHOTO_MEDIA_TYPES
+from trace.domain.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from trace.domain.times import TIME_PATTERN
 from trace.labels.make import MEDIA_TYPES as LABEL_MEDIA_TYPES
 from trace.opendata.writers import MEDIA_TYPES as OPEN_DATA_MEDIA_TYPES
@@ -89,6 +92,8 @@ _CHOSEN_MEDIA_TYPES: dict[tuple[str, str], list[str]] = {
     ("/open-data", "head"): ["text/html", "application/ld+json"],
     ("/open-data/{name}", "get"): sorted(set(OPEN_DATA_MEDIA_TYPES.values())),
     ("/open-data/{name}", "head"): sorted(set(OPEN_DATA_MEDIA_TYPES.values())),
+    ("/photos/{sha256}", "get"): sorted(PHOTO_MEDIA_TYPES),
+    ("/photos/{sha256}", "head"): sorted(PHOTO_MEDIA_TYPES),
 }
 
 
@@ -146,6 +151,7 @@ def describe(spec: dict[str, Any], app: Litestar) -> dict[str, Any]:
     _describe_examples(paths, schemas)
     _describe_problems(paths, schemas)
     _describe_capture(spec, schemas)
+    _describe_photo_upload(spec)
     _describe_text(spec, schemas)
     _describe_media_types(paths)
     _dedent_descriptions(schemas)
@@ -309,6 +315,17 @@ def _describe_capture(spec: dict[str, Any], schemas: dict[str, Any]) -> None:
         capture["requestBody"] = {
             "required": True,
             "content": {media_type: document for media_type in _JSON_TYPES},
+        }
+
+
+def _describe_photo_upload(spec: dict[str, Any]) -> None:
+    upload = spec.get("paths", {}).get("/api/v1/photos", {}).get("post")
+    if upload is not None:
+        photo = {"schema": {**_BINARY, "maxLength": MAX_PHOTO_BYTES}}
+        upload["requestBody"] = {
+            "required": True,
+            "description": "The photo's bytes, as the console prepares them.",
+            "content": {media_type: photo for media_type in sorted(PHOTO_MEDIA_TYPES)},
         }
 
 

@@ -70,6 +70,7 @@ STATUS: dict[str, int] = {
     "unknown_checkpoint": HTTP_409_CONFLICT,
     "log_inconsistent": HTTP_409_CONFLICT,
     "label_does_not_fit": HTTP_422_UNPROCESSABLE_ENTITY,
+    "photo_refused": HTTP_422_UNPROCESSABLE_ENTITY,
     "label_request_invalid": HTTP_422_UNPROCESSABLE_ENTITY,
     "key_registered": HTTP_409_CONFLICT,
     "revocation_out_of_range": HTTP_422_UNPROCESSABLE_ENTITY,
@@ -134,6 +135,8 @@ class Problem(msgspec.Struct, omit_defaults=True):
     minimum: Annotated[str, _said("The smallest text size needed, in points.")] | Unset = _UNSET
     accepted: Annotated[str, _said("The media types this address reads.")] | Unset = _UNSET
     limit: Annotated[int, _said("The limit the request went over.")] | Unset = _UNSET
+    width: Annotated[int, _said("The photo's width in pixels.")] | Unset = _UNSET
+    height: Annotated[int, _said("The photo's height in pixels.")] | Unset = _UNSET
     position: Annotated[int, _said("Where in the input the fault is.")] | Unset = _UNSET
     character: Annotated[str, _said("The character refused, described.")] | Unset = _UNSET
     seconds: Annotated[int, _said("Seconds to wait before retrying.")] | Unset = _UNSET
@@ -302,7 +305,8 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
         answer.headers["Allow"] = str((exc.headers or {}).get("allow", ""))
         return answer
     if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
-        limit = request.app.request_max_body_size
+        # An address may take more than the service's limit (a photo): its own limit.
+        limit = request.route_handler.resolve_request_max_body_size()
         return problem(request, HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", limit=limit)
     return problem(request, exc.status_code, "bad_request", reason="unreadable")
 

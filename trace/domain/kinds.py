@@ -96,6 +96,13 @@ Uuid = Annotated[
 ]
 RecordHashHex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 Sha256Hex = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+# A photo is named in the statement by the SHA-256 of its bytes, so the signature covers it.
+PhotoName = Annotated[
+    Sha256Hex,
+    msgspec.Meta(
+        description="The SHA-256 of a photo sent before (POST /api/v1/photos), lower-case hex."
+    ),
+]
 # A serial is a code like a batch code: 13 Crockford symbols and a check symbol.
 Serial = Annotated[str, msgspec.Meta(pattern=r"^[0-9A-HJKMNP-TV-Z]{14}$")]
 # Shape only; the store checks the GS1 check digit (trace.domain.identifiers).
@@ -225,7 +232,8 @@ class Origin(_Body, frozen=True):
 class Registered(_Body, frozen=True):
     """A batch is commissioned (``registered``); its registering agency becomes its producer.
 
-    ``quantity`` is optional because a batch registered at planting has none yet.
+    ``quantity`` is optional because a batch registered at planting has none yet; ``photo``
+    names the product's photo, shown beside its name on the public page.
     """
 
     product: Name
@@ -238,6 +246,7 @@ class Registered(_Body, frozen=True):
     production_date: Day | None = None
     expiry_date: Day | None = None
     ocop_ref: Code | None = None
+    photo: PhotoName | None = None
 
     def __post_init__(self) -> None:
         produced, expires = self.production_date, self.expiry_date
@@ -246,7 +255,7 @@ class Registered(_Body, frozen=True):
 
 
 class Planted(_Body, frozen=True):
-    """A crop is sown or planted on a growing area."""
+    """A crop is sown or planted on a growing area; ``photo`` names a photo of the field."""
 
     crop: Name
     area: Code
@@ -254,6 +263,7 @@ class Planted(_Body, frozen=True):
     area_size: AreaSize | None = None
     seed_source: Name | None = None
     note: Prose | None = None
+    photo: PhotoName | None = None
 
 
 class InputApplied(_Body, frozen=True):
@@ -283,11 +293,12 @@ class InputApplied(_Body, frozen=True):
 
 
 class Harvested(_Body, frozen=True):
-    """Goods are harvested."""
+    """Goods are harvested; ``photo`` names a photo of the field or of the harvest."""
 
     quantity: Quantity
     area: Code | None = None
     note: Prose | None = None
+    photo: PhotoName | None = None
 
 
 class Processed(_Body, frozen=True):

@@ -98,6 +98,7 @@ FIELD_NAMES: Mapping[str, str] = MappingProxyType(
         "output_quantity": N_("Quantity made"),
         "package_type": N_("Package type"),
         "per": N_("Dose per"),
+        "photo": N_("Photo"),
         "pre_harvest_interval_days": N_("Pre-harvest interval (days)"),
         "process": N_("Process"),
         "product": N_("Product name"),
@@ -183,7 +184,8 @@ _FORMS: Mapping[str | None, str] = MappingProxyType(
         _pattern(kinds.Uuid): N_(
             "an identifier like 6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f (lower case)"
         ),
-        _pattern(kinds.RecordHashHex): N_("64 hexadecimal digits (a record hash)"),
+        # Record hashes, a print run's serials and photos are all named by a SHA-256.
+        _pattern(kinds.RecordHashHex): N_("64 lower-case hexadecimal digits (a SHA-256 hash)"),
         _pattern(kinds.Serial): N_("the 14 characters of a serial, as printed under its QR code"),
         _pattern(kinds.AnalyteValue): N_(
             'a number written as text, like "0.05", or "<0.01" under the limit of quantification'
@@ -247,6 +249,10 @@ NO_COMMUNE = N_(
 )
 WRONG_CHECK_DIGIT = N_(
     "{field}: the check digit of {value} is wrong. Compare it with the code on the package."
+)
+NO_PHOTO = N_(
+    "{field}: the service has no photo {value}. Send the photo first (POST /api/v1/photos), "
+    "then the event."
 )
 NOT_A_TIME = N_("{field} must be a time with its UTC offset, like 2026-09-01T07:30:00+07:00.")
 
@@ -439,6 +445,21 @@ def content_problems(body: msgspec.Struct, path: str = "body") -> list[FieldProb
         params = {"value": origin.commune, "province": province}
         found.append(FieldProblem(f"{path}.origin.commune", NO_COMMUNE, params))
     return found
+
+
+def named_photo(body: msgspec.Struct) -> str | None:
+    """The photo a body names (``photo``: registered, planted, harvested), if it names one."""
+    photo = getattr(body, "photo", None)
+    return photo if isinstance(photo, str) else None
+
+
+def missing_photo(kind: str, photo: str, path: str = "body") -> InvalidBody:
+    """The refusal of a new record that names a photo the service does not hold: found where
+    the photos are (the append's transaction), worded here with the body's other mistakes."""
+    problem = FieldProblem(f"{path}.photo", NO_PHOTO, {"value": photo})
+    refused = InvalidBody(f"the {kind} event names an unknown photo", kind=kind, count=1)
+    refused.having([problem])
+    return refused
 
 
 def check_content(kind: str, body: msgspec.Struct) -> None:

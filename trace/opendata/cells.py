@@ -94,7 +94,8 @@ def page_url(public_url: str, code: str | None, gtin: str | None, lot: str | Non
     return public_url + (link_path(gtin, lot) or f"/b/{code}")
 
 
-# The fields of each kind's body that an export shows (trace/domain/kinds.py).
+# The fields of each kind's body that an export shows (trace/domain/kinds.py). A photo is
+# shown by its name (SHA-256): its bytes are at /photos/{name}.
 PUBLIC_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "registered": (
@@ -108,8 +109,9 @@ PUBLIC_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "production_date",
             "expiry_date",
             "ocop_ref",
+            "photo",
         ),
-        "planted": ("crop", "variety", "area", "area_size"),
+        "planted": ("crop", "variety", "area", "area_size", "photo"),
         "input_applied": (
             "input_kind",
             "product",
@@ -118,7 +120,7 @@ PUBLIC_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "applied_to",
             "pre_harvest_interval_days",
         ),
-        "harvested": ("quantity", "area"),
+        "harvested": ("quantity", "area", "photo"),
         "processed": ("process", "output_quantity"),
         "packed": ("package_type", "count", "quantity"),
         "inspected": (

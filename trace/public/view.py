@@ -29,14 +29,17 @@ from trace.domain.kinds import (
     Sold,
     Transformed,
 )
+from trace.domain.photos import Photo
 from trace.domain.places import commune_name, province_name
 from trace.domain.record import Record
 from trace.domain.statement import Statement
 from trace.domain.times import EARLIEST, instant_of_us
+from trace.domain.validation import named_photo
 from trace.genealogy.walk import MAX_BATCHES
 from trace.store.agencies import key_statuses
 from trace.store.batches import Batch, to_batch
 from trace.store.database import Reads
+from trace.store.photos import photo_sizes
 from trace.store.records import batch_records
 from trace.store.tables import agencies, batches
 
@@ -125,6 +128,21 @@ class PageView:
     agency_names: dict[str, str]
     today: date
     last_position: int
+    # The photos the records name that the service holds, by name: sizes, never bytes.
+    photos: dict[str, Photo] = field(default_factory=dict)
+
+    @property
+    def product_photo(self) -> Photo | None:
+        """The product's photo, named by its registration."""
+        name = self.registered.photo if self.registered else None
+        return self.photos.get(name) if name else None
+
+    def photo_of(self, event: Event) -> Photo | None:
+        """The photo a record of the timeline names (a field's, a harvest's), if held."""
+        if event.unshown is not None or event.body is None or isinstance(event.body, Registered):
+            return None
+        name = named_photo(event.body)
+        return self.photos.get(name) if name else None
 
     @property
     def intact(self) -> bool:
@@ -270,6 +288,8 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
     ]
     certificates.sort(key=lambda c: (c.scheme != Scheme.OCOP.value, c.expired))
     alerts, inputs = await _ancestry(conn, batch, events, names)
+    named = [named_photo(e.body) for e in events if e.body is not None and e.unshown is None]
+    photos = await photo_sizes(conn, [name for name in named if name is not None])
     # A registration that no longer parses (a tampered record) leaves the read model's facts.
     province = registered.origin.province if registered else (batch.province or "")
     commune = registered.origin.commune if registered else None
@@ -291,6 +311,7 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
         agency_names={k: v[0] for k, v in names.items()},
         today=today,
         last_position=max((r.position for r in chain), default=-1),
+        photos=photos,
     )
 
 

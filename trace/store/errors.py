@@ -25,6 +25,10 @@ class NotFound(DomainError):
             "file": N_("No open-data file '{id}' was found. The files: GET /open-data/."),
             "recall": N_("No recall '{id}' was found. Check the recall's id."),
             "resource": N_("Nothing is at '{id}'. Check the address."),
+            "photo": N_(
+                "The service has no photo '{id}'. A photo is named by the SHA-256 of its "
+                "bytes; send it first (POST /api/v1/photos)."
+            ),
             "province": N_(
                 "No province has the code '{id}'. The codes: GET /api/v1/places/provinces."
             ),

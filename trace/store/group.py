@@ -27,6 +27,7 @@ from trace.domain.kinds import Corrected, EventKind, Registered, Transformed
 from trace.domain.record import GENESIS_PREV, Record, now_us, record_hash
 from trace.domain.rules import BatchState, check_permitted, next_state
 from trace.domain.statement import Statement, verify_signature
+from trace.domain.validation import missing_photo, named_photo
 from trace.store.agencies import Actor
 from trace.store.batches import Batch, find_batch, to_batch
 from trace.store.errors import (
@@ -43,6 +44,7 @@ from trace.store.tables import (
     idempotency_keys,
     log_head,
     merkle_nodes,
+    photos,
     records,
 )
 
@@ -99,6 +101,7 @@ async def append_group(conn: AsyncConnection, group: list[Pending], *, tree: boo
     keys = await _keys(conn, group)
     rows = await _lock_batches(conn, group)
     taken_lots = await _taken_lots(conn, group)
+    held_photos = await _held_photos(conn, group)
     head = (
         await conn.execute(
             select(log_head.c.size, log_head.c.edge).where(log_head.c.id == 1).with_for_update()
@@ -119,6 +122,9 @@ async def append_group(conn: AsyncConnection, group: list[Pending], *, tree: boo
                 outcomes[i] = earlier
                 continue
             _check_key(item, keys.get(item.signed.key_id))
+            photo = named_photo(item.body)
+            if photo is not None and photo not in held_photos:
+                raise missing_photo(item.kind.value, photo)
             corrected = (
                 await _corrected_agency(conn, item) if item.kind is EventKind.CORRECTED else None
             )
@@ -402,6 +408,16 @@ async def _taken_lots(conn: AsyncConnection, group: list[Pending]) -> set[tuple[
         )
     )
     return {(row.gtin, row.lot) for row in rows}
+
+
+async def _held_photos(conn: AsyncConnection, group: list[Pending]) -> set[str]:
+    """The photos the group's statements name that the service holds (photos are never
+    deleted, so what is held now is held at commit)."""
+    wanted = sorted({name for name in (named_photo(p.body) for p in group) if name is not None})
+    if not wanted:
+        return set()
+    rows = await conn.execute(select(photos.c.sha256).where(photos.c.sha256.in_(wanted)))
+    return {row.sha256 for row in rows}
 
 
 async def _corrected_agency(conn: AsyncConnection, item: Pending) -> str:
