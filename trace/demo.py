@@ -22,7 +22,13 @@ from trace.domain.identifiers import DigitalLink
 from trace.labels.make import batches_sheet
 from trace.labels.pdf import write_pdf
 from trace.labels.runs import create_run, list_runs
-from trace.store.agencies import Actor, create_agency
+from trace.store.agencies import (
+    Actor,
+    create_agency,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
 from trace.store.append import Appended, append_unsigned, new_batch_id
 from trace.store.batches import Batch, all_batches, find_batch
 from trace.store.database import read_transaction
@@ -31,6 +37,9 @@ from trace.store.tables import agencies
 from trace.translation import both
 
 OPERATOR_NAME = "Ban vận hành trace (demo)"
+POMELO_COOP = "Hợp tác xã Bưởi Diễn Phú Thượng"
+# The person of the pomelo cooperative who signs in to the console in the demo.
+DEMO_PERSON = "Chị Lan (thử / demo)"
 
 
 @dataclass
@@ -53,9 +62,7 @@ async def _agency(ledger: Ledger, name: str, kind: AgencyKind, **extra: Any) -> 
 async def _cast(ledger: Ledger) -> _Cast:
     return _Cast(
         operator=await _agency(ledger, OPERATOR_NAME, AgencyKind.OPERATOR),
-        pomelo_coop=await _agency(
-            ledger, "Hợp tác xã Bưởi Diễn Phú Thượng", AgencyKind.PRODUCER, province="01"
-        ),
+        pomelo_coop=await _agency(ledger, POMELO_COOP, AgencyKind.PRODUCER, province="01"),
         vegetable_coop=await _agency(
             ledger, "Hợp tác xã Rau an toàn Đông Anh", AgencyKind.PRODUCER, province="01"
         ),
@@ -428,8 +435,8 @@ async def load_demo(settings: Settings) -> list[str]:
         else:
             lines.append(
                 both(
-                    "The demo data is already present; nothing written. Batches (QR code, then "
-                    "API):"
+                    "The demo data is already present; only a new sign-in token is made. "
+                    "Batches (QR code, then API):"
                 )
             )
         async with read_transaction(ledger.engine) as conn:
@@ -444,6 +451,7 @@ async def load_demo(settings: Settings) -> list[str]:
                 lines.append(both("    A gift box with a serialised label:"))
                 serial = DigitalLink(batch.gtin, batch.lot, runs[0].first_serial).path()
                 lines.append(f"    {settings.public_url}{serial}")
+        lines += await _console_sign_in(ledger, settings)
         sheet = await write_demo_sheet(ledger, settings, batches)
         lines.append(both("An A4 sheet of the demo batches' labels:"))
         # The path alone on its line, so it can be copied or opened from the terminal.
@@ -451,3 +459,24 @@ async def load_demo(settings: Settings) -> list[str]:
         return lines
     finally:
         await ledger.close()
+
+
+async def _console_sign_in(ledger: Ledger, settings: Settings) -> list[str]:
+    """The producer console's address and a fresh sign-in token for the demo cooperative.
+
+    A token is shown once, so each run makes a new one and revokes the demo person's older
+    ones: the demo never leaves usable tokens behind that nobody can see.
+    """
+    async with read_transaction(ledger.engine) as conn:
+        coop = (
+            await conn.execute(select(agencies.c.id).where(agencies.c.name == POMELO_COOP))
+        ).scalar_one()
+    for held in await list_tokens(ledger, coop):
+        if held.person == DEMO_PERSON and held.revoked_at_us is None:
+            await revoke_token(ledger, held.id, coop)
+    token = await create_token(ledger, coop, DEMO_PERSON)
+    return [
+        both("The producer console, for {coop}: sign in with the token below.", coop=POMELO_COOP),
+        f"  {settings.public_url}/console/",
+        f"  {token}",
+    ]
