@@ -20,6 +20,7 @@ from trace.api.auth import (
     provide_inspector,
     provide_reader,
 )
+from trace.api.bulk import BulkIn, BulkOut, append_sent, bulk_out
 from trace.api.parameters import SeqAfter
 from trace.api.problems import ANY, BODY, TOKEN, problem_answers
 from trace.api.schemas import (
@@ -295,7 +296,9 @@ class RecordController(Controller):
         For agencies that keep their key on their own device: ``python -m trace sign``
         prints this body (the canonical statement's bytes, its Ed25519 signature and the key
         id); the server only verifies. The rules, ``expected_version`` and
-        ``Idempotency-Key`` work as for server-signed events.
+        ``Idempotency-Key`` work as for server-signed events. The same signed statement sent
+        again (a lost answer, a retry) is stored once: the resend is answered with its record,
+        ``replayed`` and ``Idempotent-Replayed: true``, even without an ``Idempotency-Key``.
         """
         signed = SignedStatement(
             decode_b64(data.statement, field="statement"),
@@ -311,3 +314,21 @@ class RecordController(Controller):
             expected_version=data.expected_version,
         )
         return _answer(appended)
+
+    @post("/bulk", status_code=200, responses=problem_answers(*ANY, *TOKEN, *BODY))
+    async def submit_all(
+        self, ledger: LedgerDep, actor: ActorDep, request: Request[Any, Any, Any], data: BulkIn
+    ) -> BulkOut:
+        """Append a device's queue of statements the agency signed itself, in order.
+
+        For a phone that signed events offline and sends them when the network returns: up
+        to 500 statements, each as ``POST /api/v1/records`` takes it. Each gets its own
+        result, in the order sent: ``status`` 201 with its ``record``, or the 4xx ``status``
+        and the ``problem`` that ``POST /api/v1/records`` would answer for it alone. A
+        refused statement changes nothing and stops none of the others (one that needed it
+        is then refused on its own merits). A statement already recorded, the same bytes and
+        signature, is answered with its record and ``replayed``: a queue sent again stores
+        nothing new. The statements are written in groups, a few transactions for the whole
+        queue; the answer comes once all of them are stored.
+        """
+        return bulk_out(request, await append_sent(ledger, actor, data))

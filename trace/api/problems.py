@@ -77,6 +77,7 @@ STATUS: dict[str, int] = {
     "bad_request": HTTP_400_BAD_REQUEST,
     "unsupported_media_type": HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     "unavailable": HTTP_503_SERVICE_UNAVAILABLE,
+    "too_many_statements": HTTP_413_REQUEST_ENTITY_TOO_LARGE,
 }
 
 _UNSET = msgspec.UNSET
@@ -240,6 +241,23 @@ def problem(
     A failure with several mistakes (``problems``) names each in ``detail``, one a line,
     and lists them in ``errors``, each with its field's path.
     """
+    content = problem_content(request, status, code, problems=problems, **params)
+    headers = {"Content-Language": content["lang"]}
+    if status == HTTP_401_UNAUTHORIZED:
+        headers["WWW-Authenticate"] = 'Bearer realm="trace"'
+    return Response(content, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_content(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    *,
+    problems: Sequence[FieldProblem] = (),
+    **params: object,
+) -> dict[str, Any]:
+    """The members of the problem :func:`problem` answers (a :class:`Problem`), for an
+    answer that holds several (one per statement of a bulk append)."""
     lang = negotiate(request.headers.get("accept-language"))
     detail = say(error_type(code).words_for(params), lang, **params)
     errors = [_field_error(found, lang) for found in problems]
@@ -256,10 +274,7 @@ def problem(
     content.update({k: v for k, v in params.items() if k in _EXPOSED})
     if errors:
         content["errors"] = errors
-    headers = {"Content-Language": lang}
-    if status == HTTP_401_UNAUTHORIZED:
-        headers["WWW-Authenticate"] = 'Bearer realm="trace"'
-    return Response(content, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return content
 
 
 def _field_error(found: FieldProblem, lang: str) -> dict[str, Any]:
@@ -276,10 +291,22 @@ def _field_error(found: FieldProblem, lang: str) -> dict[str, Any]:
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     """Map a domain or store failure to its status and message."""
-    status = STATUS.get(exc.code, HTTP_400_BAD_REQUEST)
     return problem(
-        request, status, exc.code, problems=exc.problems, detail=exc.detail, **exc.params
+        request, status_of(exc), exc.code, problems=exc.problems, detail=exc.detail, **exc.params
     )
+
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status of a domain or store failure."""
+    return STATUS.get(exc.code, HTTP_400_BAD_REQUEST)
+
+
+def domain_problem(request: Request[Any, Any, Any], exc: DomainError) -> Problem:
+    """The problem :func:`on_domain_error` answers for ``exc``, as a :class:`Problem`."""
+    content = problem_content(
+        request, status_of(exc), exc.code, problems=exc.problems, detail=exc.detail, **exc.params
+    )
+    return msgspec.convert(content, Problem)
 
 
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:

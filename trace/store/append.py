@@ -15,7 +15,7 @@ import asyncio
 import hashlib
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +54,7 @@ __all__ = [
     "Appended",
     "SignedStatement",
     "append",
+    "append_all",
     "append_unsigned",
     "custodial_key",
     "custody_signed",
@@ -167,15 +168,46 @@ async def append(
         fingerprint=fingerprint,
         expected_version=expected_version,
     )
-    outcome = await _queue(ledger).submit(pending)
+    (outcome,) = await _queue(ledger).submit([pending])
+    outcome = await _settled(ledger, pending, outcome)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+async def append_all(
+    ledger: Ledger, actor: Actor, statements: Sequence[tuple[SignedStatement, int | None]]
+) -> list[Appended | DomainError]:
+    """Append each signed statement (with its expected version, if any) in order; return,
+    in the same order, its outcome: the record, or the refusal of that statement alone.
+
+    The statements are queued together, so they are written in as few transactions as the
+    writer queue makes groups. Each is checked on its own, against the state the earlier
+    ones left: a refused statement changes nothing, and one that needed it is refused on
+    its own merits. Only a failure of the database itself is raised, once every statement
+    is settled: those written before it are kept, and a resend replays them.
+    """
+    outcomes: list[Appended | DomainError | None] = [None] * len(statements)
+    queued: list[tuple[int, Pending]] = []
+    for i, (signed, expected_version) in enumerate(statements):
+        try:
+            queued.append((i, to_pending(actor, signed, expected_version=expected_version)))
+        except DomainError as refused:
+            outcomes[i] = refused
+    results = await _queue(ledger).submit([pending for _, pending in queued])
+    for (i, pending), outcome in zip(queued, results, strict=True):
+        outcomes[i] = await _settled(ledger, pending, outcome)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+async def _settled(ledger: Ledger, pending: Pending, outcome: Outcome) -> Outcome:
+    """The answer for ``pending``: a refusal of a statement already recorded is its replay."""
     if isinstance(outcome, (NotPermitted, VersionConflict)):
-        # A statement already recorded fails the rules the second time (its batch moved
-        # on): answer with its record, as for an Idempotency-Key retry.
+        # Recorded by another process while this one checked it, it fails the rules the
+        # second time (its batch moved on): answer with its record, as for a resend.
         earlier = await _recorded(ledger, pending.digest)
         if earlier is not None:
             return earlier
-    if isinstance(outcome, DomainError):
-        raise outcome
     return outcome
 
 
@@ -187,18 +219,28 @@ class WriterQueue:
         self.waiting: deque[tuple[Pending, asyncio.Future[Outcome]]] = deque()
         self.lock = asyncio.Lock()
 
-    async def submit(self, pending: Pending) -> Outcome:
-        """Queue ``pending`` and return its outcome once a group containing it has committed."""
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self.waiting.append((pending, future))
-        while not future.done():
+    async def submit(self, items: Sequence[Pending]) -> list[Outcome]:
+        """Queue ``items``, one after the other, and return their outcomes in the same order
+        once the groups containing them have committed.
+
+        They are queued at once, so no other append comes between them and each is
+        checked against the state the ones before it left.
+        """
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Outcome]] = [loop.create_future() for _ in items]
+        self.waiting.extend(zip(items, futures, strict=True))
+        while not all(future.done() for future in futures):
             async with self.lock:
-                if future.done():
+                if all(future.done() for future in futures):
                     break
                 group = [self.waiting.popleft() for _ in range(min(MAX_GROUP, len(self.waiting)))]
                 # Shielded: a caller that goes away must not abort the others' transaction.
                 await asyncio.shield(self._write(group))
-        return future.result()
+        failures = [future.exception() for future in futures]
+        failure = next((exc for exc in failures if exc is not None), None)
+        if failure is not None:
+            raise failure
+        return [future.result() for future in futures]
 
     async def _write(self, group: list[tuple[Pending, asyncio.Future[Outcome]]]) -> None:
         items = [item for item, _ in group]

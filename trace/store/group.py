@@ -98,6 +98,7 @@ async def append_group(conn: AsyncConnection, group: list[Pending], *, tree: boo
     """Append every statement of ``group`` that passes its checks, in order, in one transaction."""
     outcomes: list[Outcome | None] = [None] * len(group)
     await _replays(conn, group, outcomes)
+    await _resent(conn, group, outcomes)
     keys = await _keys(conn, group)
     rows = await _lock_batches(conn, group)
     taken_lots = await _taken_lots(conn, group)
@@ -335,6 +336,35 @@ async def _replays(
         outcomes[i] = Appended(record, await find_batch(conn, record.batch), replayed=True)
 
 
+async def _resent(
+    conn: AsyncConnection, group: list[Pending], outcomes: list[Outcome | None]
+) -> None:
+    """A signed statement already recorded (the same bytes, the same signature) gets its record.
+
+    A device that lost an answer sends the statement again: it is stored once, and the resend
+    is answered as a replay before any rule or key is checked, since these may have moved
+    on since (the batch shipped, the key revoked). Another signature over the same bytes is
+    checked as a new statement, and so refused unless it verifies.
+    """
+    wanted = sorted({p.digest for i, p in enumerate(group) if outcomes[i] is None})
+    if not wanted:
+        return
+    found = {
+        bytes(row.statement_hash): row
+        for row in await conn.execute(
+            select(records.c.statement_hash, records.c.signature, records.c.position).where(
+                records.c.statement_hash.in_(wanted)
+            )
+        )
+    }
+    for i, item in enumerate(group):
+        row = found.get(item.digest)
+        if outcomes[i] is not None or row is None or bytes(row.signature) != item.signed.signature:
+            continue
+        record = await load_record(conn, row.position)
+        outcomes[i] = Appended(record, await find_batch(conn, record.batch), replayed=True)
+
+
 def _in_group_replay(
     item: Pending,
     by_digest: dict[bytes, Appended],
@@ -350,7 +380,9 @@ def _in_group_replay(
                 )
             return Appended(seen[1].record, seen[1].batch, replayed=True)
     earlier = by_digest.get(item.digest)
-    return None if earlier is None else Appended(earlier.record, earlier.batch, replayed=True)
+    if earlier is None or earlier.record.signature != item.signed.signature:
+        return None
+    return Appended(earlier.record, earlier.batch, replayed=True)
 
 
 async def _keys(conn: AsyncConnection, group: list[Pending]) -> dict[str, Any]:
