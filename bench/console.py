@@ -2,11 +2,18 @@
 
 Run from the project root (see bench/README.md)::
 
+    .venv/bin/python bench/console.py load --runs 3
     .venv/bin/python bench/console.py sync --runs 3
     .venv/bin/python bench/console.py sync --runs 3 --postgres-url
 
 One subcommand per part of the console:
 
+- ``load`` (part a): the console's first load and its repeat load in headless Chromium at
+  phone size (a fresh profile each run), through a small counting proxy in front of the
+  server, so that every byte the browser receives is counted, the service worker's own
+  fetches included: the first load until the service worker controls the page, then a
+  reload. Bytes are as sent on the wire (gzip where the service compresses), headers
+  included, split into the app shell (``/console/...``) and the API calls the screen makes.
 - ``sync`` (part b): a phone's queue of events signed offline, sent when the network
   returns. In a throwaway deployment (``python -m trace serve``, one worker, on a SQLite
   file or a new database ``bench_console_<pid>`` on ``--postgres-url``) a producer is made
@@ -32,6 +39,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -48,7 +56,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
 
-from harness import Server, add_postgres_option, demo_environment, log  # noqa: E402
+from harness import (  # noqa: E402
+    Server,
+    add_postgres_option,
+    demo_environment,
+    log,
+    spare_port,
+)
 
 from trace.config import Settings, load_settings  # noqa: E402
 from trace.domain.agency import AgencyKind  # noqa: E402
@@ -66,6 +80,169 @@ from trace.store.migrate import migrate  # noqa: E402
 PUBLIC_URL = "https://trace.example.vn"
 OCCURRED_AT = "2026-03-02T07:30:00+07:00"
 ONE_BY_ONE = "one by one"
+
+
+# --------------------------------------------------------------------------- load (part a)
+
+
+@dataclass
+class Tally:
+    """Bytes the proxy passed to the browser, by path, since the last ``reset``."""
+
+    sent: dict[str, int] = field(default_factory=dict)
+
+    def add(self, path: str, size: int) -> None:
+        self.sent[path] = self.sent.get(path, 0) + size
+
+    def split(self) -> tuple[int, int]:
+        """Bytes of the app shell (``/console/``...) and of everything else."""
+        shell = sum(n for path, n in self.sent.items() if path.startswith("/console/"))
+        return shell, sum(self.sent.values()) - shell
+
+
+async def _relay(
+    upstream: tuple[str, int],
+    tally: Tally,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+) -> None:
+    """One browser connection: each request forwarded on a connection of its own (closed
+    after the answer), the answer's bytes counted and passed back."""
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            path = lines[0].split(" ")[1].split("?")[0]
+            length = 0
+            kept = [lines[0]]
+            for line in lines[1:]:
+                name = line.split(":", 1)[0].strip().lower()
+                if name == "content-length":
+                    length = int(line.split(":", 1)[1])
+                if name not in ("connection", "keep-alive") and line:
+                    kept.append(line)
+            body = await reader.readexactly(length) if length else b""
+            server_reader, server_writer = await asyncio.open_connection(*upstream)
+            request = "\r\n".join([*kept, "Connection: close", "", ""]).encode("latin-1")
+            server_writer.write(request + body)
+            await server_writer.drain()
+            answer = await server_reader.read()
+            server_writer.close()
+            tally.add(path, len(answer))
+            # The browser keeps its connection: the answer is sent as it came, but closed
+            # answers have no length to reuse the connection by, so this one ends too.
+            writer.write(answer)
+            await writer.drain()
+            break
+    except (asyncio.IncompleteReadError, ConnectionError, IndexError):
+        pass
+    finally:
+        writer.close()
+
+
+class Proxy:
+    """A counting proxy on a spare port in a thread of its own."""
+
+    def __init__(self, upstream: str) -> None:
+        host, port = upstream.removeprefix("http://").split(":")
+        self.tally = Tally()
+        self.port = spare_port()
+        self.loop = asyncio.new_event_loop()
+        handler = partial(_relay, (host, int(port)), self.tally)
+        server = self.loop.run_until_complete(asyncio.start_server(handler, "127.0.0.1", self.port))
+        self.server = server
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def reset(self) -> None:
+        self.tally.sent.clear()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+
+
+def _phone() -> Any:
+    """Headless Chromium at 360 x 640, Vietnamese, with a fresh profile."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-background-networking", "--lang=vi"):
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "mobileEmulation", {"deviceMetrics": {"width": 360, "height": 640, "pixelRatio": 2}}
+    )
+    return webdriver.Chrome(
+        options=options, service=Service(executable_path=shutil.which("chromedriver"))
+    )
+
+
+_CONTROLLED = """
+const done = arguments[arguments.length - 1];
+navigator.serviceWorker.ready.then(() => {
+  if (navigator.serviceWorker.controller) { done(true); return; }
+  navigator.serviceWorker.addEventListener('controllerchange', () => done(true));
+}).catch(() => done(false));
+"""
+
+
+def load(args: argparse.Namespace) -> int:
+    """Part (a): the console's first load and repeat load, in bytes on the wire."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench-console-load-"))
+    env, _, drop = demo_environment(workdir, PUBLIC_URL, None, "unused")
+    migrate(load_settings(env).database_url)
+    server = Server(env, workdir / "server.log", workers=1)
+    proxy = Proxy(server.base)
+    rows: list[tuple[int, int, int, int]] = []
+    try:
+        for run in range(args.runs):
+            driver = _phone()
+            try:
+                driver.set_script_timeout(60)
+                proxy.reset()
+                driver.get(proxy.base + "/console/")
+                if not driver.execute_async_script(_CONTROLLED):
+                    raise RuntimeError("the service worker never controlled the page")
+                time.sleep(args.settle)  # the worker's precache, and the screen's requests
+                first = proxy.tally.split()
+                first_paths = dict(proxy.tally.sent)
+                proxy.reset()
+                driver.refresh()
+                time.sleep(args.settle)
+                repeat = proxy.tally.split()
+                log(
+                    f"   run {run + 1}/{args.runs}: first {first[0]:,} B shell + {first[1]:,} B"
+                    f" API; repeat {repeat[0]:,} B shell + {repeat[1]:,} B API"
+                    f" (repeat fetched: {sorted(proxy.tally.sent) or 'nothing'})"
+                )
+                if run == 0:
+                    for path, size in sorted(first_paths.items()):
+                        log(f"      {size:>8,} B  {path}")
+                rows.append((*first, *repeat))
+            finally:
+                driver.quit()
+    finally:
+        proxy.stop()
+        server.stop()
+        drop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    columns = list(zip(*rows, strict=True))
+    medians = [statistics.median(column) for column in columns]
+    print(
+        f"nproc={os.cpu_count()} runs={args.runs} (median; bytes on the wire, headers included)\n"
+    )
+    print("| | app shell | API calls |")
+    print("|---|---:|---:|")
+    print(f"| first load | {medians[0]:,.0f} B | {medians[1]:,.0f} B |")
+    print(f"| repeat load | {medians[2]:,.0f} B | {medians[3]:,.0f} B |")
+    return 0
 
 
 # --------------------------------------------------------------------------- sync (part b)
@@ -255,6 +432,10 @@ def sync_table(ways: list[Way]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parts = parser.add_subparsers(dest="part", required=True)
+    p = parts.add_parser("load", help="part (a): the console's first and repeat load, in bytes")
+    p.add_argument("--runs", type=int, default=3, help="runs, each with a fresh profile")
+    p.add_argument("--settle", type=float, default=3.0, help="seconds to let requests finish")
+    p.set_defaults(run=load)
     p = parts.add_parser("sync", help="part (b): a phone's queue, one by one and in bulk")
     p.add_argument("--events", type=int, default=1000, help="events in each run's queue")
     p.add_argument("--batches", type=int, default=8, help="batches the events are spread over")

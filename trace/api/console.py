@@ -32,6 +32,8 @@ def _send(request: Request[Any, Any, Any], asset: Asset, headers: dict[str, str]
 
 
 _OPT = {OWN_COMPRESSION: True}
+# How long a phone's browser may keep the worker and the modules before asking again.
+_RELEASE_CHECK = "max-age=3600"
 
 
 @route("/console", http_method=GET_AND_HEAD, include_in_schema=False, opt=_OPT)
@@ -50,10 +52,15 @@ async def console_shell(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @route("/console/sw.js", http_method=GET_AND_HEAD, include_in_schema=False, opt=_OPT)
 async def console_worker(request: Request[Any, Any, Any]) -> Response[Any]:
-    """The service worker, for the scope ``/console/``; always checked for a new release."""
-    return _send(
-        request, worker(), {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/console/"}
-    )
+    """The service worker, for the scope ``/console/``.
+
+    A phone checks it for a new release at most once an hour (``max-age``, which the worker's
+    registration lets the browser's cache answer: ``updateViaCache: "all"``), so that opening
+    the app again costs no network at all; the worker's own precache revalidates what that
+    cache holds.
+    """
+    headers = {"Cache-Control": _RELEASE_CHECK, "Service-Worker-Allowed": "/console/"}
+    return _send(request, worker(), headers)
 
 
 @route("/console/manifest.webmanifest", http_method=GET_AND_HEAD, include_in_schema=False, opt=_OPT)
@@ -64,11 +71,12 @@ async def console_manifest(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @route("/console/static/{name:str}", http_method=GET_AND_HEAD, include_in_schema=False, opt=_OPT)
 async def console_static(request: Request[Any, Any, Any], name: str) -> Response[Any]:
-    """A module, the style sheet or an icon; revalidated by its ETag."""
+    """A module, the style sheet or an icon; revalidated by its ETag after an hour (the
+    worker's modules are checked with the worker itself)."""
     asset = static_asset(name)
     if asset is None:
         return Response(b"", status_code=404, headers=security_headers())
-    return _send(request, asset, {"Cache-Control": "no-cache"})
+    return _send(request, asset, {"Cache-Control": _RELEASE_CHECK})
 
 
 ROUTES = [console_shell, console_worker, console_manifest, console_static]

@@ -432,7 +432,7 @@ async function start() {
   await route();
   document.body.dataset.ready = "true";
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/console/sw.js", { scope: "/console/", type: "module" }).then(async (reg) => {
+    navigator.serviceWorker.register("/console/sw.js", { scope: "/console/", type: "module", updateViaCache: "all" }).then(async (reg) => {
       if (reg.sync) {
         try { await reg.sync.register("trace-queue"); } catch (error) { /* no Background Sync: online and open drain */ }
       }

@@ -12,7 +12,7 @@ const DATA = "console-data";
 const KEPT_API = [/^\/api\/v1\/batches\/[^/]+$/, /^\/api\/v1\/batches\/[^/]+\/records$/, /^\/api\/v1\/places\//, /^\/api\/v1\/label-templates$/];
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "no-cache" })))).then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
