@@ -20,6 +20,8 @@ from trace.api.agencies import AgencyController
 from trace.api.audit import AuditController
 from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
+from trace.api.console_session import ConsoleSessionController
+from trace.api.device_keys import DeviceKeyController
 from trace.api.edge import TraceRequest, check_parameters
 from trace.api.epcis import EpcisController
 from trace.api.genealogy import GenealogyController
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             RecallController,
             EpcisController,
             PlaceController,
+            ConsoleSessionController,
+            DeviceKeyController,
             *PAGE_ROUTES,
             *OPEN_DATA_ROUTES,
             create_static_files_router(
