@@ -21,6 +21,8 @@ from trace.api.audit import AuditController
 from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
 from trace.api.console import ROUTES as CONSOLE_ROUTES
+from trace.api.console_session import ConsoleSessionController
+from trace.api.device_keys import DeviceKeyController
 from trace.api.edge import TraceRequest, check_parameters
 from trace.api.epcis import EpcisController
 from trace.api.genealogy import GenealogyController
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             EpcisController,
             PlaceController,
             *PHOTO_ROUTES,
+            ConsoleSessionController,
+            DeviceKeyController,
             *PAGE_ROUTES,
             *CONSOLE_ROUTES,
             *OPEN_DATA_ROUTES,

@@ -1,7 +1,15 @@
-"""Bearer-token authentication: dependencies that yield the acting agency, and its scopes."""
+"""Authentication: dependencies that yield the acting agency, and its scopes.
+
+Programs send a bearer token (``Authorization: Bearer trc_…``). People in the producer
+console send the session cookie instead (trace/store/sessions.py), and with every write
+(POST, PUT, PATCH, DELETE) the session's CSRF value in the ``X-CSRF-Token`` header: a page
+of another site can make the browser send the cookie, but cannot read the value to send
+with it. A request with an ``Authorization`` header is judged by it alone.
+"""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
@@ -11,16 +19,25 @@ from litestar import Request
 from litestar.di import NamedDependency
 
 from trace.domain.agency import AgencyKind
+from trace.domain.errors import DomainError
 from trace.domain.scopes import Scope
+from trace.domain.texts import N_
 from trace.store.agencies import Actor, authenticate, require_scope
 from trace.store.audit_trail import record_query
 from trace.store.errors import Forbidden, Unauthenticated
 from trace.store.ledger import Ledger
+from trace.store.sessions import Session, open_session
 
 LedgerDep = NamedDependency[Ledger]
 ActorDep = NamedDependency[Actor]
 InspectorDep = NamedDependency[Actor]
 ReaderDep = NamedDependency[Actor | None]
+SessionDep = NamedDependency[Session]
+
+SESSION_COOKIE = "trace_session"
+CSRF_HEADER = "X-CSRF-Token"
+# RFC 9110 §9.2.1: the methods that change nothing need no CSRF value.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Agencies whose people inspect: officials of authorities and certifiers, and the operator.
 INSPECTING_KINDS = frozenset({AgencyKind.AUTHORITY, AgencyKind.CERTIFIER, AgencyKind.OPERATOR})
@@ -32,8 +49,25 @@ async def provide_ledger(request: Request[Any, Any, Any]) -> Ledger:
     return ledger
 
 
+class CsrfMissing(DomainError):
+    """A console write came with the session cookie but without the session's CSRF value."""
+
+    code = "csrf_missing"
+    words = N_(
+        "This change was refused because it did not come from an open page of the console "
+        "(its check value is missing or old). Reload the console and try again; nothing "
+        "was changed."
+    )
+
+
 async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
-    """The agency acting through the request's bearer token; 401 without a valid one."""
+    """The agency acting through the request's bearer token or console session; 401 without.
+
+    Without an ``Authorization`` header, the session cookie stands for the session's token
+    (a write needs the session's ``X-CSRF-Token`` too: 403 otherwise).
+    """
+    if "authorization" not in request.headers and SESSION_COOKIE in request.cookies:
+        return (await provide_session(request)).actor
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -68,11 +102,40 @@ async def provide_reader(request: Request[Any, Any, Any]) -> Actor | None:
     inspector made with their token.
     """
     if "authorization" not in request.headers:
-        return None
-    actor = await provide_actor(request)
+        if SESSION_COOKIE not in request.cookies:
+            return None
+        try:
+            actor = (await provide_session(request)).actor
+        except Unauthenticated:
+            return None  # a stale cookie never stops a public read
+    else:
+        actor = await provide_actor(request)
     if actor.agency_kind in INSPECTING_KINDS and Scope.INSPECT in actor.scopes:
         await _audit(request, actor)
     return actor
+
+
+async def provide_session(request: Request[Any, Any, Any]) -> Session:
+    """The console session of the request's cookie; 401 without an open one.
+
+    A write (any method but GET, HEAD, OPTIONS) must send the session's CSRF value in
+    ``X-CSRF-Token`` (compared in constant time): 403 ``csrf_missing`` otherwise.
+    """
+    known = request.state.get("console_session")
+    if isinstance(known, Session):
+        return known
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    if not secret:
+        raise Unauthenticated("no console session cookie", reason="session")
+    session = await open_session(request.app.state.ledger, secret)
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+            raise CsrfMissing(
+                f"{CSRF_HEADER} missing or wrong", reason="mismatch" if sent else "missing"
+            )
+    request.state.console_session = session
+    return session
 
 
 async def _audit(request: Request[Any, Any, Any], actor: Actor) -> None:
@@ -86,7 +149,7 @@ async def _audit(request: Request[Any, Any, Any], actor: Actor) -> None:
 
 
 class TokenUse(StrEnum):
-    """What an operation asks of the request's bearer token."""
+    """What an operation asks of the request's bearer token (or console session)."""
 
     REQUIRED = "required"
     OPTIONAL = "optional"
@@ -100,6 +163,7 @@ TOKEN_USES: Mapping[Callable[..., Any], TokenUse] = MappingProxyType(
         provide_actor: TokenUse.REQUIRED,
         provide_inspector: TokenUse.REQUIRED,
         provide_reader: TokenUse.OPTIONAL,
+        provide_session: TokenUse.REQUIRED,
     }
 )
 

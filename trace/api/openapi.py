@@ -104,7 +104,9 @@ _BEARER_SCHEME = {
     "description": (
         "A token of an agency, shown once when it is made: `python -m trace agency add` or"
         " POST /api/v1/agencies/{agency_id}/tokens. Scopes (record, recall, inspect, admin)"
-        " and the agency's kind decide what it may do."
+        " and the agency's kind decide what it may do. The producer console sends the"
+        " `trace_session` cookie of POST /api/v1/console/session instead, and on every write"
+        " the session's `csrf` value in the `X-CSRF-Token` header."
     ),
 }
 # A handler that may read a token (a public read that an inspector's token puts in the

@@ -54,6 +54,7 @@ STATUS: dict[str, int] = {
     "invalid_identifier": HTTP_422_UNPROCESSABLE_ENTITY,
     "not_permitted": HTTP_403_FORBIDDEN,
     "forbidden": HTTP_403_FORBIDDEN,
+    "csrf_missing": HTTP_403_FORBIDDEN,
     "unauthenticated": HTTP_401_UNAUTHORIZED,
     "not_found": HTTP_404_NOT_FOUND,
     "version_conflict": HTTP_409_CONFLICT,
@@ -163,8 +164,11 @@ _FIELD_EXPOSED = frozenset(field.encode_name for field in msgspec.structs.fields
 
 _ANSWERS = {
     HTTP_400_BAD_REQUEST: "The request cannot be read: a parameter or the body is malformed.",
-    HTTP_401_UNAUTHORIZED: "No valid bearer token.",
-    HTTP_403_FORBIDDEN: "The token's agency or scopes may not do this.",
+    HTTP_401_UNAUTHORIZED: "No valid bearer token or console session.",
+    HTTP_403_FORBIDDEN: (
+        "The token's agency or scopes may not do this, or a console write lacks its "
+        "X-CSRF-Token (csrf_missing)."
+    ),
     HTTP_404_NOT_FOUND: "Nothing has this identifier.",
     HTTP_409_CONFLICT: "The request conflicts with what is recorded; read again and retry.",
     HTTP_413_REQUEST_ENTITY_TOO_LARGE: "The body is larger than the service takes.",

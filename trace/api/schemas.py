@@ -74,7 +74,9 @@ class KeyOut(msgspec.Struct):
     """A signing key: public part and life cycle, never the private part.
 
     ``revoked_at_us`` is the revocation time in microseconds since the epoch, set whenever
-    the key is revoked, even where ``revoked_at`` cannot show it as a date.
+    the key is revoked, even where ``revoked_at`` cannot show it as a date. ``device_name``
+    names the phone of a device key registered through the producer console (null for the
+    agency's own keys).
     """
 
     key_id: str
@@ -85,6 +87,7 @@ class KeyOut(msgspec.Struct):
     retired_at: str | None
     revoked_at: str | None
     revoked_at_us: int | None
+    device_name: str | None = None
 
     @classmethod
     def of(cls, key: KeyInfo) -> KeyOut:
@@ -98,6 +101,7 @@ class KeyOut(msgspec.Struct):
             iso(key.retired_at_us),
             iso(key.revoked_at_us),
             key.revoked_at_us,
+            key.device_name,
         )
 
 

@@ -8,9 +8,10 @@ import time
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -108,6 +109,11 @@ class KeyInfo:
     created_at_us: int
     retired_at_us: int | None
     revoked_at_us: int | None
+    # A device key (the producer console): the device's name, the token it was registered
+    # through, and why it was revoked. None for the agency's own keys.
+    device_name: str | None = None
+    token_id: str | None = None
+    revocation_reason: str | None = None
 
 
 def hash_token(token: str) -> str:
@@ -157,6 +163,45 @@ async def add_key(ledger: Ledger, agency_id: str, external_public_key: bytes | N
     async with write_transaction(ledger.engine) as conn:
         await _require_agency(conn, agency_id)
         return await _insert_key(ledger, conn, agency_id, external_public_key)
+
+
+async def add_device_key(
+    ledger: Ledger, actor: Actor, public_key: bytes, device_name: str
+) -> tuple[KeyInfo, bool]:
+    """Register the public half of a key made on a person's device, bound to their token.
+
+    Returns the key and whether it is new. Idempotent: the same public key sent again by
+    the same agency answers the key already registered (its first name kept). A key of
+    another agency is :class:`KeyAlreadyRegistered`.
+    """
+    kid = derive_key_id(public_key)
+    async with write_transaction(ledger.engine) as conn:
+        existing = await _existing_key(conn, kid, actor.agency_id)
+        if existing is None:
+            await _insert_key(
+                ledger,
+                conn,
+                actor.agency_id,
+                public_key,
+                device_name=device_name,
+                token_id=actor.token_id,
+            )
+    if existing is not None:
+        return existing, False
+    async with read_transaction(ledger.engine) as conn:
+        found = await _existing_key(conn, kid, actor.agency_id)
+    assert found is not None  # committed just now
+    return found, True
+
+
+async def _existing_key(conn: Reads, key_id: str, agency_id: str) -> KeyInfo | None:
+    """The key ``key_id`` if it is ``agency_id``'s; :class:`KeyAlreadyRegistered` if another's."""
+    row = (await conn.execute(select(agency_keys).where(agency_keys.c.key_id == key_id))).first()
+    if row is None:
+        return None
+    if row.agency_id != agency_id:
+        raise _already_registered(key_id)
+    return _key_info(row)
 
 
 async def rotate_key(
@@ -267,33 +312,50 @@ async def authenticate(ledger: Ledger, token: str) -> Actor:
         actor = cached[0]
         assert isinstance(actor, Actor)
         return actor
+    async with read_transaction(ledger.engine) as conn:
+        found = await _actor_where(conn, tokens.c.token_hash == digest)
+    if found is None:
+        raise Unauthenticated("unknown or revoked token")
+    if ledger.token_cache_seconds > 0:
+        if len(ledger.token_cache) > 10_000:
+            ledger.token_cache.clear()
+        ledger.token_cache[digest] = (found, time.monotonic() + ledger.token_cache_seconds)
+    return found
+
+
+async def token_actor(conn: Reads, token_id: str) -> Actor | None:
+    """The actor the token ``token_id`` stands for; None if it is unknown or revoked."""
+    return await _actor_where(conn, tokens.c.id == token_id)
+
+
+async def _actor_where(conn: Reads, which: ColumnElement[bool]) -> Actor | None:
+    """The actor of the one unrevoked token ``which`` selects, with its agency's custodial key."""
     usable = and_(
         agency_keys.c.agency_id == tokens.c.agency_id,
         agency_keys.c.sealed_private_key.is_not(None),
         agency_keys.c.retired_at_us.is_(None),
         agency_keys.c.revoked_at_us.is_(None),
     )
-    async with read_transaction(ledger.engine) as conn:
-        row = (
-            await conn.execute(
-                select(
-                    tokens.c.id,
-                    tokens.c.agency_id,
-                    tokens.c.person,
-                    tokens.c.scopes,
-                    agencies.c.kind,
-                    agency_keys.c.key_id,
-                )
-                .join(agencies, agencies.c.id == tokens.c.agency_id)
-                .outerjoin(agency_keys, usable)
-                .where(tokens.c.token_hash == digest, tokens.c.revoked_at_us.is_(None))
-                .order_by(agency_keys.c.created_at_us.desc())
-                .limit(1)
+    row = (
+        await conn.execute(
+            select(
+                tokens.c.id,
+                tokens.c.agency_id,
+                tokens.c.person,
+                tokens.c.scopes,
+                agencies.c.kind,
+                agency_keys.c.key_id,
             )
-        ).first()
+            .join(agencies, agencies.c.id == tokens.c.agency_id)
+            .outerjoin(agency_keys, usable)
+            .where(which, tokens.c.revoked_at_us.is_(None))
+            .order_by(agency_keys.c.created_at_us.desc())
+            .limit(1)
+        )
+    ).first()
     if row is None:
-        raise Unauthenticated("unknown or revoked token")
-    actor = Actor(
+        return None
+    return Actor(
         row.agency_id,
         AgencyKind(row.kind),
         row.id,
@@ -301,11 +363,6 @@ async def authenticate(ledger: Ledger, token: str) -> Actor:
         scopes=parse_scopes(row.scopes),
         person=row.person,
     )
-    if ledger.token_cache_seconds > 0:
-        if len(ledger.token_cache) > 10_000:
-            ledger.token_cache.clear()
-        ledger.token_cache[digest] = (actor, time.monotonic() + ledger.token_cache_seconds)
-    return actor
 
 
 async def get_agency(conn: Reads, agency_id: str) -> Agency:
@@ -330,18 +387,22 @@ async def list_keys(conn: Reads, agency_id: str | None = None) -> list[KeyInfo]:
     query = select(agency_keys).order_by(agency_keys.c.created_at_us)
     if agency_id is not None:
         query = query.where(agency_keys.c.agency_id == agency_id)
-    return [
-        KeyInfo(
-            r.key_id,
-            r.agency_id,
-            r.public_key,
-            r.sealed_private_key is not None,
-            r.created_at_us,
-            r.retired_at_us,
-            r.revoked_at_us,
-        )
-        for r in (await conn.execute(query)).all()
-    ]
+    return [_key_info(r) for r in (await conn.execute(query)).all()]
+
+
+def _key_info(row: Any) -> KeyInfo:
+    return KeyInfo(
+        row.key_id,
+        row.agency_id,
+        row.public_key,
+        row.sealed_private_key is not None,
+        row.created_at_us,
+        row.retired_at_us,
+        row.revoked_at_us,
+        row.device_name,
+        row.token_id,
+        row.revocation_reason,
+    )
 
 
 async def key_statuses(conn: Reads, only: Collection[str] | None = None) -> dict[str, KeyStatus]:
@@ -411,7 +472,13 @@ async def _require_agency(conn: AsyncConnection, agency_id: str) -> None:
 
 
 async def _insert_key(
-    ledger: Ledger, conn: AsyncConnection, agency_id: str, external_public_key: bytes | None
+    ledger: Ledger,
+    conn: AsyncConnection,
+    agency_id: str,
+    external_public_key: bytes | None,
+    *,
+    device_name: str | None = None,
+    token_id: str | None = None,
 ) -> str:
     sealed: bytes | None = None
     if external_public_key is None:
@@ -438,6 +505,8 @@ async def _insert_key(
                 public_key=public,
                 sealed_private_key=sealed,
                 created_at_us=now_us(),
+                device_name=device_name,
+                token_id=token_id,
             )
         )
     except IntegrityError as exc:  # registered meanwhile by a concurrent request

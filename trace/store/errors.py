@@ -21,6 +21,10 @@ class NotFound(DomainError):
             "agency": N_("No agency '{id}' was found. Check the agency's id."),
             "key": N_("No signing key '{id}' was found for this agency. Check the key id."),
             "token": N_("No access token '{id}' was found. Check the token's id."),
+            "session": N_(
+                "No open console session '{id}' was found. It may have ended already: "
+                "reload the list of sessions."
+            ),
             "label_run": N_("No label run '{id}' was found for this batch. Check the run's id."),
             "file": N_("No open-data file '{id}' was found. The files: GET /open-data/."),
             "recall": N_("No recall '{id}' was found. Check the recall's id."),
@@ -111,6 +115,18 @@ class Unauthenticated(DomainError):
     words = N_(
         "A valid access token is needed: send 'Authorization: Bearer <token>'. "
         "Revoked or unknown tokens are refused."
+    )
+    variants = MappingProxyType(
+        {
+            "session": N_(
+                "Your console session has ended or expired, or its access token was "
+                "revoked. Sign in again."
+            ),
+            "pairing_code": N_(
+                "This pairing code is unknown, already used or more than 10 minutes old. "
+                "Ask your agency's administrator for a new code."
+            ),
+        }
     )
 
 
