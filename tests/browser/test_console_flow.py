@@ -1,19 +1,22 @@
-"""NEEDS THE OTHER ISSUE-14 BRANCHES: the console's whole flow against the real endpoints.
+"""The producer console's whole flow in headless Chromium at 360×640, against the service.
 
-It uses POST/GET/DELETE /api/v1/console/session, POST /api/v1/console/device-keys,
-POST /api/v1/records/bulk, POST /api/v1/photos, the session cookie on every /api/v1 route
-and the ``photo`` field of bodies. It skips only while GET /api/v1/console/session answers
-404 (this branch alone); once those branches are merged it runs and must pass.
-
-A producer signs in with a token, the phone registers its own Ed25519 key, registers a batch
-with a photo, records a harvest and a packing, all signed on the phone and sent through the
-queue; then a shipment to an agency that does not exist is refused, stays on the phone with
-the ledger's reason, and is corrected and signed again.
+A producer signs in with a token; the phone makes its Ed25519 key and registers it as a
+device key; registers a batch with a photo carrying GPS metadata (the phone strips it); the
+network goes away (DevTools' network emulation): the app still opens from its service
+worker, and a harvest and a packing are signed and wait on the phone; the network comes back
+and the queue drains. Through the public API: the three records are signed by the device key,
+``python -m trace verify`` passes, and the public page shows the photo and both events. Then
+the agency's admin revokes the phone's key (lost phone) from the time of the harvest: the
+public page names the later records as signed with a revoked key, and a statement the phone
+signs offline afterwards is refused when it syncs, with the ledger's reason shown on the
+phone and a way to correct it. Screenshots of each step go to docs/console/.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 import json
 import os
 import subprocess
@@ -21,12 +24,19 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PIL import Image
 
-from tests.browser.console_phone import as_phone, open_console, page_errors, shoot
+from tests.browser.console_phone import (
+    as_phone,
+    open_console,
+    page_errors,
+    phone_size,
+    shoot,
+)
+from tests.browser.cutoff import Cutoff
 from tests.browser.harness import ROOT, LiveServer
 
 if TYPE_CHECKING:
@@ -45,7 +55,7 @@ def sessions(live_server: LiveServer) -> None:
             pytest.skip("GET /api/v1/console/session is 404: the session branch is not merged")
 
 
-def _token(server: LiveServer) -> str:
+def _agency(server: LiveServer) -> dict[str, Any]:
     done = subprocess.run(
         [
             sys.executable,
@@ -69,7 +79,8 @@ def _token(server: LiveServer) -> str:
         text=True,
         check=True,
     )
-    return str(json.loads(done.stdout)["token"])
+    made: dict[str, Any] = json.loads(done.stdout)
+    return made
 
 
 def _wait(driver: WebDriver, script: str, timeout: float = 20) -> object:
@@ -104,60 +115,170 @@ def _sign(driver: WebDriver) -> None:
     time.sleep(1)
 
 
-def test_producer_signs_in_registers_with_photo_harvests_packs_and_corrects_a_refusal(
+def _network(driver: WebDriver, relay: Cutoff, *, online: bool) -> None:
+    """The phone's network on or off: for the page (DevTools, which also tells the app) and
+    for its service worker (the relay)."""
+    if online:
+        relay.restore()
+    else:
+        relay.cut()
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": not online, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+
+
+def _api(server: LiveServer, path: str, token: str | None = None, body: Any = None) -> Any:
+    request = urllib.request.Request(f"{server.url}{path}")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    if body is not None:
+        request.data = json.dumps(body).encode()
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        text = answer.read()
+        return json.loads(text) if answer.headers.get_content_type().endswith("json") else text
+
+
+def _record(driver: WebDriver, phone: str, batch: str, kind: str, values: dict[str, str]) -> None:
+    open_console(driver, f"{phone}/console/?lang=vi#/batch/{batch}/new/{kind}")
+    _fill(driver, values)
+    _sign(driver)
+
+
+def test_a_producer_records_offline_on_a_phone_that_signs_and_a_lost_phone_is_revoked(
     sessions: None, live_server: LiveServer, browser: WebDriver, tmp_path: Path
 ) -> None:
+    agency = _agency(live_server)
+    token, agency_id = agency["token"], agency["id"]
+    relay = Cutoff(live_server.url)
+    try:
+        _flow(browser, live_server, relay, token, agency_id, tmp_path)
+    finally:
+        relay.close()
+
+
+def _flow(
+    browser: WebDriver,
+    live_server: LiveServer,
+    relay: Cutoff,
+    token: str,
+    agency_id: str,
+    tmp_path: Path,
+) -> None:
+    phone = relay.url
     as_phone(browser)
-    open_console(browser, f"{live_server.url}/console/?lang=vi")
-    browser.find_element("id", "token").send_keys(_token(live_server))
+    open_console(browser, f"{phone}/console/?lang=vi")
+    shoot(browser, "flow-1-sign-in-vi")
+    browser.find_element("id", "token").send_keys(token)
     browser.find_element("id", "device").send_keys("Điện thoại của Lan")
     browser.find_element("css selector", "form button[type=submit]").click()
     _wait(browser, "return document.querySelector('#register')")
-    shoot(browser, "flow-batches-vi")
     key = browser.execute_async_script(
         "const done = arguments[0]; import('/console/static/store.js')"
         ".then(async (s) => done((await s.all('keys')).map((k) => k.keyId)))"
     )
     assert key and key[0], "the phone's key was not registered"
+    device_key = key[0]
+    shoot(browser, "flow-2-batches-vi")
 
+    # A batch with a photo that carries a GPS position.
     browser.find_element("id", "register").click()
     photo = tmp_path / "field.jpg"
-    Image.new("RGB", (3000, 2000), "#3a7d2c").save(photo, exif=b"Exif\x00\x00fake-gps")
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (21.0, 1.0, 30.0), 3: "E", 4: (105.0, 51.0, 0.0)}
+    Image.new("RGB", (3000, 2000), "#3a7d2c").save(photo, exif=exif)
+    assert Image.open(photo).getexif().get_ifd(0x8825), "the test photo has a GPS position"
     _fill(browser, {"product": "Bưởi Thử", "lot": "FLOW-1", "quantity": "120", "province": "40"})
     browser.find_element("id", "f-photo").send_keys(str(photo))
     _wait(browser, "return document.getElementById('f-photo').dataset.sha256")
+    shoot(browser, "flow-3-register-vi")
     _sign(browser)
-    batch = _wait(browser, "return location.hash.split('/')[2]")
+    batch = str(_wait(browser, "return location.hash.split('/')[2]"))
     _wait(browser, "return document.querySelectorAll('#timeline li:not(.pending)').length >= 1")
-    for kind, values in (
-        ("harvested", {"quantity": "118"}),
-        ("packed", {"package_type": "hộp 5 kg", "count": "23"}),
-    ):
-        browser.get(f"{live_server.url}/console/?lang=vi#/batch/{batch}/new/{kind}")
-        time.sleep(1)
-        _fill(browser, values)
-        _sign(browser)
-    _wait(browser, "return document.querySelectorAll('#timeline li:not(.pending)').length >= 3")
-    shoot(browser, "flow-batch-vi")
-    with urllib.request.urlopen(
-        f"{live_server.url}/api/v1/batches/{batch}/records?proofs=false"
-    ) as r:
-        records = json.loads(r.read())["records"]
-    kinds = [json.loads(base64.b64decode(x["statement"]))["kind"] for x in records]
-    assert kinds == ["registered", "harvested", "packed"]
-    first = json.loads(base64.b64decode(records[0]["statement"]))
-    assert first["key"] == key[0] and len(first["body"]["photo"]) == 64
 
-    browser.get(f"{live_server.url}/console/?lang=vi#/batch/{batch}/new/shipped")
-    time.sleep(1)
-    _fill(browser, {"to": "00000000-0000-4000-8000-000000000000"})
-    _sign(browser)
-    browser.get(f"{live_server.url}/console/?lang=vi#/queue")
-    item = _wait(browser, "return document.querySelector('#queue li.refused')")
-    assert browser.find_element("css selector", "#queue li.refused .problem").text
-    shoot(browser, "flow-refused-vi")
+    # Offline: the app opens from its worker; two events are signed and wait on the phone.
+    _network(browser, relay, online=False)
+    try:
+        open_console(browser, f"{phone}/console/?lang=vi#/batch/{batch}")
+        assert browser.find_element("css selector", ".banner-offline").text
+        shoot(browser, "flow-4-offline-vi")
+        _record(browser, phone, batch, "harvested", {"quantity": "118"})
+        _record(browser, phone, batch, "packed", {"package_type": "hộp 5 kg", "count": "23"})
+        open_console(browser, f"{phone}/console/?lang=vi#/batch/{batch}")
+        shoot(browser, "flow-5-waiting-vi")
+        pending = browser.find_elements("css selector", "#timeline li.pending")
+        assert len(pending) == 2, browser.find_element("id", "timeline").text
+    finally:
+        _network(browser, relay, online=True)
+    # Online again: the queue drains (on the app's opening, on "online", by Background Sync).
+    deadline = time.monotonic() + 180
+    while len(_api(live_server, f"/api/v1/batches/{batch}/records")["records"]) < 3:
+        assert time.monotonic() < deadline, "the queue did not drain"
+        open_console(browser, f"{phone}/console/?lang=vi#/batch/{batch}")
+        time.sleep(2)
+    open_console(browser, f"{phone}/console/?lang=vi#/batch/{batch}")
+    _wait(browser, "return document.querySelectorAll('#timeline li:not(.pending)').length >= 3")
+    shoot(browser, "flow-6-synced-vi")
+
+    records = _api(live_server, f"/api/v1/batches/{batch}/records")["records"]
+    statements = [json.loads(base64.b64decode(r["statement"])) for r in records]
+    assert [s["kind"] for s in statements] == ["registered", "harvested", "packed"]
+    assert {s["key"] for s in statements} == {device_key}
+    keys = {
+        k["key_id"]: k for k in _api(live_server, f"/api/v1/agencies/{agency_id}", token)["keys"]
+    }
+    assert keys[device_key]["device_name"] == "Điện thoại của Lan"
+    # The stored photo holds no metadata, and its name is the hash of its bytes.
+    name = statements[0]["body"]["photo"]
+    stored = _api(live_server, f"/photos/{name}")
+    assert hashlib.sha256(stored).hexdigest() == name
+    with Image.open(io.BytesIO(stored)) as image:
+        assert not image.getexif() and max(image.size) <= 1280
+        assert not {"exif", "xmp", "comment"} & set(image.info)
+    verified = subprocess.run(
+        [sys.executable, "-m", "trace", "verify"],
+        cwd=ROOT,
+        env={**os.environ, "TRACE_DATA_DIR": str(live_server.data_dir)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    code = _api(live_server, f"/api/v1/batches/{batch}")["code"]
+    browser.get(f"{phone}/b/{code}")
+    phone_size(browser)
+    page = browser.page_source
+    assert f'src="/photos/{name}"' in page
+    assert "Thu hoạch" in page and "Đóng gói" in page
+    shoot(browser, "flow-7-public-page-vi")
+
+    # The phone is lost: the admin revokes its key from the time the harvest was recorded.
+    _api(
+        live_server,
+        f"/api/v1/agencies/{agency_id}/keys/{device_key}/revoke",
+        token,
+        {"reason": "điện thoại bị mất", "revoked_from": records[1]["recorded_at"]},
+    )
+    browser.get(f"{phone}/b/{code}")
+    phone_size(browser)
+    assert "thu hồi" in browser.page_source
+    shoot(browser, "flow-8-revoked-page-vi")
+    # A statement the phone signs offline afterwards is refused when it syncs.
+    open_console(browser, f"{phone}/console/?lang=vi#/batch/{batch}")
+    _network(browser, relay, online=False)
+    try:
+        _record(browser, phone, batch, "sold", {"quantity": "5"})
+    finally:
+        _network(browser, relay, online=True)
+    open_console(browser, f"{phone}/console/?lang=vi#/queue")
+    _wait(browser, "return document.querySelector('#queue li.refused')", 60)
+    reason = browser.find_element("css selector", "#queue li.refused .problem").text
+    assert "thu hồi" in reason, reason
+    shoot(browser, "flow-9-refused-vi")
+    assert len(_api(live_server, f"/api/v1/batches/{batch}/records")["records"]) == 3
     browser.find_element("css selector", "#queue li.refused a.button").click()
     time.sleep(1)
-    assert browser.find_element("id", "f-to").get_attribute("value").startswith("00000000")
-    assert item is not None
-    assert page_errors(browser) == {"violations": [], "errors": []}
+    assert browser.find_element("css selector", "form")
+    assert page_errors(browser)["violations"] == []
