@@ -169,6 +169,7 @@ def _screens(batch_id: str) -> list[tuple[str, str]]:
         ("form-corrected", f"#/batch/{batch_id}/new/corrected"),
         ("labels", f"#/batch/{batch_id}/labels"),
         ("queue", "#/queue"),
+        ("devices", "#/devices"),
     ]
 
 

@@ -254,17 +254,25 @@ def _flow(
     assert "Thu hoạch" in page and "Đóng gói" in page
     shoot(browser, "flow-7-public-page-vi")
 
-    # The phone is lost: the admin revokes its key from the time the harvest was recorded.
-    _api(
-        live_server,
-        f"/api/v1/agencies/{agency_id}/keys/{device_key}/revoke",
-        token,
-        {"reason": "điện thoại bị mất", "revoked_from": records[1]["recorded_at"]},
-    )
+    # The phone is lost: from the console, the agency's admin (this person) revokes its key
+    # from the second the harvest was recorded.
+    open_console(browser, f"{phone}/console/?lang=vi#/devices")
+    shoot(browser, "flow-8-devices-vi")
+    lost = browser.find_element("id", f"lost-{device_key}")
+    since = records[1]["recorded_at"][:19]  # the browser's zone is the machine's, UTC
+    browser.execute_script("arguments[0].value = arguments[1];", lost, since)
+    browser.execute_script("window.confirm = () => true;")
+    lost.find_element("xpath", "following-sibling::button").click()
+    _wait(browser, f"return document.querySelector('[data-key=\"{device_key}\"] .revoked')")
+    shoot(browser, "flow-9-revoked-vi")
+    revoked = _api(live_server, "/api/v1/console/device-keys", token)
+    assert [k["revocation_reason"] for k in revoked if k["key_id"] == device_key] == [
+        "điện thoại bị mất"
+    ]
     browser.get(f"{phone}/b/{code}")
     phone_size(browser)
     assert "thu hồi" in browser.page_source
-    shoot(browser, "flow-8-revoked-page-vi")
+    shoot(browser, "flow-10-revoked-page-vi")
     # A statement the phone signs offline afterwards is refused when it syncs.
     open_console(browser, f"{phone}/console/?lang=vi#/batch/{batch}")
     _network(browser, relay, online=False)
@@ -276,7 +284,7 @@ def _flow(
     _wait(browser, "return document.querySelector('#queue li.refused')", 60)
     reason = browser.find_element("css selector", "#queue li.refused .problem").text
     assert "thu hồi" in reason, reason
-    shoot(browser, "flow-9-refused-vi")
+    shoot(browser, "flow-11-refused-vi")
     assert len(_api(live_server, f"/api/v1/batches/{batch}/records")["records"]) == 3
     browser.find_element("css selector", "#queue li.refused a.button").click()
     time.sleep(1)

@@ -58,6 +58,32 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "open_code": N_("Open a batch by its code"),
         "open": N_("Open"),
         "queue_link": N_("Waiting to be sent"),
+        # The agency's phones (device keys) and pairing another phone.
+        "devices_link": N_("Phones that sign"),
+        "devices_title": N_("Phones that sign for your agency"),
+        "devices_intro": N_(
+            "Each phone signs with its own key. If a phone is lost, revoke its key: what it "
+            "signs from then on is refused, and the public page marks what it signed after "
+            "the time you give."
+        ),
+        "device_this": N_("This phone"),
+        "device_by": N_("{person}, since {when}"),
+        "device_revoked": N_("Revoked {when}: {reason}"),
+        "device_revoke": N_("Revoke: the phone is lost"),
+        "device_lost_since": N_("Lost since (what it signed from then on is marked)"),
+        "device_lost_reason": N_("phone lost"),
+        "device_revoke_confirm": N_(
+            "Revoke the key of {device}? Everything it signs from now on will be refused."
+        ),
+        "device_revoked_done": N_("The key of {device} is revoked."),
+        "devices_none": N_("No phone has registered a key yet."),
+        "devices_admin_only": N_("Only your agency's administrator can revoke a phone's key."),
+        "pair_new": N_("Sign in another phone"),
+        "pair_intro": N_(
+            "Scan this code with the other phone's camera within 10 minutes; it signs in as "
+            "you, once."
+        ),
+        "pair_alt": N_("Pairing code for another phone"),
         "lot_of": N_("Lot {lot}"),
         "not_found": N_("No batch has this code."),
         # One batch.

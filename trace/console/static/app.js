@@ -9,6 +9,7 @@ import { deviceKey, ed25519Supported, fromBase64, newUuid, sha256, signStatement
 import * as store from "./store.js";
 import { drain, enqueue, waiting } from "./sync.js";
 import { canonicalBytes } from "./canonical.js";
+import { localNow, withOffset } from "./checks.js";
 
 const lang = document.documentElement.lang || "vi";
 session.lang = lang;
@@ -205,6 +206,7 @@ async function batchesScreen() {
     h("form", { class: "open-code", onsubmit: open, novalidate: true },
       h("label", { for: "code" }, t("open_code")), code, codeError, h("button", { type: "submit" }, t("open"))),
     h("a", { class: "button", href: "#/queue" }, t("queue_link")),
+    h("a", { class: "button", href: "#/devices", id: "devices-link" }, t("devices_link")),
     h("button", { type: "button", id: "sign-out", onclick: signOut }, t("sign_out")),
   );
 }
@@ -395,6 +397,73 @@ async function labelsScreen(id) {
   );
 }
 
+function revokeControls(key, revoke) {
+  const id = `lost-${key.key_id}`;
+  const since = h("input", { id, type: "datetime-local", step: 1, value: localNow() });
+  return h("div", { class: "field" },
+    h("label", { for: id }, t("device_lost_since")), since,
+    h("button", { type: "button", class: "danger", onclick: () => revoke(key, since) }, t("device_revoke")));
+}
+
+async function devicesScreen() {
+  const admin = (state.me.scopes || []).includes("admin");
+  const notice = h("p", { class: "field-error", role: "alert", id: "devices-error", hidden: true });
+  let keys = [];
+  try {
+    const answer = await call("GET", "/api/v1/console/device-keys");
+    keys = answer.ok ? answer.data : [];
+  } catch (error) {
+    notice.textContent = t("network_error");
+    notice.hidden = false;
+  }
+  const mine = (await store.all("keys")).map((k) => k.keyId);
+  const revoke = async (key, since) => {
+    if (!window.confirm(t("device_revoke_confirm", { device: key.device_name }))) return;
+    const path = `/api/v1/agencies/${state.me.agency_id}/keys/${key.key_id}/revoke`;
+    const json = { reason: t("device_lost_reason"), revoked_from: withOffset(since.value || localNow()) };
+    try {
+      const answer = await call("POST", path, { json });
+      if (!answer.ok) throw new Error((answer.problem && answer.problem.detail) || t("refused"));
+      banner("done", t("device_revoked_done", { device: key.device_name }));
+      await devicesScreen();
+    } catch (error) {
+      notice.textContent = error instanceof Unreachable ? t("network_error") : error.message;
+      notice.hidden = false;
+    }
+  };
+  const list = h("ul", { class: "devices", id: "device-list" }, keys.map((key) => h("li", { "data-key": key.key_id },
+    h("b", {}, key.device_name, mine.includes(key.key_id) ? ` · ${t("device_this")}` : ""),
+    h("span", {}, t("device_by", { person: key.person || "", when: moment(key.created_at, lang) })),
+    key.revoked_at
+      ? h("span", { class: "tag revoked" }, t("device_revoked", { when: moment(key.revoked_at, lang), reason: key.revocation_reason || "" }))
+      : admin ? revokeControls(key, revoke) : null)));
+  const pairing = h("div", { id: "pairing" });
+  const pair = async () => {
+    try {
+      const answer = await call("POST", "/api/v1/console/pairings", { json: {} });
+      if (!answer.ok) throw new Error((answer.problem && answer.problem.detail) || t("refused"));
+      const svg = btoa(unescape(encodeURIComponent(answer.data.qr_svg)));
+      pairing.replaceChildren(
+        h("p", {}, t("pair_intro")),
+        h("img", { id: "pair-qr", src: `data:image/svg+xml;base64,${svg}`, alt: t("pair_alt"), width: 240, height: 240 }),
+      );
+    } catch (error) {
+      notice.textContent = error instanceof Unreachable ? t("network_error") : error.message;
+      notice.hidden = false;
+    }
+  };
+  show(
+    t("devices_title"),
+    h("p", {}, t("devices_intro")),
+    notice,
+    keys.length ? list : h("p", { class: "empty" }, t("devices_none")),
+    admin ? null : h("p", {}, t("devices_admin_only")),
+    h("button", { type: "button", class: "primary", id: "pair", onclick: pair }, t("pair_new")),
+    pairing,
+    h("a", { class: "button", href: "#/batches" }, t("back")),
+  );
+}
+
 async function route() {
   const hash = location.hash || "";
   banner("done", "");
@@ -408,6 +477,7 @@ async function route() {
   if ((m = hash.match(/^#\/batch\/([\w-]+)$/))) return batchScreen(m[1]);
   if ((m = hash.match(/^#\/fix\/(\w+)$/))) return fixScreen(m[1]);
   if (hash === "#/queue") return queueScreen();
+  if (hash === "#/devices") return devicesScreen();
   return batchesScreen();
 }
 
