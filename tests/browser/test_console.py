@@ -160,7 +160,16 @@ def test_shell_loads_without_csp_violation_or_error_and_switches_language(
 
 
 def _screens(batch_id: str) -> list[tuple[str, str]]:
-    kinds = ["planted", "input_applied", "harvested", "packed", "shipped", "received", "sold"]
+    kinds = [
+        "planted",
+        "input_applied",
+        "harvested",
+        "processed",
+        "packed",
+        "shipped",
+        "received",
+        "sold",
+    ]
     return [
         ("batches", "#/batches"),
         ("register", "#/new/registered"),

@@ -261,7 +261,7 @@ async function batchScreen(id) {
       h("span", {}, `${t("occurred", { when: moment(r.occurred_at, lang) })}, ${t("recorded", { when: moment(r.recorded_at, lang) })}`))),
     pending.map((e) => h("li", { class: e.state === "refused" ? "refused" : "pending" }, h("b", {}, words.kinds[e.kind] || e.kind),
       h("span", {}, e.state === "refused" ? t("refused") : t("pending_here")))));
-  const actions = ["planted", "input_applied", "harvested", "packed", "shipped", "received", "sold", "corrected"];
+  const actions = ["planted", "input_applied", "harvested", "processed", "packed", "shipped", "received", "sold", "corrected"];
   show(
     batch.product,
     h("p", {}, t("lot_of", { lot: batch.lot }), batch.code ? ` · ${batch.code}` : ""),

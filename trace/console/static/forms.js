@@ -91,6 +91,16 @@ export const FORMS = {
     fields: [WHEN, ...QUANTITY(true), { name: "area", label: "area", hint: "area_hint", type: "text" }, { name: "photo", label: "photo", hint: "photo_hint", type: "photo" }, NOTE],
     body: (v) => ({ quantity: quantityOf(v), area: opt(v.area), photo: opt(v.photo), note: opt(v.note) }),
   },
+  processed: {
+    fields: [
+      WHEN,
+      { name: "process", label: "process", hint: "process_hint", type: "text", required: true },
+      { name: "quantity", label: "output_quantity", hint: "quantity_hint", type: "decimal", path: "output_quantity.value" },
+      { name: "unit", label: "unit", type: "select", options: () => optionsOf(words.units), path: "output_quantity.unit" },
+      NOTE,
+    ],
+    body: (v) => ({ process: v.process, output_quantity: quantityOf(v), note: opt(v.note) }),
+  },
   packed: {
     fields: [
       WHEN,
