@@ -40,7 +40,13 @@ GENERATOR_CONFIG = {
     "post_hooks": [],
     "content_type_overrides": {
         media_type: "application/octet-stream"
-        for media_type in ("application/pdf", "image/png", "image/svg+xml")
+        for media_type in (
+            "application/pdf",
+            "image/jpeg",
+            "image/png",
+            "image/svg+xml",
+            "image/webp",
+        )
     },
 }
 
