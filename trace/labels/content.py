@@ -37,7 +37,8 @@ class LabelFacts:
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """A paragraph of the text column: ``text`` wraps at ordinary spaces only."""
+    """A paragraph of the text column: ``text`` wraps at its spaces, never inside a word;
+    words joined by no-break spaces part only where they cannot fit a line together."""
 
     text: str
     bold: bool = False
