@@ -107,6 +107,31 @@ async def test_lot_labels_to_a_file_name_the_file_in_both_languages(
     assert not (tmp_path / "x.png").exists()
 
 
+async def test_a_word_wider_than_a_line_is_refused_in_both_languages_and_no_file_written(
+    settings: Settings, ledger: Ledger, cast: Cast, tmp_path: Path
+) -> None:
+    word = "Diễn" * 12
+    appended = await append_unsigned(
+        ledger,
+        cast.producer.actor,
+        batch=new_batch_id(),
+        kind="registered",
+        occurred_at=WHEN,
+        body=registration(f"Bưởi {word}", "BD-2026-12"),
+    )
+    out = tmp_path / "nhan.pdf"
+    refused, _ = labels(
+        settings, appended.batch.code, "--template", "roll-40x25-203", "--out", str(out)
+    )
+    assert refused.returncode == 2, refused.stderr
+    vietnamese, english = refused.stderr.strip().splitlines()
+    assert vietnamese.startswith("Lỗi:") and "không bao giờ ngắt giữa một từ" in vietnamese
+    assert english.startswith("Error:") and "never breaks a word" in english
+    for line in (vietnamese, english):
+        assert word in line and "roll-40x25-203" in line and "a4-3x8" in line
+    assert not out.exists()
+
+
 async def test_ten_thousand_serialised_labels_stream_with_bounded_memory(
     settings: Settings, ledger: Ledger, cast: Cast, tmp_path: Path
 ) -> None:

@@ -163,6 +163,40 @@ async def test_text_too_long_for_the_stock_is_refused_before_any_byte(
     assert "cắt" in problem["detail"]  # nothing is cut off, it says
 
 
+async def test_a_word_wider_than_a_line_is_refused_naming_it_in_both_languages(
+    client: Any, cast: Cast
+) -> None:
+    word = "Diễn" * 12
+    batch = await register(client, cast.producer, product=f"Bưởi {word}")
+    path = f"/api/v1/batches/{batch['id']}/labels"
+    details = {}
+    for lang in ("vi", "en"):
+        response = await client.get(
+            path,
+            params={"template": "roll-40x25-203"},
+            headers={**cast.producer.headers, "Accept-Language": lang},
+        )
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert (problem["code"], problem["reason"], problem["field"]) == (
+            "label_does_not_fit",
+            "word",
+            "product",
+        )
+        assert (problem["value"], problem["template"], problem["minimum"]) == (
+            word,
+            "roll-40x25-203",
+            "5",
+        )
+        assert word in problem["detail"] and "a4-3x8" in problem["detail"]
+        details[lang] = problem["detail"]
+    assert "không bao giờ ngắt giữa một từ" in details["vi"]
+    assert "never breaks a word" in details["en"]
+    # The larger template the answer names prints it.
+    larger = await client.get(path, params={"template": "a4-3x8"}, headers=cast.producer.headers)
+    assert larger.status_code == 200, larger.text
+
+
 async def test_a_print_run_is_one_signed_record_committing_to_unique_serials(
     client: Any, cast: Cast, ledger: Ledger
 ) -> None:

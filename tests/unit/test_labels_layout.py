@@ -24,7 +24,7 @@ from trace.labels.content import text_lines
 from trace.labels.drawing import Label, Page, Placed, QrMark, ShapeMark, TextMark
 from trace.labels.errors import LabelDoesNotFit
 from trace.labels.fonts import face
-from trace.labels.layout import compose, wrap
+from trace.labels.layout import compose
 from trace.labels.png import render_png
 from trace.labels.qr import QUIET_ZONE, batch_path, encode, label_url
 from trace.labels.templates import MIN_MODULE_MM, TEMPLATES
@@ -154,17 +154,6 @@ def _ink_rows(mark: TextMark) -> tuple[float, float]:
             lows.append(outline.yMin)
     scale = mark.size * 25.4 / 72 / font.units_per_em
     return mark.y - max(highs) * scale, mark.y - min(lows) * scale
-
-
-def test_wrapping_keeps_every_character() -> None:
-    text = "Hợp tác xã Nông nghiệp Dịch vụ Tổng hợp Sản xuất và Tiêu thụ Bưởi Diễn Phú Thượng"
-    lines = wrap(text, 6, False, 20.0)
-    assert len(lines) > 1
-    assert " ".join(lines) == text
-    assert all(face().width(line, 6) <= 20.0 for line in lines)
-    long_word = "Bưởi" * 30
-    pieces = wrap(long_word, 6, True, 15.0)
-    assert "".join(pieces) == long_word and len(pieces) > 1
 
 
 @pytest.mark.parametrize("template", ALL, ids=lambda t: t.name)

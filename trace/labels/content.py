@@ -37,7 +37,8 @@ class LabelFacts:
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """A paragraph of the text column: ``text`` wraps at ordinary spaces only."""
+    """A paragraph of the text column: ``text`` wraps at its spaces, never inside a word;
+    words joined by no-break spaces part only where they cannot fit a line together."""
 
     text: str
     bold: bool = False
@@ -50,9 +51,18 @@ def format_quantity(quantity: Quantity, lang: str) -> str:
     return f"{number(quantity.value, lang)}{NBSP}{unit}"
 
 
+def format_day(value: date, lang: str) -> str:
+    """``15/10/2026``, ``15 Oct 2026``: a date, kept on one line by no-break spaces."""
+    return day(value, lang).replace(" ", NBSP)
+
+
 def _pair(words: str, value: str, lang: str) -> str:
-    # A no-break space keeps each label word with its value when a line wraps.
-    return f"{say(words, lang)}{NBSP}{value}".replace(" ", NBSP)
+    # No-break spaces keep the label's words together and with the value's first word
+    # ("Xuất xứ: Thái"); the rest of the value wraps at its spaces like any text, so a
+    # line breaks before "Nguyên", never inside it.
+    first, _, rest = value.partition(" ")
+    bound = f"{say(words, lang)} {first}".replace(" ", NBSP)
+    return f"{bound} {rest}" if rest else bound
 
 
 def text_lines(facts: LabelFacts, lang: str, *, product_scale: float = 1.2) -> list[Line]:
@@ -74,9 +84,9 @@ def text_lines(facts: LabelFacts, lang: str, *, product_scale: float = 1.2) -> l
     lines.append(Line(lot))
     dates = []
     if facts.production_date is not None:
-        dates.append(_pair(N_("MFD:"), day(facts.production_date, lang), lang))
+        dates.append(_pair(N_("MFD:"), format_day(facts.production_date, lang), lang))
     if facts.expiry_date is not None:
-        dates.append(_pair(N_("EXP:"), day(facts.expiry_date, lang), lang))
+        dates.append(_pair(N_("EXP:"), format_day(facts.expiry_date, lang), lang))
     if dates:
         lines.append(Line(" · ".join(dates)))
     return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 
 from trace.domain.errors import DomainError
@@ -12,7 +13,10 @@ class LabelDoesNotFit(DomainError):
     """The label's symbol or text does not fit the template at legible sizes.
 
     ``what`` is ``symbol`` (the URL needs a QR version too large for the label)
-    or ``text`` (the text needs a size below the minimum); nothing is cut off.
+    or ``text`` (the text needs a size below the minimum); nothing is cut off. A
+    text refused because one word (``value``) is wider than a line even at the
+    minimum size has ``reason`` ``word`` and names the fact holding it in
+    ``field``: ``product``, ``producer``, ``origin``, ``lot`` or ``dates``.
     """
 
     code = "label_does_not_fit"
@@ -33,8 +37,44 @@ class LabelDoesNotFit(DomainError):
                 "{minimum} pt minimum, and nothing is cut off. Choose a "
                 "larger template (for example a4-3x8 or roll-50x30-203)."
             ),
+            "word": N_(
+                "The word “{value}” is wider than a line of template {template} even at the "
+                "{minimum} pt minimum, and a label never breaks a word. Choose a larger template "
+                "(for example a4-3x8) or a shorter text."
+            ),
+            "word_product": N_(
+                "The word “{value}” of the product name is wider than a line of template "
+                "{template} even at the {minimum} pt minimum, and a label never breaks a word. "
+                "Choose a larger template (for example a4-3x8) or correct the product name "
+                "to a shorter one."
+            ),
+            "word_producer": N_(
+                "The word “{value}” of the producer's name is wider than a line of template "
+                "{template} even at the {minimum} pt minimum, and a label never breaks a word. "
+                "Choose a larger template (for example a4-3x8) or shorten the producer's name."
+            ),
+            "word_origin": N_(
+                "The word “{value}” of the origin is wider than a line of template {template} "
+                "even at the {minimum} pt minimum, and a label never breaks a word. Choose a "
+                "larger template (for example a4-3x8)."
+            ),
+            "word_lot": N_(
+                "The word “{value}” of the lot or quantity is wider than a line of template "
+                "{template} even at the {minimum} pt minimum, and a label never breaks a word. "
+                "Choose a larger template (for example a4-3x8); a later batch may take a shorter "
+                "lot code."
+            ),
         }
     )
+
+    @classmethod
+    def words_for(cls, params: Mapping[str, object]) -> str:
+        """A word too wide is worded for the fact it belongs to, where that has words."""
+        if params.get("reason") == "word":
+            found = cls.variants.get(f"word_{params.get('field')}")
+            if found is not None:
+                return found
+        return super().words_for(params)
 
 
 class LabelRequestInvalid(DomainError):

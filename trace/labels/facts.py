@@ -25,8 +25,14 @@ def producer_line(agency: Agency) -> str:
     places = [commune_name(agency.commune)] if agency.commune else []
     if agency.province:
         places.append(province_name(agency.province))
-    # No-break spaces keep each place name on one line when the text wraps.
-    return ", ".join(place.replace(" ", NBSP) for place in places) or "Việt Nam"
+    return ", ".join(_place_words(place) for place in places) or "Việt Nam"
+
+
+def _place_words(name: str) -> str:
+    # A place name wraps at its spaces like any text (a long ward's name may not fit one
+    # line), but not after the kind of place ("Xã Tiên", "Phường Văn") nor before a dash.
+    name = " ".join(name.split()).replace(" ", NBSP, 1)
+    return name.replace(" - ", f"{NBSP}- ")
 
 
 def per_package(packed: Packed) -> Quantity | None:

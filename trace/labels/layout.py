@@ -4,9 +4,13 @@ The QR symbol sits at the left, its quiet zone inside the label, with the
 short code (the batch code, or the serial of a serialised label) under it so a
 person can type it when a camera fails. The text column fills the rest. Text
 is set at the largest size, at most :data:`MAX_TEXT_PT`, at which every line
-fits; lines wrap at spaces (a word wider than the column breaks between
-letters). Below :data:`MIN_TEXT_PT` the label is refused with
-:class:`LabelDoesNotFit` rather than cut: nothing disappears silently.
+fits. Lines wrap at spaces and never inside a word; a word wider than the
+column makes the whole text smaller. No-break spaces join words that belong
+together (a label's name and its value's first word, "Xuất xứ: Thái":
+trace/labels/content.py): they are kept together at every size before any size
+is tried with them apart. Below :data:`MIN_TEXT_PT` the label is refused with
+:class:`LabelDoesNotFit`, naming the word that does not fit and the fact it
+belongs to, rather than cut: nothing disappears silently and no word is split.
 
 Minimum size: 5 pt text has a 1.76 mm em and a lower-case height of about
 0.95 mm, which is 7 dots at 203 dpi, the fewest in which the stacked marks of
@@ -16,11 +20,13 @@ finer, 4.5 pt (:data:`MIN_TEXT_PT_FINE`) still gives 10 dots of lower case.
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 from functools import cache, lru_cache
 
 from trace.domain.identifiers import BATCH_CODE_ALPHABET
-from trace.labels.content import LabelFacts, Line, text_lines
+from trace.labels.content import NBSP, LabelFacts, Line, text_lines
 from trace.labels.drawing import MM_PER_POINT, Label, Mark, QrMark, ShapeMark, TextMark
 from trace.labels.errors import LabelDoesNotFit
 from trace.labels.fonts import face
@@ -42,38 +48,53 @@ _MIN_COLUMN_MM = 8.0
 _GUTTER_MM = 1.0
 # Lines before it are the product name and the producer (see content.text_lines).
 _FIRST_OCOP_LINE = 2
+# The fact each line of content.text_lines shows, in its order: the one a refusal names.
+_LINE_FACTS = ("product", "producer", "origin", "lot", "dates")
 
 
 def _snap_up(value: float, step: float) -> float:
     return math.ceil(value / step - 1e-9) * step
 
 
-def wrap(text: str, size: float, bold: bool, width: float) -> list[str]:
-    """``text`` broken into lines no wider than ``width`` mm at ``size`` points."""
+def words(text: str, *, bound: bool = True) -> list[str]:
+    """The words of ``text``: what spaces separate. While ``bound``, words joined by a
+    no-break space count as one; else every space separates."""
+    return [word for word in re.split(" " if bound else f"[ {NBSP}]", text) if word]
+
+
+def wrap(text: str, size: float, bold: bool, width: float, *, bound: bool = True) -> list[str]:
+    """``text`` broken at its spaces (``bound``: at its ordinary spaces only) into lines
+    no wider than ``width`` mm at ``size`` points, never inside a word.
+
+    A word wider than ``width`` stands on a line of its own, wider than ``width``:
+    :func:`too_wide` finds such a word first, and the text is set smaller instead.
+    """
     font = face(bold)
-    text = font.clean(text)
     lines: list[str] = []
     current = ""
-    for word in text.split(" "):
+    for word in words(font.clean(text), bound=bound):
         candidate = f"{current} {word}" if current else word
-        if font.width(candidate, size) <= width:
-            current = candidate
-            continue
-        if current:
+        if current and font.width(candidate, size) > width:
             # A separator dot does not end a line: the break already separates.
             lines.append(current.removesuffix(" ·"))
-        current = ""
-        if word == "·":
-            continue
-        # A single word wider than the column is broken between letters.
-        for ch in word:
-            if current and font.width(current + ch, size) > width:
-                lines.append(current)
-                current = ""
-            current += ch
+            candidate = "" if word == "·" else word
+        current = candidate
     if current:
         lines.append(current)
     return lines
+
+
+def too_wide(
+    lines: list[Line], size: float, width: float, *, bound: bool = True
+) -> tuple[int, str] | None:
+    """The first word of ``lines`` (as :func:`words` counts them) wider than ``width`` mm
+    at ``size`` points, with the index of its line: no line break can make it fit."""
+    for index, line in enumerate(lines):
+        font = face(line.bold)
+        for word in words(font.clean(line.text), bound=bound):
+            if font.width(word, size * line.scale) > width + 1e-9:
+                return index, word
+    return None
 
 
 def _stars(x: float, baseline: float, diameter: float, count: int) -> list[ShapeMark]:
@@ -93,13 +114,23 @@ def _stars(x: float, baseline: float, diameter: float, count: int) -> list[Shape
 
 
 def _set_text(
-    lines: list[Line], stars: int | None, size: float, x: float, top: float, width: float
+    lines: list[Line],
+    stars: int | None,
+    size: float,
+    x: float,
+    top: float,
+    width: float,
+    *,
+    bound: bool,
 ) -> tuple[list[Mark], float] | None:
-    """Text marks at ``size`` and the height they take, or None if the stars cannot fit.
+    """Text marks at ``size`` and the height they take, or None if a word or the stars
+    cannot fit the column's width.
 
     The OCOP mark ("OCOP" and its stars) goes at the end of the first line from
     the origin on with room for it, or on a line of its own.
     """
+    if too_wide(lines, size, width, bound=bound) is not None:
+        return None
     bold = face(True)
     em = size * MM_PER_POINT
     ocop_width = 0.0
@@ -113,7 +144,7 @@ def _set_text(
     for index, line in enumerate(lines):
         line_size = size * line.scale
         line_em = line_size * MM_PER_POINT
-        for piece in wrap(line.text, line_size, line.bold, width):
+        for piece in wrap(line.text, line_size, line.bold, width, bound=bound):
             baseline = y + BASELINE * line_em
             marks.append(TextMark(x, round(baseline, 4), line_size, line.bold, piece))
             used = face(line.bold).width(piece + " · ", line_size)
@@ -181,20 +212,52 @@ def _text_column(
     column_width = template.width - pad - column_x
     available = template.height - 2 * pad
     smallest = min_text_size(template)
-    # The product name is set larger than the rest while that fits at some size.
-    for lines in (text_lines(facts, lang), text_lines(facts, lang, product_scale=1.0)):
+    # Words joined by no-break spaces stay together while that fits at some size, and the
+    # product name is set larger than the rest while that fits.
+    for bound, lines in itertools.product(
+        (True, False), (text_lines(facts, lang), text_lines(facts, lang, product_scale=1.0))
+    ):
         size = MAX_TEXT_PT
         while column_width >= _MIN_COLUMN_MM and size >= smallest - 1e-9:
-            placed = _set_text(lines, facts.ocop_stars, size, column_x, pad, column_width)
+            placed = _set_text(
+                lines, facts.ocop_stars, size, column_x, pad, column_width, bound=bound
+            )
             if placed is not None and placed[1] <= available + 1e-9:
                 return tuple(placed[0])
             size -= _STEP_PT
+    if column_width >= _MIN_COLUMN_MM:
+        _refuse_a_word_too_wide(facts, template, lang, column_width)
     raise LabelDoesNotFit(
         f"the text of batch {facts.code} does not fit a {template.width:g} x"
         f" {template.height:g} mm label at {smallest:g} pt or more",
         template=template.name,
         what="text",
         reason="text",
+        minimum=f"{smallest:g}",
+    )
+
+
+def _refuse_a_word_too_wide(
+    facts: LabelFacts, template: Template, lang: str, column_width: float
+) -> None:
+    """Refuse the label, naming the word and its fact, if a word is wider than the column
+    even at the smallest size: a smaller size cannot help, a larger template or a shorter
+    text can."""
+    smallest = min_text_size(template)
+    lines = text_lines(facts, lang, product_scale=1.0)
+    found = too_wide(lines, smallest, column_width, bound=False)
+    if found is None:
+        return
+    index, word = found
+    fact = _LINE_FACTS[index] if index < len(_LINE_FACTS) else "text"
+    raise LabelDoesNotFit(
+        f"the word {word!r} ({fact}) of batch {facts.code} is wider than a line of a"
+        f" {template.width:g} x {template.height:g} mm label at {smallest:g} pt",
+        template=template.name,
+        what="text",
+        reason="word",
+        field=fact,
+        value=word,
         minimum=f"{smallest:g}",
     )
 
