@@ -46,7 +46,7 @@ from trace.api.pages import (
 from trace.api.problems import problem
 from trace.config import Settings
 from trace.domain.agency import AgencyKind
-from trace.domain.errors import InvalidIdentifier
+from trace.domain.errors import DomainError, InvalidIdentifier
 from trace.domain.identifiers import DigitalLink, parse_digital_link_path
 from trace.domain.places import vietnam_today
 from trace.domain.texts import N_
@@ -132,13 +132,16 @@ def passing_query_on(href: str, request: Request[Any, Any, Any]) -> str:
 
 
 def _refused(
-    request: Request[Any, Any, Any], status: int, code: str, title: str, **params: object
+    request: Request[Any, Any, Any],
+    status: int,
+    error: type[DomainError],
+    title: str,
+    **params: object,
 ) -> Response[Any]:
     """A refusal in the format asked for: a page for a person, a problem for a program."""
     if _format(request) != "html":
-        return problem(request, status, code, problems=(), **params)
+        return problem(request, status, error.code, problems=(), **params)
     lang = _lang(request)
-    error = InvalidIdentifier if code == InvalidIdentifier.code else NotFound
     html = render_not_found(
         lang,
         path=request.url.path,
@@ -158,7 +161,7 @@ def _refused(
 def _not_a_digital_link(request: Request[Any, Any, Any], exc: InvalidIdentifier) -> Response[Any]:
     """A 400 naming what is wrong with the path; for a wrong GTIN check digit, the digit it
     should be."""
-    params: dict[str, object] = {"value": str(exc.params.get("value", "")), **exc.params}
+    params = dict(exc.params)
     if exc.params.get("reason") == "check_digit":
         gtin = str(exc.params["value"])
         params = {
@@ -167,9 +170,7 @@ def _not_a_digital_link(request: Request[Any, Any, Any], exc: InvalidIdentifier)
             "expected": exc.params["expected"],
             "found": gtin[-1],
         }
-    return _refused(
-        request, 400, InvalidIdentifier.code, _TITLE_INVALID, detail=exc.detail, **params
-    )
+    return _refused(request, 400, InvalidIdentifier, _TITLE_INVALID, detail=exc.detail, **params)
 
 
 async def _to_link(
@@ -186,7 +187,7 @@ async def _to_link(
     links = linkset(view, f"{settings.public_url}{link.path()}")["linkset"][0]
     targets = links.get(relation) if relation else None
     if not targets:
-        return _refused(request, 404, NotFound.code, _TITLE_NO_LINK, what="link_type", id=link_type)
+        return _refused(request, 404, NotFound, _TITLE_NO_LINK, what="link_type", id=link_type)
     return Response(
         b"",
         status_code=307,

@@ -14,7 +14,7 @@ segment. For the demo pomelo (``https://HOST/01/08936047000128/10/BD-2026-09``, 
 characters) this is a version 3 symbol (29×29 modules), as with the scheme in
 capitals; a lower-case host too would make it version 4 (33×33), and a serialised
 label under a long host would no longer fit a 40 × 25 mm label at 203 dpi
-(``bench/label_payload.py``; the figures and the decision are in docs/labels.md).
+(``bench/label_payload.py``; the figures and the decision are in docs/qr-payload.md).
 
 Error correction: level M (about 15 % of the codewords can be restored). Level L
 (7 %) would save one version on some URLs but leaves little for what labels on
