@@ -51,7 +51,9 @@ async def test_link_type_linkset_and_all_answer_with_the_linkset_without_a_redir
         [links] = answer.json()["linkset"]
         assert links["anchor"] == PAGE
         assert links["https://gs1.org/voc/pip"][0]["href"] == PAGE
-        assert links["https://gs1.org/voc/defaultLink"][0]["href"] == PAGE
+        # Exactly one default link: a title, and no other attribute.
+        [default] = links["https://gs1.org/voc/defaultLink"]
+        assert default == {"href": PAGE, "title": "Bưởi Diễn"}
 
 
 async def test_a_gs1_link_type_redirects_to_that_link_with_the_query_passed_on(
