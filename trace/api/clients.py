@@ -31,6 +31,8 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     """The address of the client of ``request``, as the trusted proxies report it."""
     settings: Settings = request.app.state.settings
     peer = request.client.host if request.client else UNKNOWN
+    if not settings.trusted_proxies:
+        return peer  # the common case, on every page request: nothing to read
     values = request.headers.getall(settings.proxy_header, [])
     return forwarded_client(peer, values, settings.trusted_proxies, settings.proxy_header)
 
