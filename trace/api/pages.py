@@ -1,5 +1,8 @@
 """The public provenance pages: GS1 Digital Link and short-code routes, in four formats.
 
+(The GS1 Digital Link route and the resolver description are in trace/api/resolver.py,
+which serves its pages through this module.)
+
 `/01/{gtin}/10/{lot}`, `/01/{gtin}/10/{lot}/21/{serial}` and `/b/{code}` answer with
 the page (HTML, Vietnamese by default, English by `?lang=en` or Accept-Language),
 or by content negotiation (or `?format=`) with JSON (the facts and the proofs the
