@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,9 @@ from urllib.parse import urlsplit
 
 DEFAULT_DATA_DIR = "var"
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# The headers a reverse proxy may name the client in (trace/api/clients.py).
+PROXY_HEADERS = ("x-forwarded-for", "forwarded")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,10 @@ class Settings:
     # Keep rendered pages and batch look-ups while the log state holds (0: render every
     # request, to measure or debug rendering).
     page_cache: bool = True
+    # Reverse proxies whose word on the client's address is believed (addresses or CIDR
+    # blocks; none by default), and the one header they write it in.
+    trusted_proxies: tuple[IpNetwork, ...] = ()
+    proxy_header: str = "x-forwarded-for"
 
     @property
     def is_embedded(self) -> bool:
@@ -57,4 +65,30 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         page_rate_per_minute=int(env.get("TRACE_PAGE_RATE", "120")),
         workers=max(1, int(env.get("TRACE_WORKERS", "1"))),
         page_cache=env.get("TRACE_PAGE_CACHE", "1") != "0",
+        trusted_proxies=parse_networks(env.get("TRACE_TRUSTED_PROXIES", "")),
+        proxy_header=_proxy_header(env.get("TRACE_PROXY_HEADER", PROXY_HEADERS[0])),
     )
+
+
+def parse_networks(text: str) -> tuple[IpNetwork, ...]:
+    """Addresses and CIDR blocks separated by commas or spaces (``10.0.0.5, 10.1.0.0/16``)."""
+    networks: list[IpNetwork] = []
+    for item in text.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"TRACE_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR block "
+                "(write e.g. 127.0.0.1, 10.0.0.0/8 or ::1)"
+            ) from None
+    return tuple(networks)
+
+
+def _proxy_header(name: str) -> str:
+    header = name.strip().lower()
+    if header not in PROXY_HEADERS:
+        raise ValueError(
+            f"TRACE_PROXY_HEADER: {name!r} is not one of {', '.join(PROXY_HEADERS)} "
+            "(the header your reverse proxy writes the client's address in)"
+        )
+    return header

@@ -11,11 +11,14 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import POSTGRES_URL, ROOT
+from tests.labels.gs1 import digital_link_verdicts
 from tests.labels.reading import decode_labels, pdf_pages
+from trace.labels.qr import label_url
 from trace.labels.templates import TEMPLATES
 
 
@@ -41,9 +44,19 @@ def test_help_reaches_our_cli_not_the_standard_library_trace() -> None:
     assert "--ignore-module" not in done.stdout  # the standard library's trace has this option
 
 
-def test_demo_is_idempotent_and_verifies(tmp_path: Path) -> None:
-    env = {"TRACE_DATA_DIR": str(tmp_path / "var")}
-    first = run("demo", env=env)
+@pytest.fixture(scope="module")
+def demo(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[dict[str, str], subprocess.CompletedProcess[str]]:
+    """The demo, run once for the tests of this module: its environment and its output."""
+    env = {"TRACE_DATA_DIR": str(tmp_path_factory.mktemp("demo") / "var")}
+    return env, run("demo", env=env)
+
+
+def test_demo_is_idempotent_and_verifies(
+    demo: tuple[dict[str, str], subprocess.CompletedProcess[str]],
+) -> None:
+    env, first = demo
     assert first.returncode == 0, first.stderr
     assert "/01/08936047000128/10/BD-2026-09" in first.stdout
     second = run("demo", env=env)
@@ -60,7 +73,7 @@ def test_demo_is_idempotent_and_verifies(tmp_path: Path) -> None:
     verified = run("verify", env=env)
     assert verified.returncode == 0, verified.stderr
     assert "Intact: 6 batches, 30 records" in verified.stdout
-    assert (tmp_path / "var" / "master.key").stat().st_mode & 0o777 == 0o600
+    assert (Path(env["TRACE_DATA_DIR"]) / "master.key").stat().st_mode & 0o777 == 0o600
     # The demo's label sheet: its path alone on the last line, a row of labels per batch.
     sheet = Path(first.stdout.splitlines()[-1])
     assert sheet.name == "demo-labels.pdf" and sheet.is_file()
@@ -71,10 +84,32 @@ def test_demo_is_idempotent_and_verifies(tmp_path: Path) -> None:
         if u.startswith("http://127.0.0.1:8000/") and "/21/" not in u and "/console/" not in u
     ]
     found = decode_labels(pdf_pages(sheet.read_bytes(), 300)[0], TEMPLATES["a4-3x8"], 300)
-    expected = [
-        f"HTTP://127.0.0.1:8000{url.removeprefix('http://127.0.0.1:8000')}" for url in pages
-    ]
-    assert found == [url for url in expected for _ in range(3)]
+    # The host is an address: in capitals it is the same.
+    assert found == [url for url in pages for _ in range(3)]
+
+
+def test_gs1_digital_link_js_accepts_every_gs1_url_of_the_demo_labels(
+    demo: tuple[dict[str, str], subprocess.CompletedProcess[str]],
+) -> None:
+    _, done = demo
+    sheet = Path(done.stdout.splitlines()[-1])
+    page = pdf_pages(sheet.read_bytes(), 300)[0]
+    found = sorted(set(decode_labels(page, TEMPLATES["a4-3x8"], 300)))
+    links = [url for url in found if urlsplit(url).path.startswith("/01/")]
+    # The gift boxes' serialised labels: the demo prints the page of one.
+    [item] = [line.strip() for line in done.stdout.splitlines() if "/21/" in line]
+    links.append(label_url("http://127.0.0.1:8000", urlsplit(item).path))
+    assert len(links) == 3  # the pomelo and the milled rice lots, and a gift box
+    verdicts = digital_link_verdicts(links)
+    assert [(v.url, v.valid, v.error) for v in verdicts] == [(url, True, None) for url in links]
+    # What the labels held before issue 15, the scheme in capitals: digital-link.js refuses it.
+    before = digital_link_verdicts([url.replace("http://", "HTTP://") for url in links])
+    assert {(v.valid, v.error) for v in before} == {
+        (False, "String input must contain http(s) protocol")
+    }
+    # The other labels are of batches without a GTIN: a short code, not a GS1 identifier.
+    others = [url for url in found if url not in links]
+    assert others and all(urlsplit(url).path.startswith("/b/") for url in others)
 
 
 def test_agency_add_json_prints_id_key_and_token(tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ async def test_lot_labels_to_a_file_name_the_file_in_both_languages(
     assert "Đã ghi 3 nhãn" in done.stdout and "Wrote 3 labels" in done.stdout
     pages = pdf_pages(out.read_bytes(), 300)
     assert [decode(page) for page in pages] == [
-        ["HTTPS://TRACE.EXAMPLE.VN/01/08936047000128/10/HQ-2026-11"]
+        ["https://TRACE.EXAMPLE.VN/01/08936047000128/10/HQ-2026-11"]
     ] * 3
     refused, _ = labels(
         settings,
@@ -185,5 +185,5 @@ async def test_ten_thousand_serialised_labels_stream_with_bounded_memory(
     assert len(set(printed)) == 10_000
     for index, image in zip((0, 4321, 9999), sample, strict=True):
         assert decode(image) == [
-            f"HTTPS://TRACE.EXAMPLE.VN/01/08936047000128/10/HQ-2026-11/21/{stored[index]}"
+            f"https://TRACE.EXAMPLE.VN/01/08936047000128/10/HQ-2026-11/21/{stored[index]}"
         ]

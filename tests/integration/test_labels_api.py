@@ -60,7 +60,7 @@ async def test_producer_prints_lot_labels_that_decode_to_the_public_url(
     assert f"labels-{batch['code']}-a4-3x8.pdf" in response.headers["content-disposition"]
     pages = pdf_pages(response.content, 300)
     assert len(pages) == 2  # 24 on the first sheet, 6 on the second
-    url = "HTTPS://TRACE.EXAMPLE.VN/01/08936047000128/10/BD-2026-09"
+    url = "https://TRACE.EXAMPLE.VN/01/08936047000128/10/BD-2026-09"
     sheet = TEMPLATES["a4-3x8"]
     assert decode_labels(pages[0], sheet, 300) == [url] * 24
     assert decode_labels(pages[1], sheet, 300) == [url] * 6
@@ -78,7 +78,7 @@ async def test_png_and_svg_hold_one_label_in_english_when_asked(client: Any, cas
         )
         assert response.status_code == 200, response.text
         assert response.headers["content-language"] == "en"
-        assert decode(read(response.content)) == [f"HTTPS://TRACE.EXAMPLE.VN/b/{batch['code']}"]
+        assert decode(read(response.content)) == [f"https://TRACE.EXAMPLE.VN/b/{batch['code']}"]
     svg = response.content.decode()
     assert "Origin:" in svg and "Xuất xứ" not in svg
 

@@ -71,15 +71,15 @@ def test_sheet_labels_lie_on_the_page_without_overlapping(template) -> None:
     assert all(b - a >= template.width - 1e-9 for a, b in itertools.pairwise(columns))
 
 
-def test_symbol_holds_upper_case_origin_and_the_path_as_it_is() -> None:
+def test_symbol_holds_a_lower_case_scheme_the_host_in_capitals_and_the_path_as_it_is() -> None:
     path = batch_path(code=PADDY.code, gtin=GTIN, lot="thoc-2026-01")
-    assert label_url("https://Trace.Example.vn:8443/", path) == (
-        "HTTPS://TRACE.EXAMPLE.VN:8443/01/08936047000128/10/thoc-2026-01"
+    assert label_url("HTTPS://Trace.Example.vn:8443/", path) == (
+        "https://TRACE.EXAMPLE.VN:8443/01/08936047000128/10/thoc-2026-01"
     )
-    assert label_url("http://host.vn/truy-xuat", "/b/X") == "HTTP://HOST.VN/truy-xuat/b/X"
+    assert label_url("http://host.vn/truy-xuat", "/b/X") == "http://HOST.VN/truy-xuat/b/X"
 
 
-def test_upper_case_origin_keeps_the_symbol_one_version_smaller() -> None:
+def test_the_host_in_capitals_keeps_the_symbol_one_version_smaller() -> None:
     path = batch_path(code=POMELO.code, gtin=GTIN, lot=POMELO.lot)
     assert encode(label_url(PUBLIC_URL, path)).version == 3
     assert encode(PUBLIC_URL + path).version == 4

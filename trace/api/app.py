@@ -22,6 +22,7 @@ from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
 from trace.api.console import ROUTES as CONSOLE_ROUTES
 from trace.api.console_session import ConsoleSessionController
+from trace.api.cors import allow_cross_origin
 from trace.api.device_keys import DeviceKeyController
 from trace.api.edge import TraceRequest, check_parameters
 from trace.api.epcis import EpcisController
@@ -37,6 +38,7 @@ from trace.api.photos import ROUTES as PHOTO_ROUTES
 from trace.api.places import PlaceController
 from trace.api.problems import ANY, EXCEPTION_HANDLERS, problem_answers
 from trace.api.recalls import RecallController
+from trace.api.resolver import ROUTES as RESOLVER_ROUTES
 from trace.api.schemas import Health
 from trace.config import Settings, load_settings
 from trace.store.checkpoints import sign_checkpoint
@@ -119,6 +121,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             *PHOTO_ROUTES,
             ConsoleSessionController,
             DeviceKeyController,
+            *RESOLVER_ROUTES,
             *PAGE_ROUTES,
             *CONSOLE_ROUTES,
             *OPEN_DATA_ROUTES,
@@ -131,7 +134,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         ],
         dependencies={"ledger": Provide(provide_ledger)},
         request_class=TraceRequest,
-        before_send=[drop_head_body],
+        before_send=[drop_head_body, allow_cross_origin],
         before_request=check_parameters,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

@@ -1,5 +1,8 @@
 """The public provenance pages: GS1 Digital Link and short-code routes, in four formats.
 
+(The GS1 Digital Link route and the resolver description are in trace/api/resolver.py,
+which serves its pages through this module.)
+
 `/01/{gtin}/10/{lot}`, `/01/{gtin}/10/{lot}/21/{serial}` and `/b/{code}` answer with
 the page (HTML, Vietnamese by default, English by `?lang=en` or Accept-Language),
 or by content negotiation (or `?format=`) with JSON (the facts and the proofs the
@@ -33,13 +36,13 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from sqlalchemy import bindparam, select
 
 from trace.api.auth import LedgerDep
+from trace.api.clients import client_address
 from trace.api.head import GET_AND_HEAD
 from trace.config import Settings
 from trace.domain.errors import InvalidIdentifier
 from trace.domain.identifiers import (
     DigitalLink,
     normalise_batch_code,
-    parse_digital_link_path,
 )
 from trace.domain.places import vietnam_today
 from trace.domain.record import from_us
@@ -64,7 +67,7 @@ from trace.store.ledger import Ledger
 from trace.store.page_reads import LogState, PageReads, page_reads
 from trace.store.projections import catch_up
 from trace.store.tables import batches, label_runs, label_serials
-from trace.translation import DEFAULT_LANGUAGE, chosen, languages, say
+from trace.translation import DEFAULT_LANGUAGE, chosen, say
 
 FORMATS = {
     "html": "text/html",  # Litestar adds "; charset=utf-8"
@@ -72,6 +75,9 @@ FORMATS = {
     "jsonld": "application/ld+json",
     "linkset": "application/linkset+json",
 }
+# ?linkType= values that ask for the whole linkset (GS1-Conformant resolver; "all" is the
+# older name).
+LINKSET_LINK_TYPES = ("linkset", "all")
 _ACCEPTED = {
     "text/html": "html",
     "application/json": "json",
@@ -94,16 +100,14 @@ def _format(request: Request[Any, Any, Any]) -> str:
     asked = str(request.query_params.get("format", ""))
     if asked in FORMATS:
         return asked
+    if request.query_params.get("linkType") in LINKSET_LINK_TYPES:
+        return "linkset"
     best = request.accept.best_match(list(_ACCEPTED), default="text/html")
     return _ACCEPTED.get(best or "text/html", "html")
 
 
 def _lang(request: Request[Any, Any, Any]) -> str:
     return chosen(request.query_params.get("lang"), request.headers.get("accept-language"))
-
-
-def _client(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def accepts_gzip(header: str) -> bool:
@@ -187,31 +191,7 @@ def _reads(ledger: Ledger) -> PageReads:
     return ledger.page_reads
 
 
-_BY_LINK = select(batches).where(
-    batches.c.gtin == bindparam("gtin"), batches.c.lot == bindparam("lot")
-)
 _BY_CODE = select(batches).where(batches.c.code == bindparam("code"))
-_SERIAL = (
-    select(label_serials.c.serial)
-    .join(label_runs, label_runs.c.id == label_serials.c.run_id)
-    .where(
-        label_serials.c.serial == bindparam("serial"),
-        label_runs.c.batch_id == bindparam("batch"),
-        label_runs.c.position.is_not(None),
-    )
-)
-
-
-async def _by_digital_link(conn: Reads, link: DigitalLink) -> tuple[Batch, str | None] | str:
-    """The batch (and serial) ``link`` names, or the part of it that names nothing."""
-    row = (await conn.execute(_BY_LINK, {"gtin": link.gtin, "lot": link.lot})).first()
-    if row is None:
-        return link.lot
-    if link.serial is not None:
-        known = await conn.execute(_SERIAL, {"serial": link.serial, "batch": row.id})
-        if known.scalar() is None:
-            return link.serial
-    return to_batch(row), link.serial
 
 
 async def _by_code(conn: Reads, code: str) -> tuple[Batch, str | None] | str:
@@ -347,7 +327,7 @@ async def _page(
     if serial is not None:
         await reading.close()
         scans = await record_scan(
-            ledger, serial, _client(request), request.headers.get("user-agent", "")
+            ledger, serial, client_address(request), request.headers.get("user-agent", "")
         )
     today = vietnam_today()
     parts: tuple[object, ...] = (path, lang, fmt, state.version, today)
@@ -408,7 +388,7 @@ async def _render(
 
 
 def _limited(request: Request[Any, Any, Any]) -> Response[Any] | None:
-    wait = _state(request).limit.allow(_client(request))
+    wait = _state(request).limit.allow(client_address(request))
     if not wait:
         return None
     lang = _lang(request)
@@ -435,36 +415,6 @@ def _limited(request: Request[Any, Any, Any]) -> Response[Any] | None:
         headers={**security_headers(), "Retry-After": str(seconds)},
         status=429,
     )
-
-
-def _raw_path(request: Request[Any, Any, Any]) -> str:
-    raw = request.scope.get("raw_path") or request.url.path.encode()
-    return bytes(raw).decode("latin-1")
-
-
-# One route for every path under /01/: the router sees the decoded path, in which a lot's
-# "%2F" is already a "/", so the Digital Link is parsed from the raw path instead.
-@route(
-    "/01/{rest:path}",
-    http_method=GET_AND_HEAD,
-    include_in_schema=False,
-    opt={OWN_COMPRESSION: True},
-)
-async def digital_link_page(request: Request[Any, Any, Any], ledger: LedgerDep) -> Response[Any]:
-    """The page of a batch (or one serialised item) by its GS1 Digital Link."""
-    limited = _limited(request)
-    if limited is not None:
-        return limited
-    path = _raw_path(request)
-    try:
-        link = parse_digital_link_path(path)
-    except InvalidIdentifier:
-        return _not_found(request, path)
-    canonical = link.path()
-    if path != canonical:
-        return _moved(request, canonical)
-    key = ("01", link.gtin, link.lot, link.serial or "")
-    return await _serve(request, ledger, key, lambda conn: _by_digital_link(conn, link))
 
 
 @route(
@@ -515,29 +465,6 @@ async def check_code(request: Request[Any, Any, Any], ledger: LedgerDep) -> Resp
     return Response(b"", status_code=303, headers={"Location": f"{path}{suffix}"})
 
 
-@route("/.well-known/gs1resolver", http_method=GET_AND_HEAD, include_in_schema=False)
-async def resolver_description(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """What this GS1 Digital Link resolver serves (GS1-Conformant Resolver description)."""
-    settings: Settings = request.app.state.settings
-    return {
-        "name": "trace",
-        "resolverRoot": settings.public_url,
-        "supportedPrimaryKeys": ["01"],
-        "supportedQualifiers": {"01": ["10", "21"]},
-        "linkTypes": [
-            "gs1:defaultLink",
-            "gs1:pip",
-            "gs1:traceability",
-            "gs1:certificationInfo",
-            "gs1:recallStatus",
-        ],
-        "supportedLinkType": "all",
-        "linksetMediaType": "application/linkset+json",
-        "languages": list(languages()),
-        "contact": f"{settings.public_url}/schema",
-    }
-
-
 ROBOTS = "User-agent: *\nAllow: /\n"
 
 
@@ -547,4 +474,4 @@ async def robots() -> str:
     return ROBOTS
 
 
-ROUTES = [digital_link_page, code_page, check_code, resolver_description, robots]
+ROUTES = [code_page, check_code, robots]

@@ -227,6 +227,11 @@ class InvalidIdentifier(DomainError):
             "check_digit": N_(
                 "The check digit of '{value}' is wrong. Compare it with the code on the package."
             ),
+            "gtin_check_digit": N_(
+                "The last digit of GTIN {value} is its check digit, and it is wrong: it should "
+                "be {expected}, not {found}. Compare the number with the one printed on the "
+                "package."
+            ),
             "length": N_("The code '{value}' has the wrong length."),
             "epc_form": N_("'{value}' is not an EPC of the EPC Tag Data Standard."),
         }

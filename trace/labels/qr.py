@@ -5,13 +5,16 @@ Digital Link path ``/01/{gtin14}/10/{lot}[/21/{serial}]``, or ``/b/{code}``).
 
 Size. A QR symbol encodes upper-case letters, digits and `` $%*+-./:`` in
 alphanumeric mode at 5.5 bits a character, and anything else in byte mode at 8.
-The scheme and host are case-insensitive (RFC 3986 §3.1 and §3.2.2), so they are
-written in upper case; the path is case-sensitive and is kept as it is, and the
-encoder splits the text into alphanumeric and byte segments. For the demo pomelo
-(``HTTPS://HOST/01/08936047000128/10/BD-2026-09``, 56 characters) this gives a
-version 3 symbol (29×29 modules) instead of version 4 (33×33) in byte mode; with
-a serial (74 characters) version 4 instead of version 5 (`bench/labels.py`
-prints the versions).
+The host is case-insensitive (RFC 3986 §3.2.2), so it is written in capitals; the
+path is case-sensitive and is kept as it is; the encoder splits the text into byte
+and alphanumeric segments. The scheme is case-insensitive too, but GS1's
+``digital-link.js`` reads only a lower-case one, so it is written ``https``: five
+letters in a byte segment of their own, then ``://HOST/01/…`` in one alphanumeric
+segment. For the demo pomelo (``https://HOST/01/08936047000128/10/BD-2026-09``, 56
+characters) this is a version 3 symbol (29×29 modules), as with the scheme in
+capitals; a lower-case host too would make it version 4 (33×33), and a serialised
+label under a long host would no longer fit a 40 × 25 mm label at 203 dpi
+(``bench/label_payload.py``; the figures and the decision are in docs/qr-payload.md).
 
 Error correction: level M (about 15 % of the codewords can be restored). Level L
 (7 %) would save one version on some URLs but leaves little for what labels on
@@ -52,10 +55,10 @@ class Symbol:
 
 
 def label_url(public_url: str, path: str) -> str:
-    """The URL a label's symbol holds: scheme and host in upper case, the path as it is."""
+    """The URL a label's symbol holds: the scheme in lower case (as GS1's tools read it),
+    the host in capitals (alphanumeric mode), the path as it is."""
     parts = urlsplit(public_url)
-    origin = f"{parts.scheme}://{parts.netloc}".upper()
-    return f"{origin}{parts.path.rstrip('/')}{path}"
+    return f"{parts.scheme.lower()}://{parts.netloc.upper()}{parts.path.rstrip('/')}{path}"
 
 
 def batch_path(*, code: str, gtin: str | None, lot: str, serial: str | None = None) -> str:

@@ -22,7 +22,8 @@ def linkset(view: PageView, url: str) -> dict[str, Any]:
     html = {"href": url, "type": "text/html", "hreflang": ["vi", "en"], "title": view.product}
     links: dict[str, Any] = {
         "anchor": url,
-        f"{GS1_VOC}defaultLink": [html],
+        # One default link, with a title and no other attribute (GS1-Conformant resolver).
+        f"{GS1_VOC}defaultLink": [{"href": url, "title": view.product}],
         f"{GS1_VOC}pip": [html],
         f"{GS1_VOC}traceability": [
             {"href": f"{url}?format=jsonld", "type": "application/ld+json", "title": "EPCIS 2.0"},

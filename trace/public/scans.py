@@ -65,7 +65,10 @@ async def _day_key(ledger: Ledger, day: str) -> bytes:
 
 
 async def record_scan(ledger: Ledger, serial: str, address: str, agent: str) -> SerialInfo:
-    """Count this scan (once per device and day) and return the label's scan figures."""
+    """Count this scan (once per device and day) and return the label's scan figures.
+
+    ``address`` is the client's, as trace/api/clients.py finds it behind trusted proxies.
+    """
     day = _today()
     key = await _day_key(ledger, day)
     client = hmac.new(key, f"{address}\n{agent}".encode(), hashlib.sha256).digest()[:16]

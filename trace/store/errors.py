@@ -36,6 +36,10 @@ class NotFound(DomainError):
             "province": N_(
                 "No province has the code '{id}'. The codes: GET /api/v1/places/provinces."
             ),
+            "link_type": N_(
+                "This product has no link of type '{id}'. The links it has are listed at "
+                "?linkType=linkset."
+            ),
         }
     )
 
