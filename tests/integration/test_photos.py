@@ -6,6 +6,7 @@ import hashlib
 import io
 
 import httpx
+import pytest
 from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 
@@ -107,6 +108,34 @@ async def test_the_photo_without_metadata_is_kept_as_sent_and_named_by_its_sha25
     assert "content-encoding" not in served.headers
     unchanged = await client.get(f"/photos/{name}", headers={"If-None-Match": f'"{name}"'})
     assert unchanged.status_code == 304 and not unchanged.content
+
+
+async def test_smaller_copies_for_phones_are_served_in_avif_and_webp(
+    client: httpx.AsyncClient, cast: Cast
+) -> None:
+    sent = png(size=(1000, 750))
+    name = hashlib.sha256(sent).hexdigest()
+    assert (await send(client, cast.producer, sent, "image/png")).status_code == 201
+    for fmt, media_type in (("avif", "image/avif"), ("webp", "image/webp")):
+        served = await client.get(f"/photos/{name}/480.{fmt}")
+        assert served.status_code == 200, served.text
+        assert served.headers["content-type"] == media_type
+        assert served.headers["link"] == f'</photos/{name}>; rel="original"'
+        assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+        copy = Image.open(io.BytesIO(served.content))
+        assert copy.format == fmt.upper() and copy.size == (480, 360)
+        assert copy.convert("RGB").getpixel((240, 180)) == pytest.approx((10, 20, 30), abs=4)
+        again = await client.get(
+            f"/photos/{name}/480.{fmt}", headers={"If-None-Match": served.headers["etag"]}
+        )
+        assert again.status_code == 304
+    # No copy as wide as the photo or wider (the photo is that), none of a width not offered,
+    # none of a photo the service does not hold.
+    assert (await client.get(f"/photos/{name}/960.webp")).status_code == 200
+    assert (await client.get(f"/photos/{name}/1280.webp")).status_code in (400, 404)
+    assert (await client.get(f"/photos/{name}/500.webp")).status_code == 400
+    assert (await client.get(f"/photos/{name}/480.gif")).status_code == 400
+    assert (await client.get(f"/photos/{'0' * 64}/480.webp")).status_code == 404
 
 
 async def test_an_unknown_photo_is_a_404_problem(client: httpx.AsyncClient) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
 from typing import Annotated, Any
 
 import msgspec
@@ -17,15 +19,25 @@ from trace.api.edge import photo_media_type
 from trace.api.head import GET_AND_HEAD
 from trace.api.pages import OWN_COMPRESSION
 from trace.api.problems import ANY, TOKEN, problem_answers
+from trace.domain.photo_sizes import FORMATS as COPY_FORMATS
+from trace.domain.photo_sizes import WIDTHS, make_copy
 from trace.domain.photos import FORMATS, MAX_BYTES, Photo
 from trace.domain.scopes import Scope
 from trace.store.agencies import require_scope
 from trace.store.database import read_transaction
+from trace.store.errors import NotFound
 from trace.store.photos import keep_photo, load_photo
 
 # A photo's name is its content: it never changes, so it is cached for a year (RFC 8246).
 _CACHED = "public, max-age=31536000, immutable"
 
+CopyName = Annotated[
+    str,
+    Parameter(
+        pattern=rf"^({'|'.join(map(str, WIDTHS))})\.({'|'.join(COPY_FORMATS)})$",
+        description="The copy: its width in pixels and its format, e.g. `480.webp`.",
+    ),
+]
 PhotoSha256 = Annotated[
     str,
     Parameter(
@@ -38,6 +50,43 @@ PhotoSha256 = Annotated[
 def photo_path(sha256: str) -> str:
     """Where the photo named ``sha256`` is served."""
     return f"/photos/{sha256}"
+
+
+def copy_path(sha256: str, width: int, fmt: str) -> str:
+    """Where the copy of photo ``sha256`` ``width`` pixels wide in ``fmt`` is served."""
+    return f"/photos/{sha256}/{width}.{fmt}"
+
+
+class _Copies:
+    """Copies made in this worker, newest last, up to :data:`_COPIES_BYTES` in all.
+
+    Making one takes tens to hundreds of milliseconds of CPU; a page's visitors ask for the
+    same few, so each is made once per worker.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.held: OrderedDict[tuple[str, int, str], bytes] = OrderedDict()
+        self.size = 0
+
+    def get(self, key: tuple[str, int, str]) -> bytes | None:
+        data = self.held.get(key)
+        if data is not None:
+            self.held.move_to_end(key)
+        return data
+
+    def put(self, key: tuple[str, int, str], data: bytes) -> None:
+        if key in self.held:
+            return
+        self.held[key] = data
+        self.size += len(data)
+        while self.size > self.budget and self.held:
+            _, dropped = self.held.popitem(last=False)
+            self.size -= len(dropped)
+
+
+_COPIES_BYTES = 32 * 1024 * 1024
+_copies = _Copies(_COPIES_BYTES)
 
 
 class PhotoOut(msgspec.Struct):
@@ -121,4 +170,50 @@ async def photo(
     return Response(stored.data, media_type=stored.media_type, headers=headers)
 
 
-ROUTES: list[ControllerRouterHandler] = [PhotoController, photo]
+@route(
+    "/photos/{sha256:str}/{name:str}",
+    http_method=GET_AND_HEAD,
+    tags=["photos"],
+    opt={OWN_COMPRESSION: True},
+    responses={
+        304: ResponseSpec(None, description="Not modified."),
+        **problem_answers(*ANY, 404),
+    },
+)
+async def photo_copy(
+    request: Request[Any, Any, Any], ledger: LedgerDep, sha256: PhotoSha256, name: CopyName
+) -> Response[Any]:
+    """Read a smaller copy of a photo, for a phone's screen.
+
+    Public. `{width}.{format}`: a width of 240, 480, 720 or 960 pixels (smaller than the
+    photo) and `avif` or `webp`, as the page offers them in `srcset`. A copy is made from
+    the photo named `sha256` and is not what was signed: check the hash on the photo itself.
+    Cached for a year.
+    """
+    width_text, fmt = name.split(".")
+    width = int(width_text)
+    etag = f'"{sha256}-{width}-{fmt}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": _CACHED,
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'",
+        "Link": f'<{photo_path(sha256)}>; rel="original"',
+    }
+    if etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
+        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+    key = (sha256, width, fmt)
+    data = _copies.get(key)
+    if data is None:
+        async with read_transaction(ledger.engine) as conn:
+            stored = await load_photo(conn, sha256)
+        try:
+            data = await asyncio.to_thread(make_copy, stored.data, width, fmt)
+        except ValueError:
+            # A copy as wide as the photo or wider is not made: the photo itself is that.
+            raise NotFound(f"no copy {name}", what="photo", id=f"{sha256}/{name}") from None
+        _copies.put(key, data)
+    return Response(data, media_type=COPY_FORMATS[fmt][0], headers=headers)
+
+
+ROUTES: list[ControllerRouterHandler] = [PhotoController, photo, photo_copy]
