@@ -61,6 +61,7 @@ from harness import (  # noqa: E402
     add_postgres_option,
     demo_environment,
     log,
+    phone_chromium,
     spare_port,
 )
 
@@ -167,23 +168,6 @@ class Proxy:
         self.thread.join(timeout=5)
 
 
-def _phone() -> Any:
-    """Headless Chromium at 360 x 640, Vietnamese, with a fresh profile."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-background-networking", "--lang=vi"):
-        options.add_argument(flag)
-    options.add_experimental_option(
-        "mobileEmulation", {"deviceMetrics": {"width": 360, "height": 640, "pixelRatio": 2}}
-    )
-    return webdriver.Chrome(
-        options=options, service=Service(executable_path=shutil.which("chromedriver"))
-    )
-
-
 _CONTROLLED = """
 const done = arguments[arguments.length - 1];
 navigator.serviceWorker.ready.then(() => {
@@ -203,7 +187,7 @@ def load(args: argparse.Namespace) -> int:
     rows: list[tuple[int, int, int, int]] = []
     try:
         for run in range(args.runs):
-            driver = _phone()
+            driver = phone_chromium(360, 640, 2)
             try:
                 driver.set_script_timeout(60)
                 proxy.reset()

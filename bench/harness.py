@@ -21,6 +21,7 @@ import contextlib
 import os
 import resource
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -395,3 +396,24 @@ def group_members(group: int) -> list[int]:
         if int(fields[2]) == group and fields[0] != "Z":
             members.append(int(entry.name))
     return members
+
+
+def phone_chromium(width: int, height: int, pixel_ratio: float, lang: str = "vi") -> Any:
+    """Headless Chromium (Debian's, driven by Selenium) emulating a phone's screen.
+
+    A fresh profile each time: nothing cached from an earlier run.
+    """
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-background-networking", f"--lang={lang}"):
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "mobileEmulation",
+        {"deviceMetrics": {"width": width, "height": height, "pixelRatio": pixel_ratio}},
+    )
+    return webdriver.Chrome(
+        options=options, service=Service(executable_path=shutil.which("chromedriver"))
+    )

@@ -69,6 +69,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
 
+import page_phone  # noqa: E402
 from harness import Meter, Server, add_postgres_option, demo_environment, log  # noqa: E402
 
 from trace.config import Settings, load_settings  # noqa: E402
@@ -803,6 +804,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile-count", type=int, default=2000, help="requests per profiled stage"
     )
+    parser.add_argument(
+        "--phone",
+        type=int,
+        default=0,
+        metavar="RUNS",
+        help="add RUNS cold loads of the pomelo page in Chromium as a slow phone, with and"
+        " without its photo (bench/page_phone.py)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
     args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
@@ -827,9 +836,16 @@ def main(argv: list[str] | None = None) -> int:
         bench = make_bench(args, workdir)
         try:
             rows, facts = measure(bench, args)
+            if args.phone:
+                log(f"-- phone: {args.phone} cold loads of each variant in Chromium")
+                server = Server(bench.env, bench.workdir / "phone.log", args.workers)
+                try:
+                    notes += ["", *page_phone.measure(server.base + POMELO, args.phone)]
+                finally:
+                    server.stop()
             if args.profile:
                 log("-- profile: stages and cProfile in this process")
-                notes = asyncio.run(profile(bench, args.profile_count))
+                notes += asyncio.run(profile(bench, args.profile_count))
         finally:
             bench.drop()
     finally:
