@@ -1,8 +1,9 @@
 """What the provenance page of a batch shows, gathered from the ledger in a few queries.
 
 The page leads with what a shopper needs: a recall or a failed inspection of the
-batch or of any batch it was made from, then whether the record is intact, then
-the product and where it comes from, certificates, and the timeline.
+batch or of any batch it was made from, or a passed expiry date; then the product and
+where it comes from; then one line on whether the record can be trusted, whose proof is
+further down, after the certificates and the timeline (in the order things happened).
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ class Event:
     corrected_by: list[str] = field(default_factory=list)
     # Why the page cannot show this record as it is (trace/domain/facts.py), if it cannot.
     unshown: Unshown | None = None
+    agency_id: str = ""
+    # Where it happened as far as the record says (a growing area, a destination), else the
+    # signer's province; the Circular 02/2024 asks for each stage's place and time.
+    place: str | None = None
+    place_is_area: bool = False
 
     @property
     def gap(self) -> timedelta:
@@ -95,6 +101,8 @@ class Certificate:
     decision: str | None
     expired: bool
     not_yet_valid: bool
+    # The level of the OCOP council that decided ("province" or "central"), for OCOP only.
+    level: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +122,7 @@ class PageView:
     batch: Batch
     product: str
     producer: str
+    # A household producer shown by its place (one that consented is shown by its name).
     household: bool
     origin_province: str
     origin_province_code: str
@@ -130,6 +139,28 @@ class PageView:
     last_position: int
     # The photos the records name that the service holds, by name: sizes, never bytes.
     photos: dict[str, Photo] = field(default_factory=dict)
+    # Households shown by their place, not their name: agency id → (province, commune).
+    households: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+
+    @property
+    def timeline(self) -> list[Event]:
+        """The records in the order things happened (the order recorded among equal times)."""
+        return sorted(self.events, key=lambda e: (e.occurred_at, e.seq))
+
+    @property
+    def expired(self) -> bool:
+        """Whether the registration's expiry date has passed, as of the page's day in Vietnam."""
+        expiry = self.registered.expiry_date if self.registered else None
+        return expiry is not None and expiry < self.today
+
+    @property
+    def warned(self) -> bool:
+        """Whether the first screen warns against using the product (no success mark then)."""
+        return bool(self.alerts) or self.expired
+
+    def household_of(self, agency_id: str) -> tuple[str, str | None] | None:
+        """Province and commune of a household shown by its place, if ``agency_id`` is one."""
+        return self.households.get(agency_id)
 
     @property
     def product_photo(self) -> Photo | None:
@@ -156,6 +187,8 @@ def _recorded(record: Record) -> datetime:
     return instant_of_us(record.recorded_at_us) or EARLIEST
 
 
+# Agency id → (name as shown, shown by its place (a household without consent), province,
+# commune).
 _Names = dict[str, tuple[str, bool, str | None, str | None]]
 
 
@@ -196,7 +229,25 @@ def _referenced(body: msgspec.Struct | None) -> list[str]:
     return []
 
 
+def _place(decoded: _Decoded, names: _Names) -> tuple[str | None, bool]:
+    """Where a record's event happened: the place its body names, else its signer's province;
+    and whether that place is a growing area's code."""
+    body = decoded.body
+    if decoded.unshown is None and body is not None:
+        if isinstance(body, Registered):
+            return _place_text(body.origin.province, body.origin.commune), False
+        area = getattr(body, "area", None) or getattr(body, "applied_to", None)
+        if isinstance(area, str) and area:
+            return area, True
+        destination = getattr(body, "destination", None)
+        if isinstance(destination, str) and destination:
+            return destination, False
+    province = names.get(decoded.agency, ("", False, None, None))[2]
+    return (province_name(province) if province else None), False
+
+
 def _event(record: Record, decoded: _Decoded, names: _Names) -> Event:
+    place, is_area = _place(decoded, names)
     return Event(
         record.seq,
         decoded.kind,
@@ -206,6 +257,9 @@ def _event(record: Record, decoded: _Decoded, names: _Names) -> Event:
         decoded.body,
         record.record_hash.hex(),
         unshown=decoded.unshown,
+        agency_id=decoded.agency,
+        place=place,
+        place_is_area=is_area,
     )
 
 
@@ -228,13 +282,25 @@ async def _add_names(conn: Reads, names: _Names, ids: Iterable[str]) -> None:
     rows = await conn.execute(_NAMES, {"ids": wanted})
     for row in rows:
         # A household is a person: by commune and province unless it consented to its name.
-        shown = row.name
-        if row.household and not row.public_consent:
-            places = [commune_name(row.commune)] if row.commune else []
-            if row.province:
-                places.append(province_name(row.province))
-            shown = ", ".join(places)
-        names[row.id] = (shown, bool(row.household), row.province, row.commune)
+        by_place = bool(row.household and not row.public_consent)
+        shown = _place_text(row.province, row.commune) if by_place else row.name
+        names[row.id] = (shown, by_place, row.province, row.commune)
+
+
+def _households(names: _Names) -> dict[str, tuple[str, str | None]]:
+    """The households among ``names`` that are shown by their place: by province and commune."""
+    return {
+        agency: (province, commune)
+        for agency, (_shown, by_place, province, commune) in names.items()
+        if by_place and province
+    }
+
+
+def _place_text(province: str | None, commune: str | None) -> str:
+    places = [commune_name(commune)] if commune else []
+    if province:
+        places.append(province_name(province))
+    return ", ".join(places)
 
 
 async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
@@ -282,6 +348,7 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
             e.body.decision_number,
             today > e.body.valid_until,
             today < e.body.valid_from,
+            e.body.issuer_level.value if e.body.issuer_level else None,
         )
         for e in events
         if isinstance(e.body, Certified) and not e.corrected_by and e.unshown is None
@@ -312,6 +379,7 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
         today=today,
         last_position=max((r.position for r in chain), default=-1),
         photos=photos,
+        households=_households(names),
     )
 
 
