@@ -16,6 +16,7 @@ import msgspec
 from sqlalchemy import bindparam, select
 
 from trace.domain.chain import ChainFault, verify_chain
+from trace.domain.contact import Contact
 from trace.domain.facts import Fact, Unshown, read_fact
 from trace.domain.kinds import (
     Certified,
@@ -32,6 +33,7 @@ from trace.domain.kinds import (
 )
 from trace.domain.photos import Photo
 from trace.domain.places import commune_name, province_name
+from trace.domain.quantity import Quantity
 from trace.domain.record import Record
 from trace.domain.statement import Statement
 from trace.domain.times import EARLIEST, instant_of_us
@@ -161,6 +163,29 @@ class PageView:
     def household_of(self, agency_id: str) -> tuple[str, str | None] | None:
         """Province and commune of a household shown by its place, if ``agency_id`` is one."""
         return self.households.get(agency_id)
+    # How to reach the producer: an organisation's phone, address and website where given;
+    # None for a household (a person) and for an organisation that gave none.
+    producer_contact: Contact | None = None
+
+    @property
+    def brand(self) -> str | None:
+        """The brand or trademark the registration names."""
+        return self.registered.brand if self.registered else None
+
+    @property
+    def pack_size(self) -> Quantity | None:
+        """The net quantity of one retail pack, as registered."""
+        return self.registered.pack_size if self.registered else None
+
+    @property
+    def standards(self) -> tuple[str, ...]:
+        """The standards the product is made to (VietGAP, TCVN...), as registered."""
+        return self.registered.standards if self.registered else ()
+
+    @property
+    def storage(self) -> str | None:
+        """How to store the product, as registered."""
+        return self.registered.storage if self.registered else None
 
     @property
     def product_photo(self) -> Photo | None:
@@ -270,17 +295,30 @@ _NAMES = select(
     agencies.c.province,
     agencies.c.commune,
     agencies.c.public_consent,
+    agencies.c.phone,
+    agencies.c.address,
+    agencies.c.website,
 ).where(agencies.c.id.in_(bindparam("ids", expanding=True)))
 _BATCHES = select(batches).where(batches.c.id.in_(bindparam("ids", expanding=True)))
 
 
-async def _add_names(conn: Reads, names: _Names, ids: Iterable[str]) -> None:
-    """Read the shown names of the agencies in ``ids`` that ``names`` does not have yet."""
+async def _add_names(
+    conn: Reads,
+    names: _Names,
+    ids: Iterable[str],
+    contacts: dict[str, Contact] | None = None,
+) -> None:
+    """Read the shown names of the agencies in ``ids`` that ``names`` does not have yet, and
+    into ``contacts`` the contact of each organisation among them that gave one."""
     wanted = sorted({i for i in ids if i and i not in names})
     if not wanted:
         return
     rows = await conn.execute(_NAMES, {"ids": wanted})
     for row in rows:
+        if contacts is not None and not row.household:
+            contact = Contact(phone=row.phone, address=row.address, website=row.website)
+            if not contact.empty:
+                contacts[row.id] = contact
         # A household is a person: by commune and province unless it consented to its name.
         by_place = bool(row.household and not row.public_consent)
         shown = _place_text(row.province, row.commune) if by_place else row.name
@@ -313,6 +351,7 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
     )
     decoded = [_decode(record, parsed.get(record.position)) for record in chain]
     names: _Names = {}
+    contacts: dict[str, Contact] = {}
     await _add_names(
         conn,
         names,
@@ -321,6 +360,7 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
             *(d.agency for d in decoded),
             *(i for d in decoded for i in _referenced(d.body)),
         ],
+        contacts,
     )
     events: list[Event] = []
     corrections: dict[str, list[str]] = {}
@@ -380,6 +420,7 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
         last_position=max((r.position for r in chain), default=-1),
         photos=photos,
         households=_households(names),
+        producer_contact=contacts.get(batch.producer_id),
     )
 
 
