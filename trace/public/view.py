@@ -163,6 +163,7 @@ class PageView:
     def household_of(self, agency_id: str) -> tuple[str, str | None] | None:
         """Province and commune of a household shown by its place, if ``agency_id`` is one."""
         return self.households.get(agency_id)
+
     # How to reach the producer: an organisation's phone, address and website where given;
     # None for a household (a person) and for an organisation that gave none.
     producer_contact: Contact | None = None
