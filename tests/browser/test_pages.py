@@ -579,6 +579,50 @@ def test_start_page_types_a_code_in_both_languages(demo: Demo, browser: WebDrive
     assert lang(browser) == "en"
 
 
+# This Chromium has no BarcodeDetector and no camera: the page is given a stand-in for both
+# before it loads, a detector that "sees" what the test puts in window.__seen and a camera
+# that films a blank canvas. What is tested is the page's own script around them.
+_STAND_IN_CAMERA = """
+window.__seen = [];
+window.BarcodeDetector = class {
+  async detect() { return window.__seen.map((rawValue) => ({ rawValue })); }
+};
+navigator.mediaDevices.getUserMedia = async () => {
+  const canvas = document.createElement("canvas");
+  canvas.getContext("2d").fillRect(0, 0, 32, 32);
+  return canvas.captureStream(5);
+};
+"""
+
+
+def test_start_page_camera_follows_only_a_code_of_this_service(
+    demo: Demo, browser: WebDriver
+) -> None:
+    added = browser.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": _STAND_IN_CAMERA}
+    )
+    try:
+        browser.get(demo.server.url + "/?lang=en")
+        button = browser.find_element(By.ID, "scan")
+        assert button.is_displayed() and button.text == "Scan with the camera"
+        browser.execute_script("window.__seen = ['https://elsewhere.example/01/08936047000128']")
+        button.click()
+        WebDriverWait(browser, 10).until(
+            lambda d: "not one of ours" in d.find_element(By.ID, "scan-state").text
+        )
+        assert browser.current_url == demo.server.url + "/?lang=en"
+        # A label's URL, as the QR code holds it (upper case): to its page.
+        label = demo.pages["pomelo"].replace("http://", "HTTP://")
+        browser.execute_script("window.__seen = [arguments[0]]", label)
+        WebDriverWait(browser, 10).until(lambda d: d.current_url == demo.pages["pomelo"])
+        wait_checked(browser)
+        assert browser.find_element(By.TAG_NAME, "h1").text == POMELO
+    finally:
+        browser.execute_cdp_cmd(
+            "Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]}
+        )
+
+
 # 2. The check on the device, on an intact page and on a tampered one.
 
 
