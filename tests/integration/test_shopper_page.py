@@ -260,3 +260,16 @@ async def test_a_typed_gtin_and_lot_lead_to_the_page(client: Any, cast: Cast) ->
     assert (await client.get(moved.headers["location"])).status_code == 200
     wrong = await client.get("/check", params={"gtin": "8936047000129", "lot": "BD-2026-09"})
     assert wrong.status_code == 404 and "Không tìm thấy mã này" in wrong.text
+
+
+async def test_an_ocop_reference_without_its_certificate_is_said_plainly(
+    client: Any, cast: Cast
+) -> None:
+    when = "2026-09-01T07:00:00+07:00"
+    body = registration(lot="O-1", ocop_ref="OCOP-HN-2025-0412")
+    batch = (await post_event(client, cast.producer, None, "registered", when, body))["batch"]
+    words = text_of((await client.get(f"/b/{batch['code']}?lang=en")).text).replace("&#39;", "'")
+    assert (
+        "OCOP Certificate OCOP-HN-2025-0412, not recorded in this ledger. OCOP (One Commune One"
+        " Product) is Vietnam's programme that rates local products from 3 to 5 stars."
+    ) in words
