@@ -159,3 +159,27 @@ async def test_the_page_view_gives_an_organisations_contact_and_never_a_househol
             for batch in (organisation, household, silent)
         ]
     assert [view.producer_contact for view in views] == [contact, None, None]
+
+
+async def test_a_households_contact_is_read_only_by_itself_and_the_operator(
+    client: httpx.AsyncClient, cast: Cast, ledger: Ledger
+) -> None:
+    farmer = await make_member(
+        ledger,
+        "Hộ bà Trần Thị Huệ",
+        AgencyKind.PRODUCER,
+        household=True,
+        province="33",
+        commune="12361",
+        contact=Contact(phone="0912 000 361", address="Thôn Hoa, xã Tiên Hoa, Hưng Yên"),
+    )
+    given = {"phone": "0912 000 361", "address": "Thôn Hoa, xã Tiên Hoa, Hưng Yên", "website": None}
+    hidden = {"phone": None, "address": None, "website": None}
+    assert await _contact_of(client, farmer, farmer.id) == given
+    assert await _contact_of(client, cast.operator, farmer.id) == given
+    assert await _contact_of(client, cast.distributor, farmer.id) == hidden
+    # An organisation's contact is for anyone to read.
+    await client.put(
+        f"/api/v1/agencies/{cast.producer.id}/contact", json=CONTACT, headers=cast.producer.headers
+    )
+    assert await _contact_of(client, cast.distributor, cast.producer.id) == CONTACT

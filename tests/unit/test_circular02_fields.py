@@ -122,7 +122,14 @@ def test_a_phone_of_other_signs_than_digits_spaces_and_plus_is_refused(phone: st
 
 
 @pytest.mark.parametrize(
-    "website", ["htx.example", "ftp://htx.example", "https://htx", "https://htx example.vn"]
+    "website",
+    [
+        "htx.example",
+        "ftp://htx.example",
+        "https://htx",
+        "https://htx example.vn",
+        "https://htx.vn/\x00",
+    ],
 )
 def test_a_website_that_is_not_an_http_address_is_refused(website: str) -> None:
     with pytest.raises(InvalidContact) as caught:

@@ -28,6 +28,7 @@ from trace.api.schemas import (
     TokenIn,
     TokenOut,
 )
+from trace.domain.agency import AgencyKind
 from trace.domain.contact import Contact
 from trace.domain.errors import InvalidStatement
 from trace.domain.record import now_us, to_us
@@ -97,12 +98,15 @@ class AgencyController(Controller):
         """Read an agency and every key it has had.
 
         Any valid token. Each key comes with its life cycle: made, retired by a rotation,
-        revoked as compromised from a time.
+        revoked as compromised from a time. A household's contact (a person's phone and
+        address) is shown to the household itself and the operator only.
         """
         async with read_transaction(ledger.engine) as conn:
             agency = await store.get_agency(conn, agency_id)
             keys = await store.list_keys(conn, agency_id)
-        return AgencyDetail(AgencyOut.of(agency), [KeyOut.of(k) for k in keys])
+        own = actor.agency_id == agency_id or actor.agency_kind is AgencyKind.OPERATOR
+        shown = AgencyOut.of(agency, contact=own or not agency.household)
+        return AgencyDetail(shown, [KeyOut.of(k) for k in keys])
 
     @post(
         "/{agency_id:str}/keys",

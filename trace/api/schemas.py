@@ -80,9 +80,9 @@ class AgencyOut(msgspec.Struct):
     website: str | None = None
 
     @classmethod
-    def of(cls, agency: Agency) -> AgencyOut:
-        """The view of ``agency``."""
-        contact = agency.contact
+    def of(cls, agency: Agency, *, contact: bool = True) -> AgencyOut:
+        """The view of ``agency``; without its contact unless ``contact``."""
+        given = agency.contact if contact else Contact()
         return cls(
             agency.id,
             agency.name,
@@ -90,9 +90,9 @@ class AgencyOut(msgspec.Struct):
             agency.household,
             agency.province,
             agency.commune,
-            contact.phone,
-            contact.address,
-            contact.website,
+            given.phone,
+            given.address,
+            given.website,
         )
 
 

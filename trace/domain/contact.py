@@ -18,8 +18,11 @@ from trace.domain.texts import N_
 # Digits and spaces as people write them ("+84 912 345 678", "0210 3855 123"), an optional
 # leading plus; it starts and ends with a digit, so a stray space is not stored.
 PHONE_PATTERN = r"^\+?[0-9][0-9 ]{4,22}[0-9]$"
-# An http or https address of a host with at least one dot; no spaces.
-WEBSITE_PATTERN = r"^https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]{1,5})?(?:[/?#]\S*)?$"
+# An http or https address of a host with at least one dot; no spaces or control characters
+# (PostgreSQL's text holds no NUL, and a shopper's page shows the address as a link).
+WEBSITE_PATTERN = (
+    r"^https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]{1,5})?(?:[/?#][^\s\x00-\x1f\x7f]*)?$"
+)
 
 Phone = Annotated[
     str,
