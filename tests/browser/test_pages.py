@@ -904,7 +904,7 @@ def test_hostile_text_is_shown_and_never_runs(hostile: Hostile, browser: WebDriv
         for index, href in enumerate(hrefs):
             if not href.startswith(origin + "/"):
                 continue
-            browser.get(page)
+            open_page(browser, page)  # the check ended: nothing moves under the finger
             link = browser.find_elements(By.CSS_SELECTOR, "a[href]")[index]
             follow(browser, link)
             assert browser.current_url.startswith(origin + "/"), browser.current_url
