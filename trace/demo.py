@@ -10,14 +10,18 @@ names are invented; provinces follow the 34-province map in force since
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import select
 
+from trace import demo_photos
 from trace.config import Settings
 from trace.domain.agency import AgencyKind
+from trace.domain.contact import Contact
 from trace.domain.identifiers import DigitalLink
 from trace.labels.make import batches_sheet
 from trace.labels.pdf import write_pdf
@@ -33,6 +37,7 @@ from trace.store.append import Appended, append_unsigned, new_batch_id
 from trace.store.batches import Batch, all_batches, find_batch
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger, open_ledger
+from trace.store.photos import keep_photo
 from trace.store.tables import agencies
 from trace.translation import both
 
@@ -62,9 +67,24 @@ async def _agency(ledger: Ledger, name: str, kind: AgencyKind, **extra: Any) -> 
 async def _cast(ledger: Ledger) -> _Cast:
     return _Cast(
         operator=await _agency(ledger, OPERATOR_NAME, AgencyKind.OPERATOR),
-        pomelo_coop=await _agency(ledger, POMELO_COOP, AgencyKind.PRODUCER, province="01"),
+        pomelo_coop=await _agency(
+            ledger,
+            POMELO_COOP,
+            AgencyKind.PRODUCER,
+            province="01",
+            # Websites under .example (RFC 2606): the demo's names are invented.
+            contact=Contact(
+                phone="024 3999 0412",
+                address="Thôn Phú Thượng, phường Phú Thượng, Hà Nội",
+                website="https://buoidienphuthuong.example",
+            ),
+        ),
         vegetable_coop=await _agency(
-            ledger, "Hợp tác xã Rau an toàn Đông Anh", AgencyKind.PRODUCER, province="01"
+            ledger,
+            "Hợp tác xã Rau an toàn Đông Anh",
+            AgencyKind.PRODUCER,
+            province="01",
+            contact=Contact(phone="0912 000 102", address="Xã Đông Anh, Hà Nội"),
         ),
         farmers=[
             await _agency(
@@ -82,10 +102,26 @@ async def _cast(ledger: Ledger) -> _Cast:
             )
         ],
         mill=await _agency(
-            ledger, "Công ty Cổ phần Lương thực Hưng Yên", AgencyKind.PROCESSOR, province="33"
+            ledger,
+            "Công ty Cổ phần Lương thực Hưng Yên",
+            AgencyKind.PROCESSOR,
+            province="33",
+            contact=Contact(
+                phone="+84 221 3999 025",
+                address="Khu công nghiệp Phố Nối A, Hưng Yên",
+                website="https://luongthuchungyen.example",
+            ),
         ),
         retailer=await _agency(
-            ledger, "Chuỗi cửa hàng Nông sản Sạch Hà Thành", AgencyKind.DISTRIBUTOR, province="01"
+            ledger,
+            "Chuỗi cửa hàng Nông sản Sạch Hà Thành",
+            AgencyKind.DISTRIBUTOR,
+            province="01",
+            contact=Contact(
+                phone="1900 0000 15",
+                address="Phường Cầu Giấy, Hà Nội",
+                website="https://nongsansachhathanh.example",
+            ),
         ),
         authority=await _agency(
             ledger,
@@ -109,6 +145,12 @@ async def _event(
     return await append_unsigned(ledger, actor, batch=batch, kind=kind, occurred_at=when, body=body)
 
 
+async def _photo(ledger: Ledger, actor: Actor, draw: Callable[[], Image.Image]) -> str:
+    """Keep the picture ``draw`` makes as ``actor``'s photo, as the console sends one; its name."""
+    kept = await keep_photo(ledger, actor, demo_photos.photo_bytes(draw), demo_photos.MEDIA_TYPE)
+    return kept.sha256
+
+
 async def _pomelo(ledger: Ledger, c: _Cast) -> str:
     batch = new_batch_id()
     coop = c.pomelo_coop
@@ -129,6 +171,12 @@ async def _pomelo(ledger: Ledger, c: _Cast) -> str:
             "production_date": "2026-09-01",
             "expiry_date": "2026-10-15",
             "ocop_ref": "OCOP-HN-2025-0412",
+            "photo": await _photo(ledger, coop, demo_photos.pomelo),
+            "brand": "Bưởi Diễn Phú Thượng",
+            # A gift box of two fruits: 400 boxes hold the 1,200 kg.
+            "pack_size": _kg("3"),
+            "standards": ["VietGAP (TCVN 11892-1:2017)"],
+            "storage": "Nơi khô ráo, thoáng mát, tránh ánh nắng trực tiếp",
         },
     )
     await _event(
@@ -253,6 +301,7 @@ async def _rice(ledger: Ledger, c: _Cast) -> str:
                 "lot": f"THOC-2026-{number:02d}",
                 "origin": {"province": "33"},
                 "quantity": _kg("3000"),
+                "photo": await _photo(ledger, farmer, demo_photos.paddy),
             },
         )
         await _event(
@@ -315,6 +364,11 @@ async def _rice(ledger: Ledger, c: _Cast) -> str:
             "quantity": _kg("6300"),
             "production_date": "2026-06-15",
             "expiry_date": "2027-06-15",
+            "photo": await _photo(ledger, c.mill, demo_photos.rice),
+            "brand": "Gạo Phố Hiến",
+            "pack_size": _kg("5"),
+            "standards": ["VietGAP", "TCVN 11888:2017 (gạo trắng)"],
+            "storage": "Nơi khô ráo, thoáng mát; đóng kín miệng túi sau khi mở",
         },
     )
     await _event(
@@ -360,6 +414,10 @@ async def _recalled_vegetables(ledger: Ledger, c: _Cast) -> str:
             "lot": "CN-2026-10-02",
             "origin": {"province": "01"},
             "quantity": _kg("450"),
+            "photo": await _photo(ledger, coop, demo_photos.choy_sum),
+            "pack_size": _kg("0.5"),
+            "standards": ["VietGAP"],
+            "storage": "Bảo quản lạnh từ 2 đến 6 °C, dùng trong 3 ngày",
         },
     )
     await _event(

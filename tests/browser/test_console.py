@@ -47,6 +47,8 @@ ABSENT = (
     "/api/v1/console/device-keys",
     "/api/v1/records/bulk",
     "/labels?template=",
+    # The contact screen reads the agency, which needs the cookie the stub session lacks.
+    "/api/v1/agencies/",
 )
 
 
@@ -179,6 +181,7 @@ def _screens(batch_id: str) -> list[tuple[str, str]]:
         ("labels", f"#/batch/{batch_id}/labels"),
         ("queue", "#/queue"),
         ("devices", "#/devices"),
+        ("contact", "#/contact"),
     ]
 
 
@@ -244,9 +247,27 @@ def test_form_checks_gtin_and_lot_as_typed_and_summarises_before_signing(
         "const p = document.getElementById('f-province'); p.value = '40';"
         "p.dispatchEvent(new Event('change'));"
     )
+    # What Circular 02 asks besides: a pack larger than the batch and a standard listed
+    # twice are caught as the ledger would refuse them.
+    browser.find_element("id", "f-brand").send_keys("Bưởi Phú Thượng")
+    browser.find_element("id", "f-pack").send_keys("20")
+    standards = browser.find_element("id", "f-standards")
+    standards.send_keys("VietGAP\n vietgap")
+    browser.find_element("id", "f-storage").send_keys("Nơi khô ráo, thoáng mát")
+    browser.find_element("css selector", "form button[type=submit]").click()
+    summary = browser.find_element("css selector", ".error-summary:not([hidden])").text
+    assert "One pack cannot hold more than the whole batch" in summary
+    assert "vietgap is listed twice: list each standard once." in summary
+    pack = browser.find_element("id", "f-pack")
+    pack.clear()
+    pack.send_keys("1,5")
+    standards.clear()
+    standards.send_keys("VietGAP\nTCVN 11041-2:2017")
     browser.find_element("css selector", "form button[type=submit]").click()
     summary = browser.find_element("id", "summary").text
     assert "Bưởi Diễn" in summary and "12.5 kg" in summary and "L2026-03" in summary
+    assert "Bưởi Phú Thượng" in summary and "1.5 kg" in summary
+    assert "VietGAP · TCVN 11041-2:2017" in summary and "Nơi khô ráo, thoáng mát" in summary
     shoot(browser, "register-review-en")
 
 

@@ -76,6 +76,7 @@ def test_the_api_guide_runs_against_the_demo_service_as_written(tmp_path: Path) 
     assert len(details) == 2 and '"count": 3' in printed
     for line in details + [line for line in shown if line.startswith('"field": "body.')]:
         assert line in printed, line
+    assert re.search(r'"phone": "0210 3999 025",\s+"address": "Xã Đoan Hùng, Phú Thọ"', printed)
     assert "25 Phú Thọ" in printed and '"name_en":"Doan Hung Commune"' in printed
     for pdf in ("tem-lo.pdf", "tem-so-seri.pdf"):
         assert (work / pdf).read_bytes().startswith(b"%PDF-"), pdf

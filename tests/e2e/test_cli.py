@@ -121,6 +121,44 @@ def test_agency_add_json_prints_id_key_and_token(tmp_path: Path) -> None:
     assert set(made) >= {"id", "key_id", "token"} and made["token"].startswith("trc_")
 
 
+def test_agency_add_takes_a_contact_and_refuses_a_malformed_one_in_both_languages(
+    tmp_path: Path,
+) -> None:
+    # `agency add` migrates the embedded database itself; a refused contact never opens it.
+    env = {"TRACE_DATA_DIR": str(tmp_path / "var")}
+    name = ("agency", "add", "--name", "HTX Bưởi", "--kind", "producer", "--json")
+    refused = run(*name, "--phone", "0912-345-678", "--website", "htx.example", env=env)
+    assert refused.returncode == 2 and not refused.stdout
+    assert "phone phải là một số điện thoại: chữ số và dấu cách" in refused.stderr
+    assert "phone must be a phone number: digits and spaces" in refused.stderr
+    assert "website must be a web address that starts with http:// or https://" in refused.stderr
+    assert not (tmp_path / "var" / "trace.sqlite3").exists()
+    contact = ("--phone", "+84 24 3999 0412", "--address", "Phường Phú Thượng, Hà Nội")
+    done = run(*name, *contact, "--website", "https://htx.example", env=env)
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout)["id"]
+
+    async def shown() -> tuple[str | None, str | None, str | None]:
+        from trace.config import load_settings
+        from trace.store.agencies import get_agency
+        from trace.store.database import read_transaction
+        from trace.store.ledger import open_ledger
+
+        ledger = open_ledger(load_settings({**os.environ, **env}))
+        try:
+            async with read_transaction(ledger.engine) as conn:
+                contact = (await get_agency(conn, made)).contact
+            return contact.phone, contact.address, contact.website
+        finally:
+            await ledger.close()
+
+    assert asyncio.run(shown()) == (
+        "+84 24 3999 0412",
+        "Phường Phú Thượng, Hà Nội",
+        "https://htx.example",
+    )
+
+
 def test_an_inspector_token_from_the_cli_holds_only_its_scopes(tmp_path: Path) -> None:
     env = {"TRACE_DATA_DIR": str(tmp_path / "var")}
     assert run("migrate", env=env).returncode == 0

@@ -361,6 +361,39 @@ async def test_ocop_stars_only_while_the_certificate_is_valid_and_not_corrected(
     assert corrected.ocop_stars is None
 
 
+async def test_a_lot_label_of_a_registered_pack_gives_the_pack_size_not_the_whole_lot(
+    client: Any, cast: Cast
+) -> None:
+    # 50 kg registered in 1.5 kg packs: a label on a pack saying "Cả lô: 50 kg" would tell a
+    # shopper the pack holds 50 kg.
+    batch = await register(client, cast.producer, quantity=kg("50"), pack_size=kg("1.5"))
+    for lang, pack, lot in (("vi", "KL tịnh: 1,5 kg", "Cả lô"), ("en", "Net: 1.5 kg", "Whole lot")):
+        response = await client.get(
+            f"/api/v1/batches/{batch['id']}/labels",
+            params={"format": "svg", "lang": lang},
+            headers=cast.producer.headers,
+        )
+        assert response.status_code == 200, response.text
+        svg = response.content.decode()
+        words = svg[svg.index("<desc>") : svg.index("</desc>")].replace(" | ", " ")
+        words = words.replace("\xa0", " ")
+        assert pack in words and lot not in words and "50" not in words
+
+
+async def test_a_lot_label_without_a_pack_size_or_packing_gives_the_whole_lot(
+    client: Any, cast: Cast
+) -> None:
+    batch = await register(client, cast.producer, quantity=kg("50"))
+    response = await client.get(
+        f"/api/v1/batches/{batch['id']}/labels",
+        params={"format": "svg", "lang": "vi"},
+        headers=cast.producer.headers,
+    )
+    svg = response.content.decode()
+    words = svg[svg.index("<desc>") : svg.index("</desc>")].replace("\xa0", " ")
+    assert "Cả lô: 50 kg" in words and "KL tịnh" not in words
+
+
 async def test_household_labels_name_the_commune_and_province_not_the_person(
     client: Any, ledger: Ledger
 ) -> None:

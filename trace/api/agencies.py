@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.di import Provide
 
 from trace.api.auth import (
@@ -28,6 +28,8 @@ from trace.api.schemas import (
     TokenIn,
     TokenOut,
 )
+from trace.domain.agency import AgencyKind
+from trace.domain.contact import Contact
 from trace.domain.errors import InvalidStatement
 from trace.domain.record import now_us, to_us
 from trace.domain.scopes import token_scopes
@@ -74,20 +76,37 @@ class AgencyController(Controller):
             commune=data.commune,
             person=data.person,
             external_public_key=public,
+            contact=data.contact,
         )
         return AgencyCreated(AgencyOut.of(agency), key_id, token)
+
+    @put("/{agency_id:str}/contact", responses=problem_answers(*ANY, *TOKEN, *BODY, 404, 422))
+    async def set_contact(
+        self, ledger: LedgerDep, actor: ActorDep, agency_id: str, data: Contact
+    ) -> AgencyOut:
+        """Set how shoppers reach the agency: ``phone``, ``address``, ``website``.
+
+        The operator or the agency itself (``admin`` scope). The body replaces the whole
+        contact: a part left out is cleared. The public pages of an organisation's batches
+        show it; a household's is never shown.
+        """
+        require_self_or_operator(actor, agency_id)
+        return AgencyOut.of(await store.set_contact(ledger, agency_id, data))
 
     @get("/{agency_id:str}", responses=problem_answers(*ANY, 401, 404))
     async def read(self, ledger: LedgerDep, actor: ActorDep, agency_id: str) -> AgencyDetail:
         """Read an agency and every key it has had.
 
         Any valid token. Each key comes with its life cycle: made, retired by a rotation,
-        revoked as compromised from a time.
+        revoked as compromised from a time. A household's contact (a person's phone and
+        address) is shown to the household itself and the operator only.
         """
         async with read_transaction(ledger.engine) as conn:
             agency = await store.get_agency(conn, agency_id)
             keys = await store.list_keys(conn, agency_id)
-        return AgencyDetail(AgencyOut.of(agency), [KeyOut.of(k) for k in keys])
+        own = actor.agency_id == agency_id or actor.agency_kind is AgencyKind.OPERATOR
+        shown = AgencyOut.of(agency, contact=own or not agency.household)
+        return AgencyDetail(shown, [KeyOut.of(k) for k in keys])
 
     @post(
         "/{agency_id:str}/keys",

@@ -52,11 +52,14 @@ from trace.public.limits import RateLimit
 from trace.public.machine import linkset
 from trace.public.proofs import page_proofs
 from trace.public.render import (
+    START_SCRIPT,
     CheckpointInfo,
     SerialInfo,
     page_json,
+    render_busy,
     render_not_found,
     render_page,
+    render_start,
     security_headers,
 )
 from trace.public.scans import record_scan
@@ -388,31 +391,18 @@ async def _render(
 
 
 def _limited(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """A 429 page when this client looked up too much: wait a minute, with Retry-After."""
     wait = _state(request).limit.allow(client_address(request))
     if not wait:
         return None
-    lang = _lang(request)
-    seconds = max(1, round(wait))
-    html = render_not_found(
-        lang,
-        path=request.url.path,
-        code="",
-        title=say(
-            "Too many lookups in a short time. Try again in {seconds} seconds.",
-            lang,
-            seconds=seconds,
-        ),
-        text=say(
-            "Too many lookups in a short time. Try again in {seconds} seconds.",
-            lang,
-            seconds=seconds,
-        ),
-    )
+    query = bytes(request.scope.get("query_string", b"")).decode("latin-1")
+    path = request.url.path
+    html = render_busy(_lang(request), path=path, again=f"{path}?{query}" if query else path)
     return _send(
         request,
         _body(html.encode()),
         media_type=FORMATS["html"],
-        headers={**security_headers(), "Retry-After": str(seconds)},
+        headers={**security_headers(), "Retry-After": str(max(1, round(wait)))},
         status=429,
     )
 
@@ -443,6 +433,9 @@ async def check_code(request: Request[Any, Any, Any], ledger: LedgerDep) -> Resp
     typed = request.query_params.get("code", "")
     lang = _lang(request)
     suffix = "" if lang == DEFAULT_LANGUAGE else f"?lang={lang}"
+    gtin = request.query_params.get("gtin")
+    if gtin is not None:
+        return _to_gtin_and_lot(request, gtin, request.query_params.get("lot", ""), suffix)
     try:
         canonical = normalise_batch_code(typed)
     except InvalidIdentifier:
@@ -465,6 +458,36 @@ async def check_code(request: Request[Any, Any, Any], ledger: LedgerDep) -> Resp
     return Response(b"", status_code=303, headers={"Location": f"{path}{suffix}"})
 
 
+def _to_gtin_and_lot(
+    request: Request[Any, Any, Any], gtin: str, lot: str, suffix: str
+) -> Response[Any]:
+    """A GTIN and lot a person typed: to their Digital Link page (which says if it is unknown)."""
+    typed_gtin, typed_lot = gtin.replace(" ", ""), lot.strip().upper()
+    try:
+        link = DigitalLink(typed_gtin, typed_lot)
+    except InvalidIdentifier:
+        return _not_found(request, f"{typed_gtin} {typed_lot}".strip())
+    return Response(b"", status_code=303, headers={"Location": f"{link.path()}{suffix}"})
+
+
+@route("/", http_method=GET_AND_HEAD, include_in_schema=False, opt={OWN_COMPRESSION: True})
+async def start_page(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The start page: what the service is; type a code, or scan it where the browser can."""
+    lang = _lang(request)
+    html = render_start(lang, path=request.url.path)
+    return _send(
+        request,
+        _body(html.encode(), kept=True),
+        media_type=FORMATS["html"],
+        headers={
+            **security_headers(START_SCRIPT),
+            "Cache-Control": "public, max-age=300",
+            "Vary": "Accept-Language, Accept-Encoding",
+            "Content-Language": lang,
+        },
+    )
+
+
 ROBOTS = "User-agent: *\nAllow: /\n"
 
 
@@ -474,4 +497,4 @@ async def robots() -> str:
     return ROBOTS
 
 
-ROUTES = [code_page, check_code, robots]
+ROUTES = [start_page, code_page, check_code, robots]

@@ -15,6 +15,8 @@ from trace.api.parameters import ExpectedVersion
 from trace.domain.agency import AgencyKind
 from trace.domain.bundle import ProofBundle
 from trace.domain.chain import ChainFault
+from trace.domain.contact import Contact, Phone, Website
+from trace.domain.kinds import Name
 from trace.domain.record import Record
 from trace.domain.scopes import Scope
 from trace.domain.statement import Statement, statement_hash
@@ -41,7 +43,11 @@ _statement_decoder = msgspec.json.Decoder(Statement)
 
 
 class AgencyIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A new agency; with ``public_key`` its key is external (it signs on its own device)."""
+    """A new agency; with ``public_key`` its key is external (it signs on its own device).
+
+    ``phone``, ``address`` and ``website`` are how shoppers reach an organisation; its pages
+    show them (never a household's).
+    """
 
     name: str
     kind: AgencyKind
@@ -50,6 +56,14 @@ class AgencyIn(msgspec.Struct, forbid_unknown_fields=True):
     commune: str | None = None
     person: str = "admin"
     public_key: str | None = None
+    phone: Phone | None = None
+    address: Name | None = None
+    website: Website | None = None
+
+    @property
+    def contact(self) -> Contact:
+        """The contact given."""
+        return Contact(phone=self.phone, address=self.address, website=self.website)
 
 
 class AgencyOut(msgspec.Struct):
@@ -61,12 +75,24 @@ class AgencyOut(msgspec.Struct):
     household: bool
     province: str | None
     commune: str | None
+    phone: str | None = None
+    address: str | None = None
+    website: str | None = None
 
     @classmethod
-    def of(cls, agency: Agency) -> AgencyOut:
-        """The view of ``agency``."""
+    def of(cls, agency: Agency, *, contact: bool = True) -> AgencyOut:
+        """The view of ``agency``; without its contact unless ``contact``."""
+        given = agency.contact if contact else Contact()
         return cls(
-            agency.id, agency.name, agency.kind, agency.household, agency.province, agency.commune
+            agency.id,
+            agency.name,
+            agency.kind,
+            agency.household,
+            agency.province,
+            agency.commune,
+            given.phone,
+            given.address,
+            given.website,
         )
 
 

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from trace.config import load_settings
 from trace.domain.agency import AgencyKind
+from trace.domain.contact import contact_of
 from trace.domain.record import now_us, to_us
 from trace.domain.scopes import Scope, ScopeNotAllowed
 from trace.domain.statement import key_id, parse_time
@@ -62,6 +63,9 @@ def register(commands: Any) -> None:
     p.add_argument("--commune")
     p.add_argument("--person", default="admin")
     p.add_argument("--public-key", help="base64 Ed25519 public key: the agency keeps its own key")
+    p.add_argument("--phone", help="điện thoại / phone: +84 912 345 678")
+    p.add_argument("--address", help="địa chỉ / address")
+    p.add_argument("--website", help="trang web / website: https://…")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=agency_add)
     p = agency.add_parser("list", help="liệt kê / list")
@@ -110,6 +114,7 @@ def _public_key(text: str | None) -> bytes | None:
 
 def agency_add(args: argparse.Namespace) -> int:
     """Create an agency with a key and a first token, and print them."""
+    contact = contact_of(args.phone, args.address, args.website)
     agency, kid, token = with_ledger(
         lambda ledger: agencies.create_agency(
             ledger,
@@ -120,6 +125,7 @@ def agency_add(args: argparse.Namespace) -> int:
             commune=args.commune,
             person=args.person,
             external_public_key=_public_key(args.public_key),
+            contact=contact,
         )
     )
     if args.json:

@@ -131,6 +131,28 @@ TEXTS: Mapping[str, str] = MappingProxyType(
             "before it is kept."
         ),
         "photo_ready": N_("Photo ready: {width}×{height} pixels, without place or camera data."),
+        "for_shoppers": N_("What shoppers are shown"),
+        "for_shoppers_intro": N_(
+            "The label and the batch's page show these to shoppers, as Circular "
+            "02/2024/TT-BKHCN asks. Fill in what applies to this product."
+        ),
+        "brand": N_("Brand or trademark, if it has one"),
+        "brand_hint": N_("As printed on the pack, e.g. “Gạo Phố Hiến”."),
+        "pack_size": N_("Net quantity of one pack, if sold in packs"),
+        "pack_size_hint": N_(
+            "What one bag or box holds, e.g. 1.5 kg: labels print it instead of the whole batch."
+        ),
+        "pack_unit": N_("Unit of the pack"),
+        "standards": N_("Standards applied, if any"),
+        "standards_hint": N_(
+            "One a line, as on the label, e.g. VietGAP or TCVN 11041-2:2017. OCOP stars are a "
+            "certificate, recorded by the council."
+        ),
+        "storage": N_("Storage conditions, if you wish"),
+        "storage_hint": N_("e.g. “Nơi khô ráo, thoáng mát”."),
+        "production_date": N_("Production date, if you wish"),
+        "expiry_date": N_("Use-by date, if it has one"),
+        "expiry_hint": N_("The last day the product is good, as printed on the pack."),
         "crop": N_("Crop"),
         "variety": N_("Variety, if known"),
         "input_kind": N_("Kind of input"),
@@ -189,6 +211,16 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         ),
         "hash_form": N_("Choose the record to correct."),
         "future": N_("This time is in the future: check the date and time."),
+        "date_form": N_("Choose a date, or write it like 2026-09-01."),
+        "expiry_after": N_("The use-by date must be after the production date."),
+        "pack_over_lot": N_(
+            "One pack cannot hold more than the whole batch: check the unit and the digits."
+        ),
+        "standards_too_many": N_("List at most {maximum} standards."),
+        "standards_line": N_(
+            "Each standard is a line of at most 100 characters with a letter or digit."
+        ),
+        "standards_twice": N_("{standard} is listed twice: list each standard once."),
         "pesticide_needs": N_(
             "A pesticide needs its active ingredient and its pre-harvest interval."
         ),
@@ -210,6 +242,28 @@ TEXTS: Mapping[str, str] = MappingProxyType(
         "template": N_("Label stock"),
         "label_count": N_("Number of labels"),
         "open_pdf": N_("Open the labels (PDF)"),
+        # The agency's contact, shown to shoppers on its pages.
+        "contact_link": N_("Contact for shoppers"),
+        "contact_title": N_("How shoppers reach you"),
+        "contact_intro": N_(
+            "The pages of your batches show this phone, address and website, so that a "
+            "shopper can ask you about a product. Leave empty what you do not want shown."
+        ),
+        "contact_household": N_(
+            "A household's contact is never shown on its pages: shoppers see only its commune "
+            "and province."
+        ),
+        "contact_admin_only": N_("Only a person with the admin right can change it."),
+        "phone": N_("Phone"),
+        "phone_hint": N_("Digits and spaces, e.g. 0912 345 678 or +84 24 3999 0412."),
+        "phone_form": N_("A phone number has only digits and spaces, and may start with +."),
+        "address": N_("Address"),
+        "address_hint": N_("As a shopper would find you, e.g. “Thôn Phú Thượng, Hà Nội”."),
+        "website": N_("Website"),
+        "website_hint": N_("The whole address, starting with https://."),
+        "website_form": N_("A website starts with http:// or https://, e.g. https://htx.vn."),
+        "contact_save": N_("Save the contact"),
+        "contact_saved": N_("The contact is saved."),
         # Language.
         "language": N_("Language"),
     }

@@ -131,6 +131,17 @@ Day = Annotated[date, msgspec.Meta(extra_json_schema={"pattern": DAY_PATTERN})]
 # Laboratories report results under the limit of quantification as "<0.01".
 AnalyteValue = Annotated[str, msgspec.Meta(pattern=r"^<?(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,6})?$")]
 MeasureUnit = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=_TEXT)]
+# A standard the product is made to, as its label names it: "VietGAP", "TCVN 11041-2:2017".
+StandardName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=100,
+        pattern=_TEXT,
+        description='A standard applied, as the label names it: "VietGAP", "TCVN 11041-2:2017".',
+    ),
+]
+MAX_STANDARDS = 8
 
 OCOP_VALIDITY_MONTHS = 36
 
@@ -233,7 +244,10 @@ class Registered(_Body, frozen=True):
     """A batch is commissioned (``registered``); its registering agency becomes its producer.
 
     ``quantity`` is optional because a batch registered at planting has none yet; ``photo``
-    names the product's photo, shown beside its name on the public page.
+    names the product's photo, shown beside its name on the public page. ``brand``,
+    ``pack_size`` (the net quantity of one retail pack), ``standards`` (the standards the
+    product is made to; OCOP is a certificate, not a standard) and ``storage`` (how to keep
+    it) are what Circular 02/2024/TT-BKHCN asks a consumer be shown besides.
     """
 
     product: Name
@@ -247,11 +261,43 @@ class Registered(_Body, frozen=True):
     expiry_date: Day | None = None
     ocop_ref: Code | None = None
     photo: PhotoName | None = None
+    brand: Name | None = None
+    pack_size: Quantity | None = None
+    standards: Annotated[tuple[StandardName, ...], msgspec.Meta(max_length=MAX_STANDARDS)] = ()
+    storage: Prose | None = None
 
     def __post_init__(self) -> None:
         produced, expires = self.production_date, self.expiry_date
         if produced is not None and expires is not None and expires <= produced:
             raise BrokenRule(N_("{field} must be after the production date."), field="expiry_date")
+        _check_standards(self.standards)
+        _check_pack_size(self.pack_size, self.quantity)
+
+
+def _check_standards(standards: tuple[str, ...]) -> None:
+    # "VietGAP" and "vietgap " are the same standard: the page would list it twice.
+    seen: set[str] = set()
+    for standard in standards:
+        key = " ".join(standard.casefold().split())
+        if key in seen:
+            raise BrokenRule(
+                N_("{field} names {standard} twice; list each standard once."),
+                field="standards",
+                standard=standard.strip(),
+            )
+        seen.add(key)
+
+
+def _check_pack_size(pack: Quantity | None, lot: Quantity | None) -> None:
+    # A pack larger than the whole lot is a mistake of unit or of digits.
+    if pack is None or lot is None or pack.unit != lot.unit:
+        return
+    if Decimal(pack.value) > Decimal(lot.value):
+        raise BrokenRule(
+            N_("{field} is more than the whole batch ({quantity}); check the unit and digits."),
+            field="pack_size",
+            quantity=f"{lot.value} {lot.unit}",
+        )
 
 
 class Planted(_Body, frozen=True):

@@ -27,6 +27,7 @@ import msgspec
 import msgspec.inspect as mi
 
 from trace.domain import kinds, places
+from trace.domain.contact import PHONE_PATTERN, WEBSITE_PATTERN
 from trace.domain.errors import (
     BrokenRule,
     DomainError,
@@ -62,6 +63,7 @@ FIELD_NAMES: Mapping[str, str] = MappingProxyType(
         "applied_to": N_("Area treated"),
         "area": N_("Growing area"),
         "area_size": N_("Area size"),
+        "brand": N_("Brand or trademark"),
         "batch": N_("Batch"),
         "category": N_("Category"),
         "certificate_number": N_("Certificate number"),
@@ -96,6 +98,7 @@ FIELD_NAMES: Mapping[str, str] = MappingProxyType(
         "ocop_ref": N_("OCOP reference"),
         "origin": N_("Origin"),
         "output_quantity": N_("Quantity made"),
+        "pack_size": N_("Net quantity of one pack"),
         "package_type": N_("Package type"),
         "per": N_("Dose per"),
         "photo": N_("Photo"),
@@ -115,6 +118,8 @@ FIELD_NAMES: Mapping[str, str] = MappingProxyType(
         "seed_source": N_("Seed source"),
         "serials_sha256": N_("SHA-256 of the serials"),
         "severity": N_("Severity"),
+        "standards": N_("Standards applied"),
+        "storage": N_("Storage conditions"),
         "stars": N_("OCOP stars"),
         "taken_at": N_("Sampled at"),
         "to": N_("Recipient"),
@@ -195,6 +200,8 @@ _FORMS: Mapping[str | None, str] = MappingProxyType(
         _pattern(kinds.Name): N_(
             "text with at least one letter or digit, and no control characters"
         ),
+        PHONE_PATTERN: N_("a phone number: digits and spaces, an optional leading +"),
+        WEBSITE_PATTERN: N_("a web address that starts with http:// or https://"),
     }
 )
 

@@ -18,8 +18,9 @@ class LabelFacts:
     """The facts a label prints, gathered from the batch's records and its producer.
 
     ``producer`` is the organisation's name, or for a household its commune and
-    province only. ``net`` is the net quantity of one package when the batch was
-    packed into counted packages, else ``lot_quantity`` is the whole lot.
+    province only. ``net`` is the net quantity of one pack: the pack size registered, or
+    the packing record's total over its count; without either, ``lot_quantity`` is the
+    whole lot. A label on a pack never gives the lot's quantity as if it were the pack's.
     """
 
     product: str

@@ -80,10 +80,13 @@ async def batch_facts(conn: AsyncConnection, batch: Batch, *, today: date) -> La
         and body.stars is not None
         and body.valid_from <= today <= body.valid_until
     ]
-    net = None
-    for body in standing:
-        if isinstance(body, Packed):
-            net = per_package(body) or net
+    # The pack size the producer registered is what one pack holds; without it, the packing
+    # record's total over its count; without that, the label gives the whole lot.
+    net = registered.pack_size
+    if net is None:
+        for body in standing:
+            if isinstance(body, Packed):
+                net = per_package(body) or net
     producer = await get_agency(conn, batch.producer_id)
     return LabelFacts(
         product=registered.product,

@@ -40,6 +40,7 @@ from trace.domain.kinds import (
     Sold,
     Transformed,
 )
+from trace.domain.places import Place, communes, provinces
 from trace.domain.quantity import DOSE_BASIS_NAMES, UNIT_NAMES
 from trace.domain.texts import N_
 from trace.local_formats import day, moment, number
@@ -88,10 +89,10 @@ def _digest(text: str) -> str:
 
 
 @cache
-def content_security_policy() -> str:
+def content_security_policy(script_name: str = "verify.js") -> str:
     """Only the page's own inline style and script, by hash; JSON fetched from its own origin."""
     style = f"'sha256-{_digest(_asset('page.css'))}'"
-    script = _asset("verify.js")
+    script = _asset(script_name)
     scripts = f"'sha256-{_digest(script)}'" if script else "'none'"
     return (
         f"default-src 'none'; style-src {style}; script-src {scripts}; connect-src 'self';"
@@ -99,10 +100,10 @@ def content_security_policy() -> str:
     )
 
 
-def security_headers() -> dict[str, str]:
-    """Headers every public page carries."""
+def security_headers(script_name: str = "verify.js") -> dict[str, str]:
+    """Headers every public page carries; ``script_name`` is the one script it may run."""
     return {
-        "Content-Security-Policy": content_security_policy(),
+        "Content-Security-Policy": content_security_policy(script_name),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
@@ -159,6 +160,79 @@ UNSHOWN = {
 }
 # A record whose statement does not decode has no kind of its own.
 MALFORMED = N_("Damaged record")
+# What OCOP is and what its stars mean, in one line under an OCOP certificate.
+OCOP_PROGRAMME = N_(
+    "OCOP (One Commune One Product) is Vietnam's programme that rates local products "
+    "from 3 to 5 stars."
+)
+OCOP_STARS = {
+    3: N_("3 stars: meets the standards, can still improve."),
+    4: N_("4 stars: a good product that can reach national level."),
+    5: N_("5 stars: national level, able to export."),
+}
+# Who decided: the council that assessed it, the authority that recognised it.
+OCOP_LEVELS = {
+    "province": N_(
+        "Recognised by {issuer} after the provincial OCOP council's assessment; valid until {date}."
+    ),
+    "central": N_(
+        "Recognised by {issuer} after the central OCOP council's assessment; valid until {date}."
+    ),
+    None: N_("Recognised by {issuer}; valid until {date}."),
+}
+# The recording delay is shown only past this many days (a day or two is ordinary).
+LATE_DAYS = 3
+# Vietnamese names a unit's kind in lower case before its name inside a sentence.
+_VI_KINDS = {
+    "city": "thành phố",
+    "province": "tỉnh",
+    "ward": "phường",
+    "commune": "xã",
+    "special_zone": "đặc khu",
+}
+
+
+def _in_sentence(place: Place, lang: str) -> str:
+    """A province or commune named inside a sentence: "xã Tiên Lữ", "Tien Lu Commune"."""
+    if lang != "vi":
+        return place.name_en
+    kind = _VI_KINDS.get(place.kind, "")
+    bare = place.name_vi
+    if kind and bare.lower().startswith(kind + " "):
+        bare = bare[len(kind) + 1 :]
+    return f"{kind} {bare}".strip()
+
+
+def household_place(province: str, commune: str | None, lang: str) -> str:
+    """Where a household producer is, as its events' signer is named: commune, province."""
+    found = [p for p in provinces() if p.code == province]
+    parts = []
+    if commune:
+        parts += [_in_sentence(c, lang) for c in communes(province) or () if c.code == commune]
+    parts += [_in_sentence(p, lang) for p in found] or [province]
+    return ", ".join(parts)
+
+
+def standards_of(view: PageView) -> list[str]:
+    """The standards the batch applies: those its registration names, then its certificates'."""
+    named = getattr(view.registered, "standards", None) or []
+    found = [str(name) for name in named]
+    for certificate in view.certificates:
+        shown = SCHEMES.get(certificate.scheme, certificate.scheme)
+        if shown not in found and not certificate.expired:
+            found.append(shown)
+    return found
+
+
+def _agent(view: PageView, lang: str) -> Callable[[str, str], str]:
+    def agent(agency_id: str, shown: str) -> str:
+        """An agency as the page names it: a household by its place, never by the commune's."""
+        place = view.household_of(agency_id)
+        if place is None:
+            return shown
+        return say("Household producer in {place}", lang, place=household_place(*place, lang))
+
+    return agent
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,8 +290,10 @@ def _quantity(lang: str) -> Callable[[Any], str]:
     return quantity
 
 
-def _details(lang: str, names: dict[str, str]) -> Callable[[Event], list[str]]:
+def _details(lang: str, view: PageView) -> Callable[[Event], list[str]]:
     quantity = _quantity(lang)
+    agent = _agent(view, lang)
+    names = {agency: agent(agency, name) for agency, name in view.agency_names.items()}
 
     def details(event: Event) -> list[str]:
         body = event.body
@@ -283,7 +359,11 @@ def render_page(
         .get_template("page.html")
         .render(
             **template_words(lang),
-            details=_details(lang, view.agency_names),
+            details=_details(lang, view),
+            agent=_agent(view, lang),
+            ocop=(OCOP_PROGRAMME, OCOP_STARS, OCOP_LEVELS),
+            late_days=LATE_DAYS,
+            standards=standards_of(view),
             quantity=_quantity(lang),
             kind_name=kind_name(lang),
             scheme=lambda name: SCHEMES.get(name, name),
@@ -320,6 +400,38 @@ def render_not_found(lang: str, *, path: str, code: str, title: str, text: str) 
             code=code,
             title=title,
             message=text,
+            other_languages=other_languages(lang, path),
+        )
+    )
+
+
+# The start page's one script: the camera button (trace/public/start.js).
+START_SCRIPT = "start.js"
+
+
+def render_start(lang: str, *, path: str) -> str:
+    """The start page: what the service is, a code to type, the camera where it can read QR."""
+    return (
+        _environment()
+        .get_template("start.html")
+        .render(
+            **template_words(lang),
+            css=_asset("page.css"),
+            script=_asset(START_SCRIPT),
+            other_languages=other_languages(lang, path),
+        )
+    )
+
+
+def render_busy(lang: str, *, path: str, again: str) -> str:
+    """The page for too many lookups in a short time: wait a minute (nothing about fakes)."""
+    return (
+        _environment()
+        .get_template("busy.html")
+        .render(
+            **template_words(lang),
+            css=_asset("page.css"),
+            again=again,
             other_languages=other_languages(lang, path),
         )
     )

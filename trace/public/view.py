@@ -1,8 +1,9 @@
 """What the provenance page of a batch shows, gathered from the ledger in a few queries.
 
 The page leads with what a shopper needs: a recall or a failed inspection of the
-batch or of any batch it was made from, then whether the record is intact, then
-the product and where it comes from, certificates, and the timeline.
+batch or of any batch it was made from, or a passed expiry date; then the product and
+where it comes from; then one line on whether the record can be trusted, whose proof is
+further down, after the certificates and the timeline (in the order things happened).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import msgspec
 from sqlalchemy import bindparam, select
 
 from trace.domain.chain import ChainFault, verify_chain
+from trace.domain.contact import Contact
 from trace.domain.facts import Fact, Unshown, read_fact
 from trace.domain.kinds import (
     Certified,
@@ -31,6 +33,7 @@ from trace.domain.kinds import (
 )
 from trace.domain.photos import Photo
 from trace.domain.places import commune_name, province_name
+from trace.domain.quantity import Quantity
 from trace.domain.record import Record
 from trace.domain.statement import Statement
 from trace.domain.times import EARLIEST, instant_of_us
@@ -62,6 +65,11 @@ class Event:
     corrected_by: list[str] = field(default_factory=list)
     # Why the page cannot show this record as it is (trace/domain/facts.py), if it cannot.
     unshown: Unshown | None = None
+    agency_id: str = ""
+    # Where it happened as far as the record says (a growing area, a destination), else the
+    # signer's province; the Circular 02/2024 asks for each stage's place and time.
+    place: str | None = None
+    place_is_area: bool = False
 
     @property
     def gap(self) -> timedelta:
@@ -95,6 +103,8 @@ class Certificate:
     decision: str | None
     expired: bool
     not_yet_valid: bool
+    # The level of the OCOP council that decided ("province" or "central"), for OCOP only.
+    level: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +124,7 @@ class PageView:
     batch: Batch
     product: str
     producer: str
+    # A household producer shown by its place (one that consented is shown by its name).
     household: bool
     origin_province: str
     origin_province_code: str
@@ -130,6 +141,52 @@ class PageView:
     last_position: int
     # The photos the records name that the service holds, by name: sizes, never bytes.
     photos: dict[str, Photo] = field(default_factory=dict)
+    # Households shown by their place, not their name: agency id → (province, commune).
+    households: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+
+    @property
+    def timeline(self) -> list[Event]:
+        """The records in the order things happened (the order recorded among equal times)."""
+        return sorted(self.events, key=lambda e: (e.occurred_at, e.seq))
+
+    @property
+    def expired(self) -> bool:
+        """Whether the registration's expiry date has passed, as of the page's day in Vietnam."""
+        expiry = self.registered.expiry_date if self.registered else None
+        return expiry is not None and expiry < self.today
+
+    @property
+    def warned(self) -> bool:
+        """Whether the first screen warns against using the product (no success mark then)."""
+        return bool(self.alerts) or self.expired
+
+    def household_of(self, agency_id: str) -> tuple[str, str | None] | None:
+        """Province and commune of a household shown by its place, if ``agency_id`` is one."""
+        return self.households.get(agency_id)
+
+    # How to reach the producer: an organisation's phone, address and website where given;
+    # None for a household (a person) and for an organisation that gave none.
+    producer_contact: Contact | None = None
+
+    @property
+    def brand(self) -> str | None:
+        """The brand or trademark the registration names."""
+        return self.registered.brand if self.registered else None
+
+    @property
+    def pack_size(self) -> Quantity | None:
+        """The net quantity of one retail pack, as registered."""
+        return self.registered.pack_size if self.registered else None
+
+    @property
+    def standards(self) -> tuple[str, ...]:
+        """The standards the product is made to (VietGAP, TCVN...), as registered."""
+        return self.registered.standards if self.registered else ()
+
+    @property
+    def storage(self) -> str | None:
+        """How to store the product, as registered."""
+        return self.registered.storage if self.registered else None
 
     @property
     def product_photo(self) -> Photo | None:
@@ -156,6 +213,8 @@ def _recorded(record: Record) -> datetime:
     return instant_of_us(record.recorded_at_us) or EARLIEST
 
 
+# Agency id → (name as shown, shown by its place (a household without consent), province,
+# commune).
 _Names = dict[str, tuple[str, bool, str | None, str | None]]
 
 
@@ -196,7 +255,25 @@ def _referenced(body: msgspec.Struct | None) -> list[str]:
     return []
 
 
+def _place(decoded: _Decoded, names: _Names) -> tuple[str | None, bool]:
+    """Where a record's event happened: the place its body names, else its signer's province;
+    and whether that place is a growing area's code."""
+    body = decoded.body
+    if decoded.unshown is None and body is not None:
+        if isinstance(body, Registered):
+            return _place_text(body.origin.province, body.origin.commune), False
+        area = getattr(body, "area", None) or getattr(body, "applied_to", None)
+        if isinstance(area, str) and area:
+            return area, True
+        destination = getattr(body, "destination", None)
+        if isinstance(destination, str) and destination:
+            return destination, False
+    province = names.get(decoded.agency, ("", False, None, None))[2]
+    return (province_name(province) if province else None), False
+
+
 def _event(record: Record, decoded: _Decoded, names: _Names) -> Event:
+    place, is_area = _place(decoded, names)
     return Event(
         record.seq,
         decoded.kind,
@@ -206,6 +283,9 @@ def _event(record: Record, decoded: _Decoded, names: _Names) -> Event:
         decoded.body,
         record.record_hash.hex(),
         unshown=decoded.unshown,
+        agency_id=decoded.agency,
+        place=place,
+        place_is_area=is_area,
     )
 
 
@@ -216,25 +296,50 @@ _NAMES = select(
     agencies.c.province,
     agencies.c.commune,
     agencies.c.public_consent,
+    agencies.c.phone,
+    agencies.c.address,
+    agencies.c.website,
 ).where(agencies.c.id.in_(bindparam("ids", expanding=True)))
 _BATCHES = select(batches).where(batches.c.id.in_(bindparam("ids", expanding=True)))
 
 
-async def _add_names(conn: Reads, names: _Names, ids: Iterable[str]) -> None:
-    """Read the shown names of the agencies in ``ids`` that ``names`` does not have yet."""
+async def _add_names(
+    conn: Reads,
+    names: _Names,
+    ids: Iterable[str],
+    contacts: dict[str, Contact] | None = None,
+) -> None:
+    """Read the shown names of the agencies in ``ids`` that ``names`` does not have yet, and
+    into ``contacts`` the contact of each organisation among them that gave one."""
     wanted = sorted({i for i in ids if i and i not in names})
     if not wanted:
         return
     rows = await conn.execute(_NAMES, {"ids": wanted})
     for row in rows:
+        if contacts is not None and not row.household:
+            contact = Contact(phone=row.phone, address=row.address, website=row.website)
+            if not contact.empty:
+                contacts[row.id] = contact
         # A household is a person: by commune and province unless it consented to its name.
-        shown = row.name
-        if row.household and not row.public_consent:
-            places = [commune_name(row.commune)] if row.commune else []
-            if row.province:
-                places.append(province_name(row.province))
-            shown = ", ".join(places)
-        names[row.id] = (shown, bool(row.household), row.province, row.commune)
+        by_place = bool(row.household and not row.public_consent)
+        shown = _place_text(row.province, row.commune) if by_place else row.name
+        names[row.id] = (shown, by_place, row.province, row.commune)
+
+
+def _households(names: _Names) -> dict[str, tuple[str, str | None]]:
+    """The households among ``names`` that are shown by their place: by province and commune."""
+    return {
+        agency: (province, commune)
+        for agency, (_shown, by_place, province, commune) in names.items()
+        if by_place and province
+    }
+
+
+def _place_text(province: str | None, commune: str | None) -> str:
+    places = [commune_name(commune)] if commune else []
+    if province:
+        places.append(province_name(province))
+    return ", ".join(places)
 
 
 async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
@@ -247,6 +352,7 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
     )
     decoded = [_decode(record, parsed.get(record.position)) for record in chain]
     names: _Names = {}
+    contacts: dict[str, Contact] = {}
     await _add_names(
         conn,
         names,
@@ -255,6 +361,7 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
             *(d.agency for d in decoded),
             *(i for d in decoded for i in _referenced(d.body)),
         ],
+        contacts,
     )
     events: list[Event] = []
     corrections: dict[str, list[str]] = {}
@@ -282,6 +389,7 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
             e.body.decision_number,
             today > e.body.valid_until,
             today < e.body.valid_from,
+            e.body.issuer_level.value if e.body.issuer_level else None,
         )
         for e in events
         if isinstance(e.body, Certified) and not e.corrected_by and e.unshown is None
@@ -312,6 +420,8 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
         today=today,
         last_position=max((r.position for r in chain), default=-1),
         photos=photos,
+        households=_households(names),
+        producer_contact=contacts.get(batch.producer_id),
     )
 
 

@@ -7,7 +7,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.agency import AgencyKind
 from trace.domain.chain import KeyStatus
+from trace.domain.contact import Contact
 from trace.domain.errors import InvalidStatement
 from trace.domain.record import from_us as datetime_of_us
 from trace.domain.record import now_us
@@ -96,6 +97,8 @@ class Agency:
     household: bool
     province: str | None
     commune: str | None
+    # How shoppers reach it; the public page never shows a household's.
+    contact: Contact = field(default_factory=Contact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,7 @@ async def create_agency(
     commune: str | None = None,
     person: str = "admin",
     external_public_key: bytes | None = None,
+    contact: Contact | None = None,
 ) -> tuple[Agency, str, str]:
     """Create an agency with its first key (custodial unless a public key is given) and token.
 
@@ -139,7 +143,8 @@ async def create_agency(
     """
     if not name.strip():
         raise InvalidStatement("an agency needs a name", reason="name")
-    agency = Agency(str(uuid.uuid4()), name.strip(), kind, household, province, commune)
+    given = contact or Contact()
+    agency = Agency(str(uuid.uuid4()), name.strip(), kind, household, province, commune, given)
     async with write_transaction(ledger.engine) as conn:
         await conn.execute(
             insert(agencies).values(
@@ -151,6 +156,9 @@ async def create_agency(
                 province=province,
                 commune=commune,
                 created_at_us=now_us(),
+                phone=given.phone,
+                address=given.address,
+                website=given.website,
             )
         )
         key = await _insert_key(ledger, conn, agency.id, external_public_key)
@@ -370,16 +378,33 @@ async def get_agency(conn: Reads, agency_id: str) -> Agency:
     row = (await conn.execute(select(agencies).where(agencies.c.id == agency_id))).first()
     if row is None:
         raise NotFound(f"no agency {agency_id}", what="agency", id=agency_id)
-    return Agency(row.id, row.name, AgencyKind(row.kind), row.household, row.province, row.commune)
+    return _agency(row)
+
+
+def _agency(row: Any) -> Agency:
+    contact = Contact(phone=row.phone, address=row.address, website=row.website)
+    return Agency(
+        row.id, row.name, AgencyKind(row.kind), row.household, row.province, row.commune, contact
+    )
+
+
+async def set_contact(ledger: Ledger, agency_id: str, contact: Contact) -> Agency:
+    """Replace the agency's contact with ``contact`` (a part it lacks is cleared)."""
+    async with write_transaction(ledger.engine) as conn:
+        await _require_agency(conn, agency_id)
+        await conn.execute(
+            update(agencies)
+            .where(agencies.c.id == agency_id)
+            .values(phone=contact.phone, address=contact.address, website=contact.website)
+        )
+        return await get_agency(conn, agency_id)
 
 
 async def list_agencies(ledger: Ledger) -> list[Agency]:
     """Every agency, oldest first."""
     async with read_transaction(ledger.engine) as conn:
         rows = (await conn.execute(select(agencies).order_by(agencies.c.created_at_us))).all()
-    return [
-        Agency(r.id, r.name, AgencyKind(r.kind), r.household, r.province, r.commune) for r in rows
-    ]
+    return [_agency(r) for r in rows]
 
 
 async def list_keys(conn: Reads, agency_id: str | None = None) -> list[KeyInfo]:

@@ -48,6 +48,11 @@ agencies = Table(
     Column("province", Text),
     Column("commune", Text),
     Column("created_at_us", BigInteger, nullable=False),
+    # How a shopper reaches an organisation (trace/domain/contact.py); a household's is never
+    # shown publicly.
+    Column("phone", Text),
+    Column("address", Text),
+    Column("website", Text),
 )
 
 agency_keys = Table(

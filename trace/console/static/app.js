@@ -9,7 +9,7 @@ import { deviceKey, ed25519Supported, fromBase64, newUuid, sha256, signStatement
 import * as store from "./store.js";
 import { drain, enqueue, waiting } from "./sync.js";
 import { canonicalBytes } from "./canonical.js";
-import { localNow, withOffset } from "./checks.js";
+import { localNow, PHONE, textOk, WEBSITE, withOffset } from "./checks.js";
 
 const lang = document.documentElement.lang || "vi";
 session.lang = lang;
@@ -207,6 +207,7 @@ async function batchesScreen() {
       h("label", { for: "code" }, t("open_code")), code, codeError, h("button", { type: "submit" }, t("open"))),
     h("a", { class: "button", href: "#/queue" }, t("queue_link")),
     h("a", { class: "button", href: "#/devices", id: "devices-link" }, t("devices_link")),
+    h("a", { class: "button", href: "#/contact", id: "contact-link" }, t("contact_link")),
     h("button", { type: "button", id: "sign-out", onclick: signOut }, t("sign_out")),
   );
 }
@@ -464,6 +465,75 @@ async function devicesScreen() {
   );
 }
 
+// The contact's fields: each checked as the service checks it (trace/domain/contact.py).
+const CONTACT_FIELDS = [
+  { name: "phone", type: "tel", problem: (v) => (PHONE.test(v) && v.length <= 25 ? null : t("phone_form")) },
+  { name: "address", type: "text", problem: (v) => (textOk(v) && v.length <= 500 ? null : t("required", { field: t("address") })) },
+  { name: "website", type: "url", problem: (v) => (WEBSITE.test(v) && v.length <= 200 ? null : t("website_form")) },
+];
+
+async function contactScreen() {
+  const admin = (state.me.scopes || []).includes("admin");
+  const notice = h("p", { class: "field-error", role: "alert", id: "contact-error", hidden: true });
+  const fail = (text) => { notice.textContent = text; notice.hidden = false; };
+  let agency = {};
+  try {
+    const answer = await call("GET", `/api/v1/agencies/${state.me.agency_id}`);
+    if (answer.ok) agency = answer.data.agency;
+  } catch (error) {
+    fail(t("network_error"));
+  }
+  const inputs = {};
+  const messages = {};
+  const rows = CONTACT_FIELDS.map((field) => {
+    const id = `contact-${field.name}`;
+    inputs[field.name] = h("input", { id, name: field.name, type: field.type, value: agency[field.name] || "", autocomplete: "off", disabled: !admin, "aria-describedby": `${id}-hint ${id}-error` });
+    messages[field.name] = h("p", { class: "field-error", id: `${id}-error`, hidden: true });
+    return h("div", { class: "field" }, h("label", { for: id }, t(field.name)), h("p", { class: "hint", id: `${id}-hint` }, t(`${field.name}_hint`)), inputs[field.name], messages[field.name]);
+  });
+  const showErrors = (errors) => {
+    for (const field of CONTACT_FIELDS) {
+      messages[field.name].textContent = errors[field.name] || "";
+      messages[field.name].hidden = !errors[field.name];
+      inputs[field.name].setAttribute("aria-invalid", errors[field.name] ? "true" : "false");
+    }
+  };
+  const save = async (event) => {
+    event.preventDefault();
+    notice.hidden = true;
+    const json = {};
+    const errors = {};
+    for (const field of CONTACT_FIELDS) {
+      const value = inputs[field.name].value.trim();
+      if (!value) continue;
+      json[field.name] = value;
+      const problem = field.problem(value);
+      if (problem) errors[field.name] = problem;
+    }
+    showErrors(errors);
+    if (Object.keys(errors).length) return inputs[Object.keys(errors)[0]].focus();
+    try {
+      const answer = await call("PUT", `/api/v1/agencies/${state.me.agency_id}/contact`, { json });
+      if (!answer.ok) {
+        showErrors(fieldErrors(answer.problem));
+        return fail((answer.problem && answer.problem.detail) || t("refused"));
+      }
+      banner("done", t("contact_saved"));
+    } catch (error) {
+      fail(error instanceof Unreachable ? t("network_error") : error.message);
+    }
+  };
+  show(
+    t("contact_title"),
+    h("p", {}, t("contact_intro")),
+    agency.household ? h("p", { class: "warning" }, t("contact_household")) : null,
+    notice,
+    h("form", { id: "contact-form", novalidate: true, onsubmit: save }, rows,
+      admin ? h("button", { type: "submit", class: "primary", id: "contact-save" }, t("contact_save")) : h("p", {}, t("contact_admin_only"))),
+    h("a", { class: "button", href: "#/batches" }, t("back")),
+  );
+}
+
 async function route() {
   const hash = location.hash || "";
   banner("done", "");
@@ -478,6 +548,7 @@ async function route() {
   if ((m = hash.match(/^#\/fix\/(\w+)$/))) return fixScreen(m[1]);
   if (hash === "#/queue") return queueScreen();
   if (hash === "#/devices") return devicesScreen();
+  if (hash === "#/contact") return contactScreen();
   return batchesScreen();
 }
 

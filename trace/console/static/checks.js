@@ -4,6 +4,9 @@
 export const LOT = /^[!"%-?A-Z_a-z]{1,20}$/;
 export const DECIMAL = /^(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,6})?$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// An agency's contact (trace/domain/contact.py).
+export const PHONE = /^\+?[0-9][0-9 ]{4,22}[0-9]$/;
+export const WEBSITE = /^https?:\/\/[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]{1,5})?(?:[/?#][^\s\x00-\x1f\x7f]*)?$/;
 // A control character other than tab and line breaks (trace/domain/json_text.py).
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 

@@ -22,6 +22,28 @@ function quantityOf(v) {
   return v.quantity ? { value: v.quantity, unit: v.unit || UNITS[0] } : undefined;
 }
 
+// The standards a product is made to: one a line, as many as a label lists (kinds.py).
+const MAX_STANDARDS = 8;
+
+/** The standards typed, one a line, blank lines left out. */
+export function standardsOf(text) {
+  return String(text || "").split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+}
+
+/** The mistake of a list of standards, as the ledger would refuse it, or null. */
+function standardsProblem(text) {
+  const listed = standardsOf(text);
+  if (listed.length > MAX_STANDARDS) return t("standards_too_many", { maximum: MAX_STANDARDS });
+  const seen = new Set();
+  for (const standard of listed) {
+    if (!textOk(standard) || standard.length > 100) return t("standards_line");
+    const key = standard.toLocaleLowerCase().split(/\s+/).join(" ");
+    if (seen.has(key)) return t("standards_twice", { standard });
+    seen.add(key);
+  }
+  return null;
+}
+
 const opt = (value) => (value ? value : undefined);
 
 export const FORMS = {
@@ -36,16 +58,38 @@ export const FORMS = {
       { name: "commune", label: "commune", type: "commune", path: "origin.commune" },
       { name: "area", label: "area", hint: "area_hint", type: "text" },
       { name: "photo", label: "photo", hint: "photo_hint", type: "photo" },
+      // What Circular 02/2024/TT-BKHCN asks a shopper be shown besides.
+      { name: "brand", label: "brand", hint: "brand_hint", type: "text", section: "for_shoppers" },
+      { name: "pack", label: "pack_size", hint: "pack_size_hint", type: "decimal", path: "pack_size.value", unitField: "pack_unit" },
+      { name: "pack_unit", label: "pack_unit", type: "select", options: () => optionsOf(words.units), path: "pack_size.unit", unitOf: "pack" },
+      { name: "standards", label: "standards", hint: "standards_hint", type: "lines" },
+      { name: "storage", label: "storage", hint: "storage_hint", type: "area_text" },
+      { name: "production_date", label: "production_date", type: "date" },
+      { name: "expiry_date", label: "expiry_date", hint: "expiry_hint", type: "date" },
     ],
-    body: (v) => ({
-      product: v.product,
-      lot: v.lot,
-      gtin: opt(v.gtin),
-      quantity: quantityOf(v),
-      origin: { province: v.province, commune: opt(v.commune) },
-      area: opt(v.area),
-      photo: opt(v.photo),
-    }),
+    body: (v) => {
+      const standards = standardsOf(v.standards);
+      return {
+        product: v.product,
+        lot: v.lot,
+        gtin: opt(v.gtin),
+        quantity: quantityOf(v),
+        origin: { province: v.province, commune: opt(v.commune) },
+        area: opt(v.area),
+        photo: opt(v.photo),
+        brand: opt(v.brand),
+        pack_size: v.pack ? { value: v.pack, unit: v.pack_unit || UNITS[0] } : undefined,
+        standards: standards.length ? standards : undefined,
+        storage: opt(v.storage),
+        production_date: opt(v.production_date),
+        expiry_date: opt(v.expiry_date),
+      };
+    },
+    check: (v, errors) => {
+      if (v.production_date && v.expiry_date && v.expiry_date <= v.production_date) errors.expiry_date = t("expiry_after");
+      const sameUnit = (v.unit || UNITS[0]) === (v.pack_unit || UNITS[0]);
+      if (v.pack && v.quantity && sameUnit && Number(v.pack) > Number(v.quantity)) errors.pack = t("pack_over_lot");
+    },
   },
   planted: {
     fields: [
@@ -156,6 +200,10 @@ function fieldProblem(field, value) {
     case "text":
     case "area_text":
       return textOk(value) ? null : t("required", { field: name });
+    case "lines":
+      return standardsProblem(value);
+    case "date":
+      return /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(value) ? null : t("date_form");
     default:
       return null;
   }
@@ -167,7 +215,7 @@ function read(field, input) {
   const raw = input.value;
   if (field.type === "decimal") return decimalText(raw);
   if (field.type === "uuid") return raw.trim().toLowerCase();
-  if (["lot", "gtin", "text", "area_text"].includes(field.type)) return raw.trim();
+  if (["lot", "gtin", "text", "area_text", "lines"].includes(field.type)) return raw.trim();
   return raw;
 }
 
@@ -226,16 +274,16 @@ export function renderForm(kind, ctx, onReview) {
       if (field.type === "province") options = (ctx.provinces || []).map((p) => ({ value: p.code, label: ctx.lang === "vi" ? p.name_vi : p.name_en }));
       if (field.type === "record") options = (ctx.records || []).filter((r) => r.record_hash).map((r) => ({ value: r.record_hash, label: `${r.seq}. ${words.kinds[r.kind] || r.kind} · ${r.occurred_at.slice(0, 16).replace("T", " ")}` }));
       for (const o of options) input.append(h("option", { value: o.value, selected: o.value === value }, o.label));
-      if (field.type === "select" && field.name === "unit" && !value) input.value = UNITS[0];
+      if (field.type === "select" && (field.name === "unit" || field.unitOf) && !value) input.value = UNITS[0];
     } else if (field.type === "check") {
       input = h("input", { ...common, type: "checkbox", checked: Boolean(value) });
-    } else if (field.type === "area_text") {
+    } else if (field.type === "area_text" || field.type === "lines") {
       input = h("textarea", { ...common, rows: 3 }, value);
     } else if (field.type === "photo") {
       input = h("input", { ...common, type: "file", accept: "image/*", capture: "environment" });
       if (value) input.dataset.sha256 = value;
     } else {
-      const types = { when: "datetime-local", count: "text", days: "text", decimal: "text" };
+      const types = { when: "datetime-local", date: "date", count: "text", days: "text", decimal: "text" };
       const modes = { gtin: "numeric", count: "numeric", days: "numeric", decimal: "decimal" };
       input = h("input", { ...common, type: types[field.type] || "text", inputmode: modes[field.type], value, autocomplete: "off", spellcheck: field.type === "text" ? null : "false" });
     }
@@ -245,6 +293,8 @@ export function renderForm(kind, ctx, onReview) {
     const note = field.type === "photo" ? h("p", { class: "photo-note", "aria-live": "polite" }) : null;
     if (note && value) note.textContent = t("photo_ready", { width: "…", height: "…" });
     const row = h("div", { class: `field field-${field.type}` }, field.type === "check" ? [input, label] : [label, hint, input], note, message);
+    // A part of a long form starts with its heading and what it is for.
+    const section = field.section ? [h("h2", { class: "form-section" }, t(field.section)), h("p", {}, t(`${field.section}_intro`))] : [];
     const check = () => {
       const problem = fieldProblem(field, read(field, input));
       message.textContent = problem || (field.type === "gtin" && input.value ? t("gtin_ok") : "");
@@ -279,7 +329,7 @@ export function renderForm(kind, ctx, onReview) {
       message.hidden = false;
       input.setAttribute("aria-invalid", "true");
     }
-    return row;
+    return [...section, row];
   });
   if (values.province && inputs.commune) fillCommunes(inputs.commune, values.province, values.commune);
 
@@ -323,10 +373,11 @@ export function summaryOf(kind, values, ctx) {
   const lines = [];
   for (const field of FORMS[kind].fields) {
     let value = values[field.name];
-    if (value === "" || value === undefined || value === false || field.name === "unit") continue;
+    if (value === "" || value === undefined || value === false || field.name === "unit" || field.unitOf) continue;
     if (field.type === "when") value = value.replace("T", " ");
     if (field.type === "check") value = "✓";
-    if (field.type === "decimal") value = `${value} ${words.units[values.unit] || ""}`.trim();
+    if (field.type === "lines") value = standardsOf(value).join(" · ");
+    if (field.type === "decimal") value = `${value} ${words.units[values[field.unitField || "unit"]] || ""}`.trim();
     if (field.type === "select") value = (field.options().find((o) => o.value === value) || { label: value }).label;
     if (field.type === "province") value = ((ctx.provinces || []).find((p) => p.code === value) || {})[ctx.lang === "vi" ? "name_vi" : "name_en"] || value;
     if (field.type === "photo") value = `${value.slice(0, 12)}…`;
