@@ -64,11 +64,25 @@ async def _day_key(ledger: Ledger, day: str) -> bytes:
         )
 
 
+async def client_hash(ledger: Ledger, address: str, agent: str) -> tuple[str, bytes]:
+    """Today's date and the device's hash under today's key (what a scan is counted by).
+
+    Shoppers' reports are limited per client by the same hash (trace/store/reports.py).
+    """
+    day = _today()
+    key = await _day_key(ledger, day)
+    return day, _device(key, address, agent)
+
+
+def _device(key: bytes, address: str, agent: str) -> bytes:
+    return hmac.new(key, f"{address}\n{agent}".encode(), hashlib.sha256).digest()[:16]
+
+
 async def record_scan(ledger: Ledger, serial: str, address: str, agent: str) -> SerialInfo:
     """Count this scan (once per device and day) and return the label's scan figures."""
     day = _today()
     key = await _day_key(ledger, day)
-    client = hmac.new(key, f"{address}\n{agent}".encode(), hashlib.sha256).digest()[:16]
+    client = _device(key, address, agent)
     network = hmac.new(key, _network(address).encode(), hashlib.sha256).digest()[:16]
     try:
         async with write_transaction(ledger.engine) as conn:
