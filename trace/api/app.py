@@ -37,6 +37,8 @@ from trace.api.photos import ROUTES as PHOTO_ROUTES
 from trace.api.places import PlaceController
 from trace.api.problems import ANY, EXCEPTION_HANDLERS, problem_answers
 from trace.api.recalls import RecallController
+from trace.api.report_form import ROUTES as REPORT_FORM_ROUTES
+from trace.api.reports import ReportController
 from trace.api.schemas import Health
 from trace.config import Settings, load_settings
 from trace.store.checkpoints import sign_checkpoint
@@ -114,12 +116,14 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             LogController,
             GenealogyController,
             RecallController,
+            ReportController,
             EpcisController,
             PlaceController,
             *PHOTO_ROUTES,
             ConsoleSessionController,
             DeviceKeyController,
             *PAGE_ROUTES,
+            *REPORT_FORM_ROUTES,
             *CONSOLE_ROUTES,
             *OPEN_DATA_ROUTES,
             create_static_files_router(

@@ -47,6 +47,7 @@ from trace.domain.json_text import FORBIDDEN_CLASS
 from trace.domain.kinds import BODY_TYPES, EventKind
 from trace.domain.photos import FORMATS as PHOTO_MEDIA_TYPES
 from trace.domain.photos import MAX_BYTES as MAX_PHOTO_BYTES
+from trace.domain.report_photo import MEDIA_TYPE as REPORT_PHOTO_MEDIA_TYPE
 from trace.domain.times import TIME_PATTERN
 from trace.labels.make import MEDIA_TYPES as LABEL_MEDIA_TYPES
 from trace.opendata.writers import MEDIA_TYPES as OPEN_DATA_MEDIA_TYPES
@@ -94,6 +95,7 @@ _CHOSEN_MEDIA_TYPES: dict[tuple[str, str], list[str]] = {
     ("/open-data/{name}", "head"): sorted(set(OPEN_DATA_MEDIA_TYPES.values())),
     ("/photos/{sha256}", "get"): sorted(PHOTO_MEDIA_TYPES),
     ("/photos/{sha256}", "head"): sorted(PHOTO_MEDIA_TYPES),
+    ("/api/v1/reports/{report_id}/photo", "get"): [REPORT_PHOTO_MEDIA_TYPE],
 }
 
 

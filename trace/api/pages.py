@@ -106,6 +106,11 @@ def _client(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The client's address as the pages' rate limit and the scan counter take it."""
+    return _client(request)
+
+
 def accepts_gzip(header: str) -> bool:
     """Whether an ``Accept-Encoding`` value admits gzip (RFC 9110 §12.5.3)."""
     for item in header.split(","):
