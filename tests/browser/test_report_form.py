@@ -63,6 +63,11 @@ def test_a_shopper_reports_a_problem_from_the_pomelo_page_on_a_phone(
     serious = [v for v in axe_audit(browser) if v["impact"] in ("serious", "critical")]
     assert not serious, format_violations(serious)
     screenshot(browser, "report-form")
+    form = browser.current_url
+    browser.get(f"{form}?lang=en")
+    assert browser.find_element(By.TAG_NAME, "legend").text == "What is wrong?"
+    screenshot(browser, "report-form-en")
+    browser.get(form)
 
     submit(browser)  # nothing filled in
     summary = browser.find_element(By.ID, "errors").text
