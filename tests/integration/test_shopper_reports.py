@@ -230,7 +230,9 @@ async def test_the_province_authority_and_the_producer_read_reports_and_nobody_e
     for who, headers in strangers.items():
         answer = await client.get("/api/v1/reports", headers=headers)
         assert answer.status_code == 200 and answer.json()["reports"] == [], who
-        assert (await client.get(photo, headers=headers)).status_code == 404, who
+        missing = await client.get(photo, headers=headers)
+        assert missing.status_code == 404, who
+        assert missing.json()["id"] == photo.split("/")[-2]  # as the description says: text
     assert (await client.get("/api/v1/reports")).status_code == 401
     # The authority's reading is in the inspectors' audit trail, as every query of theirs.
     async with read_transaction(ledger.engine) as conn:

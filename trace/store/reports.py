@@ -240,7 +240,7 @@ async def read_report_photo(ledger: Ledger, actor: Actor, number: int) -> tuple[
             )
         ).first()
     if row is None:
-        raise NotFound(f"no report photo {number}", what="report_photo", id=number)
+        raise NotFound(f"no report photo {number}", what="report_photo", id=str(number))
     return row.photo_type, bytes(row.photo)
 
 
