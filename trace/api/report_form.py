@@ -185,8 +185,7 @@ async def send_report(
         refused = render_report_refused(
             lang, path=path, page_path=page_path, title=say(TOO_MANY, lang), text=text
         )
-        minutes = int(str(exc.params.get("minutes", 1)))
-        return _html(refused, 429, **{"Retry-After": str(minutes * 60)})
+        return _html(refused, 429, **{"Retry-After": str(exc.minutes * 60)})
     return Response(b"", status_code=303, headers={"Location": f"{path}/sent{lang_query(lang)}"})
 
 

@@ -75,12 +75,17 @@ def readers_sentence(who: Addressees, lang: str) -> str:
         authority = say("the agri-food quality authority of {province}", lang, province=place)
     else:
         authority = say("the provincial agri-food quality authority", lang)
-    producer = who.producer or say("the producing household", lang)
+    if who.producer is None:
+        return say(
+            "Your report goes to {authority} and to the household that produced it.",
+            lang,
+            authority=authority,
+        )
     return say(
         "Your report goes to {authority} and to the producer, {producer}.",
         lang,
         authority=authority,
-        producer=producer,
+        producer=who.producer,
     )
 
 

@@ -4,7 +4,8 @@ A scan is counted once per device and day: the device is HMAC-SHA-256 of its
 address and browser, the network HMAC of its address prefix (/24 for IPv4, /48
 for IPv6), both under a random key drawn for the day. Keys older than yesterday
 are deleted, after which nothing stored can be tied to an address. No address is
-ever written.
+ever written. Shoppers' reports are limited per client by the same device hash
+(:func:`client_hash`; trace/store/reports.py), so they keep no address either.
 
 A label is flagged as possibly copied when on one day it was scanned from
 :data:`SUSPICIOUS_NETWORKS` or more networks, or from :data:`SUSPICIOUS_DEVICE_DAYS`

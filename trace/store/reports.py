@@ -63,6 +63,10 @@ class TooManyReports(DomainError):
         }
     )
 
+    def __init__(self, detail: str, *, reason: str, limit: int, minutes: int) -> None:
+        super().__init__(detail, reason=reason, limit=limit, minutes=minutes)
+        self.minutes = minutes
+
 
 @dataclass(frozen=True, slots=True)
 class ReportPhoto:
