@@ -156,6 +156,9 @@ async def test_a_form_with_mistakes_comes_back_filled_in_with_what_to_fix(
     vietnamese = await send(client, code, fields(text="x" * 2001))
     assert vietnamese.status_code == 422 and "tối đa 2000 ký tự" in vietnamese.text
     assert 'value="fake_label" checked' in vietnamese.text
+    # A photo larger than the form takes is not read at all; the form says what to do.
+    too_large = await send(client, code, fields(), photo=b"\xff\xd8\xff" + bytes(9 * 2**20))
+    assert too_large.status_code == 422 and "tối đa 8 MB" in too_large.text
     async with read_transaction(ledger.engine) as conn:
         assert (await conn.execute(select(shopper_reports.c.id))).all() == []
 

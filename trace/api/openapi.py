@@ -12,7 +12,8 @@
   JSON or JSON-LD (its events are checked by ``trace/epcis/document.py``); and the body of
   a photo sent, its bytes in one of the image types it takes.
 - **The media types of answers whose type the request chooses**: labels (PDF, PNG, SVG),
-  a genealogy drawn as SVG, the open-data catalogue and files, and a photo.
+  a genealogy drawn as SVG, the open-data catalogue and files, a photo, and the photo of a
+  shopper's report (always JPEG: the service draws it again).
 - **An example of each event kind** (``trace/api/examples.py``), on its body's schema, on
   its variant of ``EventIn`` and among the named examples of the request bodies.
 - **Errors**: the problem details (:class:`trace.api.problems.Problem`) with every
