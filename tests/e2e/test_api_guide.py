@@ -78,5 +78,9 @@ def test_the_api_guide_runs_against_the_demo_service_as_written(tmp_path: Path) 
         assert line in printed, line
     assert re.search(r'"phone": "0210 3999 025",\s+"address": "Xã Đoan Hùng, Phú Thọ"', printed)
     assert "25 Phú Thọ" in printed and '"name_en":"Doan Hung Commune"' in printed
+    # A shopper's report, sent as the form sends it, read by the producer's token.
+    assert re.search(r"(?m)^303$", printed)
+    assert '"problem":"spoiled","text":"Múi bưởi bị khô, mua ở chợ Hôm"' in printed
+    assert '"contact":"0912 345 678","photo":null}' in printed
     for pdf in ("tem-lo.pdf", "tem-so-seri.pdf"):
         assert (work / pdf).read_bytes().startswith(b"%PDF-"), pdf

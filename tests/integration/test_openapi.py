@@ -282,6 +282,7 @@ async def test_operations_that_need_a_token_declare_the_bearer_scheme_as_the_ser
         "province": "01",
         "sha256": "0" * 64,
         "session_id": "0123456789abcdef",
+        "report_id": "1",
     }
     required = optional = public = 0
     for path, method, operation in operations(spec):

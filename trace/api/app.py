@@ -38,6 +38,8 @@ from trace.api.photos import ROUTES as PHOTO_ROUTES
 from trace.api.places import PlaceController
 from trace.api.problems import ANY, EXCEPTION_HANDLERS, problem_answers
 from trace.api.recalls import RecallController
+from trace.api.report_form import ROUTES as REPORT_FORM_ROUTES
+from trace.api.reports import ReportController
 from trace.api.resolver import ROUTES as RESOLVER_ROUTES
 from trace.api.schemas import Health
 from trace.config import Settings, load_settings
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             LogController,
             GenealogyController,
             RecallController,
+            ReportController,
             EpcisController,
             PlaceController,
             *PHOTO_ROUTES,
@@ -123,6 +126,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             DeviceKeyController,
             *RESOLVER_ROUTES,
             *PAGE_ROUTES,
+            *REPORT_FORM_ROUTES,
             *CONSOLE_ROUTES,
             *OPEN_DATA_ROUTES,
             create_static_files_router(

@@ -12,7 +12,8 @@
   JSON or JSON-LD (its events are checked by ``trace/epcis/document.py``); and the body of
   a photo sent, its bytes in one of the image types it takes.
 - **The media types of answers whose type the request chooses**: labels (PDF, PNG, SVG),
-  a genealogy drawn as SVG, the open-data catalogue and files, and a photo.
+  a genealogy drawn as SVG, the open-data catalogue and files, a photo, and the photo of a
+  shopper's report (always JPEG: the service draws it again).
 - **An example of each event kind** (``trace/api/examples.py``), on its body's schema, on
   its variant of ``EventIn`` and among the named examples of the request bodies.
 - **Errors**: the problem details (:class:`trace.api.problems.Problem`) with every
@@ -47,6 +48,7 @@ from trace.domain.json_text import FORBIDDEN_CLASS
 from trace.domain.kinds import BODY_TYPES, EventKind
 from trace.domain.photos import FORMATS as PHOTO_MEDIA_TYPES
 from trace.domain.photos import MAX_BYTES as MAX_PHOTO_BYTES
+from trace.domain.report_photo import MEDIA_TYPE as REPORT_PHOTO_MEDIA_TYPE
 from trace.domain.times import TIME_PATTERN
 from trace.labels.make import MEDIA_TYPES as LABEL_MEDIA_TYPES
 from trace.opendata.writers import MEDIA_TYPES as OPEN_DATA_MEDIA_TYPES
@@ -94,6 +96,7 @@ _CHOSEN_MEDIA_TYPES: dict[tuple[str, str], list[str]] = {
     ("/open-data/{name}", "head"): sorted(set(OPEN_DATA_MEDIA_TYPES.values())),
     ("/photos/{sha256}", "get"): sorted(PHOTO_MEDIA_TYPES),
     ("/photos/{sha256}", "head"): sorted(PHOTO_MEDIA_TYPES),
+    ("/api/v1/reports/{report_id}/photo", "get"): [REPORT_PHOTO_MEDIA_TYPE],
 }
 
 

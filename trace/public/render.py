@@ -437,6 +437,18 @@ def render_busy(lang: str, *, path: str, again: str) -> str:
     )
 
 
+def render_template(name: str, lang: str, *, path: str, **values: Any) -> str:
+    """Another public page (``templates/{name}``) in ``lang``, given ``values``, the page's
+    style sheet (``css``, unless ``values`` has its own) and the other languages of ``path``."""
+    context = {
+        **template_words(lang),
+        "css": _asset("page.css"),
+        "other_languages": other_languages(lang, path),
+        **values,
+    }
+    return _environment().get_template(name).render(context)
+
+
 def page_json(view: PageView) -> dict[str, Any]:
     """The facts of the page as plain data (the proofs are added by the caller)."""
     return {

@@ -4,7 +4,8 @@ A scan is counted once per device and day: the device is HMAC-SHA-256 of its
 address and browser, the network HMAC of its address prefix (/24 for IPv4, /48
 for IPv6), both under a random key drawn for the day. Keys older than yesterday
 are deleted, after which nothing stored can be tied to an address. No address is
-ever written.
+ever written. Shoppers' reports are limited per client by the same device hash
+(:func:`client_hash`; trace/store/reports.py), so they keep no address either.
 
 A label is flagged as possibly copied when on one day it was scanned from
 :data:`SUSPICIOUS_NETWORKS` or more networks, or from :data:`SUSPICIOUS_DEVICE_DAYS`
@@ -64,6 +65,20 @@ async def _day_key(ledger: Ledger, day: str) -> bytes:
         )
 
 
+async def client_hash(ledger: Ledger, address: str, agent: str) -> tuple[str, bytes]:
+    """Today's date and the device's hash under today's key (what a scan is counted by).
+
+    Shoppers' reports are limited per client by the same hash (trace/store/reports.py).
+    """
+    day = _today()
+    key = await _day_key(ledger, day)
+    return day, _device(key, address, agent)
+
+
+def _device(key: bytes, address: str, agent: str) -> bytes:
+    return hmac.new(key, f"{address}\n{agent}".encode(), hashlib.sha256).digest()[:16]
+
+
 async def record_scan(ledger: Ledger, serial: str, address: str, agent: str) -> SerialInfo:
     """Count this scan (once per device and day) and return the label's scan figures.
 
@@ -71,7 +86,7 @@ async def record_scan(ledger: Ledger, serial: str, address: str, agent: str) -> 
     """
     day = _today()
     key = await _day_key(ledger, day)
-    client = hmac.new(key, f"{address}\n{agent}".encode(), hashlib.sha256).digest()[:16]
+    client = _device(key, address, agent)
     network = hmac.new(key, _network(address).encode(), hashlib.sha256).digest()[:16]
     try:
         async with write_transaction(ledger.engine) as conn:

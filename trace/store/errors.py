@@ -33,6 +33,10 @@ class NotFound(DomainError):
                 "The service has no photo '{id}'. A photo is named by the SHA-256 of its "
                 "bytes; send it first (POST /api/v1/photos)."
             ),
+            "report_photo": N_(
+                "No photo of report {id} is yours to read: the report has no photo, or it is "
+                "about a batch neither of your province nor of your agency."
+            ),
             "province": N_(
                 "No province has the code '{id}'. The codes: GET /api/v1/places/provinces."
             ),

@@ -467,3 +467,33 @@ photos = Table(
     Column("created_at_us", BigInteger, nullable=False),
     Column("data", LargeBinary, nullable=False),
 )
+
+# --- shoppers' reports (issue 15; migration 0011) ---
+
+# A shopper's report of a problem with a batch (trace/store/reports.py), for the authority
+# of the batch's province and the batch's producer only: never on a page, in an export or in
+# the log. ``contact`` and ``photo`` are the shopper's personal data, given by choice; the
+# photo is drawn again without its metadata (trace/domain/report_photo.py) and is served
+# only to those readers. ``client`` is the keyed, daily-rotating hash the scan counter makes
+# of the shopper's address and browser (trace/public/scans.py): it lets the service limit
+# the reports of one client, and is tied to nobody once that day's key is deleted.
+shopper_reports = Table(
+    "shopper_reports",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("batch_id", String(36), nullable=False),
+    Column("province", Text, index=True),
+    Column("producer_id", String(36), nullable=False, index=True),
+    Column("problem", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("contact", Text),
+    Column("photo", LargeBinary),
+    Column("photo_type", String(32)),
+    Column("photo_width", Integer),
+    Column("photo_height", Integer),
+    Column("day", String(10), nullable=False),
+    Column("client", LargeBinary(16), nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+    Index("ix_shopper_reports_batch_created", "batch_id", "created_at_us"),
+    Index("ix_shopper_reports_client_created", "client", "created_at_us"),
+)
