@@ -52,11 +52,6 @@ def photo_path(sha256: str) -> str:
     return f"/photos/{sha256}"
 
 
-def copy_path(sha256: str, width: int, fmt: str) -> str:
-    """Where the copy of photo ``sha256`` ``width`` pixels wide in ``fmt`` is served."""
-    return f"/photos/{sha256}/{width}.{fmt}"
-
-
 class _Copies:
     """Copies made in this worker, newest last, up to :data:`_COPIES_BYTES` in all.
 

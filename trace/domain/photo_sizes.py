@@ -32,6 +32,11 @@ FORMATS = MappingProxyType(
 )
 
 
+def copy_path(sha256: str, width: int, fmt: str) -> str:
+    """Where the copy of photo ``sha256``, ``width`` pixels wide in ``fmt``, is served."""
+    return f"/photos/{sha256}/{width}.{fmt}"
+
+
 def offered_widths(original_width: int) -> tuple[int, ...]:
     """The copy widths smaller than the original (a copy is never larger than its source)."""
     return tuple(width for width in WIDTHS if width < original_width)

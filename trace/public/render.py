@@ -40,6 +40,9 @@ from trace.domain.kinds import (
     Sold,
     Transformed,
 )
+from trace.domain.photo_sizes import FORMATS as COPY_FORMATS
+from trace.domain.photo_sizes import copy_path, offered_widths
+from trace.domain.photos import Photo
 from trace.domain.places import Place, communes, provinces
 from trace.domain.quantity import DOSE_BASIS_NAMES, UNIT_NAMES
 from trace.domain.texts import N_
@@ -340,6 +343,20 @@ def kind_name(lang: str) -> Callable[[str], str]:
     return name
 
 
+def photo_sources(photo: Photo) -> list[tuple[str, str]]:
+    """The ``<source>``s of a photo: per format, best first, its media type and ``srcset``.
+
+    None when the photo is too small to have copies: the ``<img>`` alone shows it.
+    """
+    widths = offered_widths(photo.width)
+    if not widths:
+        return []
+    return [
+        (media_type, ", ".join(f"{copy_path(photo.sha256, w, fmt)} {w}w" for w in widths))
+        for fmt, (media_type, _) in COPY_FORMATS.items()
+    ]
+
+
 def render_page(
     view: PageView,
     lang: str,
@@ -370,6 +387,7 @@ def render_page(
             device=DEVICE,
             results=RESULTS,
             unshown=UNSHOWN,
+            photo_sources=photo_sources,
             view=view,
             faults=faults,
             covered=covered,
