@@ -159,12 +159,18 @@ def test_a_producer_registers_a_batch_records_harvest_and_packing_and_prints_a_l
     made = site.json(
         f"batch register --product 'Cải bó xôi Mộc Châu' --lot {new_lot()} --province 14"
         f" --gtin {GTIN} --quantity 1200.5 --unit KGM --production-date 2026-08-30"
+        " --brand 'Rau Mộc Châu' --pack-size 0.5 --pack-unit KGM"
+        " --standards 'VietGAP; TCVN 11041-2:2017' --storage 'Bảo quản lạnh 2–6 °C'"
         f" --occurred-at {WHEN}"
     )
     batch = made["batch"]
     assert made["replayed"] is False and made["record"]["seq"] == 1
     assert made["page_url"] == site.server.url + batch["public_path"]
-    assert made["record"]["body"]["quantity"] == {"value": "1200.5", "unit": "KGM"}
+    body = made["record"]["body"]
+    assert body["quantity"] == {"value": "1200.5", "unit": "KGM"}
+    assert body["pack_size"] == {"value": "0.5", "unit": "KGM"} and body["brand"] == "Rau Mộc Châu"
+    assert body["standards"] == ["VietGAP", "TCVN 11041-2:2017"]
+    assert body["storage"] == "Bảo quản lạnh 2–6 °C"
 
     harvest = site.run(
         f"event record harvested {batch['code']} --quantity 1180 --unit KGM --area MC-A1"

@@ -505,3 +505,25 @@ async def test_a_session_used_again_after_a_minute_lasts_thirty_days_from_then(
     assert datetime.fromisoformat(used.json()["expires_at"]) > datetime.now(UTC) + timedelta(
         days=29
     )
+
+
+async def test_the_consoles_contact_screen_saves_with_an_admins_session_and_its_csrf_value(
+    devices: Callable[[], Device], client: httpx.AsyncClient, cast: Cast
+) -> None:
+    path = f"/api/v1/agencies/{cast.producer.id}/contact"
+    contact = {"phone": "0912 345 678", "website": "https://htx.example"}
+    admin, worker = devices(), devices()
+    await admin.sign_in(cast.producer.token)
+    await worker.sign_in(await person_token(client, cast.producer, "Người ghi"))
+    missing = await admin.write("PUT", path, contact, csrf="")
+    assert missing.status_code == 403 and missing.json()["code"] == "csrf_missing"
+    no_admin = await worker.write("PUT", path, contact)
+    assert no_admin.status_code == 403 and no_admin.json()["rule"] == "scope_admin"
+    saved = await admin.write("PUT", path, contact)
+    assert saved.status_code == 200, saved.text
+    shown = (await worker.get(f"/api/v1/agencies/{cast.producer.id}")).json()["agency"]
+    assert (shown["phone"], shown["address"], shown["website"]) == (
+        "0912 345 678",
+        None,
+        "https://htx.example",
+    )

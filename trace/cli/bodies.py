@@ -66,6 +66,11 @@ def _integer(text: str) -> object:
         return text
 
 
+def _standards(text: str) -> object:
+    # Standard names hold commas and spaces ("TCVN 11041-2:2017, phần 2"), never a semicolon.
+    return [name.strip() for name in text.split(";") if name.strip()]
+
+
 def _each(kinds: Sequence[EventKind], *path: str) -> dict[str, FieldPath]:
     return {kind.value: path for kind in kinds}
 
@@ -111,6 +116,21 @@ REGISTRATION = (
     Option("--area", _each(_REGISTERED, "area"), "mã vùng trồng / growing area's code"),
     Option("--production-date", _each(_REGISTERED, "production_date"), "YYYY-MM-DD"),
     Option("--expiry-date", _each(_REGISTERED, "expiry_date"), "YYYY-MM-DD"),
+    Option("--brand", _each(_REGISTERED, "brand"), "nhãn hiệu / brand or trademark"),
+    Option(
+        "--pack-size",
+        _each(_REGISTERED, "pack_size", "value"),
+        "định lượng một gói / net quantity of one pack: 1.5 (tem in số này / labels print it)",
+    ),
+    Option("--pack-unit", _each(_REGISTERED, "pack_size", "unit"), f"đơn vị / unit: {_UNITS}"),
+    Option(
+        "--standards",
+        _each(_REGISTERED, "standards"),
+        "tiêu chuẩn áp dụng, cách nhau bởi ; / standards applied, separated by ;: "
+        "'VietGAP;TCVN 11041-2:2017'",
+        convert=_standards,
+    ),
+    Option("--storage", _each(_REGISTERED, "storage"), "điều kiện bảo quản / storage conditions"),
 )
 
 EVENT = (
