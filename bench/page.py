@@ -551,7 +551,7 @@ async def profile(bench: Bench, count: int) -> list[str]:
     """The page's stages timed one by one, then the ASGI app under cProfile, in-process."""
     from dataclasses import replace
 
-    from trace.api import pages
+    from trace.api import pages, resolver
     from trace.api.app import create_app
     from trace.domain.identifiers import parse_digital_link_path
     from trace.domain.places import vietnam_today
@@ -572,7 +572,7 @@ async def profile(bench: Bench, count: int) -> list[str]:
         counted.watch_sync(getattr(reads, "_engine", None))
         today = vietnam_today()
         async with reads.transaction() as conn:
-            found = await pages._by_digital_link(conn, link)
+            found = await resolver._by_digital_link(conn, link)
             assert not isinstance(found, str), found
             batch = found[0]
             view = await build_view(conn, batch, today=today)
@@ -583,7 +583,7 @@ async def profile(bench: Bench, count: int) -> list[str]:
 
         async def lookup() -> None:
             async with reads.transaction() as conn:
-                await pages._by_digital_link(conn, link)
+                await resolver._by_digital_link(conn, link)
 
         async def view_() -> None:
             async with reads.transaction() as conn:
