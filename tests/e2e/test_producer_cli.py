@@ -31,6 +31,7 @@ from tests.conftest import REQUIRE_POSTGRES, ROOT
 from tests.labels.reading import decode, pdf_pages
 from trace.cli.producer import REPLAYED
 from trace.domain.quantity import Unit
+from trace.labels.qr import label_url
 from trace.labels.runs import serials_digest
 from trace.translation import say
 
@@ -206,7 +207,7 @@ def test_a_producer_registers_a_batch_records_harvest_and_packing_and_prints_a_l
     (run,) = site.get(f"/api/v1/batches/{batch['code']}/label-runs", token=site.producer)
     assert run["id"] in printed.stdout and run["count"] == 3
     symbols = [decode(page) for page in pdf_pages(out.read_bytes(), 300)]
-    item = f"{site.server.url.upper()}{batch['public_path']}/21/"
+    item = label_url(site.server.url, f"{batch['public_path']}/21/")
     assert len(symbols) == 3
     assert all(len(found) == 1 and found[0].startswith(item) for found in symbols)
     serials = [found[0].removeprefix(item) for found in symbols]

@@ -18,7 +18,7 @@ The run is bounded by ``TRACE_FUZZ_EXAMPLES`` examples per operation, role and k
 case (default 15: about 6,600 requests and a minute and a half per database on two
 cores). A longer run, outside the suite, about six minutes per database::
 
-    TRACE_FUZZ_EXAMPLES=60 TRACE_REQUIRE_POSTGRES=1 python -m pytest tests/fuzz -q -s
+    TRACE_FUZZ_EXAMPLES=60 TRACE_REQUIRE_POSTGRES=1 python -m pytest tests/fuzz -q -s -n 0
 
 The application runs in the test's own event loop (its database connections belong to
 it); Hypothesis runs in a worker thread and hands each request to that loop.
