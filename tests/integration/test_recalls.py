@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from typing import Any
 
@@ -103,6 +105,7 @@ async def test_the_reach_lists_exactly_the_downstream_batches_with_their_holders
     assert "Nguyễn Văn Hộ" not in reach.text
     for name, batch in by_name.items():
         assert batch["page_url"] == f"{settings.public_url}/b/{graph.codes[name]}"
+        assert batch["recalled"] is True, name
     assert found["pages"] == [b["page_url"] for b in found["batches"]]
     assert found["counts"] == {
         "batches": 10,
@@ -235,5 +238,32 @@ async def test_a_corrected_recall_no_longer_shows_and_reaches_no_page(
     reach = (await client.get(answer["reach"], headers=cast.authority.headers)).json()
     assert reach["recall"]["corrected"] is True and reach["pages"] == []
     assert [b["id"] for b in reach["batches"]] == [paddy["id"], rice["id"]]
+    assert [b["recalled"] for b in reach["batches"]] == [False, False]
     for batch in (paddy, rice):
         assert not BANNER.search((await client.get(f"/b/{batch['code']}")).text)
+
+
+async def test_the_reach_as_csv_opens_in_a_spreadsheet_headed_in_the_readers_language(
+    client: Any, cast: Cast, graph: Graph
+) -> None:
+    answer = await recall(client, cast, graph.codes["R"])
+    for lang, header, yes in (("vi", "Bậc", "có"), ("en", "Depth", "yes")):
+        got = await client.get(
+            answer["reach"],
+            headers={**cast.authority.headers, "Accept": "text/csv", "Accept-Language": lang},
+        )
+        assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+        assert got.headers["content-language"] == lang
+        assert got.content.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
+        assert rows[0][0] == header and len(rows) == 1 + len(REACH_OF_R)
+        by_code = {row[1]: row for row in rows[1:]}
+        assert set(by_code) == {graph.codes[name] for name in REACH_OF_R}
+        assert all(row[9] == yes for row in rows[1:])
+        on_road = by_code[graph.codes["T"]]
+        assert on_road[5] == "Nhà máy xay" and on_road[7] == "Siêu thị"
+        assert "Nguyễn Văn Hộ" not in got.content.decode()
+    json_answer = await client.get(
+        answer["reach"], headers={**cast.authority.headers, "Accept": "application/json"}
+    )
+    assert json_answer.headers["content-type"].startswith("application/json")

@@ -16,7 +16,7 @@ from litestar.di import Provide
 
 from trace.api.auth import ActorDep, InspectorDep, LedgerDep, provide_actor, provide_inspector
 from trace.api.batches import IdempotencyKey
-from trace.api.genealogy import HolderOut
+from trace.api.genealogy import HolderOut, prefers
 from trace.api.problems import ANY, BODY, TOKEN, problem_answers
 from trace.api.schemas import BatchOut, iso
 from trace.config import Settings
@@ -25,12 +25,15 @@ from trace.domain.kinds import EventKind, Severity
 from trace.genealogy.holders import load_holders
 from trace.genealogy.projection import GENEALOGY
 from trace.genealogy.reach import Reach, Reached, reach
+from trace.genealogy.reach_csv import MEDIA_TYPE as CSV
+from trace.genealogy.reach_csv import reach_csv
 from trace.genealogy.recalls import Recall, find_recall, record_recall
 from trace.store.agencies import Actor, require_scope_to_append
 from trace.store.database import read_transaction
 from trace.store.errors import Forbidden
 from trace.store.ledger import Ledger
 from trace.store.projections import catch_up
+from trace.translation import negotiate
 
 PATH = "/api/v1/recalls"
 
@@ -114,10 +117,11 @@ class ReachedOut(msgspec.Struct):
     holder: HolderOut | None
     in_transit: bool
     in_transit_to: HolderOut | None
+    recalled: bool  # the recall stands for this batch (false once a correction withdrew it)
     page_url: str
 
     @classmethod
-    def of(cls, reached: Reached) -> ReachedOut:
+    def of(cls, reached: Reached, recalled: bool) -> ReachedOut:
         """The view of ``reached``."""
         batch = reached.batch
         return cls(
@@ -131,6 +135,7 @@ class ReachedOut(msgspec.Struct):
             HolderOut.of(reached.holder),
             batch.in_transit_to is not None,
             HolderOut.of(reached.in_transit_to),
+            recalled,
             reached.page_url,
         )
 
@@ -170,9 +175,9 @@ class ReachOut(msgspec.Struct):
             sum(1 for r in found.batches if r.batch.in_transit_to),
             len({h.province for h in holders.values() if h.province}),
         )
-        return cls(
-            recall, found.truncated, counts, [ReachedOut.of(r) for r in found.batches], found.pages
-        )
+        recalled = not found.recall.corrected
+        batches = [ReachedOut.of(r, recalled) for r in found.batches]
+        return cls(recall, found.truncated, counts, batches, found.pages)
 
 
 def require_authority(actor: Actor) -> None:
@@ -269,17 +274,33 @@ class RecallController(Controller):
         inspector: InspectorDep,
         request: Request[Any, Any, Any],
         ref: str,
-    ) -> ReachOut:
+    ) -> Response[ReachOut | bytes]:
         """List every batch a recall reaches.
 
         Inspectors only (``inspect`` scope). The recalled batch and every batch made from
-        it, nearest first: who holds each and where, what is in transit to whom, and every
-        public page that now shows the recall's banner; ``truncated`` when there are more
-        than the answer holds.
+        it, nearest first: who holds each and where, what is in transit to whom, whether
+        the recall stands for it (``recalled``), and every public page that now shows the
+        recall's banner; ``truncated`` when there are more than the answer holds.
+        ``Accept: text/csv`` gives the same list as CSV (UTF-8 with a byte-order mark,
+        headed in the language of Accept-Language) for a spreadsheet.
         """
         await catch_up(ledger, GENEALOGY)
         public_url = _public_url(request)
         async with read_transaction(ledger.engine) as conn:
             recall = await find_recall(conn, ref)
             found = await reach(conn, recall, public_url=public_url)
-        return ReachOut.of(found, await _out(ledger, recall, public_url))
+        headers = {"Cache-Control": "private, no-store", "Vary": "Accept, Accept-Language"}
+        if prefers(request.headers.get("accept"), (CSV, "text/*")):
+            lang = negotiate(request.headers.get("accept-language"))
+            name = f"recall-{recall.id}-reach.csv"
+            return Response(
+                reach_csv(found, lang),
+                media_type=f"{CSV}; charset=utf-8; header=present",
+                headers={
+                    **headers,
+                    "Content-Language": lang,
+                    "Content-Disposition": f'attachment; filename="{name}"',
+                },
+            )
+        body = ReachOut.of(found, await _out(ledger, recall, public_url))
+        return Response(body, headers=headers)
