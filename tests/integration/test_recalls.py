@@ -267,3 +267,35 @@ async def test_the_reach_as_csv_opens_in_a_spreadsheet_headed_in_the_readers_lan
         answer["reach"], headers={**cast.authority.headers, "Accept": "application/json"}
     )
     assert json_answer.headers["content-type"].startswith("application/json")
+
+
+async def test_recalls_are_listed_newest_first_filtered_and_paged(
+    client: Any, cast: Cast, graph: Graph
+) -> None:
+    first = await recall(client, cast, graph.codes["R"], decision_number="12/QĐ-CCATTP")
+    second = await recall(client, cast, graph.codes["U"], severity="class_3")
+
+    async def listed(**params: Any) -> dict[str, Any]:
+        got = await client.get("/api/v1/recalls", params=params, headers=cast.authority.headers)
+        assert got.status_code == 200, got.text
+        return dict(got.json())
+
+    every = await listed()
+    assert [r["id"] for r in every["recalls"]] == [second["id"], first["id"]]
+    assert every["recalls"][1] == first and every["next_cursor"] is None
+    assert [r["id"] for r in (await listed(severity="class_1"))["recalls"]] == [first["id"]]
+    assert [r["id"] for r in (await listed(batch=graph.codes["U"]))["recalls"]] == [second["id"]]
+    by_authority = await listed(authority=cast.authority.id)
+    assert len(by_authority["recalls"]) == 2
+    assert (await listed(authority=cast.processor.id))["recalls"] == []
+    day = first["occurred_at"][:10]
+    assert len((await listed(**{"from": day, "to": day}))["recalls"]) == 2
+    assert (await listed(**{"to": "2020-01-01"}))["recalls"] == []
+    assert (await listed(province="96"))["recalls"] == []
+    assert len((await listed(province="01"))["recalls"]) == 2
+    page = await listed(limit=1)
+    assert [r["id"] for r in page["recalls"]] == [second["id"]] and page["next_cursor"]
+    rest = await listed(limit=1, cursor=page["next_cursor"])
+    assert [r["id"] for r in rest["recalls"]] == [first["id"]] and rest["next_cursor"] is None
+    refused = await client.get("/api/v1/recalls", headers=cast.processor.headers)
+    assert refused.status_code == 403

@@ -8,17 +8,29 @@ where, and every provenance page that now shows the recall's banner.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
+from litestar.params import Parameter
 
-from trace.api.auth import ActorDep, InspectorDep, LedgerDep, provide_actor, provide_inspector
+from trace.api.auth import (
+    ActorDep,
+    InspectorDep,
+    LedgerDep,
+    ReaderDep,
+    provide_actor,
+    provide_inspector,
+    provide_recall_reader,
+)
 from trace.api.batches import IdempotencyKey
 from trace.api.genealogy import HolderOut, prefers
 from trace.api.problems import ANY, BODY, TOKEN, problem_answers
 from trace.api.schemas import BatchOut, iso
+from trace.api.search import PROJECTION as SEARCH
+from trace.api.search import PROVINCE
 from trace.config import Settings
 from trace.domain.agency import AgencyKind
 from trace.domain.kinds import EventKind, Severity
@@ -27,8 +39,15 @@ from trace.genealogy.projection import GENEALOGY
 from trace.genealogy.reach import Reach, Reached, reach
 from trace.genealogy.reach_csv import MEDIA_TYPE as CSV
 from trace.genealogy.reach_csv import reach_csv
-from trace.genealogy.recalls import Recall, find_recall, record_recall
+from trace.genealogy.recalls import (
+    Recall,
+    RecallFilter,
+    find_recall,
+    list_recalls,
+    record_recall,
+)
 from trace.store.agencies import Actor, require_scope_to_append
+from trace.store.batches import find_batch
 from trace.store.database import read_transaction
 from trace.store.errors import Forbidden
 from trace.store.ledger import Ledger
@@ -36,6 +55,7 @@ from trace.store.projections import catch_up
 from trace.translation import negotiate
 
 PATH = "/api/v1/recalls"
+MAX_PAGE = 200
 
 
 class RecallIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -102,6 +122,13 @@ class RecallOut(msgspec.Struct):
             f"{public_url}{recall.batch.public_path}",
             f"{PATH}/{recall.id}/reach",
         )
+
+
+class RecallPageOut(msgspec.Struct):
+    """A page of recalls, newest first; ``next_cursor`` continues it (null after the last)."""
+
+    recalls: list[RecallOut]
+    next_cursor: str | None
 
 
 class ReachedOut(msgspec.Struct):
@@ -242,6 +269,59 @@ class RecallController(Controller):
             headers["Idempotent-Replayed"] = "true"
         body = await _out(ledger, recall, _public_url(request))
         return Response(body, status_code=201, headers=headers)
+
+    @get(
+        "/",
+        dependencies={"reader": Provide(provide_recall_reader)},
+        responses=problem_answers(*ANY, *TOKEN, 400, 404),
+    )
+    async def index(
+        self,
+        ledger: LedgerDep,
+        reader: ReaderDep,
+        request: Request[Any, Any, Any],
+        province: Annotated[str | None, PROVINCE] = None,
+        severity: Severity | None = None,
+        batch: Annotated[
+            str | None, Parameter(description="The recalled batch's id or public code.")
+        ] = None,
+        authority: Annotated[
+            str | None, Parameter(description="The issuing authority's agency id.")
+        ] = None,
+        from_day: Annotated[
+            date | None,
+            Parameter(query="from", description="First day of the decision (Vietnam)."),
+        ] = None,
+        to_day: Annotated[
+            date | None,
+            Parameter(query="to", description="Last day of the decision (Vietnam)."),
+        ] = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 50,
+        cursor: Annotated[
+            str | None,
+            Parameter(pattern=r"^[0-9]{1,18}$", description="next_cursor of the page before."),
+        ] = None,
+    ) -> RecallPageOut:
+        """List recalls, newest first.
+
+        Inspectors (``inspect`` scope) and authorities' tokens that may recall (``recall``);
+        the query is written to the audit trail. Filters: the recalled batch's ``province``
+        (code), ``severity``, ``batch``, the issuing ``authority``, and the decision's days
+        ``from`` and ``to`` (in Vietnam). A page holds up to ``limit`` recalls; pass its
+        ``next_cursor`` as ``cursor`` for the next.
+        """
+        await catch_up(ledger, SEARCH)
+        async with read_transaction(ledger.engine) as conn:
+            batch_id = (await find_batch(conn, batch)).id if batch else None
+            wanted = RecallFilter(province, severity, batch_id, authority, from_day, to_day)
+            before = int(cursor) if cursor else None
+            found, last = await list_recalls(conn, wanted, before=before, limit=limit)
+            authorities = await load_holders(conn, (r.authority for r in found))
+        public_url = _public_url(request)
+        shown = [
+            RecallOut.of(r, HolderOut.of(authorities.get(r.authority)), public_url) for r in found
+        ]
+        return RecallPageOut(shown, None if last is None else str(last))
 
     @get(
         "/{ref:str}",

@@ -27,6 +27,7 @@ from trace.cli.remote import (
     language,
     service_url,
 )
+from trace.cli.words import AgencyNames, fields_in_words, kind_words, severity_words, time_words
 from trace.domain.kinds import EventKind, Scheme
 from trace.domain.texts import N_
 from trace.search.query import Disposition, SortOrder
@@ -60,6 +61,7 @@ COLUMNS = {
     "record_hash": N_("Record hash"),
     "depth": N_("Depth"),
     "holder": N_("Held by"),
+    "in_transit_to": N_("In transit to"),
     "recalled": N_("Recalled"),
 }
 DISPOSITIONS = {
@@ -115,7 +117,12 @@ def register(commands: Any) -> None:
     p.set_defaults(run=_runner(query_trace))
 
     p = inspect.add_parser("reach", parents=[common], help="phạm vi thu hồi / a recall's reach")
-    p.add_argument("recall", help="mã quyết định thu hồi / the recall's id")
+    p.add_argument("recall", help="số của lệnh thu hồi / the recall's id")
+    p.add_argument(
+        "--csv",
+        action="store_true",
+        help="in CSV (UTF-8, mở được bằng Excel) / print CSV (UTF-8, opens in Excel)",
+    )
     p.set_defaults(run=_runner(query_reach))
 
 
@@ -212,7 +219,8 @@ def query_search(service: Service, args: argparse.Namespace, lang: str) -> Itera
 
 
 def query_history(service: Service, args: argparse.Namespace, lang: str) -> Iterable[str]:
-    """Every record of the batch in ``seq`` order (every page)."""
+    """Every record of the batch in ``seq`` order (every page): a table, then what each
+    record holds, in words."""
     path = f"/api/v1/batches/{urllib.parse.quote(args.batch, safe='')}/records"
     records: list[dict[str, Any]] = []
     after: int | None = 0
@@ -224,24 +232,35 @@ def query_history(service: Service, args: argparse.Namespace, lang: str) -> Iter
     if args.json:
         yield _json({"batch": batch, "records": records})
         return
+    names = AgencyNames(service)
     yield say("{count} records of batch {batch}, in order:", lang, count=len(records), batch=batch)
-    columns = ("seq", "position", "kind", "occurred", "recorded", "agency", "record_hash")
+    columns = ("seq", "position", "kind", "occurred", "agency", "record_hash")
     yield from _table(
         columns,
         [
             (
                 r["seq"],
                 r["position"],
-                r["kind"],
-                r["occurred_at"],
-                r["recorded_at"],
-                r["agency"],
+                kind_words(r["kind"], lang),
+                time_words(r["occurred_at"], lang),
+                names(r["agency"]),
                 r["record_hash"][:16],
             )
             for r in records
         ],
         lang,
     )
+    for r in records:
+        yield ""
+        yield f"{r['seq']}. {kind_words(r['kind'], lang)}"
+        yield "    " + say(
+            "occurred {occurred}, recorded {recorded}, by {agency}",
+            lang,
+            occurred=time_words(r["occurred_at"], lang),
+            recorded=time_words(r["recorded_at"], lang) or "-",
+            agency=names(r["agency"]),
+        )
+        yield from fields_in_words(r["body"], lang, names)
 
 
 def query_trace(service: Service, args: argparse.Namespace, lang: str) -> Iterable[str]:
@@ -252,17 +271,35 @@ def query_trace(service: Service, args: argparse.Namespace, lang: str) -> Iterab
 
 
 def query_reach(service: Service, args: argparse.Namespace, lang: str) -> Iterable[str]:
-    """Every batch a recall reaches, who holds it, and the pages that show the banner."""
-    answer = service.get(f"/api/v1/recalls/{urllib.parse.quote(args.recall, safe='')}/reach")
-    yield from _batches(answer, args, lang)
-    pages = answer.get("pages") if isinstance(answer, dict) else None
-    if pages and not args.json:
+    """Every batch a recall reaches, who holds it, and the pages that show the banner;
+    ``--csv``: the service's CSV of it, as a spreadsheet opens it."""
+    path = f"/api/v1/recalls/{urllib.parse.quote(args.recall, safe='')}/reach"
+    if args.csv:
+        yield service.content(path, "text/csv").decode("utf-8").rstrip("\r\n")
+        return
+    answer = service.get(path)
+    if args.json:
+        yield _json(answer)
+        return
+    recall = answer["recall"]
+    yield say(
+        "Recall {id}: {severity}. Reason: {reason}",
+        lang,
+        id=recall["id"],
+        severity=severity_words(recall["severity"], lang),
+        reason=recall["reason"],
+    )
+    columns = ("depth", "code", "product", "lot", "holder", "in_transit_to", "recalled")
+    yield from _table(columns, [_reached(b, lang) for b in answer["batches"]], lang)
+    if answer["truncated"]:
+        yield say("The reach is longer than this answer holds; ask for it as --csv or JSON.", lang)
+    if pages := answer["pages"]:
         yield say("{count} provenance pages now show the recall banner:", lang, count=len(pages))
         yield from (f"  {page}" for page in pages)
 
 
 def _batches(answer: Any, args: argparse.Namespace, lang: str) -> Iterable[str]:
-    """The answer's list of batches as a table (depth, code, product, lot, holder)."""
+    """The trace's batches as a table (depth, code, product, lot, holder, recalled)."""
     if args.json:
         yield _json(answer)
         return
@@ -270,21 +307,21 @@ def _batches(answer: Any, args: argparse.Namespace, lang: str) -> Iterable[str]:
     if not found:
         yield say("No batches.", lang)
         return
-    columns = ("depth", "code", "product", "lot", "holder", "recalled")
-    yield from _table(
-        columns,
-        [
-            (
-                b.get("depth"),
-                b.get("code"),
-                b.get("product"),
-                b.get("lot"),
-                _holder(b.get("holder")),
-                b.get("recalled"),
-            )
-            for b in found
-        ],
-        lang,
+    columns = ("depth", "code", "product", "lot", "holder", "in_transit_to", "recalled")
+    yield from _table(columns, [_reached(b, lang) for b in found], lang)
+
+
+def _reached(batch: dict[str, Any], lang: str) -> tuple[object, ...]:
+    """A row of a trace or a reach: the batch, who holds it, and whether it is recalled."""
+    recalled = say(DISPOSITIONS["recalled"], lang) if batch.get("recalled") else None
+    return (
+        batch.get("depth"),
+        batch.get("code"),
+        batch.get("product"),
+        batch.get("lot"),
+        _holder(batch.get("holder")),
+        _holder(batch.get("in_transit_to")),
+        recalled,
     )
 
 
