@@ -551,7 +551,7 @@ async def profile(bench: Bench, count: int) -> list[str]:
     """The page's stages timed one by one, then the ASGI app under cProfile, in-process."""
     from dataclasses import replace
 
-    from trace.api import pages, resolver
+    from trace.api import resolver
     from trace.api.app import create_app
     from trace.domain.identifiers import parse_digital_link_path
     from trace.domain.places import vietnam_today

@@ -179,6 +179,7 @@ TOKEN_USES: Mapping[Callable[..., Any], TokenUse] = MappingProxyType(
     {
         provide_actor: TokenUse.REQUIRED,
         provide_inspector: TokenUse.REQUIRED,
+        provide_recall_reader: TokenUse.REQUIRED,
         provide_reader: TokenUse.OPTIONAL,
         provide_session: TokenUse.REQUIRED,
     }
