@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import urllib.parse
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from trace.cli.remote import (
@@ -101,12 +101,12 @@ def register(commands: Any) -> None:
     p.add_argument("--limit", type=int, default=50, help="mỗi trang / per page")
     p.add_argument("--cursor", help="tiếp từ trang trước / continue a previous page")
     p.add_argument("--all", action="store_true", help="mọi trang / every page")
-    p.set_defaults(run=_runner(query_search))
+    p.set_defaults(run=runner(query_search))
 
     p = inspect.add_parser("history", parents=[common], help="lịch sử một lô / a batch's records")
     p.add_argument("batch", help="mã lô công khai hoặc id / the batch's public code or id")
     p.add_argument("--proofs", action="store_true", help="kèm gói bằng chứng / with proof bundles")
-    p.set_defaults(run=_runner(query_history))
+    p.set_defaults(run=runner(query_history))
 
     p = inspect.add_parser(
         "trace", parents=[common], help="một bước lùi, một bước tiến / one step back or forward"
@@ -114,7 +114,7 @@ def register(commands: Any) -> None:
     p.add_argument("batch", help="mã lô công khai hoặc id / the batch's public code or id")
     p.add_argument("--direction", choices=("upstream", "downstream"), default="downstream")
     p.add_argument("--depth", type=int, default=10)
-    p.set_defaults(run=_runner(query_trace))
+    p.set_defaults(run=runner(query_trace))
 
     p = inspect.add_parser("reach", parents=[common], help="phạm vi thu hồi / a recall's reach")
     p.add_argument("recall", help="số của lệnh thu hồi / the recall's id")
@@ -123,7 +123,7 @@ def register(commands: Any) -> None:
         action="store_true",
         help="in CSV (UTF-8, mở được bằng Excel) / print CSV (UTF-8, opens in Excel)",
     )
-    p.set_defaults(run=_runner(query_reach))
+    p.set_defaults(run=runner(query_reach))
 
 
 # The search's query parameters, named as `search`'s options are (dashes become "_").
@@ -148,7 +148,7 @@ SEARCH_PARAMETERS = (
 Query = Callable[[Service, argparse.Namespace, str], Iterable[str]]
 
 
-def _runner(query: Query) -> Callable[[argparse.Namespace], int]:
+def runner(query: Query) -> Callable[[argparse.Namespace], int]:
     """The command: settle service, token and language, run ``query``, print its lines."""
 
     def run(args: argparse.Namespace) -> int:
@@ -209,7 +209,7 @@ def query_search(service: Service, args: argparse.Namespace, lang: str) -> Itera
         )
         for b in found
     ]
-    yield from _table(columns, rows, lang) if rows else [say("No batches.", lang)]
+    yield from table(columns, rows, lang) if rows else [say("No batches.", lang)]
     if params["cursor"]:
         yield say(
             "More pages follow: run again with --cursor={cursor} (or --all for every page).",
@@ -235,7 +235,7 @@ def query_history(service: Service, args: argparse.Namespace, lang: str) -> Iter
     names = AgencyNames(service)
     yield say("{count} records of batch {batch}, in order:", lang, count=len(records), batch=batch)
     columns = ("seq", "position", "kind", "occurred", "agency", "record_hash")
-    yield from _table(
+    yield from table(
         columns,
         [
             (
@@ -290,7 +290,7 @@ def query_reach(service: Service, args: argparse.Namespace, lang: str) -> Iterab
         reason=recall["reason"],
     )
     columns = ("depth", "code", "product", "lot", "holder", "in_transit_to", "recalled")
-    yield from _table(columns, [_reached(b, lang) for b in answer["batches"]], lang)
+    yield from table(columns, [_reached(b, lang) for b in answer["batches"]], lang)
     if answer["truncated"]:
         yield say("The reach is longer than this answer holds; ask for it as --csv or JSON.", lang)
     if pages := answer["pages"]:
@@ -308,7 +308,7 @@ def _batches(answer: Any, args: argparse.Namespace, lang: str) -> Iterable[str]:
         yield say("No batches.", lang)
         return
     columns = ("depth", "code", "product", "lot", "holder", "in_transit_to", "recalled")
-    yield from _table(columns, [_reached(b, lang) for b in found], lang)
+    yield from table(columns, [_reached(b, lang) for b in found], lang)
 
 
 def _reached(batch: dict[str, Any], lang: str) -> tuple[object, ...]:
@@ -335,9 +335,14 @@ def _holder(holder: Any) -> object:
     return holder
 
 
-def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], lang: str) -> list[str]:
-    """Columns headed in ``lang``, padded to their widest cell."""
-    cells = [[say(COLUMNS[name], lang) for name in columns]]
+def table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    lang: str,
+    names: Mapping[str, str] = COLUMNS,
+) -> list[str]:
+    """Columns headed in ``lang`` (their words in ``names``), padded to their widest cell."""
+    cells = [[say(names[name], lang) for name in columns]]
     cells += [[_cell(value) for value in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     lines = [

@@ -36,6 +36,8 @@ _CODED: Mapping[str, Mapping[str, str]] = {
 }
 # Fields that name an agency by its id.
 _AGENCY_FIELDS = frozenset({"from", "to", "issuer_agency", "holder"})
+# Fields that hold a place's code, and how the place is named.
+_PLACES = frozenset({"province", "commune"})
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -125,6 +127,12 @@ def fields_in_words(
             yield f"{indent}{label}: {_value(field, value, lang, names)}"
 
 
+def _place(field: str, code: str) -> str:
+    """``33`` as "Hưng Yên (33)": the name, with the code the record holds."""
+    name = province_name(code) if field == "province" else commune_name(code)
+    return code if name == code else f"{name} ({code})"
+
+
 def _is_quantity(value: Mapping[str, Any]) -> bool:
     return set(value) == {"value", "unit"}
 
@@ -132,7 +140,8 @@ def _is_quantity(value: Mapping[str, Any]) -> bool:
 def _value(field: str, value: Any, lang: str, names: AgencyNames) -> str:
     if isinstance(value, Mapping) and _is_quantity(value):
         unit = str(value["unit"])
-        words = say(UNIT_NAMES[unit], lang) if unit in UNIT_NAMES else unit
+        names_of_unit = UNIT_NAMES if unit in UNIT_NAMES else DOSE_BASIS_NAMES
+        words = say(names_of_unit[unit], lang) if unit in names_of_unit else unit
         return f"{number(str(value['value']), lang)} {words}"
     if isinstance(value, bool):
         return say(YES if value else NO, lang)
@@ -145,6 +154,8 @@ def _value(field: str, value: Any, lang: str, names: AgencyNames) -> str:
         return say(_CODED[field][text], lang)
     if field in _AGENCY_FIELDS and _UUID.match(text):
         return names(text)
+    if field in _PLACES:
+        return _place(field, text)
     if isinstance(value, str):
         return time_words(text, lang) or text
     return number(text, lang) if isinstance(value, int | float) else text
