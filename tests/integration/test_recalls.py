@@ -7,6 +7,7 @@ import io
 import re
 from typing import Any
 
+import pypdfium2 as pdfium
 import pytest
 
 from tests.conftest import Cast
@@ -299,3 +300,38 @@ async def test_recalls_are_listed_newest_first_filtered_and_paged(
     assert [r["id"] for r in rest["recalls"]] == [first["id"]] and rest["next_cursor"] is None
     refused = await client.get("/api/v1/recalls", headers=cast.processor.headers)
     assert refused.status_code == 403
+
+
+def pdf_text(data: bytes) -> str:
+    """Every page's text, as a reader's PDF viewer extracts it."""
+    document = pdfium.PdfDocument(data)
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+
+
+async def test_the_reach_as_pdf_is_the_document_an_officer_files(
+    client: Any, cast: Cast, graph: Graph
+) -> None:
+    answer = await recall(client, cast, graph.codes["R"], decision_number="125/QĐ-CCQLCL")
+    for lang, words in (
+        ("vi", ("Cơ quan ban hành: Chi cục QLCL", "Cấp 1: có thể gây hại nghiêm trọng")),
+        ("en", ("Issuing authority: Chi cục QLCL", "Class 1: may cause serious harm")),
+    ):
+        got = await client.get(
+            answer["reach"],
+            headers={
+                **cast.authority.headers,
+                "Accept": "application/pdf",
+                "Accept-Language": lang,
+            },
+        )
+        assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+        text = pdf_text(got.content)
+        assert "125/QĐ-CCQLCL" in text and "Vượt giới hạn cadimi" in text
+        assert all(word in text for word in words), text
+        for name in REACH_OF_R:
+            assert graph.codes[name] in text, name
+        assert "Nhà máy xay" in text and "Siêu thị" in text
+        assert "Nguyễn Văn Hộ" not in text

@@ -39,6 +39,8 @@ from trace.genealogy.projection import GENEALOGY
 from trace.genealogy.reach import Reach, Reached, reach
 from trace.genealogy.reach_csv import MEDIA_TYPE as CSV
 from trace.genealogy.reach_csv import reach_csv
+from trace.genealogy.reach_pdf import MEDIA_TYPE as PDF
+from trace.genealogy.reach_pdf import reach_pdf
 from trace.genealogy.recalls import (
     Recall,
     RecallFilter,
@@ -362,7 +364,9 @@ class RecallController(Controller):
         the recall stands for it (``recalled``), and every public page that now shows the
         recall's banner; ``truncated`` when there are more than the answer holds.
         ``Accept: text/csv`` gives the same list as CSV (UTF-8 with a byte-order mark,
-        headed in the language of Accept-Language) for a spreadsheet.
+        headed in the language of Accept-Language) for a spreadsheet; ``Accept:
+        application/pdf`` the A4 document an officer files: the authority, the decision,
+        the reason, the severity in words and the table of batches and holders.
         """
         await catch_up(ledger, GENEALOGY)
         public_url = _public_url(request)
@@ -380,6 +384,20 @@ class RecallController(Controller):
                     **headers,
                     "Content-Language": lang,
                     "Content-Disposition": f'attachment; filename="{name}"',
+                },
+            )
+        if prefers(request.headers.get("accept"), (PDF,)):
+            lang = negotiate(request.headers.get("accept-language"))
+            async with read_transaction(ledger.engine) as conn:
+                holders = await load_holders(conn, [recall.authority])
+            name = f"recall-{recall.id}-reach.pdf"
+            return Response(
+                reach_pdf(found, holders.get(recall.authority), lang),
+                media_type=PDF,
+                headers={
+                    **headers,
+                    "Content-Language": lang,
+                    "Content-Disposition": f'inline; filename="{name}"',
                 },
             )
         body = ReachOut.of(found, await _out(ledger, recall, public_url))

@@ -27,9 +27,10 @@ from trace.cli.remote import (
     language,
     service_url,
 )
-from trace.cli.words import AgencyNames, fields_in_words, kind_words, severity_words, time_words
+from trace.cli.words import AgencyNames, fields_in_words, kind_words, time_words
 from trace.domain.kinds import EventKind, Scheme
 from trace.domain.texts import N_
+from trace.genealogy.recall_words import severity_words
 from trace.search.query import Disposition, SortOrder
 from trace.translation import say
 

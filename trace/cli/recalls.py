@@ -19,7 +19,7 @@ from typing import Any
 
 from trace.cli.inspect import runner, table
 from trace.cli.remote import Service, language
-from trace.cli.words import severity_words, time_words
+from trace.cli.words import time_words
 from trace.cli.writes import (
     add_key_option,
     add_service_options,
@@ -32,6 +32,7 @@ from trace.cli.writes import (
 )
 from trace.domain.kinds import Severity
 from trace.domain.texts import N_
+from trace.genealogy.recall_words import severity_words
 from trace.translation import say
 
 _FILTERS = ("province", "severity", "batch", "authority", "from", "to", "limit", "cursor")

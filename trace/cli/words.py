@@ -21,11 +21,11 @@ from trace.domain.places import commune_name, province_name
 from trace.domain.quantity import DOSE_BASIS_NAMES, UNIT_NAMES
 from trace.domain.texts import N_
 from trace.domain.validation import FIELD_NAMES
+from trace.genealogy.recall_words import severity_words
 from trace.local_formats import day, moment, number
 from trace.translation import say
 
 YES, NO = N_("yes"), N_("no")
-SEVERITY_WORDS = N_("Class {number}: {meaning}")
 # The fields whose values are codes of a list, and the words for each code.
 _CODED: Mapping[str, Mapping[str, str]] = {
     "unit": UNIT_NAMES,
@@ -46,14 +46,6 @@ _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 def kind_words(kind: str, lang: str) -> str:
     """An event's kind as a reader calls it (the code itself when it has no words)."""
     return say(KIND_NAMES[kind], lang) if kind in KIND_NAMES else kind
-
-
-def severity_words(severity: str, lang: str) -> str:
-    """``class_1`` as "Class 1: may cause serious harm", in ``lang``."""
-    meaning = SEVERITY_NAMES.get(severity)
-    if meaning is None:
-        return severity
-    return say(SEVERITY_WORDS, lang, number=severity.rpartition("_")[2], meaning=say(meaning, lang))
 
 
 def time_words(value: str | None, lang: str) -> str | None:
