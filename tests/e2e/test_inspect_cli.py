@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+import pypdfium2
 import pytest
 
 from tests.browser.harness import LiveServer, free_port, running_server
@@ -240,6 +241,14 @@ def test_a_just_recalled_paddy_is_shown_recalled_with_its_holders_in_both_langua
     spreadsheet = inspector.run("reach", recall_id, "--csv", lang="en")
     assert spreadsheet.stdout.startswith("\ufeffDepth,Code,")
     assert paddy["code"] in spreadsheet.stdout and ",yes," in spreadsheet.stdout
+    document = server.data_dir / "reach.pdf"
+    printed = inspector.run("reach", recall_id, "--pdf", str(document))
+    assert printed.returncode == 0 and str(document) in printed.stdout, printed.stderr
+    pdf = pypdfium2.PdfDocument(document.read_bytes())
+    text = "\n".join(page.get_textpage().get_text_range() for page in pdf)
+    pdf.close()
+    assert decision in text and "Cấp 1: có thể gây hại nghiêm trọng" in text
+    assert all(b["code"] in text for b in reach["batches"])
     listed = cli("recalls", "--severity", "class_1", server=server, TRACE_LANG="vi", **as_officer)
     assert listed.returncode == 0, listed.stderr
     assert decision in listed.stdout and "Cấp 1: có thể gây hại nghiêm trọng" in listed.stdout

@@ -2,12 +2,16 @@
 
 ``POST`` records a `recalled` event on the batch, signed with the authority's custodial
 key; the recall's id is its record's log position (``GET`` accepts the record hash
-too). ``GET /{id}/reach`` lists every batch made from the recalled one, who holds it and
-where, and every provenance page that now shows the recall's banner.
+too). ``GET /`` lists recalls, newest first, filtered and paged. ``GET /{id}/reach`` lists
+every batch made from the recalled one, who holds it and where, and every provenance page
+that now shows the recall's banner: as JSON, or by ``Accept`` as CSV for a spreadsheet
+(trace/genealogy/reach_csv.py) or as the A4 PDF an officer files
+(trace/genealogy/reach_pdf.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Annotated, Any
 
@@ -391,8 +395,12 @@ class RecallController(Controller):
             async with read_transaction(ledger.engine) as conn:
                 holders = await load_holders(conn, [recall.authority])
             name = f"recall-{recall.id}-reach.pdf"
+            # Off the event loop: 2,000 batches take most of a second to set.
+            document = await asyncio.to_thread(
+                reach_pdf, found, holders.get(recall.authority), lang
+            )
             return Response(
-                reach_pdf(found, holders.get(recall.authority), lang),
+                document,
                 media_type=PDF,
                 headers={
                     **headers,

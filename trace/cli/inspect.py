@@ -16,6 +16,7 @@ import os
 import sys
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from trace.cli.remote import (
@@ -123,6 +124,12 @@ def register(commands: Any) -> None:
         "--csv",
         action="store_true",
         help="in CSV (UTF-8, mở được bằng Excel) / print CSV (UTF-8, opens in Excel)",
+    )
+    p.add_argument(
+        "--pdf",
+        metavar="FILE",
+        type=Path,
+        help="ghi văn bản A4 để lưu hồ sơ / write the A4 document to file",
     )
     p.set_defaults(run=runner(query_reach))
 
@@ -273,8 +280,13 @@ def query_trace(service: Service, args: argparse.Namespace, lang: str) -> Iterab
 
 def query_reach(service: Service, args: argparse.Namespace, lang: str) -> Iterable[str]:
     """Every batch a recall reaches, who holds it, and the pages that show the banner;
-    ``--csv``: the service's CSV of it, as a spreadsheet opens it."""
+    ``--csv``: the service's CSV of it, as a spreadsheet opens it; ``--pdf FILE``: the
+    printable document, in the language asked for."""
     path = f"/api/v1/recalls/{urllib.parse.quote(args.recall, safe='')}/reach"
+    if args.pdf:
+        args.pdf.write_bytes(service.content(path, "application/pdf"))
+        yield say("The document is written to {path}.", lang, path=args.pdf)
+        return
     if args.csv:
         yield service.content(path, "text/csv").decode("utf-8").rstrip("\r\n")
         return
