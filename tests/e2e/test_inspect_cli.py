@@ -266,3 +266,4 @@ def test_a_just_recalled_paddy_is_shown_recalled_with_its_holders_in_both_langua
         assert "Hộ " not in history.stdout and "Hưng Yên" in history.stdout
         assert not {"harvested", "shipped", "recalled", "class_1"} & set(history.stdout.split())
         assert "Xã Tiên Lữ, Hưng Yên" in history.stdout
+        assert f"Thóc ST25, {'số lô' if lang == 'vi' else 'lot'} THOC-" in history.stdout

@@ -242,6 +242,12 @@ def query_history(service: Service, args: argparse.Namespace, lang: str) -> Iter
         return
     names = AgencyNames(service)
     yield say("{count} records of batch {batch}, in order:", lang, count=len(records), batch=batch)
+    registration = next((r["body"] for r in records if r["kind"] == "registered"), None)
+    if registration:
+        product, lot = registration.get("product"), registration.get("lot")
+        yield say(
+            "Batch: {product}, lot {lot} ({code})", lang, product=product, lot=lot, code=args.batch
+        )
     columns = ("seq", "position", "kind", "occurred", "agency", "record_hash")
     yield from table(
         columns,
