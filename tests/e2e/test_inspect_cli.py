@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import unicodedata
@@ -95,6 +96,9 @@ def test_search_finds_the_pomelo_typed_without_diacritics_as_a_table(inspector: 
     assert lines[0].split()[:2] == ["Mã", "lô"] and "Sản phẩm" in lines[0]
     assert set(lines[1]) <= {"-", " "}
     assert len(lines) == 3 and "Bưởi Diễn Phú Thượng" in lines[2] and "BD-2026-09" in lines[2]
+    # The producer by name, the province by name, the day as Vietnamese writes it.
+    assert "Hợp tác xã Bưởi Diễn Phú Thượng" in lines[2] and "Hà Nội" in lines[2]
+    assert "Nhà sản xuất" in lines[0] and re.search(r"\b\d\d/\d\d/20\d\d\b", lines[2])
     en = inspector.run("search", "--q", unicodedata.normalize("NFD", "Bưởi"), lang="en")
     assert en.returncode == 0 and "Product" in en.stdout and "Bưởi Diễn" in en.stdout
 

@@ -28,8 +28,9 @@ from trace.cli.remote import (
     language,
     service_url,
 )
-from trace.cli.words import AgencyNames, fields_in_words, kind_words, time_words
+from trace.cli.words import AgencyNames, day_words, fields_in_words, kind_words, time_words
 from trace.domain.kinds import EventKind, Scheme
+from trace.domain.places import province_name
 from trace.domain.texts import N_
 from trace.genealogy.recall_words import severity_words
 from trace.search.query import Disposition, SortOrder
@@ -51,6 +52,7 @@ COLUMNS = {
     "product": N_("Product"),
     "lot": N_("Lot"),
     "gtin": N_("GTIN"),
+    "producer": N_("Producer"),
     "province": N_("Province"),
     "occurred": N_("Occurred"),
     "recorded": N_("Recorded"),
@@ -203,15 +205,27 @@ def query_search(service: Service, args: argparse.Namespace, lang: str) -> Itera
     if args.json:
         yield _json({"batches": found, "next_cursor": params["cursor"]})
         return
-    columns = ("code", "product", "lot", "gtin", "province", "occurred", "disposition", "stars")
+    names = AgencyNames(service)
+    columns = (
+        "code",
+        "product",
+        "lot",
+        "gtin",
+        "producer",
+        "province",
+        "occurred",
+        "disposition",
+        "stars",
+    )
     rows = [
         (
             b["code"],
             b["product"],
             b["lot"],
             b["gtin"],
-            b["province"],
-            (b["occurred_at"] or "")[:10],
+            names(b["producer_id"]),
+            province_name(b["province"]) if b["province"] else None,
+            day_words(b["occurred_at"], lang),
             _disposition(b["disposition"], lang),
             b["ocop_stars"],
         )

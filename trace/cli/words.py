@@ -62,6 +62,16 @@ def time_words(value: str | None, lang: str) -> str | None:
     return value
 
 
+def day_words(value: str | None, lang: str) -> str | None:
+    """The day of an RFC 3339 time, in Vietnam, as ``lang`` writes it."""
+    if not value:
+        return value
+    try:
+        return day(datetime.fromisoformat(value), lang)
+    except ValueError:
+        return value
+
+
 class AgencyNames:
     """Agencies' names, asked of the service once each (``GET /api/v1/agencies/{id}``).
 
