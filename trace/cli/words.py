@@ -11,7 +11,7 @@ province, as the public pages name it, trace/genealogy/holders.py), the kind in 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -105,8 +105,11 @@ class AgencyNames:
         return ", ".join(p for p in places if p) or agency_id
 
 
+AgencyName = Callable[[str], str]
+
+
 def fields_in_words(
-    body: Mapping[str, Any], lang: str, names: AgencyNames, indent: str = "    "
+    body: Mapping[str, Any], lang: str, names: AgencyName, indent: str = "    "
 ) -> Iterator[str]:
     """Every field of ``body``, one a line, under its name in words; lists item by item."""
     for field, value in body.items():
@@ -139,7 +142,7 @@ def _is_quantity(value: Mapping[str, Any]) -> bool:
     return set(value) == {"value", "unit"}
 
 
-def _value(field: str, value: Any, lang: str, names: AgencyNames) -> str:
+def _value(field: str, value: Any, lang: str, names: AgencyName) -> str:
     if isinstance(value, Mapping) and _is_quantity(value):
         unit = str(value["unit"])
         names_of_unit = UNIT_NAMES if unit in UNIT_NAMES else DOSE_BASIS_NAMES
