@@ -224,6 +224,20 @@ def test_a_just_recalled_paddy_is_shown_recalled_with_its_holders_in_both_langua
     )
     assert made.returncode == 0, made.stderr
     assert "Class 1: may cause serious harm" in made.stdout and decision in made.stdout
+    # An inspector's token that may not recall is refused by the service, in words.
+    refused = cli(
+        "recall",
+        paddy["code"],
+        "--reason",
+        "Thử",
+        "--severity",
+        "class_3",
+        server=server,
+        TRACE_LANG="en",
+        TRACE_PUBLIC_URL=server.url,
+        TRACE_TOKEN=inspector.token,
+    )
+    assert refused.returncode == 1 and "HTTP 403" in refused.stderr, refused.stderr
     recall_id = made.stdout.split()[1]
     reach = inspector.json("reach", recall_id)
     assert [b["recalled"] for b in reach["batches"]] == [True] * len(reach["batches"])

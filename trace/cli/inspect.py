@@ -5,7 +5,9 @@ an inspector's token (``--token`` or ``TRACE_TOKEN``) at ``--url`` (default ``TR
 else ``TRACE_PUBLIC_URL``, else http://127.0.0.1:8000), so every query lands in the
 inspectors' audit trail like any other. Texts follow ``TRACE_LANG``, else ``LANG``
 (Vietnamese unless English is asked for); the service answers problems in the same
-language. The HTTP client is trace/cli/remote.py.
+language. Agencies are named, kinds, times and fields said in words (trace/cli/words.py);
+``reach --csv`` and ``--pdf`` fetch the reach's CSV and printable document. The HTTP
+client is trace/cli/remote.py.
 """
 
 from __future__ import annotations
