@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import unicodedata
@@ -11,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
+import pypdfium2
 import pytest
 
 from tests.browser.harness import LiveServer, free_port, running_server
@@ -94,6 +96,9 @@ def test_search_finds_the_pomelo_typed_without_diacritics_as_a_table(inspector: 
     assert lines[0].split()[:2] == ["Mã", "lô"] and "Sản phẩm" in lines[0]
     assert set(lines[1]) <= {"-", " "}
     assert len(lines) == 3 and "Bưởi Diễn Phú Thượng" in lines[2] and "BD-2026-09" in lines[2]
+    # The producer by name, the province by name, the day as Vietnamese writes it.
+    assert "Hợp tác xã Bưởi Diễn Phú Thượng" in lines[2] and "Hà Nội" in lines[2]
+    assert "Nhà sản xuất" in lines[0] and re.search(r"\b\d\d/\d\d/20\d\d\b", lines[2])
     en = inspector.run("search", "--q", unicodedata.normalize("NFD", "Bưởi"), lang="en")
     assert en.returncode == 0 and "Product" in en.stdout and "Bưởi Diễn" in en.stdout
 
@@ -118,7 +123,7 @@ def test_history_lists_every_record_and_its_proofs_verify(inspector: Inspector) 
     table = inspector.run("history", pomelo["code"])
     assert table.returncode == 0, table.stderr
     assert f"bản ghi của lô {pomelo['id']}" in table.stdout
-    assert "registered" in table.stdout and "Mã băm bản ghi" in table.stdout
+    assert "Đăng ký lô hàng" in table.stdout and "Mã băm bản ghi" in table.stdout
     history = inspector.json("history", pomelo["code"], "--proofs")
     records = history["records"]
     assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
@@ -186,3 +191,97 @@ def test_help_names_the_four_queries() -> None:
     assert done.returncode == 0
     for query in ("search", "history", "trace", "reach"):
         assert query in done.stdout
+
+
+def test_a_just_recalled_paddy_is_shown_recalled_with_its_holders_in_both_languages(
+    inspector: Inspector,
+) -> None:
+    """Done-point 3 of issue 16: `recall`, then `reach`, `recalls` and `history` in words."""
+    server = inspector.server
+    agencies = cli("agency", "list", "--json", server=server).stdout.splitlines()
+    authority = next(a for a in map(json.loads, agencies) if a["kind"] == "authority")
+    officer = api(
+        server,
+        f"/api/v1/agencies/{authority['id']}/tokens",
+        inspector.operator,
+        {"person": "Thanh tra Phạm Thu Hà", "scopes": ["inspect", "recall"]},
+    )["token"]
+    as_officer = {"TRACE_PUBLIC_URL": server.url, "TRACE_TOKEN": officer}
+    paddy = inspector.json("search", "--q", "thoc st25", "--sort", "product")["batches"][0]
+    decision = "125/QĐ-CCQLCL"
+    made = cli(
+        "recall",
+        paddy["code"],
+        "--reason",
+        "Vượt giới hạn cadimi",
+        "--severity",
+        "class_1",
+        "--decision-number",
+        decision,
+        server=server,
+        TRACE_LANG="en",
+        **as_officer,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "Class 1: may cause serious harm" in made.stdout and decision in made.stdout
+    # An inspector's token that may not recall is refused by the service, in words.
+    refused = cli(
+        "recall",
+        paddy["code"],
+        "--reason",
+        "Thử",
+        "--severity",
+        "class_3",
+        server=server,
+        TRACE_LANG="en",
+        TRACE_PUBLIC_URL=server.url,
+        TRACE_TOKEN=inspector.token,
+    )
+    assert refused.returncode == 1 and "HTTP 403" in refused.stderr, refused.stderr
+    recall_id = made.stdout.split()[1]
+    reach = inspector.json("reach", recall_id)
+    assert [b["recalled"] for b in reach["batches"]] == [True] * len(reach["batches"])
+    assert reach["batches"][0]["code"] == paddy["code"] and len(reach["batches"]) >= 2
+    holders = {b["holder"]["shown"] for b in reach["batches"]}
+    for lang, recalled_word, depth_word in (
+        ("vi", "bị thu hồi", "Bậc"),
+        ("en", "recalled", "Depth"),
+    ):
+        table = inspector.run("reach", recall_id, lang=lang)
+        assert table.returncode == 0, table.stderr
+        lines = table.stdout.splitlines()
+        assert lines[1].split()[0] == depth_word
+        rows = {line.split()[1]: line for line in lines[3 : 3 + len(reach["batches"])]}
+        assert set(rows) == {b["code"] for b in reach["batches"]}
+        assert all(row.rstrip().endswith(recalled_word) for row in rows.values()), rows
+        assert all(holder in table.stdout for holder in holders)
+    assert "Gạo ST25 Hưng Yên" in table.stdout
+    spreadsheet = inspector.run("reach", recall_id, "--csv", lang="en")
+    assert spreadsheet.stdout.startswith("\ufeffDepth,Code,")
+    assert paddy["code"] in spreadsheet.stdout and ",yes," in spreadsheet.stdout
+    document = server.data_dir / "reach.pdf"
+    printed = inspector.run("reach", recall_id, "--pdf", str(document))
+    assert printed.returncode == 0 and str(document) in printed.stdout, printed.stderr
+    pdf = pypdfium2.PdfDocument(document.read_bytes())
+    text = "\n".join(page.get_textpage().get_text_range() for page in pdf)
+    pdf.close()
+    assert decision in text and "Cấp 1: có thể gây hại nghiêm trọng" in text
+    assert all(b["code"] in text for b in reach["batches"])
+    listed = cli("recalls", "--severity", "class_1", server=server, TRACE_LANG="vi", **as_officer)
+    assert listed.returncode == 0, listed.stderr
+    assert decision in listed.stdout and "Cấp 1: có thể gây hại nghiêm trọng" in listed.stdout
+    assert "Chi cục Quản lý" in listed.stdout and paddy["code"] in listed.stdout
+    for lang, words in (
+        ("vi", ("Đăng ký lô hàng", "Tên sản phẩm: Thóc ST25", "Thu hồi", "Lý do", "3.000 kg")),
+        ("en", ("Batch registered", "Product name: Thóc ST25", "Recalled", "Reason", "3,000 kg")),
+    ):
+        history = inspector.run("history", paddy["code"], lang=lang)
+        assert history.returncode == 0, history.stderr
+        assert all(word in history.stdout for word in words), (lang, history.stdout)
+        assert "Công ty Cổ phần Lương thực Hưng Yên" in history.stdout
+        assert authority["name"] in history.stdout
+        # The household that grew the paddy is named by its commune and province only.
+        assert "Hộ " not in history.stdout and "Hưng Yên" in history.stdout
+        assert not {"harvested", "shipped", "recalled", "class_1"} & set(history.stdout.split())
+        assert "Xã Tiên Lữ, Hưng Yên" in history.stdout
+        assert f"Thóc ST25, {'số lô' if lang == 'vi' else 'lot'} THOC-" in history.stdout

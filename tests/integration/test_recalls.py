@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from typing import Any
 
+import pypdfium2 as pdfium
 import pytest
 
 from tests.conftest import Cast
@@ -103,6 +106,7 @@ async def test_the_reach_lists_exactly_the_downstream_batches_with_their_holders
     assert "Nguyễn Văn Hộ" not in reach.text
     for name, batch in by_name.items():
         assert batch["page_url"] == f"{settings.public_url}/b/{graph.codes[name]}"
+        assert batch["recalled"] is True, name
     assert found["pages"] == [b["page_url"] for b in found["batches"]]
     assert found["counts"] == {
         "batches": 10,
@@ -235,5 +239,99 @@ async def test_a_corrected_recall_no_longer_shows_and_reaches_no_page(
     reach = (await client.get(answer["reach"], headers=cast.authority.headers)).json()
     assert reach["recall"]["corrected"] is True and reach["pages"] == []
     assert [b["id"] for b in reach["batches"]] == [paddy["id"], rice["id"]]
+    assert [b["recalled"] for b in reach["batches"]] == [False, False]
     for batch in (paddy, rice):
         assert not BANNER.search((await client.get(f"/b/{batch['code']}")).text)
+
+
+async def test_the_reach_as_csv_opens_in_a_spreadsheet_headed_in_the_readers_language(
+    client: Any, cast: Cast, graph: Graph
+) -> None:
+    answer = await recall(client, cast, graph.codes["R"])
+    for lang, header, yes in (("vi", "Bậc", "có"), ("en", "Depth", "yes")):
+        got = await client.get(
+            answer["reach"],
+            headers={**cast.authority.headers, "Accept": "text/csv", "Accept-Language": lang},
+        )
+        assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+        assert got.headers["content-language"] == lang
+        assert got.content.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
+        assert rows[0][0] == header and len(rows) == 1 + len(REACH_OF_R)
+        by_code = {row[1]: row for row in rows[1:]}
+        assert set(by_code) == {graph.codes[name] for name in REACH_OF_R}
+        assert all(row[9] == yes for row in rows[1:])
+        on_road = by_code[graph.codes["T"]]
+        assert on_road[5] == "Nhà máy xay" and on_road[7] == "Siêu thị"
+        assert "Nguyễn Văn Hộ" not in got.content.decode()
+    json_answer = await client.get(
+        answer["reach"], headers={**cast.authority.headers, "Accept": "application/json"}
+    )
+    assert json_answer.headers["content-type"].startswith("application/json")
+
+
+async def test_recalls_are_listed_newest_first_filtered_and_paged(
+    client: Any, cast: Cast, graph: Graph
+) -> None:
+    first = await recall(client, cast, graph.codes["R"], decision_number="12/QĐ-CCATTP")
+    second = await recall(client, cast, graph.codes["U"], severity="class_3")
+
+    async def listed(**params: Any) -> dict[str, Any]:
+        got = await client.get("/api/v1/recalls", params=params, headers=cast.authority.headers)
+        assert got.status_code == 200, got.text
+        return dict(got.json())
+
+    every = await listed()
+    assert [r["id"] for r in every["recalls"]] == [second["id"], first["id"]]
+    assert every["recalls"][1] == first and every["next_cursor"] is None
+    assert [r["id"] for r in (await listed(severity="class_1"))["recalls"]] == [first["id"]]
+    assert [r["id"] for r in (await listed(batch=graph.codes["U"]))["recalls"]] == [second["id"]]
+    by_authority = await listed(authority=cast.authority.id)
+    assert len(by_authority["recalls"]) == 2
+    assert (await listed(authority=cast.processor.id))["recalls"] == []
+    day = first["occurred_at"][:10]
+    assert len((await listed(**{"from": day, "to": day}))["recalls"]) == 2
+    assert (await listed(**{"to": "2020-01-01"}))["recalls"] == []
+    assert (await listed(province="96"))["recalls"] == []
+    assert len((await listed(province="01"))["recalls"]) == 2
+    page = await listed(limit=1)
+    assert [r["id"] for r in page["recalls"]] == [second["id"]] and page["next_cursor"]
+    rest = await listed(limit=1, cursor=page["next_cursor"])
+    assert [r["id"] for r in rest["recalls"]] == [first["id"]] and rest["next_cursor"] is None
+    refused = await client.get("/api/v1/recalls", headers=cast.processor.headers)
+    assert refused.status_code == 403
+
+
+def pdf_text(data: bytes) -> str:
+    """Every page's text, as a reader's PDF viewer extracts it."""
+    document = pdfium.PdfDocument(data)
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+
+
+async def test_the_reach_as_pdf_is_the_document_an_officer_files(
+    client: Any, cast: Cast, graph: Graph
+) -> None:
+    answer = await recall(client, cast, graph.codes["R"], decision_number="125/QĐ-CCQLCL")
+    for lang, words in (
+        ("vi", ("Cơ quan ban hành: Chi cục QLCL", "Cấp 1: có thể gây hại nghiêm trọng")),
+        ("en", ("Issuing authority: Chi cục QLCL", "Class 1: may cause serious harm")),
+    ):
+        got = await client.get(
+            answer["reach"],
+            headers={
+                **cast.authority.headers,
+                "Accept": "application/pdf",
+                "Accept-Language": lang,
+            },
+        )
+        assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+        text = pdf_text(got.content)
+        assert "125/QĐ-CCQLCL" in text and "Vượt giới hạn cadimi" in text
+        assert all(word in text for word in words), text
+        for name in REACH_OF_R:
+            assert graph.codes[name] in text, name
+        assert "Nhà máy xay" in text and "Siêu thị" in text
+        assert "Nguyễn Văn Hộ" not in text

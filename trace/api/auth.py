@@ -94,6 +94,23 @@ async def provide_inspector(request: Request[Any, Any, Any]) -> Actor:
     return actor
 
 
+async def provide_recall_reader(request: Request[Any, Any, Any]) -> Actor:
+    """Who may read the list of recalls: an inspector (``inspect`` scope) or an authority's
+    token that may issue them (``recall``); 401 without a token, 403 otherwise. The query is
+    written to the inspectors' audit trail, as every inspector's is.
+    """
+    actor = await provide_actor(request)
+    if actor.agency_kind not in INSPECTING_KINDS:
+        raise Forbidden(
+            "only inspectors (authorities, certifiers, the operator) may query this",
+            rule="inspectors_only",
+        )
+    if Scope.RECALL not in actor.scopes:
+        require_scope(actor, Scope.INSPECT)
+    await _audit(request, actor)
+    return actor
+
+
 async def provide_reader(request: Request[Any, Any, Any]) -> Actor | None:
     """Whoever reads a public resource: nobody without a token, else the token's actor.
 
@@ -162,6 +179,7 @@ TOKEN_USES: Mapping[Callable[..., Any], TokenUse] = MappingProxyType(
     {
         provide_actor: TokenUse.REQUIRED,
         provide_inspector: TokenUse.REQUIRED,
+        provide_recall_reader: TokenUse.REQUIRED,
         provide_reader: TokenUse.OPTIONAL,
         provide_session: TokenUse.REQUIRED,
     }

@@ -178,12 +178,16 @@ def _quality(accept: str, wanted: tuple[str, ...]) -> float:
     return best
 
 
-def wants_svg(accept: str | None) -> bool:
-    """Whether ``Accept`` prefers the drawing to JSON."""
+def prefers(accept: str | None, media: tuple[str, ...]) -> bool:
+    """Whether ``Accept`` prefers one of the ``media`` ranges to JSON."""
     if not accept:
         return False
-    svg = _quality(accept, (SVG, "image/*"))
-    return svg > _quality(accept, ("application/json", "application/*", "*/*"))
+    return _quality(accept, media) > _quality(accept, ("application/json", "application/*", "*/*"))
+
+
+def wants_svg(accept: str | None) -> bool:
+    """Whether ``Accept`` prefers the drawing to JSON."""
+    return prefers(accept, (SVG, "image/*"))
 
 
 class GenealogyController(Controller):

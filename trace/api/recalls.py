@@ -2,37 +2,66 @@
 
 ``POST`` records a `recalled` event on the batch, signed with the authority's custodial
 key; the recall's id is its record's log position (``GET`` accepts the record hash
-too). ``GET /{id}/reach`` lists every batch made from the recalled one, who holds it and
-where, and every provenance page that now shows the recall's banner.
+too). ``GET /`` lists recalls, newest first, filtered and paged. ``GET /{id}/reach`` lists
+every batch made from the recalled one, who holds it and where, and every provenance page
+that now shows the recall's banner: as JSON, or by ``Accept`` as CSV for a spreadsheet
+(trace/genealogy/reach_csv.py) or as the A4 PDF an officer files
+(trace/genealogy/reach_pdf.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from datetime import date
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
+from litestar.params import Parameter
 
-from trace.api.auth import ActorDep, InspectorDep, LedgerDep, provide_actor, provide_inspector
+from trace.api.auth import (
+    ActorDep,
+    InspectorDep,
+    LedgerDep,
+    ReaderDep,
+    provide_actor,
+    provide_inspector,
+    provide_recall_reader,
+)
 from trace.api.batches import IdempotencyKey
-from trace.api.genealogy import HolderOut
+from trace.api.genealogy import HolderOut, prefers
 from trace.api.problems import ANY, BODY, TOKEN, problem_answers
 from trace.api.schemas import BatchOut, iso
+from trace.api.search import PROJECTION as SEARCH
+from trace.api.search import PROVINCE
 from trace.config import Settings
 from trace.domain.agency import AgencyKind
 from trace.domain.kinds import EventKind, Severity
 from trace.genealogy.holders import load_holders
 from trace.genealogy.projection import GENEALOGY
 from trace.genealogy.reach import Reach, Reached, reach
-from trace.genealogy.recalls import Recall, find_recall, record_recall
+from trace.genealogy.reach_csv import MEDIA_TYPE as CSV
+from trace.genealogy.reach_csv import reach_csv
+from trace.genealogy.reach_pdf import MEDIA_TYPE as PDF
+from trace.genealogy.reach_pdf import reach_pdf
+from trace.genealogy.recalls import (
+    Recall,
+    RecallFilter,
+    find_recall,
+    list_recalls,
+    record_recall,
+)
 from trace.store.agencies import Actor, require_scope_to_append
+from trace.store.batches import find_batch
 from trace.store.database import read_transaction
 from trace.store.errors import Forbidden
 from trace.store.ledger import Ledger
 from trace.store.projections import catch_up
+from trace.translation import negotiate
 
 PATH = "/api/v1/recalls"
+MAX_PAGE = 200
 
 
 class RecallIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -101,6 +130,13 @@ class RecallOut(msgspec.Struct):
         )
 
 
+class RecallPageOut(msgspec.Struct):
+    """A page of recalls, newest first; ``next_cursor`` continues it (null after the last)."""
+
+    recalls: list[RecallOut]
+    next_cursor: str | None
+
+
 class ReachedOut(msgspec.Struct):
     """A batch the recall reaches, ``depth`` transformations from the recalled batch."""
 
@@ -114,10 +150,11 @@ class ReachedOut(msgspec.Struct):
     holder: HolderOut | None
     in_transit: bool
     in_transit_to: HolderOut | None
+    recalled: bool  # the recall stands for this batch (false once a correction withdrew it)
     page_url: str
 
     @classmethod
-    def of(cls, reached: Reached) -> ReachedOut:
+    def of(cls, reached: Reached, recalled: bool) -> ReachedOut:
         """The view of ``reached``."""
         batch = reached.batch
         return cls(
@@ -131,6 +168,7 @@ class ReachedOut(msgspec.Struct):
             HolderOut.of(reached.holder),
             batch.in_transit_to is not None,
             HolderOut.of(reached.in_transit_to),
+            recalled,
             reached.page_url,
         )
 
@@ -170,9 +208,9 @@ class ReachOut(msgspec.Struct):
             sum(1 for r in found.batches if r.batch.in_transit_to),
             len({h.province for h in holders.values() if h.province}),
         )
-        return cls(
-            recall, found.truncated, counts, [ReachedOut.of(r) for r in found.batches], found.pages
-        )
+        recalled = not found.recall.corrected
+        batches = [ReachedOut.of(r, recalled) for r in found.batches]
+        return cls(recall, found.truncated, counts, batches, found.pages)
 
 
 def require_authority(actor: Actor) -> None:
@@ -239,6 +277,59 @@ class RecallController(Controller):
         return Response(body, status_code=201, headers=headers)
 
     @get(
+        "/",
+        dependencies={"reader": Provide(provide_recall_reader)},
+        responses=problem_answers(*ANY, *TOKEN, 400, 404),
+    )
+    async def index(
+        self,
+        ledger: LedgerDep,
+        reader: ReaderDep,
+        request: Request[Any, Any, Any],
+        province: Annotated[str | None, PROVINCE] = None,
+        severity: Severity | None = None,
+        batch: Annotated[
+            str | None, Parameter(description="The recalled batch's id or public code.")
+        ] = None,
+        authority: Annotated[
+            str | None, Parameter(description="The issuing authority's agency id.")
+        ] = None,
+        from_day: Annotated[
+            date | None,
+            Parameter(query="from", description="First day of the decision (Vietnam)."),
+        ] = None,
+        to_day: Annotated[
+            date | None,
+            Parameter(query="to", description="Last day of the decision (Vietnam)."),
+        ] = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 50,
+        cursor: Annotated[
+            str | None,
+            Parameter(pattern=r"^[0-9]{1,18}$", description="next_cursor of the page before."),
+        ] = None,
+    ) -> RecallPageOut:
+        """List recalls, newest first.
+
+        Inspectors (``inspect`` scope) and authorities' tokens that may recall (``recall``);
+        the query is written to the audit trail. Filters: the recalled batch's ``province``
+        (code), ``severity``, ``batch``, the issuing ``authority``, and the decision's days
+        ``from`` and ``to`` (in Vietnam). A page holds up to ``limit`` recalls; pass its
+        ``next_cursor`` as ``cursor`` for the next.
+        """
+        await catch_up(ledger, SEARCH)
+        async with read_transaction(ledger.engine) as conn:
+            batch_id = (await find_batch(conn, batch)).id if batch else None
+            wanted = RecallFilter(province, severity, batch_id, authority, from_day, to_day)
+            before = int(cursor) if cursor else None
+            found, last = await list_recalls(conn, wanted, before=before, limit=limit)
+            authorities = await load_holders(conn, (r.authority for r in found))
+        public_url = _public_url(request)
+        shown = [
+            RecallOut.of(r, HolderOut.of(authorities.get(r.authority)), public_url) for r in found
+        ]
+        return RecallPageOut(shown, None if last is None else str(last))
+
+    @get(
         "/{ref:str}",
         dependencies={"inspector": Provide(provide_inspector)},
         responses=problem_answers(*ANY, *TOKEN, 404),
@@ -269,17 +360,53 @@ class RecallController(Controller):
         inspector: InspectorDep,
         request: Request[Any, Any, Any],
         ref: str,
-    ) -> ReachOut:
+    ) -> Response[ReachOut | bytes]:
         """List every batch a recall reaches.
 
         Inspectors only (``inspect`` scope). The recalled batch and every batch made from
-        it, nearest first: who holds each and where, what is in transit to whom, and every
-        public page that now shows the recall's banner; ``truncated`` when there are more
-        than the answer holds.
+        it, nearest first: who holds each and where, what is in transit to whom, whether
+        the recall stands for it (``recalled``), and every public page that now shows the
+        recall's banner; ``truncated`` when there are more than the answer holds.
+        ``Accept: text/csv`` gives the same list as CSV (UTF-8 with a byte-order mark,
+        headed in the language of Accept-Language) for a spreadsheet; ``Accept:
+        application/pdf`` the A4 document an officer files: the authority, the decision,
+        the reason, the severity in words and the table of batches and holders.
         """
         await catch_up(ledger, GENEALOGY)
         public_url = _public_url(request)
         async with read_transaction(ledger.engine) as conn:
             recall = await find_recall(conn, ref)
             found = await reach(conn, recall, public_url=public_url)
-        return ReachOut.of(found, await _out(ledger, recall, public_url))
+        headers = {"Cache-Control": "private, no-store", "Vary": "Accept, Accept-Language"}
+        if prefers(request.headers.get("accept"), (CSV, "text/*")):
+            lang = negotiate(request.headers.get("accept-language"))
+            name = f"recall-{recall.id}-reach.csv"
+            return Response(
+                reach_csv(found, lang),
+                media_type=f"{CSV}; charset=utf-8; header=present",
+                headers={
+                    **headers,
+                    "Content-Language": lang,
+                    "Content-Disposition": f'attachment; filename="{name}"',
+                },
+            )
+        if prefers(request.headers.get("accept"), (PDF,)):
+            lang = negotiate(request.headers.get("accept-language"))
+            async with read_transaction(ledger.engine) as conn:
+                holders = await load_holders(conn, [recall.authority])
+            name = f"recall-{recall.id}-reach.pdf"
+            # Off the event loop: 2,000 batches take most of a second to set.
+            document = await asyncio.to_thread(
+                reach_pdf, found, holders.get(recall.authority), lang
+            )
+            return Response(
+                document,
+                media_type=PDF,
+                headers={
+                    **headers,
+                    "Content-Language": lang,
+                    "Content-Disposition": f'inline; filename="{name}"',
+                },
+            )
+        body = ReachOut.of(found, await _out(ledger, recall, public_url))
+        return Response(body, headers=headers)

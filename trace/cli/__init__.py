@@ -14,6 +14,7 @@ from trace.cli import (
     labels,
     log,
     producer,
+    recalls,
     serve,
     sign,
     verify,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     producer.register(commands)
     labels.register(commands)
     inspect.register(commands)
+    recalls.register(commands)
     export.register(commands)
     return parser
 

@@ -5,7 +5,9 @@ an inspector's token (``--token`` or ``TRACE_TOKEN``) at ``--url`` (default ``TR
 else ``TRACE_PUBLIC_URL``, else http://127.0.0.1:8000), so every query lands in the
 inspectors' audit trail like any other. Texts follow ``TRACE_LANG``, else ``LANG``
 (Vietnamese unless English is asked for); the service answers problems in the same
-language. The HTTP client is trace/cli/remote.py.
+language. Agencies are named, kinds, times and fields said in words (trace/cli/words.py);
+``reach --csv`` and ``--pdf`` fetch the reach's CSV and printable document. The HTTP
+client is trace/cli/remote.py.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import json
 import os
 import sys
 import urllib.parse
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from trace.cli.remote import (
@@ -27,8 +30,11 @@ from trace.cli.remote import (
     language,
     service_url,
 )
+from trace.cli.words import AgencyNames, day_words, fields_in_words, kind_words, time_words
 from trace.domain.kinds import EventKind, Scheme
+from trace.domain.places import province_name
 from trace.domain.texts import N_
+from trace.genealogy.recall_words import severity_words
 from trace.search.query import Disposition, SortOrder
 from trace.translation import say
 
@@ -48,6 +54,7 @@ COLUMNS = {
     "product": N_("Product"),
     "lot": N_("Lot"),
     "gtin": N_("GTIN"),
+    "producer": N_("Producer"),
     "province": N_("Province"),
     "occurred": N_("Occurred"),
     "recorded": N_("Recorded"),
@@ -60,6 +67,7 @@ COLUMNS = {
     "record_hash": N_("Record hash"),
     "depth": N_("Depth"),
     "holder": N_("Held by"),
+    "in_transit_to": N_("In transit to"),
     "recalled": N_("Recalled"),
 }
 DISPOSITIONS = {
@@ -99,12 +107,12 @@ def register(commands: Any) -> None:
     p.add_argument("--limit", type=int, default=50, help="mỗi trang / per page")
     p.add_argument("--cursor", help="tiếp từ trang trước / continue a previous page")
     p.add_argument("--all", action="store_true", help="mọi trang / every page")
-    p.set_defaults(run=_runner(query_search))
+    p.set_defaults(run=runner(query_search))
 
     p = inspect.add_parser("history", parents=[common], help="lịch sử một lô / a batch's records")
     p.add_argument("batch", help="mã lô công khai hoặc id / the batch's public code or id")
     p.add_argument("--proofs", action="store_true", help="kèm gói bằng chứng / with proof bundles")
-    p.set_defaults(run=_runner(query_history))
+    p.set_defaults(run=runner(query_history))
 
     p = inspect.add_parser(
         "trace", parents=[common], help="một bước lùi, một bước tiến / one step back or forward"
@@ -112,11 +120,22 @@ def register(commands: Any) -> None:
     p.add_argument("batch", help="mã lô công khai hoặc id / the batch's public code or id")
     p.add_argument("--direction", choices=("upstream", "downstream"), default="downstream")
     p.add_argument("--depth", type=int, default=10)
-    p.set_defaults(run=_runner(query_trace))
+    p.set_defaults(run=runner(query_trace))
 
     p = inspect.add_parser("reach", parents=[common], help="phạm vi thu hồi / a recall's reach")
-    p.add_argument("recall", help="mã quyết định thu hồi / the recall's id")
-    p.set_defaults(run=_runner(query_reach))
+    p.add_argument("recall", help="số của lệnh thu hồi / the recall's id")
+    p.add_argument(
+        "--csv",
+        action="store_true",
+        help="in CSV (UTF-8, mở được bằng Excel) / print CSV (UTF-8, opens in Excel)",
+    )
+    p.add_argument(
+        "--pdf",
+        metavar="FILE",
+        type=Path,
+        help="ghi văn bản A4 để lưu hồ sơ / write the A4 document to file",
+    )
+    p.set_defaults(run=runner(query_reach))
 
 
 # The search's query parameters, named as `search`'s options are (dashes become "_").
@@ -141,7 +160,7 @@ SEARCH_PARAMETERS = (
 Query = Callable[[Service, argparse.Namespace, str], Iterable[str]]
 
 
-def _runner(query: Query) -> Callable[[argparse.Namespace], int]:
+def runner(query: Query) -> Callable[[argparse.Namespace], int]:
     """The command: settle service, token and language, run ``query``, print its lines."""
 
     def run(args: argparse.Namespace) -> int:
@@ -188,21 +207,33 @@ def query_search(service: Service, args: argparse.Namespace, lang: str) -> Itera
     if args.json:
         yield _json({"batches": found, "next_cursor": params["cursor"]})
         return
-    columns = ("code", "product", "lot", "gtin", "province", "occurred", "disposition", "stars")
+    names = AgencyNames(service)
+    columns = (
+        "code",
+        "product",
+        "lot",
+        "gtin",
+        "producer",
+        "province",
+        "occurred",
+        "disposition",
+        "stars",
+    )
     rows = [
         (
             b["code"],
             b["product"],
             b["lot"],
             b["gtin"],
-            b["province"],
-            (b["occurred_at"] or "")[:10],
+            names(b["producer_id"]),
+            province_name(b["province"]) if b["province"] else None,
+            day_words(b["occurred_at"], lang),
             _disposition(b["disposition"], lang),
             b["ocop_stars"],
         )
         for b in found
     ]
-    yield from _table(columns, rows, lang) if rows else [say("No batches.", lang)]
+    yield from table(columns, rows, lang) if rows else [say("No batches.", lang)]
     if params["cursor"]:
         yield say(
             "More pages follow: run again with --cursor={cursor} (or --all for every page).",
@@ -212,7 +243,8 @@ def query_search(service: Service, args: argparse.Namespace, lang: str) -> Itera
 
 
 def query_history(service: Service, args: argparse.Namespace, lang: str) -> Iterable[str]:
-    """Every record of the batch in ``seq`` order (every page)."""
+    """Every record of the batch in ``seq`` order (every page): a table, then what each
+    record holds, in words."""
     path = f"/api/v1/batches/{urllib.parse.quote(args.batch, safe='')}/records"
     records: list[dict[str, Any]] = []
     after: int | None = 0
@@ -224,24 +256,41 @@ def query_history(service: Service, args: argparse.Namespace, lang: str) -> Iter
     if args.json:
         yield _json({"batch": batch, "records": records})
         return
+    names = AgencyNames(service)
     yield say("{count} records of batch {batch}, in order:", lang, count=len(records), batch=batch)
-    columns = ("seq", "position", "kind", "occurred", "recorded", "agency", "record_hash")
-    yield from _table(
+    registration = next((r["body"] for r in records if r["kind"] == "registered"), None)
+    if registration:
+        product, lot = registration.get("product"), registration.get("lot")
+        yield say(
+            "Batch: {product}, lot {lot} ({code})", lang, product=product, lot=lot, code=args.batch
+        )
+    columns = ("seq", "position", "kind", "occurred", "agency", "record_hash")
+    yield from table(
         columns,
         [
             (
                 r["seq"],
                 r["position"],
-                r["kind"],
-                r["occurred_at"],
-                r["recorded_at"],
-                r["agency"],
+                kind_words(r["kind"], lang),
+                time_words(r["occurred_at"], lang),
+                names(r["agency"]),
                 r["record_hash"][:16],
             )
             for r in records
         ],
         lang,
     )
+    for r in records:
+        yield ""
+        yield f"{r['seq']}. {kind_words(r['kind'], lang)}"
+        yield "    " + say(
+            "occurred {occurred}, recorded {recorded}, by {agency}",
+            lang,
+            occurred=time_words(r["occurred_at"], lang),
+            recorded=time_words(r["recorded_at"], lang) or "-",
+            agency=names(r["agency"]),
+        )
+        yield from fields_in_words(r["body"], lang, names)
 
 
 def query_trace(service: Service, args: argparse.Namespace, lang: str) -> Iterable[str]:
@@ -252,17 +301,40 @@ def query_trace(service: Service, args: argparse.Namespace, lang: str) -> Iterab
 
 
 def query_reach(service: Service, args: argparse.Namespace, lang: str) -> Iterable[str]:
-    """Every batch a recall reaches, who holds it, and the pages that show the banner."""
-    answer = service.get(f"/api/v1/recalls/{urllib.parse.quote(args.recall, safe='')}/reach")
-    yield from _batches(answer, args, lang)
-    pages = answer.get("pages") if isinstance(answer, dict) else None
-    if pages and not args.json:
+    """Every batch a recall reaches, who holds it, and the pages that show the banner;
+    ``--csv``: the service's CSV of it, as a spreadsheet opens it; ``--pdf FILE``: the
+    printable document, in the language asked for."""
+    path = f"/api/v1/recalls/{urllib.parse.quote(args.recall, safe='')}/reach"
+    if args.pdf:
+        args.pdf.write_bytes(service.content(path, "application/pdf"))
+        yield say("The document is written to {path}.", lang, path=args.pdf)
+        return
+    if args.csv:
+        yield service.content(path, "text/csv").decode("utf-8").rstrip("\r\n")
+        return
+    answer = service.get(path)
+    if args.json:
+        yield _json(answer)
+        return
+    recall = answer["recall"]
+    yield say(
+        "Recall {id}: {severity}. Reason: {reason}",
+        lang,
+        id=recall["id"],
+        severity=severity_words(recall["severity"], lang),
+        reason=recall["reason"],
+    )
+    columns = ("depth", "code", "product", "lot", "holder", "in_transit_to", "recalled")
+    yield from table(columns, [_reached(b, lang) for b in answer["batches"]], lang)
+    if answer["truncated"]:
+        yield say("The reach is longer than this answer holds; ask for it as --csv or JSON.", lang)
+    if pages := answer["pages"]:
         yield say("{count} provenance pages now show the recall banner:", lang, count=len(pages))
         yield from (f"  {page}" for page in pages)
 
 
 def _batches(answer: Any, args: argparse.Namespace, lang: str) -> Iterable[str]:
-    """The answer's list of batches as a table (depth, code, product, lot, holder)."""
+    """The trace's batches as a table (depth, code, product, lot, holder, recalled)."""
     if args.json:
         yield _json(answer)
         return
@@ -270,21 +342,21 @@ def _batches(answer: Any, args: argparse.Namespace, lang: str) -> Iterable[str]:
     if not found:
         yield say("No batches.", lang)
         return
-    columns = ("depth", "code", "product", "lot", "holder", "recalled")
-    yield from _table(
-        columns,
-        [
-            (
-                b.get("depth"),
-                b.get("code"),
-                b.get("product"),
-                b.get("lot"),
-                _holder(b.get("holder")),
-                b.get("recalled"),
-            )
-            for b in found
-        ],
-        lang,
+    columns = ("depth", "code", "product", "lot", "holder", "in_transit_to", "recalled")
+    yield from table(columns, [_reached(b, lang) for b in found], lang)
+
+
+def _reached(batch: dict[str, Any], lang: str) -> tuple[object, ...]:
+    """A row of a trace or a reach: the batch, who holds it, and whether it is recalled."""
+    recalled = say(DISPOSITIONS["recalled"], lang) if batch.get("recalled") else None
+    return (
+        batch.get("depth"),
+        batch.get("code"),
+        batch.get("product"),
+        batch.get("lot"),
+        _holder(batch.get("holder")),
+        _holder(batch.get("in_transit_to")),
+        recalled,
     )
 
 
@@ -298,9 +370,14 @@ def _holder(holder: Any) -> object:
     return holder
 
 
-def _table(columns: Sequence[str], rows: Sequence[Sequence[object]], lang: str) -> list[str]:
-    """Columns headed in ``lang``, padded to their widest cell."""
-    cells = [[say(COLUMNS[name], lang) for name in columns]]
+def table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    lang: str,
+    names: Mapping[str, str] = COLUMNS,
+) -> list[str]:
+    """Columns headed in ``lang`` (their words in ``names``), padded to their widest cell."""
+    cells = [[say(names[name], lang) for name in columns]]
     cells += [[_cell(value) for value in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     lines = [

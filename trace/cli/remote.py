@@ -91,6 +91,14 @@ class Service:
         with self._open(self._request("GET", path, params)) as answer:
             return self._json(answer)
 
+    def content(self, path: str, accept: str) -> bytes:
+        """The whole answer of ``GET path`` in the media type ``accept`` (CSV, PDF...)."""
+        with self._open(self._request("GET", path, None, accept=accept)) as answer:
+            try:
+                return answer.read()
+            except OSError as exc:
+                raise ServiceUnreachable(self.url, exc) from None
+
     def post(self, path: str, body: object, *, idempotency_key: str | None = None) -> Answer:
         """``POST`` ``body`` as JSON, with an ``Idempotency-Key`` when one is given."""
         headers = {"Content-Type": "application/json"}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import msgspec
@@ -32,7 +32,7 @@ from trace.store.database import Reads, read_transaction
 from trace.store.errors import NotFound
 from trace.store.ledger import Ledger
 from trace.store.records import to_record
-from trace.store.tables import records
+from trace.store.tables import batch_search, batch_search_facts, records
 
 _FINGERPRINT_CONTEXT = b"trace/recall-request/v1\n"
 
@@ -87,6 +87,78 @@ async def record_recall(
     async with read_transaction(ledger.engine) as conn:
         recall = await _recall(conn, appended.record, appended.batch)
     return recall, appended.replayed
+
+
+@dataclass(frozen=True, slots=True)
+class RecallFilter:
+    """Which recalls a list holds: every one when nothing is given.
+
+    ``batch`` is the recalled batch's id; ``province`` its province's code; ``authority``
+    the issuing agency's id; ``from_day``/``to_day`` bound the decision's day in Vietnam.
+    """
+
+    province: str | None = None
+    severity: str | None = None
+    batch: str | None = None
+    authority: str | None = None
+    from_day: date | None = None
+    to_day: date | None = None
+
+    def admits(self, recall: Recall) -> bool:
+        """Whether ``recall`` passes the filters the database could not apply."""
+        if self.severity is not None and recall.body.severity.value != self.severity:
+            return False
+        decided = recall_day(recall)
+        if self.from_day is not None and decided < self.from_day:
+            return False
+        return self.to_day is None or decided <= self.to_day
+
+
+def recall_day(recall: Recall) -> date:
+    """The day of the decision, in Vietnam."""
+    moment = datetime.fromisoformat(recall.occurred_at)
+    return moment.astimezone(timezone(VIETNAM)).date()
+
+
+# Recalls are the `recalled` facts the search projection keeps (trace/search/projection.py),
+# newest first; a page is read in chunks and filtered by what the record itself says.
+_CHUNK = 200
+
+
+async def list_recalls(
+    conn: AsyncConnection, wanted: RecallFilter, *, before: int | None, limit: int
+) -> tuple[list[Recall], int | None]:
+    """Up to ``limit`` recalls, newest first, logged before position ``before``; and the
+    position to continue from (None after the last)."""
+    query = (
+        select(batch_search_facts.c.record_position)
+        .join(batch_search, batch_search.c.position == batch_search_facts.c.position)
+        .join(records, records.c.position == batch_search_facts.c.record_position)
+        .where(batch_search_facts.c.kind == EventKind.RECALLED.value)
+        .order_by(batch_search_facts.c.record_position.desc())
+        .limit(_CHUNK)
+    )
+    if wanted.province is not None:
+        query = query.where(batch_search.c.province == wanted.province)
+    if wanted.batch is not None:
+        query = query.where(batch_search.c.batch_id == wanted.batch)
+    if wanted.authority is not None:
+        query = query.where(records.c.agency_id == wanted.authority)
+    found: list[Recall] = []
+    while True:
+        page = query
+        if before is not None:
+            page = page.where(batch_search_facts.c.record_position < before)
+        positions = list((await conn.execute(page)).scalars())
+        for position in positions:
+            recall = await find_recall(conn, str(position))
+            if wanted.admits(recall):
+                if len(found) == limit:
+                    return found, found[-1].id
+                found.append(recall)
+            before = position
+        if len(positions) < _CHUNK:
+            return found, None
 
 
 _BY_POSITION = select(records).where(records.c.position == bindparam("ref"))
