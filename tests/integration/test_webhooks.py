@@ -1,0 +1,185 @@
+"""Webhooks over HTTP: registering one, a recall notifying its holders, retries, acknowledgement.
+
+The service's delivery task runs in the test's event loop against a real HTTP receiver on
+loopback (tests/webhook_receiver.py); the test checks each signature with the secret it
+was shown once, as a holder's receiver would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Cast, Member
+from tests.integration.helpers import kg, record, register
+from tests.webhook_receiver import free_port, receiving, signed_correctly
+from trace.api.app import create_app
+from trace.config import Settings
+from trace.notify.delivery import keep_delivering
+from trace.store.ledger import Ledger
+
+
+@pytest.fixture
+def fast(settings: Settings) -> Settings:
+    """Loopback allowed, a short poll and a short first retry."""
+    return dataclasses.replace(
+        settings,
+        webhook_allow_loopback=True,
+        webhook_poll_seconds=0.1,
+        webhook_retry_seconds=0.2,
+        webhook_timeout_seconds=2.0,
+    )
+
+
+@pytest.fixture
+async def client(fast: Settings, ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
+    """The application with :func:`fast`'s settings."""
+    transport = httpx.ASGITransport(app=create_app(fast, ledger=ledger))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def delivering(ledger: Ledger, fast: Settings) -> AsyncIterator[None]:
+    """The service's delivery task, as the app's lifespan starts it."""
+    task = asyncio.create_task(keep_delivering(ledger, fast))
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def hook(client: Any, member: Member, url: str, *events: str) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/webhooks", json={"url": url, "events": list(events)}, headers=member.headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def held_by_distributor(client: Any, cast: Cast) -> dict[str, Any]:
+    """A batch the producer made and shipped, received by the distributor."""
+    batch = (await register(client, cast.producer, lot="WH-1"))["batch"]
+    shipped = {"to": cast.distributor.id, "quantity": kg("1")}
+    await record(client, cast.producer, batch["id"], "shipped", shipped)
+    await record(client, cast.distributor, batch["id"], "received", {"from": cast.producer.id})
+    return dict(batch)
+
+
+async def recall(client: Any, cast: Cast, batch: str) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/recalls",
+        json={"batch": batch, "reason": "Vượt giới hạn cadimi", "severity": "class_1"},
+        headers=cast.authority.headers,
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def deliveries(client: Any, member: Member, webhook: str) -> list[dict[str, Any]]:
+    response = await client.get(f"/api/v1/webhooks/{webhook}/deliveries", headers=member.headers)
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
+async def settled(client: Any, member: Member, webhook: str) -> list[dict[str, Any]]:
+    """The webhook's notices once none is pending (the receiver answers before it is noted)."""
+    deadline = time.monotonic() + 5
+    while True:
+        shown = await deliveries(client, member, webhook)
+        if all(d["state"] != "pending" for d in shown) or time.monotonic() > deadline:
+            return shown
+        await asyncio.sleep(0.05)
+
+
+async def test_a_recall_reaches_the_holders_webhook_signed_within_seconds(
+    client: Any, cast: Cast, delivering: None
+) -> None:
+    batch = await held_by_distributor(client, cast)
+    with receiving() as holder, receiving() as producer:
+        made = await hook(client, cast.distributor, holder.url, "recall")
+        assert made["secret"].startswith("whsec_") and made["events"] == ["recall"]
+        # The producer no longer holds the batch: its webhook hears nothing of the recall.
+        await hook(client, cast.producer, producer.url, "recall", "inspection")
+        started = time.monotonic()
+        recalled = await recall(client, cast, batch["code"])
+        [arrival] = await holder.arrived(1, timeout=5)
+        assert arrival.at - started < 5
+        assert signed_correctly(arrival, made["secret"])
+        assert abs(int(arrival.headers["Webhook-Timestamp"]) - time.time()) < 60
+        notice = json.loads(arrival.body)
+        assert notice["type"] == "recall" and notice["agency"] == cast.distributor.id
+        assert notice["recall"]["id"] == recalled["id"]
+        assert notice["recall"]["severity"] == "class_1"
+        assert [b["code"] for b in notice["batches"]] == [batch["code"]]
+        assert notice["batches"][0]["held"] is True
+        await asyncio.sleep(0.3)
+        assert producer.arrivals == [] and len(holder.arrivals) == 1
+
+    [shown] = await settled(client, cast.distributor, made["id"])
+    assert shown["id"] == arrival.headers["Webhook-Id"]
+    assert shown["state"] == "delivered" and shown["attempts"] == 1
+    assert shown["delivered_at"] is not None and shown["acknowledged_at"] is None
+    assert shown["last_status"] == 204 and shown["body"] == notice
+
+    path = f"/api/v1/webhooks/deliveries/{shown['id']}/ack"
+    other = await client.post(path, headers=cast.producer.headers)
+    assert other.status_code == 404
+    acked = await client.post(path, headers=cast.distributor.headers)
+    assert acked.status_code == 200 and acked.json()["acknowledged_at"] is not None
+    again = await client.post(path, headers=cast.distributor.headers)
+    assert again.json()["acknowledged_at"] == acked.json()["acknowledged_at"]
+
+
+async def test_a_receiver_that_is_down_gets_the_notice_once_it_is_back(
+    client: Any, cast: Cast, delivering: None
+) -> None:
+    batch = await held_by_distributor(client, cast)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    made = await hook(client, cast.distributor, url, "recall")
+    await recall(client, cast, batch["id"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        shown = await deliveries(client, cast.distributor, made["id"])
+        if shown and shown[0]["attempts"] >= 2:
+            break
+        await asyncio.sleep(0.1)
+    [waiting] = shown
+    assert waiting["state"] == "pending" and waiting["attempts"] >= 2
+    assert waiting["last_status"] is None and "Connect" in waiting["last_error"]
+    with receiving(port) as holder:
+        arrivals = await holder.arrived(1, timeout=10)
+    assert {a.headers["Webhook-Id"] for a in arrivals} == {waiting["id"]}
+    assert all(signed_correctly(a, made["secret"]) for a in arrivals)
+    [done] = await settled(client, cast.distributor, made["id"])
+    assert done["state"] == "delivered" and done["attempts"] > waiting["attempts"]
+
+
+async def test_webhooks_are_listed_without_secret_refused_off_https_and_deleted(
+    client: Any, cast: Cast
+) -> None:
+    refused = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "http://example.vn/hook", "events": ["recall"]},
+        headers={**cast.distributor.headers, "Accept-Language": "en"},
+    )
+    assert refused.status_code == 422
+    assert "https://" in refused.json()["detail"]
+    made = await hook(client, cast.distributor, "https://hooks.example.vn/trace", "recall")
+    listed = (await client.get("/api/v1/webhooks", headers=cast.distributor.headers)).json()
+    assert listed == [{k: v for k, v in made.items() if k != "secret"}]
+    assert (await client.get("/api/v1/webhooks", headers=cast.producer.headers)).json() == []
+    gone = await client.delete(f"/api/v1/webhooks/{made['id']}", headers=cast.producer.headers)
+    assert gone.status_code == 404
+    gone = await client.delete(f"/api/v1/webhooks/{made['id']}", headers=cast.distributor.headers)
+    assert gone.status_code == 204
+    assert (await client.get("/api/v1/webhooks", headers=cast.distributor.headers)).json() == []
