@@ -35,21 +35,17 @@ class Receiver:
     url: str
     arrivals: list[Arrival] = field(default_factory=list)
 
-    def wait(self, count: int, timeout: float) -> list[Arrival]:
+    def wait(self, count: int, within: float) -> list[Arrival]:
         """The arrivals once there are ``count`` of them; fail after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while len(self.arrivals) < count and time.monotonic() < deadline:
             time.sleep(0.02)
         assert len(self.arrivals) >= count, f"{len(self.arrivals)} of {count} arrived"
         return list(self.arrivals)
 
-    async def arrived(self, count: int, timeout: float) -> list[Arrival]:
-        """:meth:`wait` for a test whose event loop runs the service's delivery."""
-        deadline = time.monotonic() + timeout
-        while len(self.arrivals) < count and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        assert len(self.arrivals) >= count, f"{len(self.arrivals)} of {count} arrived"
-        return list(self.arrivals)
+    async def arrived(self, count: int, within: float) -> list[Arrival]:
+        """:meth:`wait` off the event loop, for a test whose loop runs the delivery."""
+        return await asyncio.to_thread(self.wait, count, within)
 
 
 def free_port() -> int:
@@ -65,13 +61,13 @@ def receiving(port: int = 0, *, arrivals: list[Arrival] | None = None) -> Iterat
     kept: list[Arrival] = [] if arrivals is None else arrivals
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             kept.append(Arrival(dict(self.headers.items()), body, time.monotonic()))
             self.send_response(204)
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)

@@ -111,7 +111,7 @@ async def test_a_recall_reaches_the_holders_webhook_signed_within_seconds(
         await hook(client, cast.producer, producer.url, "recall", "inspection")
         started = time.monotonic()
         recalled = await recall(client, cast, batch["code"])
-        [arrival] = await holder.arrived(1, timeout=5)
+        [arrival] = await holder.arrived(1, within=5)
         assert arrival.at - started < 5
         assert signed_correctly(arrival, made["secret"])
         assert abs(int(arrival.headers["Webhook-Timestamp"]) - time.time()) < 60
@@ -157,7 +157,7 @@ async def test_a_receiver_that_is_down_gets_the_notice_once_it_is_back(
     assert waiting["state"] == "pending" and waiting["attempts"] >= 2
     assert waiting["last_status"] is None and "Connect" in waiting["last_error"]
     with receiving(port) as holder:
-        arrivals = await holder.arrived(1, timeout=10)
+        arrivals = await holder.arrived(1, within=10)
     assert {a.headers["Webhook-Id"] for a in arrivals} == {waiting["id"]}
     assert all(signed_correctly(a, made["secret"]) for a in arrivals)
     [done] = await settled(client, cast.distributor, made["id"])
