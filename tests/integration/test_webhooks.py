@@ -17,11 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Cast, Member
+from tests.conftest import Cast, Member, make_member
 from tests.integration.helpers import kg, record, register
+from tests.integration.test_inspector_access import INSPECTION
+from tests.integration.test_shopper_reports import CONTACT, fields, send
 from tests.webhook_receiver import free_port, receiving, signed_correctly
 from trace.api.app import create_app
 from trace.config import Settings
+from trace.domain.agency import AgencyKind
 from trace.notify.delivery import keep_delivering
 from trace.store.ledger import Ledger
 
@@ -183,3 +186,41 @@ async def test_webhooks_are_listed_without_secret_refused_off_https_and_deleted(
     gone = await client.delete(f"/api/v1/webhooks/{made['id']}", headers=cast.distributor.headers)
     assert gone.status_code == 204
     assert (await client.get("/api/v1/webhooks", headers=cast.distributor.headers)).json() == []
+
+
+async def test_an_inspection_and_a_shoppers_report_reach_the_webhooks_that_want_them(
+    client: Any, cast: Cast, ledger: Ledger, delivering: None
+) -> None:
+    batch = await held_by_distributor(client, cast)
+    hanoi = await make_member(ledger, "Chi cục Hà Nội", AgencyKind.AUTHORITY, province="01")
+    with receiving() as producer, receiving() as holder, receiving() as province:
+        hooks = {
+            "producer": await hook(client, cast.producer, producer.url, "inspection", "report"),
+            "holder": await hook(client, cast.distributor, holder.url, "inspection"),
+            "province": await hook(client, hanoi, province.url, "report"),
+        }
+        await record(client, cast.authority, batch["id"], "inspected", INSPECTION)
+        sent = await send(client, batch["code"], fields())
+        assert sent.status_code in (200, 201, 303), sent.text
+        await producer.arrived(2, within=5)
+        await holder.arrived(1, within=5)
+        await province.arrived(1, within=5)
+        await asyncio.sleep(0.3)
+    arrived = {
+        name: sorted(json.loads(a.body)["type"] for a in receiver.arrivals)
+        for name, receiver in (("producer", producer), ("holder", holder), ("province", province))
+    }
+    assert arrived == {
+        "producer": ["inspection", "report"],
+        "holder": ["inspection"],
+        "province": ["report"],
+    }
+    for name, receiver in (("producer", producer), ("holder", holder), ("province", province)):
+        assert all(signed_correctly(a, hooks[name]["secret"]) for a in receiver.arrivals)
+    [report] = [json.loads(a.body) for a in province.arrivals]
+    assert report["batch"]["code"] == batch["code"] and report["report"]["problem"] == "fake_label"
+    # The shopper's words and contact stay behind the reports API.
+    assert CONTACT not in province.arrivals[0].body.decode()
+    [inspection] = [json.loads(a.body) for a in holder.arrivals]
+    assert inspection["inspection"]["laboratory"] == INSPECTION["laboratory"]
+    assert inspection["record"]["inspector"] == cast.authority.id

@@ -13,6 +13,9 @@ reads the batch graph, and so follows only records the genealogy projection has 
 - An `inspected` record notifies, through their ``inspection`` webhooks, the batch's
   producer and its holder.
 
+A shopper's report is not a record: :func:`queue_report` queues its notices in the
+transaction that keeps the report (trace/store/reports.py), to the report's readers.
+
 Each notice's ``event_key`` names its source: a notice is never queued twice to one webhook.
 """
 
@@ -26,6 +29,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from trace.domain.agency import AgencyKind
 from trace.domain.facts import Fact, read_fact
 from trace.domain.kinds import EventKind
 from trace.domain.record import Record, now_us
@@ -36,7 +40,7 @@ from trace.notify.registry import DeliveryState, WebhookEvent
 from trace.store.batches import Batch, find_batch
 from trace.store.ledger import Ledger
 from trace.store.projections import catch_up
-from trace.store.tables import webhook_deliveries, webhooks
+from trace.store.tables import agencies, webhook_deliveries, webhooks
 
 NAME = "webhooks"
 
@@ -138,6 +142,40 @@ async def queue_notices(ledger: Ledger, outbox: Outbox) -> int:
     """Bring the graph, then the outbox, up to date; return the position the outbox reached."""
     graph = await catch_up(ledger, GENEALOGY)
     return await catch_up(ledger, outbox, until=graph)
+
+
+async def queue_report(
+    conn: AsyncConnection, number: int, batch: Batch, problem: str, at_us: int
+) -> None:
+    """Queue the notices of shopper's report ``number``, inside the transaction keeping it.
+
+    To the ``report`` webhooks of those who read it: the batch's producer and the
+    authorities of its province. The notice says which report and what kind of problem,
+    not the shopper's words or contact: those are read with a token, at its ``url``.
+    """
+    readers = {batch.producer_id}
+    if batch.province:
+        rows = await conn.execute(
+            select(agencies.c.id).where(
+                agencies.c.kind == AgencyKind.AUTHORITY.value,
+                agencies.c.province == batch.province,
+            )
+        )
+        readers.update(row.id for row in rows)
+    hooks = await _webhooks(conn, readers, WebhookEvent.REPORT)
+    for hook_id, agency_id in hooks:
+        body = {
+            "type": WebhookEvent.REPORT.value,
+            "agency": agency_id,
+            "report": {
+                "id": number,
+                "problem": problem,
+                "at_us": at_us,
+                "url": f"/api/v1/reports?after={number - 1}&limit=1",
+            },
+            "batch": {"id": batch.id, "code": batch.code, "product": batch.product},
+        }
+        await _queue(conn, hook_id, WebhookEvent.REPORT, f"report:{number}", body)
 
 
 def _kind(record: Record) -> str | None:

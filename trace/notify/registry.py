@@ -2,7 +2,8 @@
 
 A webhook names an HTTPS address and the events the agency wants there: ``recall`` (a
 recall reaching a batch it holds or is receiving), ``inspection`` (an inspection of a
-batch it produced or holds), ``report`` (a shopper's report about a batch it produced).
+batch it produced or holds), ``report`` (a shopper's report about a batch it produced or, for an
+authority, a batch of its province).
 Its signing secret is sealed under the master key (trace/store/custody.py) and opened
 only to sign. Plain ``http://`` is accepted only for 127.0.0.1 and localhost, and only
 where the service allows it (``TRACE_WEBHOOK_ALLOW_LOOPBACK=1``, for tests and
@@ -101,8 +102,14 @@ class Delivery:
 
 def check_url(url: str, *, allow_loopback: bool) -> str:
     """``url`` if a webhook may be sent there; :class:`InvalidWebhook` otherwise."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
+    if any(c.isspace() or not c.isprintable() for c in url.strip()):
+        raise InvalidWebhook(f"{url!r} has spaces or control characters", rule="https")
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError as exc:
+        raise InvalidWebhook(f"{url!r} is not an address", rule="https") from exc
     if parts.scheme == "https" and host:
         return url.strip()
     if parts.scheme == "http" and host in LOOPBACK_HOSTS and allow_loopback:
