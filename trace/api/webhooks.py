@@ -125,8 +125,9 @@ class WebhookController(Controller):
         A token with the `admin` scope. `url` is an `https://` address; `events` any of
         `recall` (a recall reaching a batch you hold or are receiving), `inspection` (an
         inspection of a batch you produced or hold), `report` (a shopper's report about a
-        batch you produced or, for an authority, a batch of your province). The answer holds the signing `secret`, shown this once:
-        keep it to check each notice's `Webhook-Signature` (docs/webhooks.md).
+        batch you produced or, for an authority, a batch of your province). The answer
+        holds the signing `secret`, shown this once: keep it to check each notice's
+        `Webhook-Signature` (docs/webhooks.md).
         """
         require_scope(actor, Scope.ADMIN)
         settings: Settings = request.app.state.settings
