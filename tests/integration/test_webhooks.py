@@ -25,7 +25,8 @@ from tests.webhook_receiver import free_port, receiving, signed_correctly
 from trace.api.app import create_app
 from trace.config import Settings
 from trace.domain.agency import AgencyKind
-from trace.notify.delivery import keep_delivering
+from trace.notify.delivery import attempt, claim_due, deliver_due, keep_delivering
+from trace.notify.outbox import Outbox, queue_notices
 from trace.store.ledger import Ledger
 
 
@@ -224,3 +225,42 @@ async def test_an_inspection_and_a_shoppers_report_reach_the_webhooks_that_want_
     [inspection] = [json.loads(a.body) for a in holder.arrivals]
     assert inspection["inspection"]["laboratory"] == INSPECTION["laboratory"]
     assert inspection["record"]["inspector"] == cast.authority.id
+
+
+async def test_a_notice_sent_but_not_noted_is_sent_again_under_the_same_id(
+    client: Any, cast: Cast, ledger: Ledger, fast: Settings
+) -> None:
+    """The service stops after the POST, before it notes the answer: the lease runs out and
+    the notice goes again, with the same Webhook-Id, so the receiver can drop the repeat."""
+    batch = await held_by_distributor(client, cast)
+    short = dataclasses.replace(fast, webhook_timeout_seconds=0.1)  # a lease of 0.3 s
+    with receiving() as holder:
+        made = await hook(client, cast.distributor, holder.url, "recall")
+        await recall(client, cast, batch["id"])
+        await queue_notices(ledger, Outbox(short.public_url))
+        async with httpx.AsyncClient() as http:
+            [claimed] = await claim_due(ledger, short)
+            assert await claim_due(ledger, short) == []  # leased: nobody else takes it
+            await attempt(http, claimed)  # answered, and then the service "dies"
+            await asyncio.sleep(0.4)
+            assert await deliver_due(ledger, short, http) == 1
+        arrivals = await holder.arrived(2, within=5)
+    assert len({a.headers["Webhook-Id"] for a in arrivals}) == 1
+    [shown] = await deliveries(client, cast.distributor, made["id"])
+    assert shown["state"] == "delivered" and shown["attempts"] == 1
+
+
+async def test_two_workers_never_claim_the_same_notice(
+    client: Any, cast: Cast, ledger: Ledger, fast: Settings
+) -> None:
+    with receiving() as holder:
+        await hook(client, cast.distributor, holder.url, "recall")
+        for lot in ("WH-A", "WH-B", "WH-C", "WH-D"):
+            made = (await register(client, cast.producer, lot=lot))["batch"]
+            shipped = {"to": cast.distributor.id, "quantity": kg("1")}
+            await record(client, cast.producer, made["id"], "shipped", shipped)
+            await recall(client, cast, made["id"])
+        await queue_notices(ledger, Outbox(fast.public_url))
+        first, second = await asyncio.gather(claim_due(ledger, fast), claim_due(ledger, fast))
+    ids = [c.id for c in first + second]
+    assert len(ids) == 4 and len(set(ids)) == 4

@@ -73,6 +73,8 @@ class Outbox:
                 await self._inspected(conn, record)
 
     async def _recalled(self, conn: AsyncConnection, record: Record) -> None:
+        if not await _anyone_wants(conn, WebhookEvent.RECALL):
+            return  # no reach to walk when nobody would be told
         recall = await find_recall(conn, str(record.position))
         found = await reach(conn, recall, public_url=self.public_url)
         concerned = _by_agency(found.batches)
@@ -193,6 +195,12 @@ def _by_agency(batches: Iterable[Reached]) -> dict[str, list[Reached]]:
             if agency:
                 concerned.setdefault(agency, []).append(reached)
     return concerned
+
+
+async def _anyone_wants(conn: AsyncConnection, event: WebhookEvent) -> bool:
+    """Whether any webhook in use wants ``event``."""
+    rows = await conn.execute(select(webhooks.c.events).where(webhooks.c.disabled_at_us.is_(None)))
+    return any(event.value in row.events.split() for row in rows)
 
 
 async def _webhooks(
