@@ -55,6 +55,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _Server(ThreadingHTTPServer):
+    # The service sends up to 20 notices at once: a backlog of socketserver's default 5
+    # would drop connections, and TCP would retry them only a second or more later.
+    request_queue_size = 128
+
+
 @contextmanager
 def receiving(port: int = 0, *, arrivals: list[Arrival] | None = None) -> Iterator[Receiver]:
     """A receiver listening on ``port`` (any free one by default) until the block ends."""
@@ -70,7 +76,7 @@ def receiving(port: int = 0, *, arrivals: list[Arrival] | None = None) -> Iterat
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = _Server(("127.0.0.1", port), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
