@@ -38,6 +38,14 @@ class Settings:
     # blocks; none by default), and the one header they write it in.
     trusted_proxies: tuple[IpNetwork, ...] = ()
     proxy_header: str = "x-forwarded-for"
+    # Webhooks (trace/notify/): plain http to 127.0.0.1 or localhost only when allowed
+    # (tests, development); how often the outbox is looked at; the first retry's delay,
+    # doubled at each failure up to an hour; when a notice is given up; each POST's limit.
+    webhook_allow_loopback: bool = False
+    webhook_poll_seconds: float = 0.5
+    webhook_retry_seconds: float = 10.0
+    webhook_give_up_seconds: float = 86400.0
+    webhook_timeout_seconds: float = 10.0
 
     @property
     def is_embedded(self) -> bool:
@@ -67,6 +75,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         page_cache=env.get("TRACE_PAGE_CACHE", "1") != "0",
         trusted_proxies=parse_networks(env.get("TRACE_TRUSTED_PROXIES", "")),
         proxy_header=_proxy_header(env.get("TRACE_PROXY_HEADER", PROXY_HEADERS[0])),
+        webhook_allow_loopback=env.get("TRACE_WEBHOOK_ALLOW_LOOPBACK", "0") == "1",
+        webhook_poll_seconds=float(env.get("TRACE_WEBHOOK_POLL_SECONDS", "0.5")),
+        webhook_retry_seconds=float(env.get("TRACE_WEBHOOK_RETRY_SECONDS", "10")),
+        webhook_give_up_seconds=float(env.get("TRACE_WEBHOOK_GIVE_UP_SECONDS", "86400")),
+        webhook_timeout_seconds=float(env.get("TRACE_WEBHOOK_TIMEOUT_SECONDS", "10")),
     )
 
 

@@ -42,7 +42,9 @@ from trace.api.report_form import ROUTES as REPORT_FORM_ROUTES
 from trace.api.reports import ReportController
 from trace.api.resolver import ROUTES as RESOLVER_ROUTES
 from trace.api.schemas import Health
+from trace.api.webhooks import WebhookController
 from trace.config import Settings, load_settings
+from trace.notify.delivery import keep_delivering
 from trace.store.checkpoints import sign_checkpoint
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger, open_ledger
@@ -94,10 +96,12 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         await require_current_schema(own.engine)
         app.state.ledger = own
         checkpointer = asyncio.create_task(keep_checkpointing(own, settings))
+        deliverer = asyncio.create_task(keep_delivering(own, settings))
         try:
             yield
         finally:
             checkpointer.cancel()
+            deliverer.cancel()
             await own.close()
 
     swagger = DescribedSwagger(
@@ -119,6 +123,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             GenealogyController,
             RecallController,
             ReportController,
+            WebhookController,
             EpcisController,
             PlaceController,
             *PHOTO_ROUTES,

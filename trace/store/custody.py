@@ -50,6 +50,21 @@ class MasterKey:
             raise MasterKeyError(f"sealed key {key_id} does not open with this master key") from exc
         return Ed25519PrivateKey.from_private_bytes(raw)
 
+    def seal_secret(self, name: str, secret: bytes) -> bytes:
+        """Encrypt another secret (a webhook's signing secret), bound to ``name``."""
+        nonce = secrets.token_bytes(_NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, secret, name.encode())
+
+    def unseal_secret(self, name: str, sealed: bytes) -> bytes:
+        """Decrypt a secret sealed for ``name``; raise :class:`MasterKeyError` otherwise."""
+        nonce, ciphertext = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
+        try:
+            return self._aead.decrypt(nonce, ciphertext, name.encode())
+        except InvalidTag as exc:
+            raise MasterKeyError(
+                f"sealed secret {name} does not open with this master key"
+            ) from exc
+
 
 def load_master_key(data_dir: Path, from_env: str | None, *, create: bool) -> MasterKey:
     """The master key from the environment, else from the data directory (made if ``create``)."""

@@ -28,6 +28,10 @@ class NotFound(DomainError):
             "label_run": N_("No label run '{id}' was found for this batch. Check the run's id."),
             "file": N_("No open-data file '{id}' was found. The files: GET /open-data/."),
             "recall": N_("No recall '{id}' was found. Check the recall's id."),
+            "webhook": N_("Your agency has no webhook '{id}'. Its webhooks: GET /api/v1/webhooks."),
+            "delivery": N_(
+                "No notice '{id}' was sent to your agency. Check the Webhook-Id it came with."
+            ),
             "resource": N_("Nothing is at '{id}'. Check the address."),
             "photo": N_(
                 "The service has no photo '{id}'. A photo is named by the SHA-256 of its "

@@ -57,23 +57,31 @@ async def applied_up_to(conn: AsyncConnection, name: str) -> int:
     return int(found or 0)
 
 
-async def catch_up(ledger: Ledger, projection: Projection, *, batch_size: int = BATCH_SIZE) -> int:
-    """Apply every record the projection has not seen; return the log size it reached."""
+async def catch_up(
+    ledger: Ledger,
+    projection: Projection,
+    *,
+    batch_size: int = BATCH_SIZE,
+    until: int | None = None,
+) -> int:
+    """Apply every record the projection has not seen; return the log size it reached.
+
+    ``until`` stops before that position: a projection that reads another one applies
+    only what the other has applied already.
+    """
     async with read_transaction(ledger.engine) as conn:
         size = int((await conn.execute(select(log_head.c.size))).scalar_one())
+        if until is not None:
+            size = min(size, until)
         if await applied_up_to(conn, projection.name) >= size:
             return size
     while True:
         async with write_transaction(ledger.engine) as conn:
             position = await _lock_position(conn, projection.name)
-            rows = (
-                await conn.execute(
-                    select(records)
-                    .where(records.c.position >= position)
-                    .order_by(records.c.position)
-                    .limit(batch_size)
-                )
-            ).all()
+            query = select(records).where(records.c.position >= position)
+            if until is not None:
+                query = query.where(records.c.position < until)
+            rows = (await conn.execute(query.order_by(records.c.position).limit(batch_size))).all()
             if not rows:
                 return position
             batch = [to_record(row) for row in rows]

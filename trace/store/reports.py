@@ -29,6 +29,7 @@ from trace.domain.report_photo import CleanPhoto
 from trace.domain.reports import ReportDraft, ReportProblem
 from trace.domain.scopes import Scope
 from trace.domain.texts import N_
+from trace.notify.outbox import queue_report
 from trace.store.agencies import Actor, get_agency
 from trace.store.batches import Batch
 from trace.store.database import is_sqlite, read_transaction, write_transaction
@@ -170,6 +171,7 @@ async def file_report(
                 created_at_us=now,
             )
         )
+        await queue_report(conn, number, batch, draft.problem.value, now)
     return Receipt(number, batch.province, batch.producer_id)
 
 

@@ -497,3 +497,44 @@ shopper_reports = Table(
     Index("ix_shopper_reports_batch_created", "batch_id", "created_at_us"),
     Index("ix_shopper_reports_client_created", "client", "created_at_us"),
 )
+
+# --- webhooks (issue 16; migration 0013) ---
+
+# An agency's webhook (trace/notify/registry.py): where the service POSTs the events it
+# asked for (``events``, space-separated: recall, inspection, report). The signing secret
+# is shown once and kept sealed under the master key, like custodial keys.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("url", Text, nullable=False),
+    Column("events", Text, nullable=False),
+    Column("sealed_secret", LargeBinary, nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("disabled_at_us", BigInteger),
+)
+
+# The durable outbox (trace/notify/outbox.py, delivery.py): one row per notice to one
+# webhook, written in the transaction that moves the outbox projection past the record it
+# comes from. ``id`` travels as ``Webhook-Id`` on every attempt, for the receiver to drop
+# repeats; ``event_key`` names the source so that a notice is never queued twice.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("webhook_id", String(36), ForeignKey("webhooks.id"), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("event_key", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_us", BigInteger, nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("delivered_at_us", BigInteger),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("acknowledged_at_us", BigInteger),
+    UniqueConstraint("webhook_id", "event_key"),
+    Index("ix_webhook_deliveries_due", "state", "next_attempt_us"),
+)

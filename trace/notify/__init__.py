@@ -1,0 +1,1 @@
+"""Telling agencies what concerns them: webhooks, their durable outbox, and delivery."""
