@@ -127,6 +127,15 @@ def _example(
         # Codes of today's places, as a client takes them from /api/v1/places.
         "province": st.sampled_from([place.code for place in provinces()]),
         "commune": st.none(),
+        # A photo the service holds is sent first (tests/integration/test_photos.py); a name
+        # drawn at random names none, and would refuse most registrations.
+        "photo": st.none(),
+        # Standards as a producer picks them: distinct names (the same one twice is refused).
+        "standards": st.lists(
+            st.sampled_from(["VietGAP", "GlobalGAP", "TCVN 11041-2:2017", "HACCP", "Hữu cơ"]),
+            unique=True,
+            max_size=3,
+        ),
     }
     # Registrations mostly at real times, so that most examples have a batch to add to.
     recent = RECENT_TIMES.map(datetime.isoformat)
