@@ -43,6 +43,16 @@ from trace.translation import both
 
 OPERATOR_NAME = "Ban vận hành trace (demo)"
 POMELO_COOP = "Hợp tác xã Bưởi Diễn Phú Thượng"
+# The paddy farmers: household businesses (hộ kinh doanh), each with a commune code.
+HOUSEHOLDS = (
+    ("Hộ ông Nguyễn Văn Thắng", "12364"),
+    ("Hộ bà Trần Thị Huệ", "12361"),
+    ("Hộ ông Phạm Đức Lộc", "12391"),
+)
+# Every demo lot carries a GTIN, so every label on the demo sheet is a GS1 Digital Link.
+# A household business may register its own GS1 company prefix; these are invented (893 is
+# GS1 Vietnam's prefix; the check digits are real).
+PADDY_GTINS = ("8936123000011", "8936124000010", "8936125000019")
 # The person of the pomelo cooperative who signs in to the console in the demo.
 DEMO_PERSON = "Chị Lan (thử / demo)"
 
@@ -95,11 +105,7 @@ async def _cast(ledger: Ledger) -> _Cast:
                 province="33",
                 commune=commune,
             )
-            for name, commune in (
-                ("Hộ ông Nguyễn Văn Thắng", "12364"),
-                ("Hộ bà Trần Thị Huệ", "12361"),
-                ("Hộ ông Phạm Đức Lộc", "12391"),
-            )
+            for name, commune in HOUSEHOLDS
         ],
         mill=await _agency(
             ledger,
@@ -287,7 +293,7 @@ async def _pomelo(ledger: Ledger, c: _Cast) -> str:
 
 async def _rice(ledger: Ledger, c: _Cast) -> str:
     paddies = []
-    for number, farmer in enumerate(c.farmers, start=1):
+    for number, (farmer, gtin) in enumerate(zip(c.farmers, PADDY_GTINS, strict=True), start=1):
         paddy = new_batch_id()
         paddies.append(paddy)
         await _event(
@@ -298,6 +304,7 @@ async def _rice(ledger: Ledger, c: _Cast) -> str:
             "2026-06-10T06:00:00+07:00",
             {
                 "product": "Thóc ST25",
+                "gtin": gtin,
                 "lot": f"THOC-2026-{number:02d}",
                 "origin": {"province": "33"},
                 "quantity": _kg("3000"),
@@ -411,6 +418,7 @@ async def _recalled_vegetables(ledger: Ledger, c: _Cast) -> str:
         "2026-10-02T05:00:00+07:00",
         {
             "product": "Cải ngọt an toàn",
+            "gtin": "8936049000027",
             "lot": "CN-2026-10-02",
             "origin": {"province": "01"},
             "quantity": _kg("450"),
