@@ -21,7 +21,11 @@ On a throwaway PostgreSQL database (``bench_queries_<pid>``, dropped at the end 
    a primary-key look-up of a batch (the reference: ``find_batch``, ``GET
    /api/v1/batches/{id}``); eighteen shapes of search (``GET /api/v1/batches``); a
    downstream trace of 10 generations from the roots of the deep trees (``GET
-   /api/v1/batches/{id}/trace``); a recall's reach (``GET /api/v1/recalls/{id}/reach``).
+   /api/v1/batches/{id}/trace``); a recall's reach (``GET /api/v1/recalls/{id}/reach``);
+   over HTTP only, the officers' console's search and history in words (``GET
+   /api/v1/console/search``, ``GET /api/v1/console/batches/{id}/history``, by the session
+   cookie the console signs in for) against the API's answers to the same requests by
+   token (``GET /api/v1/batches``, ``GET /api/v1/batches/{id}/records``).
    Every inspector query writes its audit entry first, as ``provide_inspector`` does
    (in process the entry's share is timed apart). ``--explain missed`` (the default)
    runs the slowest statement of each shape that missed its target again under
@@ -103,6 +107,12 @@ DEPTH = 10
 PAGE = 50
 DEEP_PAGE = 21  # the page a cursor is followed to (after 1,000 batches)
 PUBLIC_URL = "https://truyxuat.example.vn"
+# The officers' console (issue 16) against the API it stands beside, the same requests by
+# the same official: the console's group (its cookie) -> the API's group (the token).
+CONSOLE_PAIRS = {"console search": "search, the console's", "console history": "history (API)"}
+CONSOLE_GROUPS = frozenset(CONSOLE_PAIRS) | frozenset(CONSOLE_PAIRS.values())
+CONSOLE_P95_RATIO = 1.5
+HISTORIES = 30  # batches whose history is asked for
 
 
 # --------------------------------------------------------------------------- database
@@ -262,13 +272,22 @@ class Shape:
     """A kind of query, in several variants (asked in turn)."""
 
     name: str
-    group: str  # reference, search, trace or reach
+    group: str  # reference, search, trace, reach, or one of CONSOLE_PAIRS' groups
     queries: list[Query]
 
     @property
     def audited(self) -> bool:
         """Inspectors' queries write an audit entry; the reference is public."""
         return self.group != "reference"
+
+    @property
+    def http_only(self) -> bool:
+        """The console's pair of shapes: asked over HTTP only, the console's with its cookie."""
+        return self.group in CONSOLE_GROUPS
+
+    @property
+    def by_cookie(self) -> bool:
+        return self.group in CONSOLE_PAIRS
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,7 +539,39 @@ async def workload(bench: Bench, ledger: Ledger) -> list[Shape]:
         ),
         Shape("recall reach, farm batch", "reach", reaches(farm_recalls)),
     ]
+    chosen = ("q without diacritics", "q and province", "province", "certification")
+    console_searches = [p for name, variants in searches if name in chosen for p in variants]
+    histories = ids[:HISTORIES]
+    shapes += [
+        Shape(
+            "console: search in words (cookie)",
+            "console search",
+            [_http_only("/api/v1/console/search", p) for p in console_searches],
+        ),
+        Shape(
+            "API: the same searches (token)",
+            CONSOLE_PAIRS["console search"],
+            [_http_only("/api/v1/batches", p) for p in console_searches],
+        ),
+        Shape(
+            "console: a batch's history in words (cookie)",
+            "console history",
+            [_http_only(f"/api/v1/console/batches/{b}/history", {}) for b in histories],
+        ),
+        Shape(
+            "API: the same batches' records (token)",
+            CONSOLE_PAIRS["console history"],
+            [_http_only(f"/api/v1/batches/{b}/records", {}) for b in histories],
+        ),
+    ]
     return [shape for shape in shapes if shape.queries]
+
+
+def _http_only(path: str, params: dict[str, str]) -> Query:
+    async def answer(_ledger: Ledger) -> int:
+        raise RuntimeError(f"{path} is asked over HTTP only")
+
+    return Query(path, params, answer)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -552,12 +603,34 @@ class Client:
         self.conn.close()
 
 
+class CookieClient(Client):
+    """The console's connection: signed in with the official's token, then by its cookie."""
+
+    def __init__(self, port: int, token: str) -> None:
+        super().__init__(port, token)
+        body = json.dumps({"token": token, "device": "bench/queries.py"})
+        self.conn.request(
+            "POST",
+            "/api/v1/console/session",
+            body=body,
+            headers={"Content-Type": "application/json"},
+        )
+        answer = self.conn.getresponse()
+        answer.read()
+        cookie = answer.getheader("Set-Cookie") or ""
+        if answer.status != 201 or not cookie:
+            raise RuntimeError(f"console sign-in: HTTP {answer.status}, cookie {cookie!r}")
+        self.headers = {"Accept": "application/json", "Cookie": cookie.split(";", 1)[0]}
+
+
 def _items(group: str, payload: bytes) -> int:
     found = json.loads(payload)
     if group == "reference":
         return 1
     if group == "reach":
         return int(found["counts"]["batches"])
+    if "history" in group:
+        return len(found["records"])
     return len(found["batches"])
 
 
@@ -646,11 +719,13 @@ class Session:
     server: Server | None
     client: Client | None
     series: dict[tuple[str, str], Series] = field(default_factory=dict)
+    console: Client | None = None
 
     async def ask(self, path: str, shape: Shape, query: Query) -> Sample:
         if path == "HTTP":
-            assert self.client is not None
-            return over_http(self.client, shape, query)
+            client = self.console if shape.by_cookie else self.client
+            assert client is not None
+            return over_http(client, shape, query)
         return await in_process(self.ledger, self.token, shape, query)
 
     async def round(self, path: str, shapes: list[Shape], run: int, repeat: int) -> None:
@@ -660,7 +735,11 @@ class Session:
         group = self.server.proc.pid if path == "HTTP" and self.server is not None else None
         if path == "HTTP" and self.client is not None:
             self.client.reopen()
+        if path == "HTTP" and self.console is not None:
+            self.console.reopen()
         for shape in shapes[turn:] + shapes[:turn]:
+            if shape.http_only and path != "HTTP":
+                continue
             found = self.series.setdefault((shape.name, path), Series(shape, path))
             samples = []
             with Meter(self.bench.database, group) as meter:
@@ -684,7 +763,8 @@ async def measure(
         token = await inspector_token(ledger)
         shapes = await workload(bench, ledger)
         client = Client(server.port, token) if server is not None else None
-        session = Session(bench, ledger, token, server, client)
+        console = CookieClient(server.port, token) if server is not None else None
+        session = Session(bench, ledger, token, server, client, console=console)
         other = Session(bench, changed, token, None, None, session.series) if changed else None
         paths = ["in process"] + (["HTTP"] if client is not None else [])
         bench.meta["machine"] = await machine(bench)
@@ -692,7 +772,8 @@ async def measure(
         for shape in shapes:
             for query in shape.queries:
                 for path in paths:
-                    await session.ask(path, shape, query)
+                    if path == "HTTP" or not shape.http_only:
+                        await session.ask(path, shape, query)
         if other is not None:
             log("-- what if: " + "; ".join(WHAT_IF + WHAT_IF_SETTINGS))
         for run in range(args.runs):
@@ -705,6 +786,8 @@ async def measure(
                 log(f"   run {run + 1}/{args.runs} {WHAT_IF_PATH}: {summary}")
         if client is not None:
             client.close()
+        if console is not None:
+            console.close()
         bench.meta["machine"]["load_after"] = f"{os.getloadavg()[0]:.1f}"
         if args.explain:
             bench.meta["plans"] = await explain(ledger, shapes, session.series, args.explain)
@@ -720,7 +803,7 @@ async def _what_if_round(session: Session, shapes: list[Shape], run: int, repeat
     await _sql(session.bench.url, *WHAT_IF)
     try:
         for shape in shapes:
-            for query in shape.queries:
+            for query in shape.queries if not shape.http_only else []:
                 await session.ask(WHAT_IF_PATH, shape, query)
         await session.round(WHAT_IF_PATH, shapes, run, repeat)
     finally:
@@ -933,6 +1016,31 @@ def targets_table(
     return out
 
 
+def console_table(shapes: list[Shape], series: dict[tuple[str, str], Series]) -> list[str]:
+    """The console's pages against the API's answers to the same requests, over HTTP."""
+    by_group = {s.group: s for s in shapes}
+    out = [
+        "",
+        f"The officers' console against the API, over HTTP, the same requests (target: the"
+        f" console's p95 at most {CONSOLE_P95_RATIO:g} times the API's):",
+        "",
+        "| console | p50 / p95 ms | API | p50 / p95 ms | p95 ratio | met |",
+        "|---|---|---|---|---:|---|",
+    ]
+    for console_group, api_group in CONSOLE_PAIRS.items():
+        console, api = by_group.get(console_group), by_group.get(api_group)
+        if console is None or api is None or (console.name, "HTTP") not in series:
+            continue
+        mine, theirs = series[(console.name, "HTTP")].ms(), series[(api.name, "HTTP")].ms()
+        ratio = (percentile(mine, 0.95) or 0) / (percentile(theirs, 0.95) or 1)
+        out.append(
+            f"| {console.name} | {_f(_median(mine))} / {_f(percentile(mine, 0.95))} |"
+            f" {api.name} | {_f(_median(theirs))} / {_f(percentile(theirs, 0.95))} |"
+            f" {ratio:.2f} | {_yes(ratio <= CONSOLE_P95_RATIO)} |"
+        )
+    return out
+
+
 def render(
     bench: Bench,
     args: argparse.Namespace,
@@ -983,6 +1091,7 @@ def render(
         out.append("")
     out += ["Targets:", ""]
     out += targets_table(shapes, series, paths)
+    out += console_table(shapes, series)
     if "verify_all" in meta:
         out += ["", f"`python -m trace verify`: {meta['verify_all']}"]
     for plan in meta.get("plans", []):
