@@ -14,6 +14,7 @@ import pytest
 from tests.unit.test_kinds import COOPERATIVE, EXAMPLES, PADDY_A, PADDY_B, RETAILER
 from trace.domain.canonical import canonical_bytes
 from trace.domain.epc import canonical_identifier, check_identifier
+from trace.domain.epcis import TRACE_VOC
 from trace.domain.errors import InvalidBody, InvalidIdentifier
 from trace.domain.event_hash import context_prefixes, event_hash_id
 from trace.domain.kinds import EventKind, decode_body
@@ -115,7 +116,8 @@ def test_each_body_field_has_a_place_in_the_event() -> None:
     assert [e["epcClass"] for e in milled["inputQuantityList"]] == list(CLASSES.values())
     assert milled["outputQuantityList"] == [{"epcClass": POMELO, "quantity": 6400, "uom": "KGM"}]
     registered = export(EventKind.REGISTERED, EXAMPLES[EventKind.REGISTERED])
-    assert registered["ilmd"]["trace:origin"] == {"trace:province": "42"}
+    # A code's leading zeros are part of it: published as a URI, never as bare digits.
+    assert registered["ilmd"]["trace:origin"] == {"trace:province": f"{TRACE_VOC}province-42"}
     certified = export(EventKind.CERTIFIED, EXAMPLES[EventKind.CERTIFIED])
     assert certified["certificationInfo"] == f"{BASE}/certificates/ocop/OCOP-42-2025-017"
     assert certified["trace:stars"] == 4
