@@ -183,7 +183,6 @@ def canonical_value(value: Any, prefixes: Prefixes) -> str:
     raise NotAnEpcisEvent(f"expected a single value, got {type(value).__name__}: {value!r}")
 
 
-
 def canonical_term(namespace: str, value: Any, prefixes: Prefixes) -> str:
     """Rule 16: a bare standard term (``in_transit``) is its Web URI."""
     if isinstance(value, str) and value.strip() and ":" not in value:
