@@ -45,7 +45,8 @@ class RemoteContextRefused(Exception):
     """A document names a remote context the reference run has no copy of."""
 
 
-def _offline_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def offline_documents(url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """pyld's document loader, offline: the EPCIS 2.0 contexts from files, nothing else."""
     name = _SHIPPED.get(url)
     if name is None:
         raise RemoteContextRefused(f"no offline copy of the JSON-LD context {url}")
@@ -61,7 +62,7 @@ def _offline_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[
 @contextmanager
 def _isolated() -> Iterator[None]:
     before = jsonld.get_document_loader()
-    jsonld.set_document_loader(_offline_loader)
+    jsonld.set_document_loader(offline_documents)
     json_to_py._namespaces = {}
     try:
         yield

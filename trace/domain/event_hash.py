@@ -21,12 +21,15 @@ description beside the reference implementation (``epcis-event-hash-generator``)
 - the SHA-256 of the UTF-8 pre-hash string is written as an RFC 6920 ``ni`` URI with
   ``?ver=CBV2.0`` (22-24).
 
-``eventID``, ``recordTime`` and ``errorDeclaration`` are not part of the hash: an
-event keeps its hash ID when it is later declared erroneous. Where the prose and the
-reference implementation's published vectors differ, this module follows the
-vectors: ``certificationInfo`` (absent from the prose's order) follows
-``eventTimeZoneOffset``; ``destinationList`` precedes ``sourceList``; and the
-``type=`` pair comes before, not after, the value it types.
+``eventID``, ``recordTime``, ``errorDeclaration`` and comments are not part of the hash:
+an event keeps its hash ID when it is later declared erroneous. Where the prose and the
+reference implementation differ, this module follows the implementation (its published
+vectors and ``epcis-event-hash-generator`` 1.9.3): ``certificationInfo`` (absent from the
+prose's order) follows ``eventTimeZoneOffset``; ``parentID`` precedes ``epcList``;
+``destinationList`` precedes ``sourceList``; the ``type=`` pair comes before, not after,
+the value it types; text that reads as a number is that number; a URI with a fragment is
+no Digital Link. Where the implementation is wrong, the ledger publishes nothing it could
+read two ways (``docs/formats.md``, "EPCIS events").
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def _redefined(entry: Any) -> str | None:
             continue
         if EPCIS_PREFIXES.get(term) == definition:
             continue  # the same definition again is allowed
-        return term
+        return str(term)
     return None
 
 

@@ -36,7 +36,8 @@ from trace.epcis.export import EXACT_JSON, PREFIX, agency_uri
 from trace.opendata.cells import PUBLIC_FIELDS
 from trace.opendata.parties import Party
 from trace.opendata.reading import Context, Cut, in_range, stream
-from trace.store.tables import epcis_events, records
+from trace.store.tables import epcis_events as indexed
+from trace.store.tables import records
 
 CONTEXT: list[Any] = list(EVENT_CONTEXT)
 REDACTED_FROM = f"{PREFIX}:redactedFrom"
@@ -45,8 +46,8 @@ _DECLARATION = frozenset({"declarationTime", "reason", "correctiveEventIDs"})
 _NO_EVENT = frozenset({EventKind.EPCIS_EVENT.value})
 
 _RECORDS: Select[Any] = (
-    select(records.c.position, records.c.kind, records.c.statement, epcis_events.c.event)
-    .select_from(records.join(epcis_events, epcis_events.c.position == records.c.position))
+    select(records.c.position, records.c.kind, records.c.statement, indexed.c.event)
+    .select_from(records.join(indexed, indexed.c.position == records.c.position))
     .where(in_range(records.c.position))
     .order_by(records.c.position)
 )
