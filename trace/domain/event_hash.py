@@ -300,14 +300,19 @@ COMMENTS = frozenset({"comment", "rdfs:comment", "http://www.w3.org/2000/01/rdf-
 
 
 def _extensions(element: Mapping[str, Any], standard: Iterable[str], prefixes: Prefixes) -> str:
+    return "".join(sorted(_extension_texts(element, standard, prefixes)))
+
+
+def _extension_texts(
+    element: Mapping[str, Any], standard: Iterable[str], prefixes: Prefixes
+) -> list[str]:
     known = set(standard) | COMMENTS
-    texts = (
+    return [
         text
         for key, value in element.items()
         if key not in known and not key.startswith("@")
         for text in _extension(key, value, prefixes)
-    )
-    return "".join(sorted(texts))
+    ]
 
 
 def _fields(element: Mapping[str, Any], fields: Fields, prefixes: Prefixes) -> str:
@@ -433,6 +438,9 @@ CANONICAL_PROPERTY_ORDER: tuple[tuple[str, Part], ...] = (
     ("sensorElementList", _sensor_element_list),
     ("ilmd", _ilmd),
 )
+# The reference implementation writes these after the ordered fields, sorted with the
+# event's extensions (so destinationList comes before ilmd, ilmd before sourceList).
+SORTED_WITH_EXTENSIONS = frozenset({"bizTransactionList", "sourceList", "destinationList", "ilmd"})
 # Not hashed: the event's identity and bookkeeping, which may be set or changed after capture.
 EXCLUDED_PROPERTIES = frozenset({"eventID", "id", "recordTime", "errorDeclaration"})
 
@@ -453,12 +461,15 @@ def prehash(event: Mapping[str, Any], context: JsonLdContext = None) -> str:
     local = _context_entries(event.get("@context"))
     prefixes = context_prefixes([*_context_entries(context), *local])
     parts = [f"eventType={event_type}"]
+    rest = []
     for name, part in CANONICAL_PROPERTY_ORDER:
         if event.get(name) is not None:
-            parts.append(part(name, event[name], prefixes))
+            (rest if name in SORTED_WITH_EXTENSIONS else parts).append(
+                part(name, event[name], prefixes)
+            )
     standard = {"type", *(name for name, _ in CANONICAL_PROPERTY_ORDER), *EXCLUDED_PROPERTIES}
-    parts.append(_extensions(event, standard, prefixes))
-    return "".join(parts)
+    rest.extend(_extension_texts(event, standard, prefixes))
+    return "".join(parts) + "".join(sorted(rest))
 
 
 def event_hash_id(event: Mapping[str, Any], context: JsonLdContext = None) -> str:

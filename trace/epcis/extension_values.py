@@ -8,6 +8,8 @@ implementations differ on two kinds of text (``docs/formats.md``, "One Event Has
   does not. So a decimal field (``value``, ``limit``) is written in its canonical number
   form, and an administrative code (``province``, ``commune``), where the zeros are part
   of the code, is written as a URI of the ledger's vocabulary;
+- a JSON boolean: the reference tool hashes Python's ``True``, others ``true``. So a
+  boolean field is written as the text ``true`` or ``false``, which all hash alike;
 - a bare word that is also a CBV term: the reference tool replaces ``conformant`` by the
   disposition's URI when the same document holds that disposition, a tool that reads
   only the event does not. So a result is written as the CBV disposition URI it means.
@@ -31,6 +33,8 @@ DECIMAL_FIELDS = frozenset({"value", "limit"})
 # An inspection or analyte result: written as the CBV disposition of the same name.
 RESULT_FIELDS = frozenset({"result"})
 DISPOSITION = f"{CBV}Disp-"
+# Boolean body fields, read back from their text.
+BOOLEAN_FIELDS = frozenset({"last"})
 _DECIMAL_TEXT = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 
 
@@ -46,6 +50,8 @@ def canonical_decimal(text: str) -> str:
 
 
 def _publish_leaf(field: str, value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if not isinstance(value, str):
         return value
     if field in CODE_FIELDS:
@@ -60,6 +66,8 @@ def _publish_leaf(field: str, value: Any) -> Any:
 def _read_leaf(field: str, value: Any) -> Any:
     if not isinstance(value, str):
         return value
+    if field in BOOLEAN_FIELDS and value in ("true", "false"):
+        return value == "true"
     if field in CODE_FIELDS and value.startswith(code_uri(field, "")):
         return value[len(code_uri(field, "")) :]
     if field in RESULT_FIELDS and value.startswith(DISPOSITION):
