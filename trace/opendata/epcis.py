@@ -160,8 +160,9 @@ class EventWriter:
         if kind in _NO_EVENT:
             return None
         if kind == EventKind.CORRECTED:
+            # A correction repeats the corrected event: shown only if that one would be.
             kind = await self._kind_of_corrected(bytes(statement))
-            if kind is None:
+            if kind is None or kind in _NO_EVENT:
                 return None
         full: dict[str, Any] = EXACT_JSON.decode(text)
         return published(full, self.redaction.event(full, kind))
