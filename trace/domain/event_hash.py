@@ -461,7 +461,7 @@ def prehash(event: Mapping[str, Any], context: JsonLdContext = None) -> str:
     local = _context_entries(event.get("@context"))
     prefixes = context_prefixes([*_context_entries(context), *local])
     parts = [f"eventType={event_type}"]
-    rest = []
+    rest: list[str] = []
     for name, part in CANONICAL_PROPERTY_ORDER:
         if event.get(name) is not None:
             (rest if name in SORTED_WITH_EXTENSIONS else parts).append(
