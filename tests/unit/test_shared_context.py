@@ -22,3 +22,10 @@ def test_contexts_are_hoisted_and_a_clashing_one_stays_on_its_event() -> None:
     assert ["@context" in event for event in events] == [False, False, False, True]
     assert events[3]["@context"] == theirs
     assert bytes(written[1]) == plain.encode()  # an event without a context is left as written
+
+
+def test_a_context_kept_before_contexts_were_checked_is_not_hoisted() -> None:
+    hostile = [{"cbvmda": "http://example.com/cbvmda/"}]
+    context, written = shared_context([_event(hostile)])
+    assert context == list(CONTEXT)
+    assert json.loads(bytes(written[0]))["@context"] == hostile

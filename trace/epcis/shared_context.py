@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from trace.epcis.contexts import ProtectedTermRedefined, check_context
 from trace.epcis.export import CONTEXT, EXACT_JSON
 
 _ENCODE = msgspec.json.Encoder(decimal_format="number")
@@ -32,6 +33,10 @@ def _merges(terms: dict[str, Any], urls: list[str], context: Any) -> bool:
     entries = _entries(context)
     if not all(isinstance(entry, str | Mapping) for entry in entries):
         return False
+    try:
+        check_context("$", context)
+    except ProtectedTermRedefined:
+        return False  # kept before capture checked contexts: it must not reach the others
     added = {k: v for entry in entries if isinstance(entry, Mapping) for k, v in entry.items()}
     if any(key in terms and terms[key] != value for key, value in added.items()):
         return False
