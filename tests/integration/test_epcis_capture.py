@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import ROOT, Cast
 from tests.integration.helpers import WHEN, kg, record, register, stored
+from tests.reference_hash import reference_hash_ids
 from trace.api.app import create_app
 from trace.config import Settings
 from trace.domain.event_hash import event_hash_id
@@ -55,6 +56,14 @@ NAMES_NO_BATCH = {
 # EPCIS 2.0 context protects, which no JSON-LD processor reading our pages could accept.
 NAMES_PROTECTED_TERM = {
     "WithFullCombinationOfFields__transformation_event_all_possible_fields.jsonld"
+}
+
+# GS1's reference tool gives these another Event Hash ID than the algorithm, and this ledger:
+# it hashes a sensor report's booleanValue as Python's "True" and leaves CURIEs of prefixes
+# only the standard context declares (cbvmda:, cbv:) unexpanded (docs/formats.md).
+NAMES_REFERENCE_DIFFERS = {
+    f"WithFullCombinationOfFields__{kind}_event_all_possible_fields.jsonld"
+    for kind in ("aggregation", "association", "object", "transaction")
 }
 
 
@@ -152,6 +161,8 @@ async def test_every_gs1_example_is_captured_or_refused_for_naming_no_batch(
         return
     job = await job_of(client, cast.producer, await capture(client, cast.producer, data))
     expected = [event_hash_id(event, source["@context"]) for event in _events(source)]
+    if name not in NAMES_REFERENCE_DIFFERS:
+        assert reference_hash_ids(source) == expected  # what a partner recomputes
     if name in NAMES_NO_BATCH:
         assert job["success"] is False and job["capturedEventIDs"] == []
         assert {error["type"] for error in job["errors"]} == {"epcisException:ValidationException"}
