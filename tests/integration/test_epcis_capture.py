@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import ROOT, Cast
 from tests.integration.helpers import WHEN, kg, record, register, stored
+from tests.reference_hash import reference_hash_ids
 from trace.api.app import create_app
 from trace.config import Settings
 from trace.domain.event_hash import event_hash_id
@@ -49,6 +50,20 @@ NAMES_NO_BATCH = {
     "Example_9.6.1-with-comment.jsonld",
     "WithDigitalLinkID__Example_9.6.1-ObjectEventWithDigitalLink.jsonld",
     "WithErrorDeclaration__Example_9.6.1-ObjectEvent-with-error-declaration.jsonld",
+}
+
+# Refused whole (400, epcis_protected_term): its @context redefines cbvmda, a term the
+# EPCIS 2.0 context protects, which no JSON-LD processor reading our pages could accept.
+NAMES_PROTECTED_TERM = {
+    "WithFullCombinationOfFields__transformation_event_all_possible_fields.jsonld"
+}
+
+# GS1's reference tool gives these another Event Hash ID than the algorithm, and this ledger:
+# it hashes a sensor report's booleanValue as Python's "True" and leaves CURIEs of prefixes
+# only the standard context declares (cbvmda:, cbv:) unexpanded (docs/formats.md).
+NAMES_REFERENCE_DIFFERS = {
+    f"WithFullCombinationOfFields__{kind}_event_all_possible_fields.jsonld"
+    for kind in ("aggregation", "association", "object", "transaction")
 }
 
 
@@ -137,8 +152,17 @@ async def test_every_gs1_example_is_captured_or_refused_for_naming_no_batch(
     data = (EXAMPLES / name).read_bytes()
     source = json.loads(data)
     before = await stored(ledger)
+    if name in NAMES_PROTECTED_TERM:
+        refused = await capture(client, cast.producer, data)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["code"] == "epcis_protected_term"
+        assert "cbvmda" in refused.json()["detail"]
+        assert await stored(ledger) == before
+        return
     job = await job_of(client, cast.producer, await capture(client, cast.producer, data))
     expected = [event_hash_id(event, source["@context"]) for event in _events(source)]
+    if name not in NAMES_REFERENCE_DIFFERS:
+        assert reference_hash_ids(source) == expected  # what a partner recomputes
     if name in NAMES_NO_BATCH:
         assert job["success"] is False and job["capturedEventIDs"] == []
         assert {error["type"] for error in job["errors"]} == {"epcisException:ValidationException"}
@@ -238,10 +262,18 @@ async def test_the_event_kept_is_the_event_sent_named_by_its_hash(
     job = await job_of(client, cast.producer, await capture(client, cast.producer, body))
     hash_id = event_hash_id(sent, body["@context"])
     assert job["capturedEventIDs"] == [hash_id]
-    [event] = await query(client, cast, EQ_eventID="urn:uuid:0f8e4c1a-3b7d-4e2f-9a6c-5d1b2e3f4a5b")
-    assert event["eventID"] == hash_id == event_hash_id(event)
+    answer = await client.get(
+        "/epcis/events",
+        params={"EQ_eventID": "urn:uuid:0f8e4c1a-3b7d-4e2f-9a6c-5d1b2e3f4a5b"},
+        headers=cast.authority.headers,
+    )
+    given = answer.json()
+    [event] = _events(given)
+    assert event["eventID"] == hash_id == event_hash_id(event, given["@context"])
     assert event["example:note"] == "Bưởi đạt chuẩn" and event["example:temperature"] == 26.0
-    assert {"example": "https://example.vn/epcis/"} in event["@context"]
+    # The context the event came with is the answer's, where every reader looks for it.
+    assert "@context" not in event
+    assert given["@context"][-1]["example"] == "https://example.vn/epcis/"
     records = (await client.get(f"/api/v1/batches/{batch['id']}/records")).json()["records"]
     assert [r["kind"] for r in records] == ["registered", "epcis_event"]
     page = await client.get(f"/b/{batch['code']}")
@@ -303,7 +335,8 @@ async def test_a_registration_in_the_ledgers_form_creates_its_batch(
         "ilmd": {
             "trace:product": "Bưởi Diễn",
             "trace:lot": "BD-1",
-            "trace:origin": {"trace:province": "01"},
+            # A code is written as a URI (docs/formats.md), its leading zero is kept.
+            "trace:origin": {"trace:province": "https://trace.example/voc/province-01"},
             "trace:gtin": GTIN,
         },
     }

@@ -11,9 +11,11 @@ from typing import Any
 import msgspec
 import pytest
 
+from tests.reference_hash import reference_hash_ids
 from tests.unit.test_kinds import COOPERATIVE, EXAMPLES, PADDY_A, PADDY_B, RETAILER
 from trace.domain.canonical import canonical_bytes
 from trace.domain.epc import canonical_identifier, check_identifier
+from trace.domain.epcis import TRACE_VOC
 from trace.domain.errors import InvalidBody, InvalidIdentifier
 from trace.domain.event_hash import context_prefixes, event_hash_id
 from trace.domain.kinds import EventKind, decode_body
@@ -115,7 +117,8 @@ def test_each_body_field_has_a_place_in_the_event() -> None:
     assert [e["epcClass"] for e in milled["inputQuantityList"]] == list(CLASSES.values())
     assert milled["outputQuantityList"] == [{"epcClass": POMELO, "quantity": 6400, "uom": "KGM"}]
     registered = export(EventKind.REGISTERED, EXAMPLES[EventKind.REGISTERED])
-    assert registered["ilmd"]["trace:origin"] == {"trace:province": "42"}
+    # A code's leading zeros are part of it: published as a URI, never as bare digits.
+    assert registered["ilmd"]["trace:origin"] == {"trace:province": f"{TRACE_VOC}province-42"}
     certified = export(EventKind.CERTIFIED, EXAMPLES[EventKind.CERTIFIED])
     assert certified["certificationInfo"] == f"{BASE}/certificates/ocop/OCOP-42-2025-017"
     assert certified["trace:stars"] == 4
@@ -242,3 +245,25 @@ def test_a_structural_error_names_where_it_is() -> None:
     with pytest.raises(InvalidEpcisDocument) as caught:
         read_document(as_document(event))
     assert "$.epcisBody.eventList[0].eventTimeZoneOffset" in caught.value.detail
+
+
+def test_gs1s_reference_tool_recomputes_the_event_hash_id_of_every_kind() -> None:
+    # One event of every kind the ledger exports, all in one document, as a partner gets them.
+    setting = Setting(BASE, POMELO, CLASSES, serials=["https://id.gs1.org/01/08936043123456/21/A1"])
+    events = [
+        ledger_event(
+            kind,
+            decode_body(kind.value, EXAMPLES[kind]),
+            occurred_at=WHEN,
+            agency=PRODUCER,
+            recorded_at_us=0,
+            setting=setting,
+        )
+        for kind in [*CAPTURED_KINDS, EventKind.SERIALISED]
+    ]
+    events.append(export(EventKind.SOLD, {**EXAMPLES[EventKind.SOLD], "last": True}))
+    assert events[-1]["trace:last"] == "true"  # the reference tool would hash a boolean True
+    sold = read_back(events[-1])
+    assert sold is not None and sold[1]["last"] is True
+    document = json.loads(as_document(*events))
+    assert reference_hash_ids(document) == [event["eventID"] for event in events]

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.reference_hash import reference_hash_ids
 from trace.domain.event_hash import (
     NotAnEpcisEvent,
     document_events,
@@ -304,3 +305,51 @@ def test_document_events_reads_event_lists_single_events_and_query_results() -> 
     assert document_events(queried) == [(second, context), (first, context)]
     with pytest.raises(NotAnEpcisEvent):
         document_events({"type": "EPCISDocument"})
+
+
+# --- Where the reference implementation decides (issue 17) ---------------------------------
+
+EXT = {"ex": "https://example.vn/ext/"}
+
+
+@pytest.mark.parametrize(
+    ("written", "hashed"),
+    [("01", "1"), ("00091", "91"), ("23.0", "23"), ("0.50", "0.5"), ("-0", "0"), ("01A", "01A")],
+)
+def test_text_that_reads_as_a_number_is_hashed_as_that_number(written: str, hashed: str) -> None:
+    assert "{https://example.vn/ext/}code=" + hashed in prehash(
+        object_event(**{"ex:code": written}), EXT
+    )
+
+
+def test_comments_are_not_hashed() -> None:
+    commented = object_event(**{"rdfs:comment": "seen at the gate", "comment": "again"})
+    assert event_hash_id(commented) == event_hash_id(object_event())
+
+
+def test_parent_id_comes_before_the_epc_list() -> None:
+    packed = prehash(object_event(parentID="urn:epc:id:sscc:8931234.0000000001"))
+    assert packed.index("parentID=") < packed.index("epcList")
+
+
+def test_a_uri_with_a_fragment_is_kept_as_written() -> None:
+    page = "https://trace.example.vn/01/08936047000128/10/BD-1#certificates"
+    assert f"certificationInfo={page}" in prehash(object_event(certificationInfo=page))
+
+
+def test_the_reference_tool_computes_the_same_ids_for_these_rules() -> None:
+    events = [
+        object_event(**{"ex:code": "01", "ex:size": "0.50"}),
+        object_event(**{"rdfs:comment": "seen at the gate"}),
+        object_event(parentID="urn:epc:id:sscc:8931234.0000000001"),
+        object_event(certificationInfo="https://trace.example.vn/01/08936047000128/10/B#c"),
+    ]
+    context = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", EXT]
+    document = {
+        "@context": context,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2024-05-01T08:00:00Z",
+        "epcisBody": {"eventList": events},
+    }
+    assert reference_hash_ids(document) == [event_hash_id(e, context) for e in events]

@@ -21,12 +21,15 @@ description beside the reference implementation (``epcis-event-hash-generator``)
 - the SHA-256 of the UTF-8 pre-hash string is written as an RFC 6920 ``ni`` URI with
   ``?ver=CBV2.0`` (22-24).
 
-``eventID``, ``recordTime`` and ``errorDeclaration`` are not part of the hash: an
-event keeps its hash ID when it is later declared erroneous. Where the prose and the
-reference implementation's published vectors differ, this module follows the
-vectors: ``certificationInfo`` (absent from the prose's order) follows
-``eventTimeZoneOffset``; ``destinationList`` precedes ``sourceList``; and the
-``type=`` pair comes before, not after, the value it types.
+``eventID``, ``recordTime``, ``errorDeclaration`` and comments are not part of the hash:
+an event keeps its hash ID when it is later declared erroneous. Where the prose and the
+reference implementation differ, this module follows the implementation (its published
+vectors and ``epcis-event-hash-generator`` 1.9.3): ``certificationInfo`` (absent from the
+prose's order) follows ``eventTimeZoneOffset``; ``parentID`` precedes ``epcList``;
+``destinationList`` precedes ``sourceList``; the ``type=`` pair comes before, not after,
+the value it types; text that reads as a number is that number; a URI with a fragment is
+no Digital Link. Where the implementation is wrong, the ledger publishes nothing it could
+read two ways (``docs/formats.md``, "EPCIS events").
 """
 
 from __future__ import annotations
@@ -138,6 +141,9 @@ _CBV_URN = re.compile(r"urn:epcglobal:cbv:([a-z]+):(.+)")
 
 
 def _identifier(text: str) -> str:
+    if "#" in text:
+        # A fragment names a part of a page, not a GS1 key: the reference leaves it as written.
+        return text
     if text.startswith(("urn:epc:", "https://", "http://")):
         return canonical_identifier(text)
     match = _CBV_URN.fullmatch(text)
@@ -154,6 +160,20 @@ def _number(value: int | float | Decimal) -> str:
     return format(exact.normalize(), "f") if exact else "0"
 
 
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _text(value: str) -> str | None:
+    """Rules 5-7 on text: trimmed; text that reads as a number is that number (``01`` is ``1``).
+
+    XML, in which the algorithm was first written, cannot tell ``<x>01</x>`` the number from
+    the string; the reference implementation therefore reads every numeric text as a number,
+    and so does this one. None for text that is not a number.
+    """
+    text = value.strip()
+    return _number(Decimal(text)) if _DECIMAL.fullmatch(text) else None
+
+
 def canonical_value(value: Any, prefixes: Prefixes) -> str:
     """The canonical form of one scalar value."""
     if isinstance(value, bool):
@@ -161,18 +181,9 @@ def canonical_value(value: Any, prefixes: Prefixes) -> str:
     if isinstance(value, int | float | Decimal):
         return _number(value)
     if isinstance(value, str):
-        return _identifier(_expand_curie(value.strip(), prefixes))
+        number = _text(value)
+        return number if number is not None else _identifier(_expand_curie(value.strip(), prefixes))
     raise NotAnEpcisEvent(f"expected a single value, got {type(value).__name__}: {value!r}")
-
-
-_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-
-def _quantity(value: Any, prefixes: Prefixes) -> str:
-    """A numeric field: a number written as a string loses its trailing zeros too."""
-    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
-        return _number(Decimal(value.strip()))
-    return canonical_value(value, prefixes)
 
 
 def canonical_term(namespace: str, value: Any, prefixes: Prefixes) -> str:
@@ -202,7 +213,11 @@ def _timestamp(value: Any, prefixes: Prefixes) -> str:
 
 
 def _verbatim(value: Any, prefixes: Prefixes) -> str:
-    return value.strip() if isinstance(value, str) else canonical_value(value, prefixes)
+    """A value that is no identifier: trimmed, and a number if it reads as one."""
+    if isinstance(value, str):
+        number = _text(value)
+        return value.strip() if number is None else number
+    return canonical_value(value, prefixes)
 
 
 # --- Rules 1-4 and 10-13, 19-21: the pre-hash string ---------------------------------------
@@ -211,7 +226,7 @@ Fields = tuple[tuple[str, ValueOf], ...]
 
 _QUANTITY_ELEMENT: Fields = (
     ("epcClass", canonical_value),
-    ("quantity", _quantity),
+    ("quantity", canonical_value),
     ("uom", _verbatim),
 )
 _LOCATION: Fields = (("id", canonical_value),)
@@ -235,18 +250,18 @@ _SENSOR_REPORT: Fields = (
     ("time", _timestamp),
     ("microorganism", canonical_value),
     ("chemicalSubstance", canonical_value),
-    ("value", _quantity),
+    ("value", canonical_value),
     ("component", partial(canonical_term, f"{CBV}Comp-")),
     ("stringValue", _verbatim),
     ("booleanValue", canonical_value),
     ("hexBinaryValue", _verbatim),
     ("uriValue", canonical_value),
-    ("minValue", _quantity),
-    ("maxValue", _quantity),
-    ("meanValue", _quantity),
-    ("sDev", _quantity),
-    ("percRank", _quantity),
-    ("percValue", _quantity),
+    ("minValue", canonical_value),
+    ("maxValue", canonical_value),
+    ("meanValue", canonical_value),
+    ("sDev", canonical_value),
+    ("percRank", canonical_value),
+    ("percValue", canonical_value),
     ("uom", _verbatim),
     ("coordinateReferenceSystem", canonical_value),
 )
@@ -280,15 +295,24 @@ def _extension(key: str, value: Any, prefixes: Prefixes) -> list[str]:
     return [f"{name}={canonical_value(value, prefixes)}"]
 
 
+# Comments say something about an event, not what happened: the reference leaves them out.
+COMMENTS = frozenset({"comment", "rdfs:comment", "http://www.w3.org/2000/01/rdf-schema#comment"})
+
+
 def _extensions(element: Mapping[str, Any], standard: Iterable[str], prefixes: Prefixes) -> str:
-    known = set(standard)
-    texts = (
+    return "".join(sorted(_extension_texts(element, standard, prefixes)))
+
+
+def _extension_texts(
+    element: Mapping[str, Any], standard: Iterable[str], prefixes: Prefixes
+) -> list[str]:
+    known = set(standard) | COMMENTS
+    return [
         text
         for key, value in element.items()
         if key not in known and not key.startswith("@")
         for text in _extension(key, value, prefixes)
-    )
-    return "".join(sorted(texts))
+    ]
 
 
 def _fields(element: Mapping[str, Any], fields: Fields, prefixes: Prefixes) -> str:
@@ -392,8 +416,8 @@ CANONICAL_PROPERTY_ORDER: tuple[tuple[str, Part], ...] = (
     ("eventTime", _single(_timestamp)),
     ("eventTimeZoneOffset", _single(_verbatim)),
     ("certificationInfo", _repeated),
-    ("epcList", _epc_list),
     ("parentID", _single(canonical_value)),
+    ("epcList", _epc_list),
     ("inputEPCList", _epc_list),
     ("childEPCs", _epc_list),
     ("quantityList", _quantity_list),
@@ -414,6 +438,9 @@ CANONICAL_PROPERTY_ORDER: tuple[tuple[str, Part], ...] = (
     ("sensorElementList", _sensor_element_list),
     ("ilmd", _ilmd),
 )
+# The reference implementation writes these after the ordered fields, sorted with the
+# event's extensions (so destinationList comes before ilmd, ilmd before sourceList).
+SORTED_WITH_EXTENSIONS = frozenset({"bizTransactionList", "sourceList", "destinationList", "ilmd"})
 # Not hashed: the event's identity and bookkeeping, which may be set or changed after capture.
 EXCLUDED_PROPERTIES = frozenset({"eventID", "id", "recordTime", "errorDeclaration"})
 
@@ -434,12 +461,15 @@ def prehash(event: Mapping[str, Any], context: JsonLdContext = None) -> str:
     local = _context_entries(event.get("@context"))
     prefixes = context_prefixes([*_context_entries(context), *local])
     parts = [f"eventType={event_type}"]
+    rest: list[str] = []
     for name, part in CANONICAL_PROPERTY_ORDER:
         if event.get(name) is not None:
-            parts.append(part(name, event[name], prefixes))
+            (rest if name in SORTED_WITH_EXTENSIONS else parts).append(
+                part(name, event[name], prefixes)
+            )
     standard = {"type", *(name for name, _ in CANONICAL_PROPERTY_ORDER), *EXCLUDED_PROPERTIES}
-    parts.append(_extensions(event, standard, prefixes))
-    return "".join(parts)
+    rest.extend(_extension_texts(event, standard, prefixes))
+    return "".join(parts) + "".join(sorted(rest))
 
 
 def event_hash_id(event: Mapping[str, Any], context: JsonLdContext = None) -> str:

@@ -40,6 +40,7 @@ from trace.domain.event_hash import JsonLdContext, Prefixes, context_prefixes, e
 from trace.domain.kinds import EventKind, Registered, decode_body
 from trace.domain.record import now_us
 from trace.domain.times import MAX_OFFSET, instant_of_us
+from trace.epcis.contexts import check_contexts
 from trace.epcis.document import read_document
 from trace.epcis.errors import CaptureLimitExceeded, InvalidEpcisDocument, NoBatchNamed
 from trace.epcis.export import Setting, ledger_event
@@ -272,6 +273,8 @@ async def capture(
     require_scope_to_append(actor, EventKind.EPCIS_EVENT.value)
     job = CaptureJob(actor.agency_id, behaviour, now_us())
     _, raw, events = read_document(data)
+    # A context no JSON-LD processor can read would spoil every page that gives it back.
+    check_contexts(raw, events)
     if len(events) > CAPTURE_LIMIT:
         raise CaptureLimitExceeded(
             f"{len(events)} events, more than the {CAPTURE_LIMIT} one capture takes",

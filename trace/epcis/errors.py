@@ -62,6 +62,7 @@ class UnknownCaptureJob(DomainError):
 EPCIS_EXCEPTIONS: Mapping[str, tuple[str, int]] = MappingProxyType(
     {
         InvalidEpcisDocument.code: ("ValidationException", 400),
+        "epcis_protected_term": ("ValidationException", 400),
         "not_an_epcis_event": ("ValidationException", 400),
         "invalid_identifier": ("ValidationException", 400),
         NoBatchNamed.code: ("ValidationException", 400),

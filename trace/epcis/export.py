@@ -53,6 +53,7 @@ from trace.domain.kinds import (
 )
 from trace.domain.quantity import Quantity
 from trace.domain.record import from_us
+from trace.epcis.extension_values import published
 
 EPCIS_CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 PREFIX = "trace"
@@ -202,7 +203,7 @@ def _rest(kind: EventKind, body: msgspec.Struct) -> dict[str, Any]:
     """The body's fields that no standard field carries, as extension elements."""
     standard = STANDARD_BODY_FIELDS.get(kind, frozenset())
     plain = msgspec.to_builtins(body)
-    rest = {key: value for key, value in plain.items() if key not in standard}
+    rest = {key: published(key, value) for key, value in plain.items() if key not in standard}
     if isinstance(body, Registered):  # a lot's master data is the commissioning event's ILMD
         return {"ilmd": _prefixed(rest)} if rest else {}
     return _prefixed(rest)  # type: ignore[no-any-return]

@@ -24,6 +24,7 @@ from trace.domain.epcis import EPCIS_MAPPINGS, TRACE_VOC
 from trace.domain.event_hash import CBV, Prefixes, canonical_term, canonical_value
 from trace.domain.kinds import EventKind
 from trace.epcis.export import agency_uri
+from trace.epcis.extension_values import read_back
 
 _NOT_CAPTURED = frozenset({EventKind.CORRECTED, EventKind.SERIALISED, EventKind.EPCIS_EVENT})
 _QUANTITY_SOURCE: Mapping[EventKind, tuple[str, str]] = {
@@ -155,7 +156,7 @@ def candidate(
         for key, value in (holder or {}).items():
             local = _local(key, prefixes)
             if local is not None:
-                body[local] = _plain(value, prefixes)
+                body[local] = read_back(local, _plain(value, prefixes))
     except _NotOurs:
         return None
     return kind, body

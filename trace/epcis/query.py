@@ -37,8 +37,8 @@ from trace.domain.epcis import TRACE_VOC
 from trace.domain.event_hash import EPCIS_PREFIXES, canonical_term, canonical_value
 from trace.domain.record import from_us, now_us, to_us
 from trace.epcis.errors import InvalidQueryParameter
-from trace.epcis.export import CONTEXT
 from trace.epcis.index import BIZ_STEP, DISPOSITION
+from trace.epcis.shared_context import shared_context
 from trace.store.database import Reads
 from trace.store.tables import epcis_events, epcis_identifiers
 
@@ -220,27 +220,29 @@ async def batch_events(conn: Reads, batch_id: str) -> list[str]:
 
 def batch_document(events: Sequence[str], created: str) -> bytes:
     """The ``EPCISDocument`` of one batch's events, as its provenance page serves it."""
+    context, written = shared_context(events)
     document = {
-        "@context": CONTEXT,
+        "@context": context,
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": created,
-        "epcisBody": {"eventList": [msgspec.Raw(text.encode()) for text in events]},
+        "epcisBody": {"eventList": written},
     }
     return msgspec.json.encode(document)
 
 
 def query_document(events: Sequence[str]) -> bytes:
     """The ``EPCISQueryDocument`` holding ``events`` (JSON texts, used as they are)."""
+    context, written = shared_context(events)
     document = {
-        "@context": CONTEXT,
+        "@context": context,
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
         "creationDate": from_us(now_us()).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "epcisBody": {
             "queryResults": {
                 "queryName": QUERY_NAME,
-                "resultsBody": {"eventList": [msgspec.Raw(text.encode()) for text in events]},
+                "resultsBody": {"eventList": written},
             }
         },
     }

@@ -110,6 +110,11 @@ PUBLIC_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "expiry_date",
             "ocop_ref",
             "photo",
+            "brand",
+            "pack_size",
+            "standards",
+            # The label's storage instruction (Circular 02/2024), shown on the public page.
+            "storage",
         ),
         "planted": ("crop", "variety", "area", "area_size", "photo"),
         "input_applied": (

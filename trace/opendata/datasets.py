@@ -341,6 +341,14 @@ EVENTS = Dataset(
             "Mã khoá ký; để trống nếu là hộ gia đình",
             "Signing key id; empty for a household",
         ),
+        Field(
+            "event_id",
+            "string",
+            "Mã sự kiện EPCIS 2.0 của bản ghi (Event Hash ID của GS1), như giao diện EPCIS"
+            " cho cơ quan kiểm tra trả về; để trống nếu bản ghi không là sự kiện EPCIS",
+            "The record's EPCIS 2.0 event ID (GS1 Event Hash ID), as the inspectors' EPCIS"
+            " interface gives it; empty for a record that is no EPCIS event",
+        ),
     ),
     ("position",),
 )

@@ -1,21 +1,27 @@
 """The ``events`` dataset as one EPCIS 2.0 JSON-LD document, written as it streams.
 
-Each record becomes the event its kind maps to (:mod:`trace.domain.epcis`), named by
-its GS1 Event Hash ID (:mod:`trace.domain.event_hash`). What is identified is the
-batch as a class of trade items: its GS1 Digital Link ``https://id.gs1.org/01/…/10/…``
-with a GTIN, else its public page. Parties are ``urn:uuid:`` of organisations;
-households are left out, as everywhere in open data. A ``corrected`` record is the
-corrected event again with an ``errorDeclaration`` (EPCIS 2.0 §7.4.1.5), under the same
-event ID, since the declaration is not part of the hash. Two extension fields link
-each event to the ledger: ``trace:position`` and ``trace:recordHash``. An event captured
-whole (kind ``epcis_event``) is not repeated here: its content is whatever its sender
-wrote and cannot be screened for personal data; the ``events`` dataset names it by its
-Event Hash ID, and the inspectors' EPCIS interface gives it back.
+Each record's event is the one the inspectors' EPCIS interface and the public pages give
+(the "epcis" projection, :mod:`trace.epcis.index`), so it has the same Event Hash ID
+everywhere. Open data shows less than that event may hold, and what it leaves out is
+left out of the event, not hidden in it:
+
+- body fields an export does not show (free-text notes, a shipment's destination
+  address, a seed's source: :data:`trace.opendata.cells.PUBLIC_FIELDS`);
+- households: a read point, business location, source or destination naming one;
+- a correction's reason and note, inside the ``errorDeclaration`` (which is not hashed).
+
+An event that loses nothing is published as it is. One that loses something hashed is
+published with its own Event Hash ID (what a partner recomputes from what they were
+given) and ``trace:redactedFrom``, the ID of the full event, which ``EQ_eventID`` finds
+in the inspectors' interface. The ``events`` table's ``event_id`` column gives every
+record's full event ID beside its position and record hash, so those two travel where
+they do not change a hash. An event captured whole (kind ``epcis_event``) is not
+repeated here: its content is whatever its sender wrote and cannot be screened for
+personal data; the ``events`` table names it by its Event Hash ID.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -23,43 +29,30 @@ import msgspec
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from trace.domain.epcis import CORRECTION_REASON, EPCIS_MAPPINGS, TRACE_VOC
-from trace.domain.errors import NotAnEpcisEvent
-from trace.domain.event_hash import event_hash_id
+from trace.domain.event_hash import EXCLUDED_PROPERTIES, event_hash_id
 from trace.domain.kinds import EventKind
-from trace.opendata.cells import envelope, link_path, page_url, public_body, utc_text
-from trace.opendata.parties import UNKNOWN, Party
+from trace.epcis.export import CONTEXT as EVENT_CONTEXT
+from trace.epcis.export import EXACT_JSON, PREFIX, agency_uri
+from trace.opendata.cells import PUBLIC_FIELDS
+from trace.opendata.parties import Party
 from trace.opendata.reading import Context, Cut, in_range, stream
-from trace.store.tables import batches, records
+from trace.store.tables import epcis_events as indexed
+from trace.store.tables import records
 
-EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
-CONTEXT: list[Any] = [EPCIS_CONTEXT, {"trace": TRACE_VOC}]
-_CBV = "https://ref.gs1.org/cbv/"
-# Looked-up batches (inputs of transformations) kept per export, at most this many.
-_KEEP = 10_000
+CONTEXT: list[Any] = list(EVENT_CONTEXT)
+REDACTED_FROM = f"{PREFIX}:redactedFrom"
+# The errorDeclaration's members an export shows (the reason's prose may name a person).
+_DECLARATION = frozenset({"declarationTime", "reason", "correctiveEventIDs"})
+_NO_EVENT = frozenset({EventKind.EPCIS_EVENT.value})
 
-_COLUMNS = (
-    records.c.position,
-    records.c.recorded_at_us,
-    records.c.record_hash,
-    records.c.statement,
-    records.c.agency_id,
-    records.c.kind,
-    batches.c.code,
-    batches.c.gtin,
-    batches.c.lot,
-)
-_FROM = records.outerjoin(batches, batches.c.id == records.c.batch_id)
 _RECORDS: Select[Any] = (
-    select(*_COLUMNS)
-    .select_from(_FROM)
+    select(records.c.position, records.c.kind, records.c.statement, indexed.c.event)
+    .select_from(records.join(indexed, indexed.c.position == records.c.position))
     .where(in_range(records.c.position))
     .order_by(records.c.position)
 )
-_BY_HASH = select(*_COLUMNS).select_from(_FROM).where(records.c.record_hash == bindparam("hash"))
-_BATCH = select(batches.c.code, batches.c.gtin, batches.c.lot).where(
-    batches.c.id == bindparam("id")
-)
+_KIND_BY_HASH = select(records.c.kind).where(records.c.record_hash == bindparam("hash"))
+_ENCODE = msgspec.json.Encoder(decimal_format="number")
 
 
 def header(creation: str) -> bytes:
@@ -79,166 +72,111 @@ FOOTER = b"\n]}}\n"
 SEPARATOR = b",\n"
 
 
-def epc_class(public_url: str, code: str | None, gtin: str | None, lot: str | None) -> str:
-    """The batch as a class of trade items: GS1 Digital Link with a GTIN, else its page."""
-    path = link_path(gtin, lot)
-    return f"https://id.gs1.org{path}" if path else page_url(public_url, code, gtin, lot)
+def encode(event: Mapping[str, Any]) -> bytes:
+    """One event as JSON, numbers written as the exact decimals they were read as."""
+    return _ENCODE.encode(event)
 
 
-def _offset(occurred_at: str) -> str:
-    """``+07:00`` from an RFC 3339 time; EPCIS wants the offset the event happened at."""
-    return "+00:00" if occurred_at.endswith(("Z", "z")) else occurred_at[-6:]
+class Redaction:
+    """What open data leaves out of a record's event: fields it does not show, households."""
+
+    def __init__(self, public_url: str, parties: Mapping[str, Party]) -> None:
+        self.agencies = agency_uri(public_url, "")
+        self.parties = parties
+
+    def _shown_party(self, uri: Any) -> bool:
+        """False for an agency URI that names a household (or an agency the export lacks)."""
+        if not isinstance(uri, str) or not uri.startswith(self.agencies):
+            return True
+        party = self.parties.get(uri[len(self.agencies) :])
+        return party is not None and party.id is not None
+
+    @staticmethod
+    def _fields(holder: Mapping[str, Any], shown: frozenset[str]) -> dict[str, Any]:
+        prefix = f"{PREFIX}:"
+        return {
+            key: value
+            for key, value in holder.items()
+            if not key.startswith(prefix) or key[len(prefix) :] in shown
+        }
+
+    def _parties(self, event: dict[str, Any], name: str, role: str) -> None:
+        kept = [item for item in event.get(name) or [] if self._shown_party(item.get(role))]
+        if kept:
+            event[name] = kept
+        else:
+            event.pop(name, None)
+
+    def event(self, full: Mapping[str, Any], kind: str) -> dict[str, Any]:
+        """``full`` without what an export of a record of ``kind`` does not show."""
+        shown = frozenset(PUBLIC_FIELDS.get(kind, ()))
+        event = self._fields(full, shown)
+        if isinstance(full.get("ilmd"), Mapping):
+            event["ilmd"] = self._fields(full["ilmd"], shown)
+        for place in ("readPoint", "bizLocation"):
+            if place in event and not self._shown_party(event[place].get("id")):
+                del event[place]
+        self._parties(event, "sourceList", "source")
+        self._parties(event, "destinationList", "destination")
+        declaration = full.get("errorDeclaration")
+        if isinstance(declaration, Mapping):
+            event["errorDeclaration"] = {
+                key: value for key, value in declaration.items() if key in _DECLARATION
+            }
+        return event
 
 
-def _party(party: Party) -> str | None:
-    return f"urn:uuid:{party.id}" if party.id else None
+def _hashed(event: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in event.items() if key not in EXCLUDED_PROPERTIES}
 
 
-def _quantity(item: Mapping[str, Any] | None, epc: str) -> dict[str, Any]:
-    element: dict[str, Any] = {"epcClass": epc}
-    amount = _number(item.get("value")) if isinstance(item, Mapping) else None
-    if amount is not None and isinstance(item, Mapping):
-        element["quantity"] = amount
-        if isinstance(item.get("unit"), str):
-            element["uom"] = item["unit"]
-    return element
-
-
-def _number(value: object) -> float | None:
-    """A quantity's decimal text as a JSON number; None for text that is no finite number
-    (a record changed behind the ledger's back may hold anything)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _flows(kind: str, body: Mapping[str, Any], agency: Party, context: Context) -> dict[str, Any]:
-    """sourceList / destinationList (CBV owning_party) of a shipment, receipt or sale."""
-    parties = context.parties
-    if kind == "received":
-        source, destination = parties.get(str(body.get("from")), UNKNOWN), agency
-    elif kind in ("shipped", "sold"):
-        source, destination = agency, parties.get(str(body.get("to")), UNKNOWN)
-    else:
-        return {}
-    flows: dict[str, Any] = {}
-    party_type = f"{_CBV}SDT-owning_party"
-    if (uri := _party(source)) is not None:
-        flows["sourceList"] = [{"type": party_type, "source": uri}]
-    if (uri := _party(destination)) is not None:
-        flows["destinationList"] = [{"type": party_type, "destination": uri}]
-    return flows
+def published(full: Mapping[str, Any], redacted: dict[str, Any]) -> dict[str, Any]:
+    """The event open data publishes: ``full`` itself if nothing hashed was left out."""
+    if _hashed(redacted) == _hashed(full):
+        return redacted
+    redacted[REDACTED_FROM] = full["eventID"]
+    redacted["eventID"] = event_hash_id(redacted, CONTEXT)
+    return {"eventID": redacted.pop("eventID"), **redacted}
 
 
 class EventWriter:
-    """Turns the rows of ``records`` into EPCIS events; looks up what a row does not hold."""
+    """Turns rows of ``records`` and their indexed events into the events open data shows."""
 
     def __init__(self, lookups: AsyncConnection, context: Context) -> None:
         self.lookups = lookups
-        self.context = context
-        self.classes: dict[str, str] = {}
+        self.redaction = Redaction(context.public_url, context.parties)
 
-    async def _class_of(self, batch_id: str) -> str:
-        known = self.classes.get(batch_id)
-        if known is None:
-            row = (await self.lookups.execute(_BATCH, {"id": batch_id})).first()
-            known = epc_class(self.context.public_url, *row) if row else f"urn:uuid:{batch_id}"
-            if len(self.classes) >= _KEEP:
-                self.classes.clear()
-            self.classes[batch_id] = known
-        return known
+    async def _kind_of_corrected(self, statement: bytes) -> str | None:
+        try:
+            corrects = msgspec.json.decode(statement)["body"]["corrects"]
+            wanted = bytes.fromhex(corrects)
+        except (msgspec.DecodeError, KeyError, TypeError, ValueError):
+            return None
+        return (await self.lookups.execute(_KIND_BY_HASH, {"hash": wanted})).scalar()
 
     async def event(self, row: tuple[Any, ...]) -> dict[str, Any] | None:
-        """The EPCIS event of one record, or None for a record that maps to none."""
-        position, recorded, rhash, statement, agency_id, kind, code, gtin, lot = row
-        parsed = envelope(bytes(statement))
-        recorded_text = utc_text(recorded)
-        # A record without a time the ledger can state is no event (its row says so).
-        if parsed is None or not parsed.occurred_at or recorded_text is None:
-            return None
-        if kind not in EPCIS_MAPPINGS:
+        """The published event of one record, or None for a record open data does not repeat."""
+        _position, kind, statement, text = row
+        if kind in _NO_EVENT:
             return None
         if kind == EventKind.CORRECTED:
-            return await self._declaration(parsed.body, recorded, rhash)
-        mapping = EPCIS_MAPPINGS[EventKind(kind)]
-        if mapping.event_type is None:
-            return None
-        parties = self.context.parties
-        body = public_body(kind, parsed.body, parties)
-        own = epc_class(self.context.public_url, code, gtin, lot)
-        event: dict[str, Any] = {
-            "type": mapping.event_type,
-            "eventTime": parsed.occurred_at,
-            "eventTimeZoneOffset": _offset(parsed.occurred_at),
-            "recordTime": recorded_text,
-        }
-        if mapping.action:
-            event["action"] = mapping.action
-        amount = body.get("quantity") or body.get("output_quantity")
-        if mapping.event_type == "TransformationEvent":
-            inputs = [i for i in body.get("inputs", []) if isinstance(i, dict)]
-            event["inputQuantityList"] = [
-                _quantity(i.get("quantity"), await self._class_of(str(i.get("batch"))))
-                for i in inputs
-            ]
-            event["outputQuantityList"] = [_quantity(amount, own)]
-        elif kind == EventKind.SERIALISED and isinstance(body.get("count"), int):
-            event["quantityList"] = [{"epcClass": own, "quantity": body["count"]}]
-        else:
-            event["quantityList"] = [_quantity(amount, own)]
-        if mapping.biz_step:
-            event["bizStep"] = mapping.biz_step
-        disposition = mapping.disposition
-        if kind == EventKind.INSPECTED and isinstance(body.get("result"), str):
-            disposition = f"{_CBV}Disp-{body['result']}"
-        if disposition:
-            event["disposition"] = disposition
-        event.update(_flows(kind, parsed.body, parties.get(agency_id, UNKNOWN), self.context))
-        if mapping.body_field == "certificationInfo":
-            page = page_url(self.context.public_url, code, gtin, lot)
-            event["certificationInfo"] = f"{page}#certificates"
-        event["trace:position"] = position
-        event["trace:recordHash"] = bytes(rhash).hex()
-        try:
-            event["eventID"] = event_hash_id(event, CONTEXT)
-        except NotAnEpcisEvent:
-            return None  # what a changed record holds may make no event at all
-        return event
-
-    async def _declaration(
-        self, body: Mapping[str, Any], recorded: int, rhash: bytes
-    ) -> dict[str, Any] | None:
-        """The corrected event again, declared erroneous by this record."""
-        corrects = body.get("corrects")
-        if not isinstance(corrects, str):
-            return None
-        try:
-            wanted = bytes.fromhex(corrects)
-        except ValueError:
-            return None
-        row = (await self.lookups.execute(_BY_HASH, {"hash": wanted})).first()
-        original = await self.event(tuple(row)) if row is not None else None
-        declared = utc_text(recorded)
-        if original is None or declared is None:
-            return None
-        original["errorDeclaration"] = {
-            "declarationTime": declared,
-            "reason": CORRECTION_REASON,
-            "trace:recordHash": bytes(rhash).hex(),
-        }
-        return original
+            # A correction repeats the corrected event: shown only if that one would be.
+            kind = await self._kind_of_corrected(bytes(statement))
+            if kind is None or kind in _NO_EVENT:
+                return None
+        full: dict[str, Any] = EXACT_JSON.decode(text)
+        return published(full, self.redaction.event(full, kind))
 
 
 async def epcis_events(
     conn: AsyncConnection, lookups: AsyncConnection, cut: Cut, context: Context
-) -> AsyncIterator[dict[str, Any]]:
-    """The EPCIS events of the records in ``cut``, in log order."""
+) -> AsyncIterator[tuple[int, dict[str, Any]]]:
+    """The position and published EPCIS event of each record in ``cut``, in log order.
+
+    The "epcis" projection must have caught up to the end of ``cut``.
+    """
     writer = EventWriter(lookups, context)
     async for row in stream(conn, _RECORDS, cut):
-        event = await writer.event(row)
+        event = await writer.event(tuple(row))
         if event is not None:
-            yield event
+            yield row[0], event

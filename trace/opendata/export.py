@@ -32,10 +32,11 @@ from trace.domain.merkle import complete_subtrees
 from trace.domain.note import verifier_key_string
 from trace.domain.places import VIETNAM
 from trace.domain.texts import N_
+from trace.epcis.index import EpcisIndex
 from trace.opendata.batch_rows import batch_rows
 from trace.opendata.cells import EPOCH, utc_text
 from trace.opendata.datasets import DATASETS, Dataset
-from trace.opendata.epcis import FOOTER, SEPARATOR, epcis_events, header
+from trace.opendata.epcis import FOOTER, SEPARATOR, encode, epcis_events, header
 from trace.opendata.manifest import (
     FORMAT,
     MANIFEST,
@@ -65,6 +66,7 @@ from trace.opendata.writers import MEDIA_TYPES, WRITERS, CsvWriter, JsonLinesWri
 from trace.store.checkpoints import log_signer, sign_checkpoint
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger
+from trace.store.projections import catch_up
 from trace.store.tables import agencies, checkpoints
 from trace.store.tree import load_subtrees, prove_consistency, root_at
 
@@ -237,6 +239,8 @@ async def _write_package(
     ledger: Ledger, out: Path, site: Site, cut: Cut, progress: Progress | None
 ) -> Manifest:
     start, end = cut.start, cut.end
+    # The events dataset and document name each record's event as the EPCIS interface does.
+    await catch_up(ledger, EpcisIndex(site.public_url), until=end)
     async with read_transaction(ledger.engine) as conn:
         row = await _checkpoint_at(conn, end)
         proof = await _proof(conn, start, end, row.size)
@@ -335,16 +339,16 @@ async def _write_epcis(
             read_transaction(ledger.engine) as conn,
             read_transaction(ledger.engine) as lookups,
         ):
-            async for event in epcis_events(conn, lookups, cut, context):
+            async for position, event in epcis_events(conn, lookups, cut, context):
                 if not first:
                     buffer += SEPARATOR
                 first = False
-                buffer += msgspec.json.encode(event)
+                buffer += encode(event)
                 if len(buffer) >= 1 << 16:
                     sink.write(bytes(buffer))
                     buffer.clear()
                     if progress is not None:
-                        progress("events.epcis", event["trace:position"] - cut.start, total)
+                        progress("events.epcis", position - cut.start, total)
         sink.write(bytes(buffer) + FOOTER)
     if progress is not None:
         progress("events.epcis", total, total)

@@ -26,7 +26,7 @@ from trace.opendata.cells import (
 )
 from trace.opendata.parties import UNKNOWN, Party
 from trace.opendata.reading import Context, Cut, Row, in_range, stream
-from trace.store.tables import agencies, batches, checkpoints, records
+from trace.store.tables import agencies, batches, checkpoints, epcis_events, records
 
 _EVENTS = (
     select(
@@ -43,8 +43,13 @@ _EVENTS = (
         records.c.agency_id,
         records.c.kind,
         batches.c.code,
+        epcis_events.c.event_id,
     )
-    .select_from(records.outerjoin(batches, batches.c.id == records.c.batch_id))
+    .select_from(
+        records.outerjoin(batches, batches.c.id == records.c.batch_id).outerjoin(
+            epcis_events, epcis_events.c.position == records.c.position
+        )
+    )
     .where(in_range(records.c.position))
     .order_by(records.c.position)
 )
@@ -110,6 +115,7 @@ async def event_rows(conn: AsyncConnection, cut: Cut, context: Context) -> Async
             prev.hex(),
             sig.hex(),
             None if agency[3] else key,
+            row[13],
         )
 
 
