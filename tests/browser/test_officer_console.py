@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import pypdfium2
 import pytest
+from selenium.webdriver.support.ui import Select
 
 from tests.browser.console_phone import SHOTS, as_phone, page_errors
 from tests.browser.harness import ROOT, LiveServer, axe_audit, format_violations, running_server
@@ -196,7 +197,10 @@ def test_the_screens_speak_english_and_list_the_recall(
     _sign_in(driver, server, officer_token, "en")
     assert driver.find_element("css selector", ".brand").text == "Trace – Inspectors"
     assert "Find batches" in _main(driver)
+    driver.find_element("css selector", ".more-filters summary").click()
+    Select(driver.find_element("id", "s-province")).select_by_visible_text("Hung Yen Province")
     _search(driver, "gao st25")
+    assert "province=33" in driver.current_url  # the province chosen by name
     _clean_audit(driver)
     _shoot(driver, "officer-search-en")
     driver.find_element("css selector", "#found a.card").click()
@@ -204,6 +208,8 @@ def test_the_screens_speak_english_and_list_the_recall(
     text = _main(driver)
     assert "Intact" in text and "Made from other batches" in text and "Milling" in text
     assert "Signed by Công ty Cổ phần Lương thực Hưng Yên" in text
+    # The rice was milled from the paddy recalled in Vietnamese: the recall reaches it.
+    assert "made from a recalled batch" in driver.find_element("id", "recalled-upstream").text
     _clean_audit(driver)
     _shoot(driver, "officer-batch-en")
     driver.find_element("id", "record-inspection").click()

@@ -19,6 +19,7 @@ OFFICER_TEXTS: Mapping[str, str] = MappingProxyType(
         "officer_menu": N_("Inspectors' menu"),
         "optional": N_("{field}, if you wish"),
         "any": N_("Any"),
+        "more_filters": N_("More filters: province, dates, kind, disposition, certificates"),
         # Search.
         "officer_search": N_("Find batches"),
         "search_intro": N_(
@@ -52,6 +53,7 @@ OFFICER_TEXTS: Mapping[str, str] = MappingProxyType(
         "held_by": N_("Held by"),
         "in_transit_to": N_("In transit to"),
         "batch_recalled": N_("This batch is recalled."),
+        "made_from_recalled": N_("Recalled: it was made from a recalled batch,"),
         "genealogy": N_("Where it came from and what was made of it"),
         "genealogy_none": N_("Nothing was made from this batch, and it was made from no other."),
         "made_from": N_("Made from"),

@@ -72,19 +72,24 @@ async function searchScreen(me, signOut, query) {
     hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
     h("input", { id, name, type, value: got(name), autocomplete: "off", "aria-describedby": hint ? `${id}-hint` : null }));
   const producer = got("producer");
-  const form = h("form", { id: "search-form", class: "filters", role: "search", novalidate: true, onsubmit: (event) => {
+  const form = h("form", { id: "search-form", role: "search", novalidate: true, onsubmit: (event) => {
     event.preventDefault();
     const wanted = new URLSearchParams();
     for (const el of form.elements) if (el.name && el.value) wanted.set(el.name, el.value);
     location.hash = `#/search?${wanted.toString()}`;
   } },
     input("s-q", "q", t("search_words"), "search", t("search_words_hint")),
-    select("s-province", "province", t("province"), await provinceOptions(), got("province")),
-    h("div", { class: "pair" }, input("s-from", "occurred_from", t("occurred_from"), "date"), input("s-to", "occurred_to", t("occurred_to"), "date")),
-    select("s-kind", "kind", t("with_kind"), mapEntries(words.kinds), got("kind")),
-    select("s-disposition", "disposition", t("disposition"), mapEntries(words.dispositions), got("disposition")),
-    select("s-stars", "ocop_stars", t("ocop_at_least"), [3, 4, 5].map((n) => ({ value: n, label: t("stars_n", { n }) })), got("ocop_stars")),
-    select("s-certification", "certification", t("certification_valid"), mapEntries(words.schemes), got("certification")),
+    // The other filters fold away on a phone until wanted; open when one is in use.
+    h("details", { class: "more-filters", open: FILTERS.some((name) => name !== "q" && params.get(name)) },
+      h("summary", {}, t("more_filters")),
+      h("div", { class: "filters" },
+        select("s-province", "province", t("province"), await provinceOptions(), got("province")),
+        input("s-from", "occurred_from", t("occurred_from"), "date"),
+        input("s-to", "occurred_to", t("occurred_to"), "date"),
+        select("s-kind", "kind", t("with_kind"), mapEntries(words.kinds), got("kind")),
+        select("s-disposition", "disposition", t("disposition"), mapEntries(words.dispositions), got("disposition")),
+        select("s-stars", "ocop_stars", t("ocop_at_least"), [3, 4, 5].map((n) => ({ value: n, label: t("stars_n", { n }) })), got("ocop_stars")),
+        select("s-certification", "certification", t("certification_valid"), mapEntries(words.schemes), got("certification")))),
     producer ? h("p", { class: "tag", id: "producer-filter" }, t("producer_only"), h("input", { type: "hidden", name: "producer", value: producer })) : null,
     h("button", { type: "submit", class: "primary", id: "search-submit" }, t("search_button")));
   const results = h("section", { id: "results", "aria-live": "polite", "aria-label": t("results") });
@@ -215,8 +220,10 @@ async function batchScreen(me, signOut, id) {
     batch.province ? [h("dt", {}, t("province")), h("dd", {}, batch.province)] : null,
     h("dt", {}, t("held_by")), h("dd", {}, batch.holder),
     batch.in_transit_to ? [h("dt", {}, t("in_transit_to")), h("dd", {}, batch.in_transit_to)] : null);
+  const ancestors = h("div", { id: "recalled-upstream" });
   show(batch.product, nav(me, signOut),
     batch.recalled ? h("p", { class: "warning recalled", id: "recalled-tag" }, t("batch_recalled")) : null,
+    ancestors,
     facts,
     h("p", { class: `verdict ${verdict.intact ? "intact" : "broken"}`, id: "verdict" }, verdict.words),
     verdict.faults.length ? h("ul", { class: "faults" }, verdict.faults.map((f) => h("li", {}, f))) : null,
@@ -225,6 +232,11 @@ async function batchScreen(me, signOut, id) {
     h("div", { id: "genealogy" }, h("p", { class: "loading" }, t("loading"))),
     h("h2", {}, t("history")),
     h("ol", { class: "history", id: "history" }, records.map((r) => entry(r, bySeq))));
+  // A recall of a batch this one was made from reaches this one too.
+  const upstream = await ask(`/api/v1/batches/${batch.id}/trace?direction=upstream&format=json&depth=50`);
+  const recalled = upstream.ok ? upstream.data.batches.filter((b) => b.depth > 0 && b.recalled) : [];
+  ancestors.replaceChildren(...recalled.map((b) => h("p", { class: "warning recalled" },
+    t("made_from_recalled"), " ", h("a", { href: `#/inspect/${b.id}` }, `${b.product} · ${b.code}`))));
   const drawn = (await Promise.all([genealogy(batch.id, "upstream"), genealogy(batch.id, "downstream")])).filter(Boolean);
   const place = document.getElementById("genealogy");
   if (place) place.replaceChildren(...(drawn.length ? drawn : [h("p", { class: "empty" }, t("genealogy_none"))]));

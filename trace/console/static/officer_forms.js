@@ -35,6 +35,7 @@ function field(spec, registry) {
     if (!error.hidden && !problemOf(entry, valueOf(entry))) {
       error.hidden = true;
       input.setAttribute("aria-invalid", "false");
+      input.dispatchEvent(new CustomEvent("fixed", { bubbles: true, detail: id }));
     }
   });
   const label = h("label", { for: id }, spec.required ? t(spec.label) : t("optional", { field: t(spec.label) }));
@@ -73,8 +74,8 @@ function showErrors(registry, summary, errors, detail) {
   const parts = [
     h("h2", {}, t(detail ? "refused" : "errors_title")),
     detail ? h("p", { class: "problem" }, detail) : null,
-    h("ul", {}, wrong.map((spec) => h("li", {}, h("a", { href: `#${spec.id}`, onclick: (e) => { e.preventDefault(); spec.input.focus(); } }, errors[spec.id]))),
-      loose.map(([id, text]) => h("li", {}, document.getElementById(id)
+    h("ul", {}, wrong.map((spec) => h("li", { "data-for": spec.id }, h("a", { href: `#${spec.id}`, onclick: (e) => { e.preventDefault(); spec.input.focus(); } }, errors[spec.id]))),
+      loose.map(([id, text]) => h("li", { "data-for": id }, document.getElementById(id)
         ? h("a", { href: `#${id}`, onclick: (e) => { e.preventDefault(); document.getElementById(id).querySelector("input").focus(); } }, text)
         : text))),
   ];
@@ -125,7 +126,13 @@ function officerForm({ build, make, extraCheck, done, submitLabel }) {
     }
   };
   const button = h("button", { type: "submit", class: "primary", id: "officer-submit" }, submitLabel);
-  return { element: h("form", { novalidate: true, onsubmit: submit, id: "officer-form" }, summary, body, button), redraw };
+  // A mistake put right leaves the summary; the summary goes once none is left.
+  const fixed = (event) => {
+    const line = summary.querySelector(`li[data-for="${event.detail}"]`);
+    if (line) line.remove();
+    if (!summary.querySelector("li") && !summary.querySelector(".problem")) summary.hidden = true;
+  };
+  return { element: h("form", { novalidate: true, onsubmit: submit, onfixed: fixed, id: "officer-form" }, summary, body, button), redraw };
 }
 
 const WHEN = (label = "occurred_at") => ({ path: "occurred_at", label, hint: "occurred_hint", type: "datetime-local", required: true, value: localNow() });
@@ -251,7 +258,10 @@ export function recallForm(id, done) {
       h("label", { for: `severity-${value}` }, label, h("span", { class: "hint", id: `severity-${value}-means` }, words.severity_meanings[value])))),
     h("p", { class: "field-error", id: "o-severity-error", hidden: true }));
   const severityError = severities.querySelector(".field-error");
-  severities.addEventListener("change", () => { severityError.hidden = true; });
+  severities.addEventListener("change", () => {
+    severityError.hidden = true;
+    severities.dispatchEvent(new CustomEvent("fixed", { bubbles: true, detail: "o-severity" }));
+  });
   const chosen = () => (severities.querySelector("input:checked") || {}).value || "";
   const form = officerForm({
     submitLabel: t("recall_save"),
