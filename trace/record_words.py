@@ -1,4 +1,4 @@
-"""A record in words: kinds, times, dispositions and every field of a body, as an officer reads them.
+"""A record in words: kinds, times, dispositions and every field of a body, as officers read them.
 
 Shared by the command line (trace/cli/inspect.py) and the officers' console
 (trace/api/console_inspect.py), so both say a record the same way. A record holds ids, kind
@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from trace.domain.kinds import KIND_NAMES, PROCESS_NAMES, SEVERITY_NAMES, Scheme

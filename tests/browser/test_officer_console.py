@@ -58,7 +58,9 @@ def _cli(server: LiveServer, *args: str) -> str:
 @pytest.fixture(scope="module")
 def officer_token(server: LiveServer) -> str:
     """A token of the demo's authority, made with the operator's command line."""
-    agencies = [json.loads(line) for line in _cli(server, "agency", "list", "--json").split("\n") if line]
+    agencies = [
+        json.loads(line) for line in _cli(server, "agency", "list", "--json").split("\n") if line
+    ]
     authority = next(a["id"] for a in agencies if a["kind"] == "authority")
     return _cli(server, "token", "add", authority, "--person", "Thanh tra Minh").strip()
 
@@ -79,9 +81,7 @@ def _main(driver: WebDriver) -> str:
 
 
 def _clean_audit(driver: WebDriver) -> None:
-    violations = [
-        v for v in axe_audit(driver) if v["impact"] in ("serious", "critical")
-    ]
+    violations = [v for v in axe_audit(driver) if v["impact"] in ("serious", "critical")]
     assert not violations, format_violations(violations)
 
 

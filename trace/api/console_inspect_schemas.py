@@ -9,6 +9,7 @@ dispositions, severities and units in words, every time in Vietnam's zone
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+
 import msgspec
 
 from trace.api.schemas import RecordOut
@@ -255,4 +256,3 @@ def agencies_named(records: Sequence[RecordOut], batch: Batch) -> set[str]:
     for r in records:
         found |= {v for k, v in r.body.items() if k in AGENCY_FIELDS and isinstance(v, str)}
     return found
-

@@ -67,7 +67,9 @@ OFFICER_TEXTS: Mapping[str, str] = MappingProxyType(
         "recall_new": N_("Recall this batch"),
         # The inspection form.
         "laboratory": N_("Laboratory"),
-        "laboratory_hint": N_("As on the test report, e.g. “Trung tâm Kiểm nghiệm Nông sản Hà Nội”."),
+        "laboratory_hint": N_(
+            "As on the test report, e.g. “Trung tâm Kiểm nghiệm Nông sản Hà Nội”."
+        ),
         "samples": N_("Samples taken"),
         "sample_n": N_("Sample {n}"),
         "sample_code": N_("Sample code"),
@@ -79,8 +81,12 @@ OFFICER_TEXTS: Mapping[str, str] = MappingProxyType(
         "analyte_name": N_("Substance"),
         "analyte_name_hint": N_("e.g. Cadimi (Cd), Chlorpyrifos."),
         "analyte_value": N_("Value found"),
-        "analyte_value_hint": N_("A number such as 0.05, or <0.01 below what the method can measure."),
-        "analyte_form": N_("Write a number such as 0.05, or <0.01 below what the method can measure."),
+        "analyte_value_hint": N_(
+            "A number such as 0.05, or <0.01 below what the method can measure."
+        ),
+        "analyte_form": N_(
+            "Write a number such as 0.05, or <0.01 below what the method can measure."
+        ),
         "analyte_limit": N_("Maximum limit"),
         "analyte_unit": N_("Unit of measure"),
         "analyte_unit_hint": N_("e.g. mg/kg."),
@@ -119,7 +125,9 @@ OFFICER_TEXTS: Mapping[str, str] = MappingProxyType(
             "A recall is signed with your agency's key. It reaches every batch made from this "
             "one, and their public pages show the recall at once."
         ),
-        "recall_decision_hint": N_("The legal basis: the number of the recall decision, e.g. 125/QĐ-CCQLCL."),
+        "recall_decision_hint": N_(
+            "The legal basis: the number of the recall decision, e.g. 125/QĐ-CCQLCL."
+        ),
         "decided_at": N_("When the decision was taken"),
         "recall_reason": N_("Reason for the recall"),
         "recall_reason_hint": N_("What was found, as the decision says it."),
