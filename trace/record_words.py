@@ -116,16 +116,22 @@ class FieldWords:
     items: list[list[FieldWords]] = field(default_factory=list)
 
 
-def body_in_words(body: Mapping[str, Any], lang: str, names: AgencyName) -> list[FieldWords]:
-    """Every field of ``body`` under the name its form gives it, its value in words."""
+def body_in_words(
+    body: Mapping[str, Any],
+    lang: str,
+    names: AgencyName,
+    batches: Callable[[str], str] | None = None,
+) -> list[FieldWords]:
+    """Every field of ``body`` under the name its form gives it, its value in words; a batch
+    a field names by its id is named by ``batches`` when given."""
     shown: list[FieldWords] = []
     for name, value in body.items():
         label = say(FIELD_NAMES[name], lang) if name in FIELD_NAMES else name
         if isinstance(value, Mapping) and not _is_quantity(value):
-            shown.append(FieldWords(label, fields=body_in_words(value, lang, names)))
+            shown.append(FieldWords(label, fields=body_in_words(value, lang, names, batches)))
         elif isinstance(value, list) and any(isinstance(item, Mapping) for item in value):
             items = [
-                body_in_words(item, lang, names)
+                body_in_words(item, lang, names, batches)
                 if isinstance(item, Mapping)
                 else [FieldWords("", _value(name, item, lang, names))]
                 for item in value
@@ -134,6 +140,8 @@ def body_in_words(body: Mapping[str, Any], lang: str, names: AgencyName) -> list
         elif isinstance(value, list):
             words = ", ".join(_value(name, item, lang, names) for item in value)
             shown.append(FieldWords(label, words))
+        elif name == "batch" and batches and isinstance(value, str) and _UUID.match(value):
+            shown.append(FieldWords(label, batches(value)))
         else:
             shown.append(FieldWords(label, _value(name, value, lang, names)))
     return shown

@@ -207,6 +207,7 @@ def test_the_screens_speak_english_and_list_the_recall(
     _wait(driver, "return document.querySelector('#genealogy figure')")
     text = _main(driver)
     assert "Intact" in text and "Made from other batches" in text and "Milling" in text
+    assert "Thóc ST25 · " in text  # the milled paddies by name and code, not by id
     assert "Signed by Công ty Cổ phần Lương thực Hưng Yên" in text
     # The rice was milled from the paddy recalled in Vietnamese: the recall reaches it.
     assert "made from a recalled batch" in driver.find_element("id", "recalled-upstream").text

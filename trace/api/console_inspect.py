@@ -24,6 +24,7 @@ from trace.api.console_inspect_schemas import (
     FoundPageOut,
     HistoryOut,
     agencies_named,
+    batches_named,
     history_of,
 )
 from trace.api.problems import ANY, TOKEN, problem_answers
@@ -33,7 +34,7 @@ from trace.domain.kinds import EventKind, Scheme
 from trace.genealogy.holders import load_holders
 from trace.search.query import Disposition, SortOrder
 from trace.store.agencies import key_statuses
-from trace.store.batches import find_batch
+from trace.store.batches import batch_names, find_batch
 from trace.store.database import read_transaction
 from trace.store.records import batch_records
 from trace.translation import chosen
@@ -132,7 +133,8 @@ class ConsoleInspectController(Controller):
             keys = await key_statuses(conn, {r.key_id for r in chain})
             records = [RecordOut.of(r) for r in chain]
             holders = await load_holders(conn, agencies_named(records, batch))
+            inputs = await batch_names(conn, batches_named(records))
         faults = verify_chain(
             batch.id, chain, keys, head_seq=batch.version, head_hash=batch.head_hash
         )
-        return history_of(batch, records, faults, holders, _lang(request, lang))
+        return history_of(batch, records, faults, holders, inputs, _lang(request, lang))

@@ -206,9 +206,11 @@ def history_of(
     records: Sequence[RecordOut],
     faults: Sequence[ChainFault],
     holders: Mapping[str, Holder],
+    batch_names: Mapping[str, str],
     lang: str,
 ) -> HistoryOut:
-    """The history of ``batch`` in ``lang``: ``records`` decoded, ``holders`` by id."""
+    """The history of ``batch`` in ``lang``: ``records`` decoded, ``holders`` and the names
+    of the batches the records name, by id."""
 
     def named(agency: str) -> str:
         holder = holders.get(agency)
@@ -233,7 +235,7 @@ def history_of(
             time_words(r.recorded_at, lang),
             r.agency,
             named(r.agency),
-            field_lines(body_in_words(r.body, lang, named)),
+            field_lines(body_in_words(r.body, lang, named, lambda b: batch_names.get(b, b))),
             corrects.get(r.seq),
             corrected_by.get(r.seq, []),
         )
@@ -256,3 +258,13 @@ def agencies_named(records: Sequence[RecordOut], batch: Batch) -> set[str]:
     for r in records:
         found |= {v for k, v in r.body.items() if k in AGENCY_FIELDS and isinstance(v, str)}
     return found
+
+
+def batches_named(records: Sequence[RecordOut]) -> set[str]:
+    """Every other batch a history names: the inputs a ``transformed`` record lists."""
+    return {
+        str(item["batch"])
+        for r in records
+        for item in r.body.get("inputs", ())
+        if isinstance(item, dict) and "batch" in item
+    }
