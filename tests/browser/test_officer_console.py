@@ -120,6 +120,37 @@ def _search(driver: WebDriver, words: str) -> None:
     _wait(driver, "return document.querySelectorAll('#found li').length")
 
 
+def _inspect(driver: WebDriver) -> None:
+    """Record an inspection of the open batch; the service's refusal shows beside its field."""
+    driver.find_element("id", "record-inspection").click()
+    _wait(driver, "return document.getElementById('officer-form')")
+    typed = {
+        "o-laboratory": "Trung tâm Kiểm nghiệm Nông sản Hà Nội",
+        "o-samples-0-code": "M" * 101,  # longer than a code may be: the service refuses it
+        "o-analytes-0-name": "Cadimi (Cd)",
+        "o-analytes-0-value": "0.01",
+        "o-analytes-0-limit": "0.05",
+        "o-analytes-0-unit": "mg/kg",
+        "o-analytes-0-method": "TCVN 8126:2009",
+    }
+    for name, value in typed.items():
+        driver.find_element("id", name).send_keys(value)
+    Select(driver.find_element("id", "o-analytes-0-result")).select_by_value("conformant")
+    Select(driver.find_element("id", "o-result")).select_by_value("conformant")
+    assert "[object" not in _main(driver) and "null" not in _main(driver)
+    driver.find_element("id", "officer-submit").click()
+    _wait(driver, "return !document.getElementById('o-samples-0-code-error').hidden")
+    assert "100" in driver.find_element("id", "o-samples-0-code-error").text
+    _clean_audit(driver)
+    code = driver.find_element("id", "o-samples-0-code")
+    code.clear()
+    code.send_keys("M-2026-01")
+    driver.find_element("id", "officer-submit").click()
+    _wait(driver, "return document.querySelector('#history .kind-inspected')")
+    inspected = driver.find_elements("css selector", "#history .kind-inspected")[-1].text
+    assert "Trung tâm Kiểm nghiệm Nông sản Hà Nội" in inspected and "M-2026-01" in inspected
+
+
 def _pdf_text(data: bytes) -> str:
     document = pypdfium2.PdfDocument(data)
     try:
@@ -213,14 +244,20 @@ def test_the_screens_speak_english_and_list_the_recall(
     assert "made from a recalled batch" in driver.find_element("id", "recalled-upstream").text
     _clean_audit(driver)
     _shoot(driver, "officer-batch-en")
-    driver.find_element("id", "record-inspection").click()
-    _wait(driver, "return document.getElementById('officer-form')")
-    assert "Laboratory" in _main(driver) and "Add a substance" in _main(driver)
-    _clean_audit(driver)
-
     driver.get(f"{server.url}/console/?lang=en#/search?q=buoi")
     _wait(driver, "return document.querySelector('#found a.card')")
     driver.find_element("css selector", "#found a.card").click()
+    _wait(driver, "return document.getElementById('record-inspection')")
+    _inspect(driver)
+
+    driver.find_element("id", "record-certificate").click()
+    _wait(driver, "return document.getElementById('officer-form')")
+    assert not driver.find_elements("id", "o-stars")
+    Select(driver.find_element("id", "o-scheme")).select_by_value("ocop")
+    _wait(driver, "return document.getElementById('o-stars')")  # OCOP asks for its stars
+    assert "36 months" in _main(driver) and "null" not in _main(driver)
+    _clean_audit(driver)
+    driver.back()
     _wait(driver, "return document.getElementById('recall')")
     driver.find_element("id", "recall").click()
     _wait(driver, "return document.getElementById('officer-form')")

@@ -103,6 +103,7 @@ OFFICER_TEXTS: Mapping[str, str] = MappingProxyType(
         "test_report_hint": N_("The number of the test report, if it has one."),
         "reference": N_("Regulation setting the limits"),
         "reference_hint": N_("e.g. QCVN 8-2:2011/BYT."),
+        "remarks": N_("Remarks"),
         "inspection_save": N_("Sign and record the inspection"),
         # The certificate form.
         "certified_at": N_("Day and time of the decision"),

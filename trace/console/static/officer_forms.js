@@ -93,7 +93,8 @@ function officerForm({ build, make, extraCheck, done, submitLabel }) {
   const registry = [];
   const summary = h("div", { class: "error-summary", role: "alert", tabindex: "-1", hidden: true });
   const body = h("div", {});
-  const redraw = () => body.replaceChildren(...build((spec) => field(spec, registry)));
+  // replaceChildren would write an array or a null as text: only elements go in.
+  const redraw = () => body.replaceChildren(...build((spec) => field(spec, registry)).flat(Infinity).filter(Boolean));
   redraw();
   const submit = async (event) => {
     event.preventDefault();
@@ -164,7 +165,7 @@ export function inspectionForm(id, done) {
       f({ path: "result", label: "inspection_result", required: true, options: words.inspection_results }),
       f({ path: "certificate_number", label: "certificate_number", hint: "test_report_hint" }),
       f({ path: "reference", label: "reference", hint: "reference_hint" }),
-      f({ path: "note", label: "note", type: "area" }),
+      f({ path: "note", label: "remarks", type: "area" }),
     ],
     extraCheck: (v, errors) => {
       const failed = Array.from({ length: analytes }, (_, i) => v[`analytes[${i}].result`]).includes("non_conformant");
