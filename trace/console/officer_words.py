@@ -145,8 +145,8 @@ OFFICER_TEXTS: Mapping[str, str] = MappingProxyType(
         "reach_title": N_("Reach of the recall of {product}"),
         "issued_by": N_("Issued by"),
         "reach_counts": N_(
-            "{batches} batches reached, held by {holders} agencies; {in_transit} on the road; "
-            "{pages} public pages show the recall."
+            "Batches reached: {batches}. Agencies holding them: {holders}. On the road: "
+            "{in_transit}. Public pages showing the recall: {pages}."
         ),
         "reach_truncated": N_(
             "The recall reaches more batches than this screen lists: download the CSV for all."
@@ -156,7 +156,7 @@ OFFICER_TEXTS: Mapping[str, str] = MappingProxyType(
         "download_failed": N_("The file could not be downloaded. Try again."),
         "reach_batches": N_("Every batch reached, and who holds it"),
         "depth_recalled": N_("The batch recalled"),
-        "depth_n": N_("Made from it, {n} steps on"),
+        "depth_n": N_("Made from it (generation {n})"),
         "held_by_is": N_("Held by: {holder}"),
         "in_transit_to_is": N_("In transit to: {holder}"),
         "page_with_banner": N_("Its public page"),

@@ -23,10 +23,12 @@ function lang() {
 }
 
 function nav(me, signOut) {
+  const here = location.hash || "#/search";
+  const current = (prefix) => (here.startsWith(prefix) ? "page" : null);
   return h("nav", { class: "officer-nav", "aria-label": t("officer_menu") },
     h("p", { class: "who" }, t("signed_in_as", { person: me.person || "", agency: me.agency_name || "" })),
-    h("a", { class: "button", href: "#/search", id: "nav-search" }, t("officer_search")),
-    h("a", { class: "button", href: "#/recalls", id: "nav-recalls" }, t("recalls_title")),
+    h("a", { class: "button", href: "#/search", id: "nav-search", "aria-current": current("#/search") }, t("officer_search")),
+    h("a", { class: "button", href: "#/recalls", id: "nav-recalls", "aria-current": current("#/recalls") }, t("recalls_title")),
     h("button", { type: "button", id: "sign-out", onclick: signOut }, t("sign_out")));
 }
 
