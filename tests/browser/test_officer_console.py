@@ -4,8 +4,12 @@ An authority's officer signs in with a token made as an operator makes one (the 
 ``token add``), finds the demo's paddy by "thoc st25" (no diacritics), opens it, recalls
 it with a decision number, sees the reach with the milled rice and the mill that holds it,
 and downloads the PDF: its text holds the decision number and every batch of the reach. In
-English, the same screens in English and the recall in the list. Every screen passes
-axe-core with no serious or critical violation; screenshots go to docs/console/.
+English (after that recall: the second test reads it), the same screens in English: the
+rice names the paddies it was milled from and says it was made from a recalled batch, an
+inspection is recorded through its form (the service's refusal of one field shown beside
+it, then put right), the OCOP certificate asks for its stars, and the recall is in the list,
+filtered by severity. Every screen passes axe-core with no serious or critical violation;
+screenshots go to docs/console/.
 
 The service is this module's own (a recall changes what the other browser tests' shared
 demo shows).
@@ -268,6 +272,12 @@ def test_the_screens_speak_english_and_list_the_recall(
     driver.get(f"{server.url}/console/?lang=en#/recalls")
     _wait(driver, "return document.querySelector('#recall-list a.card')")
     assert DECISION in driver.find_element("id", "recall-list").text
+    Select(driver.find_element("id", "r-severity")).select_by_value("class_2")
+    driver.find_element("id", "recall-filter").click()
+    _wait(driver, "return document.querySelector('#recall-list .empty')")
+    assert "severity=class_2" in driver.current_url
+    driver.back()
+    _wait(driver, "return document.querySelector('#recall-list a.card')")
     driver.find_element("css selector", "#recall-list a.card").click()
     _wait(driver, "return document.getElementById('reach')")
     assert MILL in driver.find_element("id", "reach").text

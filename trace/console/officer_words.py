@@ -141,6 +141,7 @@ OFFICER_TEXTS: Mapping[str, str] = MappingProxyType(
         # Recalls and their reach.
         "recalls_title": N_("Recalls"),
         "recalls_none": N_("No recall yet."),
+        "recalls_none_found": N_("No recall matches these filters."),
         "decision_is": N_("Decision {number}"),
         "reach_title": N_("Reach of the recall of {product}"),
         "issued_by": N_("Issued by"),

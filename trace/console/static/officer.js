@@ -262,10 +262,23 @@ async function formScreen(me, signOut, id, which) {
 
 // Recalls and their reach.
 
-async function recallsScreen(me, signOut) {
-  const answer = await ask("/api/v1/recalls?limit=50");
+async function recallsScreen(me, signOut, query) {
+  const params = new URLSearchParams(query || "");
+  const form = h("form", { id: "recall-filters", role: "search", novalidate: true, onsubmit: (event) => {
+    event.preventDefault();
+    const wanted = new URLSearchParams();
+    for (const el of form.elements) if (el.name && el.value) wanted.set(el.name, el.value);
+    location.hash = `#/recalls?${wanted.toString()}`;
+  } },
+    h("div", { class: "filters" },
+      select("r-severity", "severity", t("severity"), mapEntries(words.severities), params.get("severity") || ""),
+      select("r-province", "province", t("province"), await provinceOptions(), params.get("province") || "")),
+    h("button", { type: "submit", id: "recall-filter" }, t("search_button")));
+  const asked = new URLSearchParams(params);
+  asked.set("limit", "50");
+  const answer = await ask(`/api/v1/recalls?${asked.toString()}`);
   if (!answer.ok) {
-    show(t("recalls_title"), nav(me, signOut), failure(answer));
+    show(t("recalls_title"), nav(me, signOut), form, failure(answer));
     return;
   }
   const list = h("ul", { class: "batches", id: "recall-list" }, answer.data.recalls.map((r) => h("li", {},
@@ -275,8 +288,8 @@ async function recallsScreen(me, signOut) {
       r.decision_number ? h("span", {}, t("decision_is", { number: r.decision_number })) : null,
       h("span", { class: "tag recalled" }, words.severities[r.severity] || r.severity),
       h("span", {}, r.reason)))));
-  if (!answer.data.recalls.length) list.append(h("li", { class: "empty" }, t("recalls_none")));
-  show(t("recalls_title"), nav(me, signOut), list);
+  if (!answer.data.recalls.length) list.append(h("li", { class: "empty" }, t(params.toString() ? "recalls_none_found" : "recalls_none")));
+  show(t("recalls_title"), nav(me, signOut), form, list);
 }
 
 async function download(id, type, name, button) {
@@ -340,7 +353,7 @@ export async function officerRoute(me, signOut) {
   if ((m = hash.match(/^#\/inspect\/([\w-]+)\/(inspected|certified|recall)$/))) return formScreen(me, signOut, m[1], m[2]);
   if ((m = hash.match(/^#\/inspect\/([\w-]+)$/))) return batchScreen(me, signOut, m[1]);
   if ((m = hash.match(/^#\/recall\/(\d+)$/))) return reachScreen(me, signOut, m[1]);
-  if (hash === "#/recalls") return recallsScreen(me, signOut);
+  if ((m = hash.match(/^#\/recalls(?:\?(.*))?$/))) return recallsScreen(me, signOut, m[1]);
   m = hash.match(/^#\/search\?(.*)$/);
   return searchScreen(me, signOut, m ? m[1] : "");
 }
