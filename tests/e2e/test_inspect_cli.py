@@ -148,7 +148,7 @@ def test_trace_and_reach_print_the_batches_they_reach(inspector: Inspector) -> N
     )
     reach = inspector.run("reach", str(recall["position"]), lang="en")
     assert reach.returncode == 0, reach.stderr
-    assert "Cải ngọt an toàn" in reach.stdout and "provenance pages" in reach.stdout
+    assert "Cải ngọt an toàn" in reach.stdout and "1 provenance page now shows" in reach.stdout
     assert f"{inspector.server.url}/01/08936049000027/10/CN-2026-10-02" in reach.stdout
 
 

@@ -43,7 +43,7 @@ from trace.domain.places import province_name
 from trace.domain.texts import N_
 from trace.genealogy.recall_words import severity_words
 from trace.search.query import Disposition, SortOrder
-from trace.translation import say
+from trace.translation import say, say_n
 
 WIDEST = 40  # characters of a table cell; longer text is cut with an ellipsis
 # Exit statuses: the service refused the query; the service could not be asked.
@@ -331,7 +331,12 @@ def query_reach(service: Service, args: argparse.Namespace, lang: str) -> Iterab
     if answer["truncated"]:
         yield say("The reach is longer than this answer holds; ask for it as --csv or JSON.", lang)
     if pages := answer["pages"]:
-        yield say("{count} provenance pages now show the recall banner:", lang, count=len(pages))
+        yield say_n(
+            "{count} provenance page now shows the recall banner:",
+            "{count} provenance pages now show the recall banner:",
+            len(pages),
+            lang,
+        )
         yield from (f"  {page}" for page in pages)
 
 
