@@ -21,6 +21,7 @@ from trace.api.audit import AuditController
 from trace.api.auth import LedgerDep, provide_ledger
 from trace.api.batches import BatchController, RecordController
 from trace.api.console import ROUTES as CONSOLE_ROUTES
+from trace.api.console_inspect import ConsoleInspectController
 from trace.api.console_session import ConsoleSessionController
 from trace.api.cors import allow_cross_origin
 from trace.api.device_keys import DeviceKeyController
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             PlaceController,
             *PHOTO_ROUTES,
             ConsoleSessionController,
+            ConsoleInspectController,
             DeviceKeyController,
             *RESOLVER_ROUTES,
             *PAGE_ROUTES,

@@ -30,7 +30,14 @@ from trace.cli.remote import (
     language,
     service_url,
 )
-from trace.cli.words import AgencyNames, day_words, fields_in_words, kind_words, time_words
+from trace.cli.words import (
+    AgencyNames,
+    day_words,
+    disposition_words,
+    fields_in_words,
+    kind_words,
+    time_words,
+)
 from trace.domain.kinds import EventKind, Scheme
 from trace.domain.places import province_name
 from trace.domain.texts import N_
@@ -69,11 +76,6 @@ COLUMNS = {
     "holder": N_("Held by"),
     "in_transit_to": N_("In transit to"),
     "recalled": N_("Recalled"),
-}
-DISPOSITIONS = {
-    "conformant": N_("conformant"),
-    "non_conformant": N_("non-conformant"),
-    "recalled": N_("recalled"),
 }
 
 
@@ -228,7 +230,7 @@ def query_search(service: Service, args: argparse.Namespace, lang: str) -> Itera
             names(b["producer_id"]),
             province_name(b["province"]) if b["province"] else None,
             day_words(b["occurred_at"], lang),
-            _disposition(b["disposition"], lang),
+            disposition_words(b["disposition"], lang),
             b["ocop_stars"],
         )
         for b in found
@@ -353,7 +355,7 @@ def _batches(answer: Any, args: argparse.Namespace, lang: str) -> Iterable[str]:
 
 def _reached(batch: dict[str, Any], lang: str) -> tuple[object, ...]:
     """A row of a trace or a reach: the batch, who holds it, and whether it is recalled."""
-    recalled = say(DISPOSITIONS["recalled"], lang) if batch.get("recalled") else None
+    recalled = disposition_words("recalled", lang) if batch.get("recalled") else None
     return (
         batch.get("depth"),
         batch.get("code"),
@@ -363,10 +365,6 @@ def _reached(batch: dict[str, Any], lang: str) -> tuple[object, ...]:
         _holder(batch.get("in_transit_to")),
         recalled,
     )
-
-
-def _disposition(value: str | None, lang: str) -> str | None:
-    return say(DISPOSITIONS.get(value, value), lang) if value else None
 
 
 def _holder(holder: Any) -> object:

@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from trace.domain.kinds import KIND_NAMES, InputKind
+from trace.console.officer_words import ISSUER_LEVEL_NAMES, OFFICER_TEXTS, RESULT_NAMES
+from trace.domain.kinds import KIND_NAMES, SEVERITY_NAMES, InputKind
 from trace.domain.quantity import DOSE_BASIS_NAMES, UNIT_NAMES
 from trace.domain.texts import N_
+from trace.genealogy.recall_words import SEVERITY_MEANINGS, severity_words
+from trace.record_words import DISPOSITIONS, SCHEME_NAMES
 from trace.translation import catalogue
 
 TEXTS: Mapping[str, str] = MappingProxyType(
@@ -298,9 +301,16 @@ def words(lang: str) -> dict[str, object]:
     """
     say = catalogue(lang).gettext
     texts: dict[str, object] = {key: say(msgid) for key, msgid in TEXTS.items()}
+    texts |= {key: say(msgid) for key, msgid in OFFICER_TEXTS.items()}
     texts["plurals"] = {key: [say(one), say(many)] for key, (one, many) in PLURALS.items()}
     texts["kinds"] = {str(kind): say(name) for kind, name in KIND_NAMES.items()}
     texts["units"] = {str(unit): say(name) for unit, name in UNIT_NAMES.items()}
     texts["dose_basis"] = {str(b): say(name) for b, name in DOSE_BASIS_NAMES.items()}
     texts["input_kinds"] = {str(k): say(name) for k, name in INPUT_KIND_NAMES.items()}
+    texts["dispositions"] = {str(d): say(name) for d, name in DISPOSITIONS.items()}
+    texts["inspection_results"] = {str(r): say(name) for r, name in RESULT_NAMES.items()}
+    texts["schemes"] = {str(s): say(name) for s, name in SCHEME_NAMES.items()}
+    texts["issuer_levels"] = {str(i): say(name) for i, name in ISSUER_LEVEL_NAMES.items()}
+    texts["severities"] = {str(s): severity_words(str(s), lang) for s in SEVERITY_NAMES}
+    texts["severity_meanings"] = {str(s): say(m) for s, m in SEVERITY_MEANINGS.items()}
     return texts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,3 +77,17 @@ async def all_batches(conn: AsyncConnection) -> list[Batch]:
     """Every batch, in order of registration."""
     rows = (await conn.execute(select(batches).order_by(batches.c.registered_position))).all()
     return [to_batch(row) for row in rows]
+
+
+async def batch_names(conn: AsyncConnection, ids: Iterable[str]) -> dict[str, str]:
+    """How a reader names each batch among ``ids`` that exists: "product · code", by id."""
+    wanted = sorted(set(ids))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 1000):
+        rows = await conn.execute(
+            select(batches.c.id, batches.c.product, batches.c.code).where(
+                batches.c.id.in_(wanted[start : start + 1000])
+            )
+        )
+        found |= {row.id: f"{row.product} · {row.code}" for row in rows}
+    return found

@@ -10,6 +10,7 @@ import * as store from "./store.js";
 import { drain, enqueue, waiting } from "./sync.js";
 import { canonicalBytes } from "./canonical.js";
 import { localNow, PHONE, textOk, WEBSITE, withOffset } from "./checks.js";
+import { isOfficer, officerRoute } from "./officer.js";
 
 const lang = document.documentElement.lang || "vi";
 session.lang = lang;
@@ -38,10 +39,15 @@ async function loadSession() {
 function adopt(me) {
   state.me = me;
   session.csrf = me ? me.csrf : null;
+  // An officer's console is named for them; a producer's keeps the shell's name.
+  const officer = isOfficer(me);
+  document.body.classList.toggle("officer", officer);
+  document.querySelector(".brand").textContent = t(officer ? "officer_app_name" : "app_name");
 }
 
 async function registerDeviceKey() {
-  if (!state.me || !state.canSign) return null;
+  // Officers' records are signed by the service with their agency's key.
+  if (!state.me || !state.canSign || isOfficer(state.me)) return null;
   const key = await deviceKey(state.me.agency_id);
   if (key.keyId) return key;
   try {
@@ -146,7 +152,7 @@ async function startSession(path, json, errorEl) {
   await store.put("meta", { id: "session", device: json.device, ...answer.data });
   adopt({ device: json.device, ...answer.data });
   await registerDeviceKey();
-  location.hash = "#/batches";
+  location.hash = isOfficer(state.me) ? "#/search" : "#/batches";
   await route();
 }
 
@@ -540,6 +546,7 @@ async function route() {
   const pair = hash.match(/^#pair=([\w-]+)/);
   if (pair) return pairScreen(pair[1]);
   if (!state.me) return signInScreen();
+  if (isOfficer(state.me)) return officerRoute(state.me, signOut);
   let m;
   if ((m = hash.match(/^#\/batch\/([\w-]+)\/new\/(\w+)$/)) && FORMS[m[2]]) return formScreen(m[2], m[1]);
   if ((m = hash.match(/^#\/new\/registered$/))) return formScreen("registered", null);

@@ -42,7 +42,8 @@ export function h(tag, attrs = {}, ...children) {
 export function show(title, ...children) {
   const main = document.getElementById("main");
   main.replaceChildren(h("h1", { id: "title" }, title), ...children.flat(Infinity).filter((c) => c));
-  document.title = `${title} · ${t("app_name")}`;
+  const brand = document.body.classList.contains("officer") ? "officer_app_name" : "app_name";
+  document.title = `${title} · ${t(brand)}`;
   main.focus({ preventScroll: true });
   window.scrollTo(0, 0);
 }
