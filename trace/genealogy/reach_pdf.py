@@ -3,10 +3,10 @@
 The authority's name, the decision (number, day in Vietnam, reason, severity in words with
 what its class means, scope, the recall's state), then the table of every batch the recall
 reaches with who holds it, to whom it is on the road and what its holder withdrew, page
-after page with the header row repeated and each page numbered. Set in Noto Sans by the labels' PDF writer (trace/labels/pdf.py), which
-embeds the font's subset with a ToUnicode map: the Vietnamese text can be searched, copied
-and read back. Text too wide for its column is cut with an ellipsis; the reason and the
-scope wrap at spaces.
+after page with the header row repeated and each page numbered. Set in Noto Sans by the
+labels' PDF writer (trace/labels/pdf.py), which embeds the font's subset with a ToUnicode
+map: the Vietnamese text can be searched, copied and read back. Text too wide for its
+column is cut with an ellipsis; the reason and the scope wrap at spaces.
 """
 
 from __future__ import annotations
