@@ -20,6 +20,7 @@ from trace.api.genealogy import HolderOut
 from trace.api.problems import ANY, TOKEN, problem_answers
 from trace.api.recalls import PATH, public_url_of
 from trace.api.schemas import iso
+from trace.api.search import PROJECTION as SEARCH
 from trace.domain.kinds import Severity
 from trace.domain.recall_flow import RecallState
 from trace.genealogy.holders import Holder, load_holders
@@ -132,6 +133,7 @@ def _batch_out(reached: Reached, agency_id: str, notice: Notice) -> NoticeBatchO
 
 
 async def _caught_up(ledger: Ledger) -> None:
+    await catch_up(ledger, SEARCH)  # recalls are found through it (list_recalls)
     await catch_up(ledger, GENEALOGY)
     await catch_up(ledger, RECALL_STEPS)
 

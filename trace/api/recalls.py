@@ -323,9 +323,13 @@ class RecallController(Controller):
         request: Request[Any, Any, Any],
         province: Annotated[str | None, PROVINCE] = None,
         severity: Severity | None = None,
-        state: Annotated[
+        # ``state`` is a name Litestar keeps for the application's state.
+        stage: Annotated[
             RecallState | None,
-            Parameter(description="How far it has gone: issued, notified, withdrawing, closed."),
+            Parameter(
+                query="state",
+                description="How far it has gone: issued, notified, withdrawing, closed.",
+            ),
         ] = None,
         batch: Annotated[
             str | None, Parameter(description="The recalled batch's id or public code.")
@@ -366,7 +370,7 @@ class RecallController(Controller):
                 authority,
                 from_day,
                 to_day,
-                state.value if state else None,
+                stage.value if stage else None,
             )
             before = int(cursor) if cursor else None
             found, last = await list_recalls(conn, wanted, before=before, limit=limit)
