@@ -57,12 +57,12 @@ class Column:
 
 
 COLUMNS: Sequence[Column] = (
-    Column(N_("Depth"), 11.0),
-    Column(N_("Code"), 28.0),
-    Column(N_("Product"), 34.0),
-    Column(N_("Lot"), 25.0),
+    Column(N_("Depth"), 10.0),
+    Column(N_("Code"), 30.0),
+    Column(N_("Product"), 32.0),
+    Column(N_("Lot"), 24.0),
     Column(N_("Held by"), 36.0),
-    Column(N_("In transit to"), 24.0),
+    Column(N_("In transit to"), 26.0),
     Column(N_("Withdrawn"), 22.0),
 )
 
