@@ -97,6 +97,9 @@ async def test_holders_withdraw_the_authority_follows_and_closes_and_nothing_fol
     assert by_id[ids["R"]]["withdrawn"] is True and by_id[ids["P"]]["withdrawn"] is False
     assert by_id[ids["R"]]["withdrawals"][0]["quantity"] == kg("40")
     assert reach["counts"]["withdrawn"] == 1
+    # The rice's page, under the banner of the paddy's recall, says it was taken off sale.
+    page = await client.get(f"/b/{ids['R_code']}")
+    assert "Siêu thị đã rút khỏi kinh doanh ngày" in page.text and 'class="withdrawn"' in page.text
     table = await client.get(
         f"{base}/reach", headers={**authority, "Accept": "text/csv", "Accept-Language": "vi"}
     )
