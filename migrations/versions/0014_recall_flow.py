@@ -2,7 +2,8 @@
 
 - ``recall_steps``: the projection (trace/genealogy/recall_steps.py) that finds the steps
   of each recall (`recall_notified`, `withdrawn`, `recall_closed` records) by the recall's
-  position. It starts empty and catches up from the first record, like a new projection.
+  position. It starts at the log's current size: no record before this migration can be a
+  step (the kinds did not exist), so a large ledger is not read again for nothing.
 - ``recall_acknowledgements``: a holder agency's acknowledgement of a recall notice.
 - ``shopper_reports`` gains its state (new, looked_at, closed, inspection), when and by
   whom it last changed, the note, and the `inspected` record a report turned into.
@@ -33,6 +34,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("position", name=op.f("pk_recall_steps")),
     )
     op.create_index("ix_recall_steps_recall", "recall_steps", ["recall_position", "position"])
+    op.execute(
+        "INSERT INTO projection_positions (name, position) "
+        "SELECT 'recall_steps', size FROM log_head"
+    )
     op.create_table(
         "recall_acknowledgements",
         sa.Column("recall_position", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -63,5 +68,6 @@ def downgrade() -> None:
         ):
             table.drop_column(name)
     op.drop_table("recall_acknowledgements")
+    op.execute("DELETE FROM projection_positions WHERE name = 'recall_steps'")
     op.drop_index("ix_recall_steps_recall", table_name="recall_steps")
     op.drop_table("recall_steps")

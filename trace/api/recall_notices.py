@@ -142,7 +142,7 @@ class RecallNoticeController(Controller):
     """A holder's recall notices."""
 
     path = PATH
-    tags = ["holders"]
+    tags = ["recalls"]
     dependencies = {"actor": Provide(provide_actor)}
 
     @get("/notices", responses=problem_answers(*ANY, *TOKEN, 400))

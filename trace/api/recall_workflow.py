@@ -97,7 +97,7 @@ class RecallWorkflowController(Controller):
     """The steps of a recall: holders told, goods withdrawn, closed."""
 
     path = PATH
-    tags = ["inspectors"]
+    tags = ["recalls"]
     dependencies = {"actor": Provide(provide_actor)}
 
     @post("/{ref:str}/notified", responses=problem_answers(*ANY, *TOKEN, *BODY, 404, 409, 422))

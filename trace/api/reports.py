@@ -29,9 +29,10 @@ from trace.store.agencies import Actor
 from trace.store.audit_trail import record_query
 from trace.store.report_states import change_report_state
 from trace.store.reports import MAX_PAGE, ShopperReport, read_report_photo, read_reports
-from trace.store.tables import shopper_reports
+from trace.store.tables import records, shopper_reports
 
 MAX_REPORT_ID = largest(shopper_reports.c.id)
+MAX_POSITION = largest(records.c.position)
 _PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 ReportAfter = Annotated[
@@ -128,7 +129,7 @@ class ReportStateIn(msgspec.Struct, forbid_unknown_fields=True):
     required); ``note`` says why, for the other reader."""
 
     state: ReportState
-    inspection: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    inspection: Annotated[int, msgspec.Meta(ge=0, le=MAX_POSITION)] | None = None
     note: Prose | None = None
 
 
