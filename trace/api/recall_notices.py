@@ -14,6 +14,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
+from sqlalchemy.exc import IntegrityError
 
 from trace.api.auth import ActorDep, LedgerDep, provide_actor
 from trace.api.genealogy import HolderOut
@@ -192,8 +193,11 @@ class RecallNoticeController(Controller):
         async with read_transaction(ledger.engine) as conn:
             recall = await find_recall(conn, ref)
             await find_notice(conn, recall, actor.agency_id, public_url=public_url_of(request))
-        async with write_transaction(ledger.engine) as conn:
-            await acknowledge_notice(conn, recall.id, actor.agency_id)
+        try:
+            async with write_transaction(ledger.engine) as conn:
+                await acknowledge_notice(conn, recall.id, actor.agency_id)
+        except IntegrityError:
+            pass  # acknowledged by another request at the same moment: its time stays
         async with read_transaction(ledger.engine) as conn:
             notice = await find_notice(
                 conn, recall, actor.agency_id, public_url=public_url_of(request)
