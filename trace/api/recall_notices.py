@@ -179,7 +179,11 @@ class RecallNoticeController(Controller):
         shown = [_notice_out(n, actor.agency_id, names) for n in found]
         return NoticePageOut(shown, None if last is None else str(last))
 
-    @post("/{ref:str}/acknowledge", responses=problem_answers(*ANY, *TOKEN, 404))
+    @post(
+        "/{ref:str}/acknowledge",
+        status_code=200,
+        responses=problem_answers(*ANY, *TOKEN, 404),
+    )
     async def acknowledge(
         self, ledger: LedgerDep, actor: ActorDep, request: Request[Any, Any, Any], ref: str
     ) -> Response[NoticeOut]:
