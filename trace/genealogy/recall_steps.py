@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import msgspec
@@ -99,11 +100,20 @@ class RecallStep:
     body: StepBody
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RecallProgress:
     """A recall's steps in log order, and the state they bring it to."""
 
     steps: list[RecallStep]
+
+    @cached_property
+    def _withdrawals(self) -> dict[str, list[RecallStep]]:
+        # By batch, once: a reach of thousands of batches asks for each.
+        found: dict[str, list[RecallStep]] = {}
+        for step in self.steps:
+            if step.kind is EventKind.WITHDRAWN:
+                found.setdefault(step.record.batch, []).append(step)
+        return found
 
     @property
     def state(self) -> RecallState:
@@ -117,9 +127,7 @@ class RecallProgress:
 
     def withdrawals(self, batch_id: str) -> list[RecallStep]:
         """The withdrawals recorded on batch ``batch_id``."""
-        return [
-            s for s in self.steps if s.kind is EventKind.WITHDRAWN and s.record.batch == batch_id
-        ]
+        return self._withdrawals.get(batch_id, [])
 
     def withdrawn(self, batch_id: str) -> str:
         """What was withdrawn of batch ``batch_id`` in all, per unit ("120 KGM + 3 XBX");
