@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import msgspec
 
-from trace.api.genealogy import HolderOut
+from trace.api.genealogy import HolderOut, QuantityOut
 from trace.api.schemas import iso
 from trace.domain.kinds import Withdrawn
-from trace.domain.quantity import Quantity
-from trace.genealogy.holders import Holder, load_holders
-from trace.genealogy.recall_steps import RecallProgress, RecallStep
-from trace.store.database import Reads
+from trace.genealogy.holders import Holder
+from trace.genealogy.recall_steps import RecallStep
 
 
 class StepOut(msgspec.Struct):
@@ -32,7 +30,7 @@ class StepOut(msgspec.Struct):
     occurred_at: str
     recorded_at: str | None
     note: str | None
-    quantity: Quantity | None
+    quantity: QuantityOut | None
 
     @classmethod
     def of(cls, step: RecallStep, agencies: Mapping[str, Holder]) -> StepOut:
@@ -47,10 +45,11 @@ class StepOut(msgspec.Struct):
             step.occurred_at,
             iso(step.record.recorded_at_us),
             body.note,
-            body.quantity if isinstance(body, Withdrawn) else None,
+            _quantity(body),
         )
 
 
-async def step_signers(conn: Reads, progresses: Iterable[RecallProgress]) -> dict[str, Holder]:
-    """The agencies that signed the steps of ``progresses``, by id."""
-    return await load_holders(conn, (s.agency for p in progresses for s in p.steps))
+def _quantity(body: object) -> QuantityOut | None:
+    if not isinstance(body, Withdrawn):
+        return None
+    return QuantityOut(body.quantity.value, body.quantity.unit.value)

@@ -15,7 +15,7 @@ to ``/api/v1/batches/{ref}/events`` meets the same checks.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, post
@@ -28,7 +28,7 @@ from trace.api.recall_steps import StepOut
 from trace.api.recalls import PATH, RecallOut, public_url_of, recall_out
 from trace.domain.agency import AgencyKind
 from trace.domain.kinds import EventKind, Prose
-from trace.domain.quantity import Quantity
+from trace.domain.quantity import DecimalText
 from trace.genealogy.holders import load_holders
 from trace.genealogy.recall_steps import RECALL_STEPS, recall_progress
 from trace.genealogy.recalls import Recall, find_recall, record_step
@@ -50,12 +50,20 @@ class NotifiedIn(msgspec.Struct, forbid_unknown_fields=True):
     occurred_at: str | None = None
 
 
+class QuantityIn(msgspec.Struct, forbid_unknown_fields=True):
+    """How much was withdrawn: a decimal string and a UN/ECE Rec 20 unit code, as in the
+    events' quantities (``{"value": "40", "unit": "KGM"}``); the ledger checks the unit."""
+
+    value: DecimalText
+    unit: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{2,3}$", examples=["KGM", "XBX"])]
+
+
 class WithdrawalIn(msgspec.Struct, forbid_unknown_fields=True):
     """``quantity`` of ``batch`` (id or public code), a batch the recall reaches that the
     caller holds, is taken off sale. ``occurred_at`` defaults to now."""
 
     batch: str
-    quantity: Quantity
+    quantity: QuantityIn
     note: Prose | None = None
     occurred_at: str | None = None
 
