@@ -327,7 +327,7 @@ async def test_a_generated_client_records_every_kind_and_a_label_run_with_typed_
             body=m.Sold(quantity=m.Quantity(value="50", unit=m.Unit.XBX)),
         ),
     )
-    await record(
+    recall = await record(
         authority,
         pomelo,
         m.EventInRecalled(
@@ -338,6 +338,36 @@ async def test_a_generated_client_records_every_kind_and_a_label_run_with_typed_
                 severity=m.Severity.CLASS_1,
                 effective_at=_when(26, 17),
             ),
+        ),
+    )
+    # The recall's steps name it by its record's hash.
+    await record(
+        authority,
+        pomelo,
+        m.EventInRecallNotified(
+            kind="recall_notified",
+            occurred_at=_when(26, 18),
+            body=m.RecallNotified(recall=recall.record_hash, note="Đã báo cho siêu thị"),
+        ),
+    )
+    await record(
+        distributor,
+        pomelo,
+        m.EventInWithdrawn(
+            kind="withdrawn",
+            occurred_at=_when(27, 9),
+            body=m.Withdrawn(
+                recall=recall.record_hash, quantity=m.Quantity(value="50", unit=m.Unit.XBX)
+            ),
+        ),
+    )
+    await record(
+        authority,
+        pomelo,
+        m.EventInRecallClosed(
+            kind="recall_closed",
+            occurred_at=_when(28, 16),
+            body=m.RecallClosed(recall=recall.record_hash, note="Đã tiêu huỷ toàn bộ"),
         ),
     )
     paddies = [await new_batch(processor, "Thóc ST25", f"THOC-{n}", "3000") for n in (1, 2)]

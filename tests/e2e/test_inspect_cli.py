@@ -271,6 +271,7 @@ def test_a_just_recalled_paddy_is_shown_recalled_with_its_holders_in_both_langua
     assert listed.returncode == 0, listed.stderr
     assert decision in listed.stdout and "Cấp 1: có thể gây hại nghiêm trọng" in listed.stdout
     assert "Chi cục Quản lý" in listed.stdout and paddy["code"] in listed.stdout
+    assert "đã ban hành" in listed.stdout  # the recall's state, in words
     for lang, words in (
         ("vi", ("Đăng ký lô hàng", "Tên sản phẩm: Thóc ST25", "Thu hồi", "Lý do", "3.000 kg")),
         ("en", ("Batch registered", "Product name: Thóc ST25", "Recalled", "Reason", "3,000 kg")),

@@ -1,10 +1,11 @@
 """Done-point 2 of issue 16, the hard part: the service is killed (SIGKILL) between a recall's
 commit and its delivery, and the holder still gets the notice once, by the same id.
 
-The real service runs as its own process on the embedded SQLite database. The holder's
-receiver is not listening yet when the recall is recorded, so no delivery can happen
-before the kill; after the restart the receiver listens, and every arrival must carry one
-``Webhook-Id``.
+The real service runs as its own process, on the embedded SQLite database and on a
+PostgreSQL cluster of the test's own (tests/pgcluster.py: never the shared server). The
+holder's receiver is not listening yet when the recall is recorded, so no delivery can
+happen before the kill; after the restart the receiver listens, and every arrival must
+carry one ``Webhook-Id``.
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
+import pytest
 
 from tests.conftest import ROOT
 from tests.integration.helpers import WHEN, kg, registration
+from tests.pgcluster import cluster
 from tests.webhook_receiver import free_port, receiving, signed_correctly
 from trace.config import load_settings
 from trace.domain.agency import AgencyKind
@@ -34,8 +38,10 @@ from trace.store.ledger import open_ledger
 from trace.store.migrate import migrate
 
 
-def _environment(data_dir: Path, port: int) -> dict[str, str]:
+def _environment(data_dir: Path, port: int, database_url: str | None) -> dict[str, str]:
     base = {key: value for key, value in os.environ.items() if not key.startswith("TRACE_")}
+    if database_url is not None:
+        base["TRACE_DATABASE_URL"] = database_url
     return {
         **base,
         "PYTHONUNBUFFERED": "1",
@@ -129,17 +135,47 @@ def _prepare(http: httpx.Client, who: dict[str, tuple[str, str]], hook_url: str)
     return batch["code"], hook.json()["secret"]
 
 
-def _delivered(database: Path) -> int:
+_DELIVERED = "SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered'"
+
+
+def _delivered(database: Path, database_url: str | None) -> int:
     """How many notices the stopped service's database says were delivered."""
+    if database_url is not None:
+
+        async def count() -> int:
+            conn = await asyncpg.connect(database_url)
+            try:
+                return int(await conn.fetchval(_DELIVERED))
+            finally:
+                await conn.close()
+
+        return asyncio.run(count())
     with closing(sqlite3.connect(database)) as db:
-        found = db.execute("SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered'")
-        return int(found.fetchone()[0])
+        return int(db.execute(_DELIVERED).fetchone()[0])
 
 
-def test_a_recall_notice_survives_a_kill_between_commit_and_delivery(tmp_path: Path) -> None:
+@contextmanager
+def _database(backend: str) -> Iterator[str | None]:
+    """None for the service's own SQLite file; a throwaway PostgreSQL cluster's URL."""
+    if backend == "sqlite":
+        yield None
+        return
+    with cluster() as pg:
+        yield asyncio.run(pg.create_database("trace"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_recall_notice_survives_a_kill_between_commit_and_delivery(
+    tmp_path: Path, backend: str
+) -> None:
+    with _database(backend) as database_url:
+        _kill_between_commit_and_delivery(tmp_path, database_url)
+
+
+def _kill_between_commit_and_delivery(tmp_path: Path, database_url: str | None) -> None:
     port, receiver_port = free_port(), free_port()
     (tmp_path / "data").mkdir()
-    env = _environment(tmp_path / "data", port)
+    env = _environment(tmp_path / "data", port, database_url)
     migrate(load_settings(env).database_url)
     who = asyncio.run(_agencies(env))
     base = f"http://127.0.0.1:{port}"
@@ -152,7 +188,7 @@ def test_a_recall_notice_survives_a_kill_between_commit_and_delivery(tmp_path: P
         )
         assert recalled.status_code == 201, recalled.text
         _kill(service)  # committed, not delivered: nobody listens at the receiver's port yet
-    assert _delivered(tmp_path / "data" / "trace.sqlite3") == 0
+    assert _delivered(tmp_path / "data" / "trace.sqlite3", database_url) == 0
     with receiving(receiver_port) as holder, _service(env, port):
         holder.wait(1, within=15)
         time.sleep(0.7)  # a second notice, were there one, would arrive by now

@@ -280,6 +280,22 @@ async def _valid_plans(client: httpx.AsyncClient, cast: Cast) -> dict[EventKind,
     in_transit = batches[EventKind.RECEIVED]
     await record(client, producer, in_transit, "shipped", {"to": cast.distributor.id})
     inputs = [await fresh(processor, f"VALID-IN-{n}") for n in range(3)]
+    # A recall's steps name it by its record's hash: each on a batch recalled for it.
+    recalls = {}
+    for kind in (EventKind.RECALL_NOTIFIED, EventKind.WITHDRAWN, EventKind.RECALL_CLOSED):
+        recalled = await client.post(
+            "/api/v1/recalls",
+            json={"batch": batches[kind], "reason": "Vượt giới hạn", "severity": "class_2"},
+            headers=cast.authority.headers,
+        )
+        recalls[kind] = recalled.json()["record_hash"]
+
+    def names_recall(kind: EventKind) -> Callable[[dict[str, Any], random.Random], None]:
+        def fill(body: dict[str, Any], _: random.Random) -> None:
+            body["recall"] = recalls[kind]
+
+        return fill
+
     output = (await register(client, processor, lot="VALID-OUT"))["batch"]["id"]
 
     def pictures(body: dict[str, Any], _: random.Random) -> None:
@@ -326,6 +342,14 @@ async def _valid_plans(client: httpx.AsyncClient, cast: Cast) -> dict[EventKind,
         EventKind.RECEIVED: Valid(cast.distributor, in_transit, receives),
         EventKind.TRANSFORMED: Valid(processor, output, transforms),
         EventKind.EPCIS_EVENT: Valid(producer, batches[EventKind.EPCIS_EVENT], stores),
+        **{
+            kind: Valid(member, batches[kind], names_recall(kind))
+            for kind, member in (
+                (EventKind.RECALL_NOTIFIED, cast.authority),
+                (EventKind.WITHDRAWN, producer),
+                (EventKind.RECALL_CLOSED, cast.authority),
+            )
+        },
         **{
             kind: Valid(producer, batches[kind])
             for kind in (

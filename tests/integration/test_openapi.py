@@ -151,8 +151,12 @@ _RECORDER = {
     EventKind.RECEIVED: "distributor",
     EventKind.SOLD: "distributor",
     EventKind.TRANSFORMED: "processor",
+    EventKind.RECALL_NOTIFIED: "authority",
+    EventKind.WITHDRAWN: "distributor",
+    EventKind.RECALL_CLOSED: "authority",
 }
-# In the order of the batch's life: the shipment before its receipt, the recall last.
+# In the order of the batch's life: the shipment before its receipt, the recall and its
+# steps last.
 _POMELO = [
     EventKind.PLANTED,
     EventKind.INPUT_APPLIED,
@@ -168,6 +172,9 @@ _POMELO = [
     EventKind.RECEIVED,
     EventKind.SOLD,
     EventKind.RECALLED,
+    EventKind.RECALL_NOTIFIED,
+    EventKind.WITHDRAWN,
+    EventKind.RECALL_CLOSED,
 ]
 
 
@@ -198,6 +205,8 @@ async def test_every_example_as_served_is_accepted_from_the_agency_that_may_reco
         recorded = await post(member, path, _with_ids(events[kind.value], ids))
         if kind is EventKind.HARVESTED:
             ids["harvest_record"] = recorded["record"]["record_hash"]
+        if kind is EventKind.RECALLED:
+            ids["recall_record"] = recorded["record"]["record_hash"]
     paddies = [
         (await register(client, cast.processor, product="Thóc ST25", lot=f"THOC-{n}"))["batch"]
         for n in (1, 2)

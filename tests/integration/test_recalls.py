@@ -115,6 +115,7 @@ async def test_the_reach_lists_exactly_the_downstream_batches_with_their_holders
         "holders": 3,
         "in_transit": 1,
         "provinces": 1,
+        "withdrawn": 0,
     }
     # Upstream of R (AB, A, B), the merged-in C and the unrelated U show no banner.
     assert await banners(client, graph) == set(REACH_OF_R)

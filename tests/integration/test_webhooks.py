@@ -264,3 +264,43 @@ async def test_two_workers_never_claim_the_same_notice(
         first, second = await asyncio.gather(claim_due(ledger, fast), claim_due(ledger, fast))
     ids = [c.id for c in first + second]
     assert len(ids) == 4 and len(set(ids)) == 4
+
+
+async def test_withdrawals_reach_the_authority_and_the_close_reaches_the_holders(
+    client: Any, cast: Cast, delivering: None
+) -> None:
+    batch = await held_by_distributor(client, cast)
+    with receiving() as holder, receiving() as office:
+        holder_hook = await hook(client, cast.distributor, holder.url, "recall")
+        office_hook = await hook(client, cast.authority, office.url, "recall")
+        recalled = await recall(client, cast, batch["code"])
+        [first] = await holder.arrived(1, within=5)
+        assert json.loads(first.body)["type"] == "recall"
+        base = f"/api/v1/recalls/{recalled['id']}"
+        withdrawal = {"batch": batch["id"], "quantity": kg("1"), "note": "Đã rút khỏi quầy"}
+        taken = await client.post(
+            f"{base}/withdrawals", json=withdrawal, headers=cast.distributor.headers
+        )
+        assert taken.status_code == 201, taken.text
+        [told] = await office.arrived(1, within=5)
+        assert signed_correctly(told, office_hook["secret"])
+        step = json.loads(told.body)
+        assert step["type"] == "recall_step" and step["agency"] == cast.authority.id
+        assert step["step"]["kind"] == "withdrawn" and step["step"]["quantity"] == kg("1")
+        assert step["step"]["agency"] == cast.distributor.id
+        assert step["recall"]["id"] == recalled["id"]
+        closed = await client.post(
+            f"{base}/close", json={"note": "Đã thu hồi hết"}, headers=cast.authority.headers
+        )
+        assert closed.status_code == 201, closed.text
+        [_, ended] = await holder.arrived(2, within=5)
+        assert json.loads(ended.body)["step"]["kind"] == "recall_closed"
+        assert len(office.arrivals) == 1  # the authority is not told of its own close
+
+    # Acknowledging the notice as a holder marks the recall's webhook notice acknowledged.
+    acked = await client.post(f"{base}/acknowledge", headers=cast.distributor.headers)
+    assert acked.status_code == 200 and acked.json()["acknowledged"] is True
+    shown = await settled(client, cast.distributor, holder_hook["id"])
+    by_type = {d["body"]["type"]: d for d in shown}
+    assert by_type["recall"]["acknowledged_at"] == acked.json()["acknowledged_at"]
+    assert by_type["recall_step"]["acknowledged_at"] is None

@@ -32,12 +32,14 @@ CLASSES = {PADDY_A: f"{BASE}/b/7K3M9Q2XW4HJ8C", PADDY_B: f"{BASE}/b/Q0ZR5T8VXB2N
 SETTING = Setting(base_url=BASE, batch_class=POMELO, classes=CLASSES)
 WHEN = "2026-09-20T08:15:00+07:00"
 PREFIXES = context_prefixes(CONTEXT)
-# Kinds a capture can record: the others are made by the ledger itself (labels, corrections)
-# or are captured events already.
+# Kinds a capture can record: the others are made by the ledger itself (labels, corrections),
+# are captured events already, or name a recall by its record hash.
+RECALL_STEPS = [EventKind.RECALL_NOTIFIED, EventKind.WITHDRAWN, EventKind.RECALL_CLOSED]
 CAPTURED_KINDS = [
     kind
     for kind in EventKind
     if kind not in (EventKind.CORRECTED, EventKind.SERIALISED, EventKind.EPCIS_EVENT)
+    and kind not in RECALL_STEPS
 ]
 
 
@@ -87,7 +89,7 @@ def test_an_exported_record_reads_back_into_the_same_kind_and_body(kind: EventKi
     assert export(kind, found[1])["eventID"] == event["eventID"]
 
 
-@pytest.mark.parametrize("kind", [*CAPTURED_KINDS, EventKind.SERIALISED])
+@pytest.mark.parametrize("kind", [*CAPTURED_KINDS, EventKind.SERIALISED, *RECALL_STEPS])
 def test_every_exported_event_is_a_valid_epcis_document_event(kind: EventKind) -> None:
     setting = Setting(BASE, POMELO, CLASSES, serials=["https://id.gs1.org/01/08936043123456/21/A1"])
     event = ledger_event(
@@ -161,6 +163,14 @@ def test_declarations_labels_and_captured_events_are_not_read_back() -> None:
         setting=SETTING,
     )
     assert read_back(labels) is None
+
+
+def test_a_withdrawal_is_holding_recalled_goods_and_is_not_read_back() -> None:
+    withdrawn = export(EventKind.WITHDRAWN, EXAMPLES[EventKind.WITHDRAWN])
+    assert withdrawn["bizStep"] == "https://ref.gs1.org/cbv/BizStep-holding"
+    assert withdrawn["disposition"] == "https://ref.gs1.org/cbv/Disp-recalled"
+    assert withdrawn["quantityList"][0]["uom"] == "KGM"
+    assert read_back(withdrawn) is None
 
 
 def test_a_kept_event_is_given_back_as_captured_with_its_hash_and_record_time() -> None:

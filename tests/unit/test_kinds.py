@@ -149,6 +149,19 @@ EXAMPLES: dict[EventKind, dict[str, Any]] = {
         "serials_sha256": "ab" * 32,
     },
     EventKind.EPCIS_EVENT: {"event": PALLET_EVENT, "event_hash": PALLET_HASH},
+    EventKind.RECALL_NOTIFIED: {
+        "recall": "5a" * 32,
+        "note": "Đã gửi thông báo qua webhook và gọi điện cho 3 đại lý",
+    },
+    EventKind.WITHDRAWN: {
+        "recall": "5a" * 32,
+        "quantity": {"value": "120", "unit": "KGM"},
+        "note": "Đã thu hồi khỏi quầy, niêm phong tại kho",
+    },
+    EventKind.RECALL_CLOSED: {
+        "recall": "5a" * 32,
+        "note": "Toàn bộ hàng đã thu hồi và tiêu huỷ theo biên bản 12/BB",
+    },
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import msgspec
 import pytest
@@ -28,6 +29,7 @@ from trace.domain.kinds import (
     decode_body,
 )
 from trace.domain.quantity import Quantity, Unit
+from trace.domain.recall_flow import STEP_KINDS, RecallContext, RecallState, recall_state
 from trace.domain.rules import RECORDERS, BatchState, check_permitted, next_state
 
 COOPERATIVE = "11111111-1111-4111-8111-111111111111"
@@ -64,6 +66,9 @@ EXPECTED_RECORDERS = {
     EventKind.CORRECTED: {"producer", "processor", "distributor", "authority", "certifier"},
     EventKind.SERIALISED: {"producer", "processor"},
     EventKind.EPCIS_EVENT: {"producer", "processor", "distributor", "authority", "certifier"},
+    EventKind.RECALL_NOTIFIED: {"authority"},
+    EventKind.WITHDRAWN: {"producer", "processor", "distributor"},
+    EventKind.RECALL_CLOSED: {"authority"},
 }
 
 BODIES: dict[EventKind, msgspec.Struct] = {
@@ -130,6 +135,13 @@ BODIES: dict[EventKind, msgspec.Struct] = {
         },
     ),
     EventKind.EPCIS_EVENT: EpcisEvent(event=PALLET_EVENT, event_hash=PALLET_HASH),
+    EventKind.RECALL_NOTIFIED: decode_body("recall_notified", {"recall": "cd" * 32}),
+    EventKind.WITHDRAWN: decode_body(
+        "withdrawn", {"recall": "cd" * 32, "quantity": {"value": "40", "unit": "KGM"}}
+    ),
+    EventKind.RECALL_CLOSED: decode_body(
+        "recall_closed", {"recall": "cd" * 32, "note": "Đã tiêu huỷ toàn bộ"}
+    ),
 }
 
 
@@ -162,6 +174,14 @@ class Case:
     state: BatchState | None
     inputs: Mapping[str, BatchState] | None = None
     corrected_agency: str | None = None
+    recall: RecallContext | None = None
+
+
+def recall_of(
+    batch_id: str = POMELO, authority: str = COOPERATIVE, **changes: Any
+) -> RecallContext:
+    fields = {"reaches": True, "corrected": False, "closed": False, **changes}
+    return RecallContext(position=7, batch=batch_id, authority=authority, **fields)
 
 
 def allowed_case(kind: EventKind, actor: str) -> Case:
@@ -173,6 +193,8 @@ def allowed_case(kind: EventKind, actor: str) -> Case:
         return Case(actor, batch(RICE, producer=actor), {PADDY_A: batch(PADDY_A, producer=actor)})
     if kind is EventKind.CORRECTED:
         return Case(actor, batch(), corrected_agency=actor)
+    if kind in STEP_KINDS:
+        return Case(actor, batch(holder=actor), recall=recall_of(authority=actor))
     return Case(actor, batch(producer=actor))
 
 
@@ -187,6 +209,7 @@ def check(
         batch=case.state,
         inputs=case.inputs,
         corrected_agency=case.corrected_agency,
+        recall=case.recall,
     )
 
 
@@ -487,6 +510,9 @@ def test_an_epcis_event_from_an_agency_unrelated_to_the_batch_is_refused() -> No
         (EventKind.CORRECTED, AgencyKind.PRODUCER),
         (EventKind.RECEIVED, AgencyKind.DISTRIBUTOR),
         (EventKind.EPCIS_EVENT, AgencyKind.DISTRIBUTOR),
+        (EventKind.RECALL_NOTIFIED, AgencyKind.AUTHORITY),
+        (EventKind.WITHDRAWN, AgencyKind.DISTRIBUTOR),
+        (EventKind.RECALL_CLOSED, AgencyKind.AUTHORITY),
     ],
 )
 def test_recalled_batch_still_accepts_inspection_recall_correction_and_receipt(
@@ -514,6 +540,54 @@ def test_recalled_batch_refuses_production_certificates_sales_and_transformation
     assert case.state is not None
     recalled = replace(case, state=replace(case.state, recalled=True))
     assert refused(kind, agency_kind, recalled) == "batch_recalled"
+
+
+# --- the recall's steps ------------------------------------------------------------
+
+
+def test_withdrawal_by_an_agency_not_holding_the_batch_is_refused() -> None:
+    case = Case(MILL, batch(holder=DISTRIBUTOR), recall=recall_of())
+    assert refused(EventKind.WITHDRAWN, AgencyKind.PROCESSOR, case) == "not_current_holder"
+
+
+def test_withdrawal_from_a_batch_the_recall_does_not_reach_is_refused() -> None:
+    case = Case(DISTRIBUTOR, batch(holder=DISTRIBUTOR), recall=recall_of(reaches=False))
+    rule = refused(EventKind.WITHDRAWN, AgencyKind.DISTRIBUTOR, case)
+    assert rule == "recall_does_not_reach_batch"
+
+
+def test_only_the_issuing_authority_tells_holders_and_closes_on_the_recalled_batch() -> None:
+    for kind in (EventKind.RECALL_NOTIFIED, EventKind.RECALL_CLOSED):
+        other = Case(MILL, batch(), recall=recall_of(authority=AUTHORITY))
+        assert refused(kind, AgencyKind.AUTHORITY, other) == "not_recall_authority"
+        elsewhere = Case(AUTHORITY, batch(), recall=recall_of(RICE, authority=AUTHORITY))
+        assert refused(kind, AgencyKind.AUTHORITY, elsewhere) == "recall_not_of_batch"
+
+
+@pytest.mark.parametrize(
+    ("recall", "rule"),
+    [
+        (None, "recall_unknown"),
+        (recall_of(authority=AUTHORITY, closed=True), "recall_closed"),
+        (recall_of(authority=AUTHORITY, corrected=True), "recall_corrected"),
+    ],
+)
+def test_no_step_names_an_unknown_closed_or_corrected_recall(
+    recall: RecallContext | None, rule: str
+) -> None:
+    for kind, agency_kind in (
+        (EventKind.RECALL_CLOSED, AgencyKind.AUTHORITY),
+        (EventKind.WITHDRAWN, AgencyKind.DISTRIBUTOR),
+    ):
+        case = Case(AUTHORITY, batch(holder=AUTHORITY, recalled=True), recall=recall)
+        assert refused(kind, agency_kind, case) == rule
+
+
+def test_a_recalls_state_is_the_furthest_step_recorded() -> None:
+    assert recall_state(notified=False, withdrawals=0, closed=False) is RecallState.ISSUED
+    assert recall_state(notified=True, withdrawals=0, closed=False) is RecallState.NOTIFIED
+    assert recall_state(notified=False, withdrawals=2, closed=False) is RecallState.WITHDRAWING
+    assert recall_state(notified=True, withdrawals=2, closed=True) is RecallState.CLOSED
 
 
 # --- state transitions ------------------------------------------------------------

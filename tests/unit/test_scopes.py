@@ -33,13 +33,18 @@ def test_scopes_a_kind_cannot_hold_are_refused_by_name() -> None:
     assert token_scopes(AgencyKind.AUTHORITY, [Scope.INSPECT]) == {Scope.INSPECT}
 
 
+_RECALL_STEPS = {EventKind.RECALLED, EventKind.RECALL_NOTIFIED, EventKind.RECALL_CLOSED}
+
+
 @pytest.mark.parametrize("kind", list(EventKind))
-def test_record_grants_every_kind_and_recall_only_recalls(kind: EventKind) -> None:
+def test_record_grants_every_kind_and_recall_only_the_authoritys_recall_steps(
+    kind: EventKind,
+) -> None:
     assert missing_to_append(kind, frozenset({Scope.RECORD})) is None
     recall_only = missing_to_append(kind, frozenset({Scope.RECALL, Scope.INSPECT}))
-    assert recall_only is (None if kind is EventKind.RECALLED else Scope.RECORD)
+    assert recall_only is (None if kind in _RECALL_STEPS else Scope.RECORD)
     inspect_only = missing_to_append(kind, frozenset({Scope.INSPECT, Scope.ADMIN}))
-    assert inspect_only is (Scope.RECALL if kind is EventKind.RECALLED else Scope.RECORD)
+    assert inspect_only is (Scope.RECALL if kind in _RECALL_STEPS else Scope.RECORD)
 
 
 def test_stored_scopes_read_back_and_unknown_names_grant_nothing() -> None:

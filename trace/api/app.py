@@ -38,6 +38,8 @@ from trace.api.pages import ROUTES as PAGE_ROUTES
 from trace.api.photos import ROUTES as PHOTO_ROUTES
 from trace.api.places import PlaceController
 from trace.api.problems import ANY, EXCEPTION_HANDLERS, problem_answers
+from trace.api.recall_notices import RecallNoticeController
+from trace.api.recall_workflow import RecallWorkflowController
 from trace.api.recalls import RecallController
 from trace.api.report_form import ROUTES as REPORT_FORM_ROUTES
 from trace.api.reports import ReportController
@@ -122,7 +124,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             LabelController,
             LogController,
             GenealogyController,
+            RecallNoticeController,
             RecallController,
+            RecallWorkflowController,
             ReportController,
             WebhookController,
             EpcisController,

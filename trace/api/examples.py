@@ -29,6 +29,7 @@ PLACEHOLDERS: Mapping[str, str] = MappingProxyType(
         "input_batch_2": "f21be15d-8b21-4308-906b-ddea8aa9c32f",
         "label_run": "d83ddb39-23cc-4384-a042-152af79b7fab",
         "harvest_record": "19386f0bbb53827953b7562cbca015c8279e7f36ee6d2ba95a2ff5edc2fa4fd4",
+        "recall_record": "7c2f0e4f4b1d8a9e6f3c2b1a0d9e8f7c6b5a4d3c2b1a0f9e8d7c6b5a4d3c2b1a",
     }
 )
 
@@ -239,6 +240,31 @@ EXAMPLES: Mapping[EventKind, Example] = MappingProxyType(
                 "serials_sha256": (
                     "25d2c51d682d9add9617e00160388a212607819f653baa8f26d06b49877799bf"
                 ),
+            },
+        ),
+        EventKind.RECALL_NOTIFIED: Example(
+            "The recall's holders told (by its authority; POST /api/v1/recalls/{id}/notified)",
+            "2025-11-26T18:00:00+07:00",
+            {
+                "recall": PLACEHOLDERS["recall_record"],
+                "note": "Đã gửi thông báo qua webhook; gọi điện cho 2 đại lý chưa có webhook",
+            },
+        ),
+        EventKind.WITHDRAWN: Example(
+            "A holder takes recalled goods off sale (POST /api/v1/recalls/{id}/withdrawals)",
+            "2025-11-27T09:30:00+07:00",
+            {
+                "recall": PLACEHOLDERS["recall_record"],
+                "quantity": {"value": "50", "unit": "XBX"},
+                "note": "Đã rút khỏi quầy, niêm phong tại kho chờ trả về",
+            },
+        ),
+        EventKind.RECALL_CLOSED: Example(
+            "The recall closed by its authority (POST /api/v1/recalls/{id}/close)",
+            "2025-12-05T16:00:00+07:00",
+            {
+                "recall": PLACEHOLDERS["recall_record"],
+                "note": "Toàn bộ hàng đã thu hồi và tiêu huỷ theo biên bản số 31/BB-CCQLCL",
             },
         ),
         EventKind.EPCIS_EVENT: Example(

@@ -49,6 +49,7 @@ STATUS: dict[str, int] = {
     "invalid_body": HTTP_422_UNPROCESSABLE_ENTITY,
     "invalid_contact": HTTP_422_UNPROCESSABLE_ENTITY,
     "invalid_webhook": HTTP_422_UNPROCESSABLE_ENTITY,
+    "report_state_refused": HTTP_422_UNPROCESSABLE_ENTITY,
     "time_out_of_range": HTTP_422_UNPROCESSABLE_ENTITY,
     "record_unreadable": HTTP_409_CONFLICT,
     "unknown_kind": HTTP_422_UNPROCESSABLE_ENTITY,

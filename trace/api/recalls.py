@@ -12,6 +12,7 @@ that now shows the recall's banner: as JSON, or by ``Accept`` as CSV for a sprea
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
 
@@ -32,19 +33,22 @@ from trace.api.auth import (
 from trace.api.batches import IdempotencyKey
 from trace.api.genealogy import HolderOut, prefers
 from trace.api.problems import ANY, BODY, TOKEN, problem_answers
+from trace.api.recall_steps import StepOut
 from trace.api.schemas import BatchOut, iso
 from trace.api.search import PROJECTION as SEARCH
 from trace.api.search import PROVINCE
 from trace.config import Settings
 from trace.domain.agency import AgencyKind
 from trace.domain.kinds import EventKind, Severity
-from trace.genealogy.holders import load_holders
+from trace.domain.recall_flow import RecallState
+from trace.genealogy.holders import Holder, load_holders
 from trace.genealogy.projection import GENEALOGY
 from trace.genealogy.reach import Reach, Reached, reach
 from trace.genealogy.reach_csv import MEDIA_TYPE as CSV
 from trace.genealogy.reach_csv import reach_csv
 from trace.genealogy.reach_pdf import MEDIA_TYPE as PDF
 from trace.genealogy.reach_pdf import reach_pdf
+from trace.genealogy.recall_steps import RECALL_STEPS, RecallProgress, recall_progress
 from trace.genealogy.recalls import (
     Recall,
     RecallFilter,
@@ -91,7 +95,12 @@ class RecallIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class RecallOut(msgspec.Struct):
-    """A recall: its id (the record's log position), record, batch and the decision."""
+    """A recall: its id (the record's log position), record, batch and the decision.
+
+    ``state`` is how far it has gone: ``issued``, ``notified`` (its authority declared the
+    holders told), ``withdrawing`` (a holder recorded a withdrawal) or ``closed``;
+    ``steps`` are the records that brought it there, in log order.
+    """
 
     id: int
     record_hash: str
@@ -107,10 +116,19 @@ class RecallOut(msgspec.Struct):
     corrected: bool
     page_url: str
     reach: str
+    state: RecallState
+    steps: list[StepOut]
 
     @classmethod
-    def of(cls, recall: Recall, authority: HolderOut | None, public_url: str) -> RecallOut:
-        """The view of ``recall``."""
+    def of(
+        cls,
+        recall: Recall,
+        authority: HolderOut | None,
+        public_url: str,
+        progress: RecallProgress,
+        signers: Mapping[str, Holder],
+    ) -> RecallOut:
+        """The view of ``recall``; ``signers`` names the agencies that signed its steps."""
         body = recall.body
         return cls(
             recall.id,
@@ -127,6 +145,8 @@ class RecallOut(msgspec.Struct):
             recall.corrected,
             f"{public_url}{recall.batch.public_path}",
             f"{PATH}/{recall.id}/reach",
+            progress.state,
+            [StepOut.of(step, signers) for step in progress.steps],
         )
 
 
@@ -152,10 +172,12 @@ class ReachedOut(msgspec.Struct):
     in_transit_to: HolderOut | None
     recalled: bool  # the recall stands for this batch (false once a correction withdrew it)
     page_url: str
+    withdrawn: bool  # its holder recorded a withdrawal of it
+    withdrawals: list[StepOut]
 
     @classmethod
-    def of(cls, reached: Reached, recalled: bool) -> ReachedOut:
-        """The view of ``reached``."""
+    def of(cls, reached: Reached, recalled: bool, withdrawals: list[StepOut]) -> ReachedOut:
+        """The view of ``reached``; ``withdrawals`` are those recorded on its batch."""
         batch = reached.batch
         return cls(
             batch.id,
@@ -170,6 +192,8 @@ class ReachedOut(msgspec.Struct):
             HolderOut.of(reached.in_transit_to),
             recalled,
             reached.page_url,
+            bool(withdrawals),
+            withdrawals,
         )
 
 
@@ -182,6 +206,7 @@ class ReachCounts(msgspec.Struct):
     holders: int  # distinct agencies holding reached goods
     in_transit: int  # reached batches on the road
     provinces: int  # distinct provinces of the holders
+    withdrawn: int  # reached batches whose holder recorded a withdrawal
 
 
 class ReachOut(msgspec.Struct):
@@ -197,9 +222,13 @@ class ReachOut(msgspec.Struct):
     pages: list[str]
 
     @classmethod
-    def of(cls, found: Reach, recall: RecallOut) -> ReachOut:
-        """The view of ``found``."""
+    def of(cls, found: Reach, recall: RecallOut, signers: Mapping[str, Holder]) -> ReachOut:
+        """The view of ``found``; ``signers`` names the agencies that signed its steps."""
         holders = {r.holder.id: r.holder for r in found.batches if r.holder}
+        withdrawals = {
+            r.batch.id: [StepOut.of(s, signers) for s in found.progress.withdrawals(r.batch.id)]
+            for r in found.batches
+        }
         counts = ReachCounts(
             len(found.batches),
             len(found.downstream),
@@ -207,9 +236,10 @@ class ReachOut(msgspec.Struct):
             len(holders),
             sum(1 for r in found.batches if r.batch.in_transit_to),
             len({h.province for h in holders.values() if h.province}),
+            sum(1 for w in withdrawals.values() if w),
         )
         recalled = not found.recall.corrected
-        batches = [ReachedOut.of(r, recalled) for r in found.batches]
+        batches = [ReachedOut.of(r, recalled, withdrawals[r.batch.id]) for r in found.batches]
         return cls(recall, found.truncated, counts, batches, found.pages)
 
 
@@ -224,15 +254,20 @@ def require_authority(actor: Actor) -> None:
     require_scope_to_append(actor, EventKind.RECALLED.value)
 
 
-def _public_url(request: Request[Any, Any, Any]) -> str:
+def public_url_of(request: Request[Any, Any, Any]) -> str:
+    """The base URL of the public pages, as configured."""
     settings: Settings = request.app.state.settings
     return settings.public_url
 
 
-async def _out(ledger: Ledger, recall: Recall, public_url: str) -> RecallOut:
+async def recall_out(ledger: Ledger, recall: Recall, public_url: str) -> RecallOut:
+    """The view of ``recall`` with its steps as they are now."""
+    await catch_up(ledger, RECALL_STEPS)
     async with read_transaction(ledger.engine) as conn:
-        authority = (await load_holders(conn, [recall.authority])).get(recall.authority)
-    return RecallOut.of(recall, HolderOut.of(authority), public_url)
+        progress = await recall_progress(conn, recall.id)
+        names = await load_holders(conn, [recall.authority, *(s.agency for s in progress.steps)])
+    authority = HolderOut.of(names.get(recall.authority))
+    return RecallOut.of(recall, authority, public_url, progress, names)
 
 
 class RecallController(Controller):
@@ -273,7 +308,7 @@ class RecallController(Controller):
         headers = {"Location": f"{PATH}/{recall.id}"}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
-        body = await _out(ledger, recall, _public_url(request))
+        body = await recall_out(ledger, recall, public_url_of(request))
         return Response(body, status_code=201, headers=headers)
 
     @get(
@@ -288,6 +323,14 @@ class RecallController(Controller):
         request: Request[Any, Any, Any],
         province: Annotated[str | None, PROVINCE] = None,
         severity: Severity | None = None,
+        # ``state`` is a name Litestar keeps for the application's state.
+        stage: Annotated[
+            RecallState | None,
+            Parameter(
+                query="state",
+                description="How far it has gone: issued, notified, withdrawing, closed.",
+            ),
+        ] = None,
         batch: Annotated[
             str | None, Parameter(description="The recalled batch's id or public code.")
         ] = None,
@@ -312,20 +355,37 @@ class RecallController(Controller):
 
         Inspectors (``inspect`` scope) and authorities' tokens that may recall (``recall``);
         the query is written to the audit trail. Filters: the recalled batch's ``province``
-        (code), ``severity``, ``batch``, the issuing ``authority``, and the decision's days
-        ``from`` and ``to`` (in Vietnam). A page holds up to ``limit`` recalls; pass its
-        ``next_cursor`` as ``cursor`` for the next.
+        (code), ``severity``, ``state``, ``batch``, the issuing ``authority``, and the
+        decision's days ``from`` and ``to`` (in Vietnam). A page holds up to ``limit``
+        recalls; pass its ``next_cursor`` as ``cursor`` for the next.
         """
         await catch_up(ledger, SEARCH)
+        await catch_up(ledger, RECALL_STEPS)
         async with read_transaction(ledger.engine) as conn:
             batch_id = (await find_batch(conn, batch)).id if batch else None
-            wanted = RecallFilter(province, severity, batch_id, authority, from_day, to_day)
+            wanted = RecallFilter(
+                province,
+                severity,
+                batch_id,
+                authority,
+                from_day,
+                to_day,
+                stage.value if stage else None,
+            )
             before = int(cursor) if cursor else None
             found, last = await list_recalls(conn, wanted, before=before, limit=limit)
-            authorities = await load_holders(conn, (r.authority for r in found))
-        public_url = _public_url(request)
+            progresses = [await recall_progress(conn, r.id) for r in found]
+            names = await load_holders(
+                conn,
+                [
+                    *(r.authority for r in found),
+                    *(s.agency for p in progresses for s in p.steps),
+                ],
+            )
+        public_url = public_url_of(request)
         shown = [
-            RecallOut.of(r, HolderOut.of(authorities.get(r.authority)), public_url) for r in found
+            RecallOut.of(r, HolderOut.of(names.get(r.authority)), public_url, p, names)
+            for r, p in zip(found, progresses, strict=True)
         ]
         return RecallPageOut(shown, None if last is None else str(last))
 
@@ -347,7 +407,7 @@ class RecallController(Controller):
         """
         async with read_transaction(ledger.engine) as conn:
             recall = await find_recall(conn, ref)
-        return await _out(ledger, recall, _public_url(request))
+        return await recall_out(ledger, recall, public_url_of(request))
 
     @get(
         "/{ref:str}/reach",
@@ -365,18 +425,21 @@ class RecallController(Controller):
 
         Inspectors only (``inspect`` scope). The recalled batch and every batch made from
         it, nearest first: who holds each and where, what is in transit to whom, whether
-        the recall stands for it (``recalled``), and every public page that now shows the
-        recall's banner; ``truncated`` when there are more than the answer holds.
+        the recall stands for it (``recalled``), what its holder withdrew
+        (``withdrawals``), and every public page that now shows the recall's banner;
+        ``truncated`` when there are more than the answer holds.
         ``Accept: text/csv`` gives the same list as CSV (UTF-8 with a byte-order mark,
         headed in the language of Accept-Language) for a spreadsheet; ``Accept:
         application/pdf`` the A4 document an officer files: the authority, the decision,
         the reason, the severity in words and the table of batches and holders.
         """
         await catch_up(ledger, GENEALOGY)
-        public_url = _public_url(request)
+        await catch_up(ledger, RECALL_STEPS)
+        public_url = public_url_of(request)
         async with read_transaction(ledger.engine) as conn:
             recall = await find_recall(conn, ref)
             found = await reach(conn, recall, public_url=public_url)
+            signers = await load_holders(conn, (s.agency for s in found.progress.steps))
         headers = {"Cache-Control": "private, no-store", "Vary": "Accept, Accept-Language"}
         if prefers(request.headers.get("accept"), (CSV, "text/*")):
             lang = negotiate(request.headers.get("accept-language"))
@@ -408,5 +471,5 @@ class RecallController(Controller):
                     "Content-Disposition": f'inline; filename="{name}"',
                 },
             )
-        body = ReachOut.of(found, await _out(ledger, recall, public_url))
+        body = ReachOut.of(found, await recall_out(ledger, recall, public_url), signers)
         return Response(body, headers=headers)

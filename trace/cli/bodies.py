@@ -82,6 +82,7 @@ _QUANTITY = {
     **_each((EventKind.HARVESTED, EventKind.PACKED), "quantity"),
     **_each((EventKind.SHIPPED, EventKind.RECEIVED, EventKind.SOLD), "quantity"),
     **_each((EventKind.PROCESSED, EventKind.TRANSFORMED), "output_quantity"),
+    **_each((EventKind.WITHDRAWN,), "quantity"),
 }
 _NOTE = (
     EventKind.PLANTED,
@@ -90,6 +91,9 @@ _NOTE = (
     EventKind.PROCESSED,
     EventKind.PACKED,
     EventKind.CORRECTED,
+    EventKind.RECALL_NOTIFIED,
+    EventKind.WITHDRAWN,
+    EventKind.RECALL_CLOSED,
 )
 
 REGISTRATION = (

@@ -4,8 +4,8 @@
 authority's token (``recall`` scope), so the service signs the `recalled` record with the
 authority's custodial key; like every write from the command line it carries an
 Idempotency-Key printed before it leaves (trace/cli/writes.py). ``recalls`` lists them,
-newest first, with the filters of ``GET /api/v1/recalls``: names and severities in words,
-days in Vietnam.
+newest first, with the filters of ``GET /api/v1/recalls``: names, severities and states in
+words, days in Vietnam.
 """
 
 from __future__ import annotations
@@ -31,11 +31,22 @@ from trace.cli.writes import (
     idempotency_key,
 )
 from trace.domain.kinds import Severity
+from trace.domain.recall_flow import STATE_NAMES, RecallState
 from trace.domain.texts import N_
 from trace.genealogy.recall_words import severity_words
 from trace.translation import say
 
-_FILTERS = ("province", "severity", "batch", "authority", "from", "to", "limit", "cursor")
+_FILTERS = (
+    "province",
+    "severity",
+    "state",
+    "batch",
+    "authority",
+    "from",
+    "to",
+    "limit",
+    "cursor",
+)
 REPLAYED = N_(
     "This was a repeat: the service answered with the recall of the first request with "
     "this key and recorded nothing new."
@@ -80,6 +91,12 @@ def register(commands: Any) -> None:
     p.add_argument("--json", action="store_true", help="in JSON / print JSON")
     p.add_argument("--province", help="mã tỉnh / province code")
     p.add_argument("--severity", choices=[s.value for s in Severity])
+    p.add_argument(
+        "--state",
+        choices=[s.value for s in RecallState],
+        help="đã ban hành, đã thông báo, đang rút hàng, đã kết thúc / "
+        "issued, notified, withdrawing, closed",
+    )
     p.add_argument("--batch", help="id hoặc mã công khai / id or public code")
     p.add_argument("--authority", help="id của cơ quan / the authority's agency id")
     p.add_argument("--from", dest="from_", metavar="YYYY-MM-DD", help="từ ngày / from day")
@@ -148,6 +165,7 @@ COLUMNS = {
     "code": N_("Code"),
     "product": N_("Product"),
     "severity": N_("Severity"),
+    "state": N_("State"),
     "decision": N_("Decision number"),
     "authority": N_("Authority"),
     "withdrawn": N_("Withdrawn by a correction"),
@@ -190,6 +208,7 @@ def _row(recall: dict[str, Any], lang: str) -> tuple[object, ...]:
         recall["batch"]["code"],
         recall["batch"]["product"],
         severity_words(recall["severity"], lang),
+        say(STATE_NAMES[recall["state"]], lang),
         recall["decision_number"],
         authority["shown"] if authority else None,
         recall["corrected"],

@@ -80,6 +80,15 @@ EPCIS_MAPPINGS: Mapping[EventKind, EpcisMapping] = MappingProxyType(
         ),
         # An event no other kind holds whole is kept, and given back, as it was captured.
         EventKind.EPCIS_EVENT: EpcisMapping(None, None, None, body_field="event"),
+        # The recall's steps (trace/domain/recall_flow.py). CBV 2.0 has no step for telling
+        # holders or closing a recall: our own steps, the goods still `recalled`. Taking
+        # recalled goods off sale is CBV's `holding` (keeping objects out of the normal
+        # flow at a location) with the disposition `recalled` (CBV 2.0, sections 7.2, 7.3).
+        EventKind.RECALL_NOTIFIED: _observe(
+            _own_step("notifying_recall"), _disposition("recalled")
+        ),
+        EventKind.WITHDRAWN: _observe(_cbv_step("holding"), _disposition("recalled")),
+        EventKind.RECALL_CLOSED: _observe(_own_step("closing_recall"), _disposition("recalled")),
     }
 )
 

@@ -213,6 +213,26 @@ class NotPermitted(DomainError):
                 "Only an agency that makes, holds, is receiving, inspects or "
                 "certifies this batch may record EPCIS events on it."
             ),
+            "recall_unknown": N_(
+                "No recall has the record hash this step names: give the record hash of "
+                "the 'recalled' record, as the recall shows it."
+            ),
+            "recall_corrected": N_(
+                "Recall {recall} was withdrawn by a correction: it takes no more steps."
+            ),
+            "recall_closed": N_("Recall {recall} is closed: it takes no more steps."),
+            "recall_not_of_batch": N_(
+                "Recall {recall} is not a recall of this batch: record its steps on the "
+                "recalled batch."
+            ),
+            "not_recall_authority": N_(
+                "Only the authority that issued recall {recall} may record that its holders "
+                "were told or close it."
+            ),
+            "recall_does_not_reach_batch": N_(
+                "Recall {recall} does not reach this batch: its reach "
+                "(GET /api/v1/recalls/{recall}/reach) lists the batches it does."
+            ),
         }
     )
 

@@ -58,6 +58,9 @@ class EventKind(StrEnum):
     CORRECTED = "corrected"
     SERIALISED = "serialised"
     EPCIS_EVENT = "epcis_event"
+    RECALL_NOTIFIED = "recall_notified"
+    WITHDRAWN = "withdrawn"
+    RECALL_CLOSED = "recall_closed"
 
 
 # What a reader calls each kind: English here, translated where shown.
@@ -79,6 +82,9 @@ KIND_NAMES: Mapping[str, str] = MappingProxyType(
         EventKind.CORRECTED: N_("Correction"),
         EventKind.SERIALISED: N_("Serial labels printed"),
         EventKind.EPCIS_EVENT: N_("EPCIS event"),
+        EventKind.RECALL_NOTIFIED: N_("Holders told of the recall"),
+        EventKind.WITHDRAWN: N_("Withdrawn from sale"),
+        EventKind.RECALL_CLOSED: N_("Recall closed"),
     }
 )
 
@@ -522,6 +528,31 @@ class Recalled(_Body, frozen=True):
     decision_number: Code | None = None
 
 
+class RecallNotified(_Body, frozen=True):
+    """The authority that issued the recall ``recall`` (its record hash) declares that the
+    holders in its reach have been told; ``note`` says how (webhooks, letters, calls)."""
+
+    recall: RecordHashHex
+    note: Prose | None = None
+
+
+class Withdrawn(_Body, frozen=True):
+    """The holder of a batch the recall ``recall`` reaches has taken ``quantity`` of it off
+    sale (off the shelves, out of the warehouse); it may record several withdrawals."""
+
+    recall: RecordHashHex
+    quantity: Quantity
+    note: Prose | None = None
+
+
+class RecallClosed(_Body, frozen=True):
+    """The authority that issued the recall ``recall`` closes it: ``note`` says why (the
+    goods are withdrawn, returned or destroyed). The goods stay recalled."""
+
+    recall: RecordHashHex
+    note: Prose
+
+
 class Corrected(_Body, frozen=True):
     """An earlier record of the batch is declared wrong; it stays in the chain."""
 
@@ -626,6 +657,9 @@ BODY_TYPES: Mapping[EventKind, type[msgspec.Struct]] = MappingProxyType(
         EventKind.CORRECTED: Corrected,
         EventKind.SERIALISED: Serialised,
         EventKind.EPCIS_EVENT: EpcisEvent,
+        EventKind.RECALL_NOTIFIED: RecallNotified,
+        EventKind.WITHDRAWN: Withdrawn,
+        EventKind.RECALL_CLOSED: RecallClosed,
     }
 )
 

@@ -13,8 +13,9 @@ On a recalled batch only these remain possible: ``inspected`` and ``recalled``
 (an authority keeps examining and may recall again), ``corrected`` (a mistake
 must stay correctable), ``received`` (goods already on the road must still
 be signed for, so the recall can find where they are) and ``epcis_event`` (a
-captured event about the goods, returned or destroyed). Certificates, sales,
-shipments, production steps and transformations are refused.
+captured event about the goods, returned or destroyed) and the recall's own steps
+(trace/domain/recall_flow.py). Certificates, sales, shipments, production steps and
+transformations are refused.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import msgspec
 from trace.domain.agency import AgencyKind
 from trace.domain.errors import NotPermitted
 from trace.domain.kinds import EventKind, Received, Shipped, Sold, Transformed
+from trace.domain.recall_flow import STEP_KINDS, RecallContext, check_recall_step
 
 _GOODS_MAKERS = frozenset({AgencyKind.PRODUCER, AgencyKind.PROCESSOR})
 _GOODS_HOLDERS = frozenset({AgencyKind.PRODUCER, AgencyKind.PROCESSOR, AgencyKind.DISTRIBUTOR})
@@ -61,6 +63,10 @@ RECORDERS: Mapping[EventKind, frozenset[AgencyKind]] = MappingProxyType(
         EventKind.SERIALISED: _GOODS_MAKERS,
         # Captured EPCIS events: whoever has standing on the batch (see _check_epcis_event).
         EventKind.EPCIS_EVENT: frozenset(AgencyKind) - {AgencyKind.OPERATOR},
+        # The recall's steps (trace/domain/recall_flow.py): its authority, and the holders.
+        EventKind.RECALL_NOTIFIED: frozenset({AgencyKind.AUTHORITY}),
+        EventKind.RECALL_CLOSED: frozenset({AgencyKind.AUTHORITY}),
+        EventKind.WITHDRAWN: _GOODS_HOLDERS,
     }
 )
 
@@ -72,6 +78,7 @@ ALLOWED_WHEN_RECALLED = frozenset(
         EventKind.CORRECTED,
         EventKind.RECEIVED,
         EventKind.EPCIS_EVENT,
+        *STEP_KINDS,
     }
 )
 # Agencies that may speak of any batch, as they may inspect or certify it.
@@ -114,11 +121,13 @@ def check_permitted(
     batch: BatchState | None,
     inputs: Mapping[str, BatchState] | None = None,
     corrected_agency: str | None = None,
+    recall: RecallContext | None = None,
 ) -> None:
     """Raise :class:`NotPermitted` unless agency ``actor_id`` may record ``kind`` on ``batch``.
 
     ``inputs`` holds the states of a transformation's input batches that exist;
-    ``corrected_agency`` is the agency that recorded the record a correction points at.
+    ``corrected_agency`` is the agency that recorded the record a correction points at;
+    ``recall`` is the recall a step of the recall workflow names, if it exists.
     """
     if actor_kind not in RECORDERS[kind]:
         raise _refuse(
@@ -157,6 +166,10 @@ def check_permitted(
         _check_corrector(batch, actor_id, corrected_agency)
     elif kind is EventKind.EPCIS_EVENT:
         _check_epcis_event(batch, actor_id, actor_kind)
+    elif kind in STEP_KINDS:
+        check_recall_step(
+            kind, recall, actor_id=actor_id, batch_id=batch.batch_id, holder=batch.holder
+        )
 
 
 def _check_producer(kind: EventKind, batch: BatchState, actor_id: str) -> None:

@@ -76,11 +76,15 @@ class ScopeNotAllowed(DomainError):
 
 
 def scope_to_append(kind: str) -> Scope:
-    """The scope named for appending ``kind``: ``recall`` for recalls, else ``record``.
+    """The scope named for appending ``kind``: ``recall`` for recalls and the issuing
+    authority's later steps (holders notified, closed), else ``record``.
 
     ``record`` grants recalls too (see :func:`missing_to_append`).
     """
-    return Scope.RECALL if kind == EventKind.RECALLED else Scope.RECORD
+    return Scope.RECALL if kind in _RECALL_KINDS else Scope.RECORD
+
+
+_RECALL_KINDS = frozenset({EventKind.RECALLED, EventKind.RECALL_NOTIFIED, EventKind.RECALL_CLOSED})
 
 
 def missing_to_append(kind: str, held: frozenset[Scope]) -> Scope | None:

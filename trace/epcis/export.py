@@ -87,6 +87,7 @@ STANDARD_BODY_FIELDS: Mapping[EventKind, frozenset[str]] = MappingProxyType(
         EventKind.RECEIVED: frozenset({"from", "quantity"}),
         EventKind.SOLD: frozenset({"to", "quantity"}),
         EventKind.TRANSFORMED: frozenset({"inputs", "output_quantity"}),
+        EventKind.WITHDRAWN: frozenset({"quantity"}),
     }
 )
 POSSESSING_PARTY = "possessing_party"

@@ -11,7 +11,7 @@ Anything else (another party's fields, sensor data, a business transaction...) s
 
 Not read back: ``corrected`` and events with an ``errorDeclaration`` (the declaration
 names an event by its ID, which a record does not hold), ``serialised`` (its serials are
-made by the labels API, not captured) and ``epcis_event`` itself.
+made by the labels API, not captured), ``epcis_event`` itself and a recall's steps.
 """
 
 from __future__ import annotations
@@ -26,7 +26,18 @@ from trace.domain.kinds import EventKind
 from trace.epcis.export import agency_uri
 from trace.epcis.extension_values import read_back
 
-_NOT_CAPTURED = frozenset({EventKind.CORRECTED, EventKind.SERIALISED, EventKind.EPCIS_EVENT})
+_NOT_CAPTURED = frozenset(
+    {
+        EventKind.CORRECTED,
+        EventKind.SERIALISED,
+        EventKind.EPCIS_EVENT,
+        # A recall's steps name the recall by its record hash, which an EPCIS event
+        # captured from elsewhere cannot know: a `holding` event stays an epcis_event.
+        EventKind.RECALL_NOTIFIED,
+        EventKind.WITHDRAWN,
+        EventKind.RECALL_CLOSED,
+    }
+)
 _QUANTITY_SOURCE: Mapping[EventKind, tuple[str, str]] = {
     EventKind.REGISTERED: ("quantityList", "quantity"),
     EventKind.HARVESTED: ("quantityList", "quantity"),

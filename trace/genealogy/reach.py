@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trace.genealogy.holders import Holder, load_holders
+from trace.genealogy.recall_steps import RecallProgress, recall_progress
 from trace.genealogy.recalls import Recall
 from trace.genealogy.walk import MAX_BATCHES, Direction, walk
 from trace.store.batches import Batch
@@ -32,11 +33,13 @@ class Reached:
 
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """Every batch a recall reaches, nearest first, and the pages that show its banner."""
+    """Every batch a recall reaches, nearest first, the pages that show its banner, and the
+    recall's steps (``progress``: what each holder withdrew)."""
 
     recall: Recall
     batches: list[Reached]
     truncated: bool
+    progress: RecallProgress
 
     @property
     def pages(self) -> list[str]:
@@ -52,7 +55,8 @@ class Reach:
 async def reach(
     conn: Reads, recall: Recall, *, public_url: str, max_batches: int = MAX_BATCHES
 ) -> Reach:
-    """The reach of ``recall``; page URLs start with ``public_url``."""
+    """The reach of ``recall``; page URLs start with ``public_url``. Its steps are those the
+    ``recall_steps`` projection has applied: catch it up first for the latest."""
     found = await walk(
         conn, recall.batch, Direction.DOWNSTREAM, depth=None, max_batches=max_batches
     )
@@ -73,4 +77,4 @@ async def reach(
                 f"{public_url}{batch.public_path}",
             )
         )
-    return Reach(recall, reached, found.truncated)
+    return Reach(recall, reached, found.truncated, await recall_progress(conn, recall.id))

@@ -4,7 +4,7 @@ RFC 4180 CSV in UTF-8 with a byte-order mark, so that Excel opens Vietnamese nam
 they are written; the header row is in the reader's language. One row per batch the
 recall reaches, nearest first (the recalled batch at depth 0): who holds it (a household
 by its commune and province, trace/genealogy/holders.py), to whom it is on the road, and
-whether the recall stands for it.
+whether the recall stands for it, and what its holder withdrew (trace/domain/recall_flow.py).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ COLUMNS: Sequence[str] = (
     N_("In transit to"),
     N_("Sold out"),
     N_("Recalled"),
+    N_("Withdrawn"),
     N_("Provenance page"),
 )
 YES, NO = N_("yes"), N_("no")
@@ -43,11 +44,11 @@ def reach_csv(found: Reach, lang: str) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([say(name, lang) for name in COLUMNS])
     recalled = not found.recall.corrected
-    writer.writerows(_row(reached, recalled, lang) for reached in found.batches)
+    writer.writerows(_row(found, reached, recalled, lang) for reached in found.batches)
     return (BOM + out.getvalue()).encode()
 
 
-def _row(reached: Reached, recalled: bool, lang: str) -> list[str]:
+def _row(found: Reach, reached: Reached, recalled: bool, lang: str) -> list[str]:
     batch = reached.batch
     return [
         str(reached.depth),
@@ -60,6 +61,7 @@ def _row(reached: Reached, recalled: bool, lang: str) -> list[str]:
         _shown(reached.in_transit_to),
         say(YES if batch.sold_out else NO, lang),
         say(YES if recalled else NO, lang),
+        found.progress.withdrawn(batch.id),
         reached.page_url,
     ]
 

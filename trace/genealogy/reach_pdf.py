@@ -1,12 +1,12 @@
 """A recall's reach as the printable document an officer files: A4 pages, as PDF.
 
 The authority's name, the decision (number, day in Vietnam, reason, severity in words with
-what its class means, scope), then the table of every batch the recall reaches with who
-holds it and to whom it is on the road, page after page with the header row repeated and
-each page numbered. Set in Noto Sans by the labels' PDF writer (trace/labels/pdf.py), which
-embeds the font's subset with a ToUnicode map: the Vietnamese text can be searched, copied
-and read back. Text too wide for its column is cut with an ellipsis; the reason and the
-scope wrap at spaces.
+what its class means, scope, the recall's state), then the table of every batch the recall
+reaches with who holds it, to whom it is on the road and what its holder withdrew, page
+after page with the header row repeated and each page numbered. Set in Noto Sans by the
+labels' PDF writer (trace/labels/pdf.py), which embeds the font's subset with a ToUnicode
+map: the Vietnamese text can be searched, copied and read back. Text too wide for its
+column is cut with an ellipsis; the reason and the scope wrap at spaces.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from trace.domain.recall_flow import STATE_NAMES
 from trace.domain.texts import N_
 from trace.genealogy.holders import Holder
 from trace.genealogy.reach import Reach, Reached
@@ -44,6 +45,7 @@ COUNTS = N_("{batches} batches reached, held by {holders} agencies; {in_transit}
 WITHDRAWN = N_("This recall was withdrawn by a correction: its banner no longer shows.")
 TRUNCATED = N_("The reach is longer than this list; ask the service for the rest.")
 PAGE = N_("Page {page} of {pages}")
+STATE = N_("State of the recall: {state}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +57,13 @@ class Column:
 
 
 COLUMNS: Sequence[Column] = (
-    Column(N_("Depth"), 11.0),
+    Column(N_("Depth"), 10.0),
     Column(N_("Code"), 30.0),
-    Column(N_("Product"), 42.0),
-    Column(N_("Lot"), 27.0),
-    Column(N_("Held by"), 42.0),
-    Column(N_("In transit to"), 28.0),
+    Column(N_("Product"), 32.0),
+    Column(N_("Lot"), 24.0),
+    Column(N_("Held by"), 36.0),
+    Column(N_("In transit to"), 26.0),
+    Column(N_("Withdrawn"), 22.0),
 )
 
 
@@ -72,7 +75,7 @@ def reach_pdf(found: Reach, authority: Holder | None, lang: str) -> bytes:
     heading = list(_heading(found, authority, lang))
     first_rows = int((A4_HEIGHT - 2 * MARGIN - len(heading) * LINE - 3 * ROW) // ROW)
     later_rows = int((A4_HEIGHT - 2 * MARGIN - 3 * ROW) // ROW)
-    rows = [_row(reached, lang) for reached in found.batches]
+    rows = [_row(reached, found.progress.withdrawn(reached.batch.id)) for reached in found.batches]
     chunks = [rows[:first_rows]]
     chunks += [rows[i : i + later_rows] for i in range(first_rows, len(rows), later_rows)]
     out = io.BytesIO()
@@ -110,6 +113,7 @@ def _heading(found: Reach, authority: Holder | None, lang: str) -> Iterator[tupl
         say(COUNTS, lang, batches=len(found.batches), holders=len(holders), in_transit=transit),
         False,
     )
+    yield say(STATE, lang, state=say(STATE_NAMES[found.progress.state], lang)), True
     if recall.corrected:
         yield say(WITHDRAWN, lang), True
     if found.truncated:
@@ -131,7 +135,7 @@ def _wrapped(text: str) -> Iterator[tuple[str, bool]]:
     yield line, False
 
 
-def _row(reached: Reached, lang: str) -> tuple[str, ...]:
+def _row(reached: Reached, withdrawn: str) -> tuple[str, ...]:
     batch = reached.batch
     return (
         str(reached.depth),
@@ -140,6 +144,7 @@ def _row(reached: Reached, lang: str) -> tuple[str, ...]:
         batch.lot,
         reached.holder.shown if reached.holder else "",
         reached.in_transit_to.shown if reached.in_transit_to else "",
+        withdrawn,
     )
 
 

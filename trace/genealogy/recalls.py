@@ -25,6 +25,7 @@ from trace.domain.facts import Fact, RecordUnreadable, Unreadable, read_fact
 from trace.domain.kinds import Corrected, EventKind, Recalled
 from trace.domain.places import VIETNAM
 from trace.domain.record import Record
+from trace.genealogy.recall_steps import recall_progress
 from trace.store.agencies import Actor
 from trace.store.append import append_unsigned
 from trace.store.batches import Batch, find_batch
@@ -89,12 +90,51 @@ async def record_recall(
     return recall, appended.replayed
 
 
+_STEP_FINGERPRINT_CONTEXT = b"trace/recall-step-request/v1\n"
+
+
+async def record_step(
+    ledger: Ledger,
+    actor: Actor,
+    recall: Recall,
+    kind: EventKind,
+    *,
+    batch_id: str,
+    body: dict[str, Any],
+    occurred_at: str | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Record, bool]:
+    """Append ``actor``'s step ``kind`` of ``recall`` on batch ``batch_id``, signed with its
+    custodial key; ``body`` is the step's body without the recall, which is added.
+
+    Returns the record and whether it is the replay of an earlier identical request.
+    ``occurred_at`` defaults to now, in Vietnam's time; a retry without it is the same request.
+    """
+    full = {"recall": recall.record.record_hash.hex(), **body}
+    request = {"kind": kind.value, "batch": batch_id, "body": full, "occurred_at": occurred_at}
+    appended = await append_unsigned(
+        ledger,
+        actor,
+        batch=batch_id,
+        kind=kind.value,
+        occurred_at=occurred_at or datetime.now(timezone(VIETNAM)).isoformat(timespec="seconds"),
+        body=full,
+        idempotency_key=idempotency_key,
+        fingerprint=hashlib.sha256(
+            _STEP_FINGERPRINT_CONTEXT + msgspec.json.encode(request, order="sorted")
+        ).digest(),
+    )
+    return appended.record, appended.replayed
+
+
 @dataclass(frozen=True, slots=True)
 class RecallFilter:
     """Which recalls a list holds: every one when nothing is given.
 
     ``batch`` is the recalled batch's id; ``province`` its province's code; ``authority``
-    the issuing agency's id; ``from_day``/``to_day`` bound the decision's day in Vietnam.
+    the issuing agency's id; ``from_day``/``to_day`` bound the decision's day in Vietnam;
+    ``state`` is how far it has gone (trace/domain/recall_flow.py; the ``recall_steps``
+    projection must be caught up).
     """
 
     province: str | None = None
@@ -103,6 +143,7 @@ class RecallFilter:
     authority: str | None = None
     from_day: date | None = None
     to_day: date | None = None
+    state: str | None = None
 
     def admits(self, recall: Recall) -> bool:
         """Whether ``recall`` passes the filters the database could not apply."""
@@ -152,13 +193,19 @@ async def list_recalls(
         positions = list((await conn.execute(page)).scalars())
         for position in positions:
             recall = await find_recall(conn, str(position))
-            if wanted.admits(recall):
+            if wanted.admits(recall) and await _in_state(conn, recall, wanted.state):
                 if len(found) == limit:
                     return found, found[-1].id
                 found.append(recall)
             before = position
         if len(positions) < _CHUNK:
             return found, None
+
+
+async def _in_state(conn: AsyncConnection, recall: Recall, state: str | None) -> bool:
+    if state is None:
+        return True
+    return (await recall_progress(conn, recall.id)).state.value == state
 
 
 _BY_POSITION = select(records).where(records.c.position == bindparam("ref"))

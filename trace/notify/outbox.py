@@ -12,6 +12,11 @@ reads the batch graph, and so follows only records the genealogy projection has 
   batches that concern it.
 - An `inspected` record notifies, through their ``inspection`` webhooks, the batch's
   producer and its holder.
+- A recall's later steps (trace/domain/recall_flow.py) are ``recall_step`` notices on the
+  ``recall`` webhooks: a holder's `withdrawn` to the authority that issued the recall, so it
+  follows the withdrawals as they come; `recall_closed` to every agency the recall's reach
+  concerns, so they know it is over. `recall_notified` tells nobody new: the holders had the
+  recall's own notice.
 
 A shopper's report is not a record: :func:`queue_report` queues its notices in the
 transaction that keeps the report (trace/store/reports.py), to the report's readers.
@@ -31,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.agency import AgencyKind
 from trace.domain.facts import Fact, read_fact
-from trace.domain.kinds import EventKind
+from trace.domain.kinds import EventKind, RecallClosed, Withdrawn
 from trace.domain.record import Record, now_us
 from trace.genealogy.projection import GENEALOGY
 from trace.genealogy.reach import Reach, Reached, reach
@@ -40,9 +45,10 @@ from trace.notify.registry import DeliveryState, WebhookEvent
 from trace.store.batches import Batch, find_batch
 from trace.store.ledger import Ledger
 from trace.store.projections import catch_up
-from trace.store.tables import agencies, webhook_deliveries, webhooks
+from trace.store.tables import agencies, records, webhook_deliveries, webhooks
 
 NAME = "webhooks"
+_STEP_NOTICES = frozenset({EventKind.WITHDRAWN.value, EventKind.RECALL_CLOSED.value})
 
 
 class _Kind(msgspec.Struct):
@@ -71,6 +77,8 @@ class Outbox:
                 await self._recalled(conn, record)
             elif kind == EventKind.INSPECTED.value:
                 await self._inspected(conn, record)
+            elif kind in _STEP_NOTICES:
+                await self._step(conn, record)
 
     async def _recalled(self, conn: AsyncConnection, record: Record) -> None:
         if not await _anyone_wants(conn, WebhookEvent.RECALL):
@@ -105,6 +113,57 @@ class Outbox:
             notice = {**body, "agency": agency_id}
             await _queue(
                 conn, hook_id, WebhookEvent.INSPECTION, f"inspection:{record.position}", notice
+            )
+
+    async def _step(self, conn: AsyncConnection, record: Record) -> None:
+        fact = read_fact(record.statement)
+        if not isinstance(fact, Fact) or not isinstance(fact.body, Withdrawn | RecallClosed):
+            return
+        body = fact.body
+        if not await _anyone_wants(conn, WebhookEvent.RECALL):
+            return
+        row = (
+            await conn.execute(
+                select(records.c.position).where(
+                    records.c.record_hash == bytes.fromhex(body.recall)
+                )
+            )
+        ).first()
+        if row is None:
+            return
+        recall = await find_recall(conn, str(row.position))
+        if isinstance(body, Withdrawn):
+            concerned = {recall.authority}
+        else:
+            found = await reach(conn, recall, public_url=self.public_url)
+            concerned = set(_by_agency(found.batches))
+        batch = await find_batch(conn, record.batch)
+        notice = {
+            "type": "recall_step",
+            "step": {
+                "kind": fact.statement.kind,
+                "position": record.position,
+                "hash": record.record_hash.hex(),
+                "agency": fact.statement.agency,
+                "occurred_at": fact.statement.occurred_at,
+                "batch": self._batch(batch),
+                **msgspec.to_builtins(body),
+            },
+            "recall": {
+                "id": recall.id,
+                "hash": recall.record.record_hash.hex(),
+                "url": f"{self.public_url}/api/v1/recalls/{recall.id}",
+                "decision_number": recall.body.decision_number,
+                "batch": self._batch(recall.batch),
+            },
+        }
+        for hook_id, agency_id in await _webhooks(conn, concerned, WebhookEvent.RECALL):
+            await _queue(
+                conn,
+                hook_id,
+                WebhookEvent.RECALL,
+                f"recall_step:{record.position}",
+                {**notice, "agency": agency_id},
             )
 
     def _recall_notice(self, found: Reach, agency_id: str, held: list[Reached]) -> dict[str, Any]:

@@ -156,6 +156,11 @@ PUBLIC_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "serialised": ("run", "count", "first", "last", "serials_sha256"),
         # A captured EPCIS event may carry anything; its hash ID names it without its content.
         "epcis_event": ("event_hash",),
+        # A recall's steps: which recall, and what was withdrawn; notes stay out, as a
+        # correction's reason does (free text may name people).
+        "recall_notified": ("recall",),
+        "withdrawn": ("recall", "quantity"),
+        "recall_closed": ("recall",),
     }
 )
 # Body fields that name another agency.

@@ -39,6 +39,7 @@ from trace.domain.kinds import (
     Shipped,
     Sold,
     Transformed,
+    Withdrawn,
 )
 from trace.domain.photo_sizes import FORMATS as COPY_FORMATS
 from trace.domain.photo_sizes import copy_path, offered_widths
@@ -329,6 +330,8 @@ def _details(lang: str, view: PageView) -> Callable[[Event], list[str]]:
             lines.append(body.reason)
         if isinstance(body, Serialised):
             lines.append(f"{body.count} · {body.first} … {body.last}")
+        if isinstance(body, Withdrawn):
+            lines.append(quantity(body.quantity))
         return lines
 
     return details

@@ -30,6 +30,7 @@ from trace.domain.kinds import (
     Shipped,
     Sold,
     Transformed,
+    Withdrawn,
 )
 from trace.domain.photos import Photo
 from trace.domain.places import commune_name, province_name
@@ -159,6 +160,11 @@ class PageView:
     def warned(self) -> bool:
         """Whether the first screen warns against using the product (no success mark then)."""
         return bool(self.alerts) or self.expired
+
+    @property
+    def withdrawals(self) -> list[Event]:
+        """What this batch's holders recorded withdrawing from sale because of a recall."""
+        return [e for e in self.timeline if isinstance(e.body, Withdrawn) and not e.corrected_by]
 
     def household_of(self, agency_id: str) -> tuple[str, str | None] | None:
         """Province and commune of a household shown by its place, if ``agency_id`` is one."""

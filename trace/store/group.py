@@ -23,7 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from trace.domain import identifiers
 from trace.domain.compact_range import Node, append_leaf, pack, unpack
 from trace.domain.errors import DomainError
-from trace.domain.kinds import Corrected, EventKind, Registered, Transformed
+from trace.domain.kinds import (
+    Corrected,
+    EventKind,
+    RecallClosed,
+    RecallNotified,
+    Registered,
+    Transformed,
+    Withdrawn,
+)
+from trace.domain.recall_flow import RecallContext
 from trace.domain.record import GENESIS_PREV, Record, now_us, record_hash
 from trace.domain.rules import BatchState, check_permitted, next_state
 from trace.domain.statement import Statement, verify_signature
@@ -37,6 +46,7 @@ from trace.store.errors import (
     NotFound,
     VersionConflict,
 )
+from trace.store.recall_context import recall_context
 from trace.store.records import load_record
 from trace.store.tables import (
     agency_keys,
@@ -83,6 +93,7 @@ class Pending:
 
 
 Outcome = Appended | DomainError
+RecallStep = RecallNotified | Withdrawn | RecallClosed
 
 
 @dataclass
@@ -129,7 +140,14 @@ async def append_group(conn: AsyncConnection, group: list[Pending], *, tree: boo
             corrected = (
                 await _corrected_agency(conn, item) if item.kind is EventKind.CORRECTED else None
             )
-            appended, edge = _apply(item, rows, taken_lots, corrected, size, edge, writes, tree)
+            recall = (
+                await recall_context(conn, item.body.recall, item.statement.batch)
+                if isinstance(item.body, RecallStep)
+                else None
+            )
+            appended, edge = _apply(
+                item, rows, taken_lots, (corrected, recall), size, edge, writes, tree
+            )
         except DomainError as refused:
             outcomes[i] = refused
             continue
@@ -147,13 +165,18 @@ def _apply(
     item: Pending,
     rows: dict[str, dict[str, Any]],
     taken_lots: set[tuple[str, str]],
-    corrected: str | None,
+    named: tuple[str | None, RecallContext | None],
     position: int,
     edge: list[bytes],
     writes: _Writes,
     tree: bool,
 ) -> tuple[Appended, list[bytes]]:
-    """Check one statement against the state so far and stage its record; nothing on failure."""
+    """Check one statement against the state so far and stage its record; nothing on failure.
+
+    ``named`` is what the statement points at: the agency that recorded the record a
+    correction corrects, the recall a step of the recall workflow names.
+    """
+    corrected, recall = named
     batch_id = item.statement.batch
     row = rows.get(batch_id)
     state = _state(row) if row is not None else None
@@ -169,6 +192,7 @@ def _apply(
         batch=state,
         inputs=inputs,
         corrected_agency=corrected,
+        recall=recall,
     )
     current = state.version if state is not None else 0
     if item.expected_version is not None and item.expected_version != current:

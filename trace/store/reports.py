@@ -26,6 +26,7 @@ from trace.domain.agency import AgencyKind
 from trace.domain.errors import DomainError
 from trace.domain.record import now_us
 from trace.domain.report_photo import CleanPhoto
+from trace.domain.report_states import ReportState
 from trace.domain.reports import ReportDraft, ReportProblem
 from trace.domain.scopes import Scope
 from trace.domain.texts import N_
@@ -93,6 +94,14 @@ class ShopperReport:
     text: str
     contact: str | None
     photo: ReportPhoto | None
+    # Where its readers have got with it (trace/domain/report_states.py): the last change,
+    # when, by which agency (its name) and why; the `inspected` record it turned into.
+    state: ReportState = ReportState.NEW
+    state_changed_at_us: int | None = None
+    state_changed_by: str | None = None
+    state_changed_by_name: str | None = None
+    state_note: str | None = None
+    inspection: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,20 +221,34 @@ def _minutes(micros: int) -> int:
 
 
 async def read_reports(
-    ledger: Ledger, actor: Actor, *, after: int = 0, limit: int = 100
+    ledger: Ledger,
+    actor: Actor,
+    *,
+    after: int = 0,
+    limit: int = 100,
+    state: ReportState | None = None,
 ) -> list[ShopperReport]:
     """The reports ``actor`` may read numbered above ``after``, oldest first, at most
-    ``limit`` (up to :data:`MAX_PAGE`)."""
+    ``limit`` (up to :data:`MAX_PAGE`); only those in ``state`` if it is given."""
     async with read_transaction(ledger.engine) as conn:
         readable = await _readable(conn, actor)
+        query = _REPORTS.where(readable, shopper_reports.c.id > after)
+        if state is not None:
+            query = query.where(shopper_reports.c.state == state.value)
         rows = (
-            await conn.execute(
-                _REPORTS.where(readable, shopper_reports.c.id > after)
-                .order_by(shopper_reports.c.id)
-                .limit(min(limit, MAX_PAGE))
-            )
+            await conn.execute(query.order_by(shopper_reports.c.id).limit(min(limit, MAX_PAGE)))
         ).all()
     return [_report(row) for row in rows]
+
+
+async def read_report(conn: AsyncConnection, actor: Actor, number: int) -> ShopperReport:
+    """Report ``number`` if ``actor`` may read it; :class:`NotFound` otherwise, as if it did
+    not exist."""
+    readable = await _readable(conn, actor)
+    row = (await conn.execute(_REPORTS.where(readable, shopper_reports.c.id == number))).first()
+    if row is None:
+        raise NotFound(f"no report {number}", what="report", id=str(number))
+    return _report(row)
 
 
 async def read_report_photo(ledger: Ledger, actor: Actor, number: int) -> tuple[str, bytes]:
@@ -261,21 +284,32 @@ async def _readable(conn: AsyncConnection, actor: Actor) -> ColumnElement[bool]:
     return or_(own, in_province)
 
 
-_REPORTS = select(
-    shopper_reports.c.id,
-    shopper_reports.c.created_at_us,
-    shopper_reports.c.batch_id,
-    batches.c.code,
-    batches.c.product,
-    shopper_reports.c.province,
-    shopper_reports.c.producer_id,
-    shopper_reports.c.problem,
-    shopper_reports.c.text,
-    shopper_reports.c.contact,
-    shopper_reports.c.photo_type,
-    shopper_reports.c.photo_width,
-    shopper_reports.c.photo_height,
-).join(batches, batches.c.id == shopper_reports.c.batch_id)
+_CHANGER = agencies.alias("changer")
+_REPORTS = (
+    select(
+        shopper_reports.c.id,
+        shopper_reports.c.created_at_us,
+        shopper_reports.c.batch_id,
+        batches.c.code,
+        batches.c.product,
+        shopper_reports.c.province,
+        shopper_reports.c.producer_id,
+        shopper_reports.c.problem,
+        shopper_reports.c.text,
+        shopper_reports.c.contact,
+        shopper_reports.c.photo_type,
+        shopper_reports.c.photo_width,
+        shopper_reports.c.photo_height,
+        shopper_reports.c.state,
+        shopper_reports.c.state_changed_at_us,
+        shopper_reports.c.state_changed_by,
+        _CHANGER.c.name.label("state_changed_by_name"),
+        shopper_reports.c.state_note,
+        shopper_reports.c.inspection_position,
+    )
+    .join(batches, batches.c.id == shopper_reports.c.batch_id)
+    .outerjoin(_CHANGER, _CHANGER.c.id == shopper_reports.c.state_changed_by)
+)
 
 
 def _report(row: Any) -> ShopperReport:
@@ -294,6 +328,12 @@ def _report(row: Any) -> ShopperReport:
         text=row.text,
         contact=row.contact,
         photo=photo,
+        state=ReportState(row.state),
+        state_changed_at_us=row.state_changed_at_us,
+        state_changed_by=row.state_changed_by,
+        state_changed_by_name=row.state_changed_by_name,
+        state_note=row.state_note,
+        inspection=row.inspection_position,
     )
 
 

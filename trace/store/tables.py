@@ -494,6 +494,12 @@ shopper_reports = Table(
     Column("day", String(10), nullable=False),
     Column("client", LargeBinary(16), nullable=False),
     Column("created_at_us", BigInteger, nullable=False),
+    # Where its readers have got with it (migration 0014; trace/store/report_states.py).
+    Column("state", String(16), nullable=False, server_default="new"),
+    Column("state_changed_at_us", BigInteger),
+    Column("state_changed_by", String(36)),
+    Column("state_note", Text),
+    Column("inspection_position", BigInteger),
     Index("ix_shopper_reports_batch_created", "batch_id", "created_at_us"),
     Index("ix_shopper_reports_client_created", "client", "created_at_us"),
 )
@@ -537,4 +543,29 @@ webhook_deliveries = Table(
     Column("acknowledged_at_us", BigInteger),
     UniqueConstraint("webhook_id", "event_key"),
     Index("ix_webhook_deliveries_due", "state", "next_attempt_us"),
+)
+
+# --- the recall workflow (issue 16; migration 0014) ---
+
+# The "recall_steps" projection (trace/genealogy/recall_steps.py): each `recall_notified`,
+# `withdrawn` and `recall_closed` record, by the position of the recall it names.
+recall_steps = Table(
+    "recall_steps",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("recall_position", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("batch_id", String(36), nullable=False),
+    Column("agency_id", String(36), nullable=False),
+    Index("ix_recall_steps_recall", "recall_position", "position"),
+)
+
+# A holder agency has read a recall's notice (POST /api/v1/recalls/{id}/acknowledge): the
+# first time is kept. Not a record: it states nothing about the goods.
+recall_acknowledgements = Table(
+    "recall_acknowledgements",
+    metadata,
+    Column("recall_position", BigInteger, primary_key=True, autoincrement=False),
+    Column("agency_id", String(36), primary_key=True),
+    Column("acknowledged_at_us", BigInteger, nullable=False),
 )
