@@ -78,8 +78,8 @@ from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from supply import SECOND, VIETNAM  # noqa: E402
 
-from trace.api.genealogy import HolderOut, TraceOut  # noqa: E402
-from trace.api.recalls import ReachOut, RecallOut  # noqa: E402
+from trace.api.genealogy import TraceOut  # noqa: E402
+from trace.api.recalls import ReachOut, recall_out  # noqa: E402
 from trace.api.schemas import BatchOut  # noqa: E402
 from trace.api.search import PROJECTION, search_batches  # noqa: E402
 from trace.config import Settings, load_settings  # noqa: E402
@@ -205,7 +205,9 @@ def open_database(args: argparse.Namespace, workdir: Path) -> Bench:
         ) from None
     if "loaded" not in meta:
         raise SystemExit(f"{args.skip_load} was not loaded to the end; load a new one")
-    return Bench(args.skip_load, url, meta["master_key"], workdir, False, meta)
+    bench = Bench(args.skip_load, url, meta["master_key"], workdir, False, meta)
+    migrate(bench.settings.database_url)  # kept by older code: the schema this code reads
+    return bench
 
 
 def drop_database(args: argparse.Namespace, bench: Bench) -> None:
@@ -381,10 +383,9 @@ async def answer_reach(ledger: Ledger, ref: str) -> int:
     async with read_transaction(ledger.engine) as conn:
         recall = await find_recall(conn, ref)
         found = await reach(conn, recall, public_url=PUBLIC_URL)
-    async with read_transaction(ledger.engine) as conn:
-        authority = (await load_holders(conn, [recall.authority])).get(recall.authority)
-    out = RecallOut.of(recall, HolderOut.of(authority), PUBLIC_URL)
-    msgspec.json.encode(ReachOut.of(found, out))
+        signers = await load_holders(conn, (s.agency for s in found.progress.steps))
+    out = await recall_out(ledger, recall, PUBLIC_URL)
+    msgspec.json.encode(ReachOut.of(found, out, signers))
     return len(found.batches)
 
 
@@ -592,8 +593,14 @@ class Client:
         self.conn.connect()
 
     def get(self, path: str) -> bytes:
-        self.conn.request("GET", path, headers=self.headers)
-        answer = self.conn.getresponse()
+        try:
+            self.conn.request("GET", path, headers=self.headers)
+            answer = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed the connection while it sat idle: once more, on a new one.
+            self.reopen()
+            self.conn.request("GET", path, headers=self.headers)
+            answer = self.conn.getresponse()
         payload = answer.read()
         if answer.status != 200:
             raise RuntimeError(f"GET {path}: HTTP {answer.status} {payload[:300]!r}")

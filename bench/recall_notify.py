@@ -19,9 +19,9 @@ database, dropped at the end):
    arrives (the recall is committed by then), the first and the last notice to arrive. Each
    notice's signature is checked with the secret shown at registration, and the batches the
    notices name together must be the recall's whole reach (``GET /api/v1/recalls/{id}/reach``).
-3. **The reference**, in the same run: the same number of notices, the same bodies, posted
-   straight to the same receiver by one client with the service's concurrency (20): what
-   the network and the receiver alone cost.
+3. **The reference**, in the same run: the same notices, the same bodies, posted straight
+   to the same receiver by a client in another process (as the service is) with the
+   service's concurrency (20): what the network and the receiver alone cost.
 
 A markdown report goes to stdout, progress to stderr.
 """
@@ -36,6 +36,7 @@ import hmac
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -47,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 # The standard library has a module named `trace`: our root must come first.
@@ -57,11 +59,14 @@ from harness import Server, add_postgres_option, demo_environment, log  # noqa: 
 
 from trace.config import Settings, load_settings  # noqa: E402
 from trace.domain.agency import AgencyKind  # noqa: E402
+from trace.notify.outbox import NAME as OUTBOX  # noqa: E402
 from trace.notify.registry import WebhookEvent, create_webhook  # noqa: E402
 from trace.store.agencies import Actor, create_agency  # noqa: E402
 from trace.store.append import append_unsigned, new_batch_id  # noqa: E402
+from trace.store.database import read_transaction  # noqa: E402
 from trace.store.ledger import Ledger, open_ledger  # noqa: E402
 from trace.store.migrate import migrate  # noqa: E402
+from trace.store.tables import log_head, projection_positions  # noqa: E402
 
 WHEN = "2026-06-15T08:00:00+07:00"
 CONCURRENT_APPENDS = 16
@@ -321,6 +326,29 @@ async def load(
         await ledger.close()
 
 
+async def outbox_caught_up(settings: Settings, within: float = 600) -> None:
+    """Wait until the service's outbox has followed the log to its end."""
+    ledger = open_ledger(settings)
+    deadline = time.monotonic() + within
+    try:
+        while time.monotonic() < deadline:
+            async with read_transaction(ledger.engine) as conn:
+                size = (await conn.execute(select(log_head.c.size))).scalar_one()
+                at = (
+                    await conn.execute(
+                        select(projection_positions.c.position).where(
+                            projection_positions.c.name == OUTBOX
+                        )
+                    )
+                ).scalar()
+            if at is not None and at >= size:
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await ledger.close()
+    raise RuntimeError(f"the outbox did not catch up with the log in {within:.0f} s")
+
+
 # --------------------------------------------------------------------------- the recall
 
 
@@ -399,25 +427,36 @@ def recall_once(
     return timing, arrivals
 
 
-async def reference(receiver: Receiver, arrivals: list[Arrival]) -> float:
-    """The same notices posted straight to the receiver, 20 at a time: seconds for all."""
+def reference(receiver: Receiver, arrivals: list[Arrival], workdir: Path) -> float:
+    """The same notices posted straight to the receiver, 20 at a time, by another process (as
+    the service is): seconds for all."""
+    notices = workdir / "notices.json"
+    notices.write_text(json.dumps([[a.path, base64.b64encode(a.body).decode()] for a in arrivals]))
     receiver.taken()
+    done = subprocess.run(
+        [sys.executable, __file__, "--reference", receiver.base, str(notices)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if len(receiver.taken()) != len(arrivals):
+        raise RuntimeError("the reference's notices did not all arrive")
+    return float(done.stdout)
+
+
+async def _post_all(base: str, notices: list[tuple[str, bytes]]) -> float:
     gate = asyncio.Semaphore(SERVICE_CONCURRENCY)
     async with httpx.AsyncClient(timeout=30) as http:
 
-        async def one(arrival: Arrival) -> None:
+        async def one(path: str, body: bytes) -> None:
             async with gate:
                 headers = {"Content-Type": "application/json"}
-                answer = await http.post(
-                    receiver.base + arrival.path, content=arrival.body, headers=headers
-                )
+                answer = await http.post(base + path, content=body, headers=headers)
                 assert answer.status_code == 204, answer.status_code
 
         started = time.monotonic()
-        await asyncio.gather(*(one(a) for a in arrivals))
-        took = time.monotonic() - started
-    receiver.taken()
-    return took
+        await asyncio.gather(*(one(path, body) for path, body in notices))
+        return time.monotonic() - started
 
 
 # --------------------------------------------------------------------------- the report
@@ -449,6 +488,13 @@ def render(
 
 
 def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--reference":
+        notices = [
+            (path, base64.b64decode(body))
+            for path, body in json.loads(Path(sys.argv[3]).read_text())
+        ]
+        print(asyncio.run(_post_all(sys.argv[2], notices)))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="recalls, one tree each (default 3)")
     parser.add_argument("--mids", type=int, default=20, help="batches milled from the paddy")
@@ -457,6 +503,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="server workers (default 2)")
     add_postgres_option(parser)
     args = parser.parse_args()
+    if not 0 < args.holders <= args.mids * args.leaves:
+        parser.error("--holders must be between 1 and --mids × --leaves (each holds a pack)")
     receiver = Receiver()
     with tempfile.TemporaryDirectory(prefix="bench-recall-") as tmp:
         workdir = Path(tmp)
@@ -471,12 +519,13 @@ def main() -> int:
             server = Server(env, workdir / "server.log", args.workers)
             timings, references = [], []
             try:
-                time.sleep(2)  # the service's first catch-up of the outbox over the load
+                # The outbox follows the log: the service's first catch-up walks the load.
+                asyncio.run(outbox_caught_up(settings))
                 receiver.taken()
                 for run, root in enumerate(roots, start=1):
                     timing, arrivals = recall_once(server, cast, root, run, receiver)
                     timings.append(timing)
-                    references.append(asyncio.run(reference(receiver, arrivals)))
+                    references.append(reference(receiver, arrivals, workdir))
                     log(
                         f"-- run {run}: last notice {timing.last_s * 1000:,.0f} ms after the answer"
                     )
