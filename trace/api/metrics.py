@@ -20,8 +20,6 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.status_codes import HTTP_403_FORBIDDEN
-# The classic text format (0.0.4), which every Prometheus reads; the charset is added.
-TEXT_FORMAT = "text/plain; version=0.0.4"
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -40,6 +38,9 @@ from trace.store.database import read_transaction
 from trace.store.ledger import Ledger
 from trace.store.outage import is_unavailable
 from trace.store.tables import checkpoints, log_head, projection_positions, webhook_deliveries
+
+# The classic text format (0.0.4), which every Prometheus reads; the charset is added.
+TEXT_FORMAT = "text/plain; version=0.0.4"
 
 
 class MetricsForbidden(DomainError):
