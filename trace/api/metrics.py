@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 from trace.api.auth import LedgerDep
 from trace.api.clients import client_address
-from trace.api.problems import problem_answers
+from trace.api.problems import ANY, problem_answers
 from trace.config import PROXY_HEADERS, Settings
 from trace.domain.errors import DomainError
 from trace.domain.texts import N_
@@ -155,7 +155,7 @@ async def ledger_gauges(ledger: Ledger) -> list[GaugeMetricFamily]:
     "/metrics",
     tags=["service"],
     media_type=TEXT_FORMAT,
-    responses=problem_answers(HTTP_403_FORBIDDEN),
+    responses=problem_answers(*ANY, HTTP_403_FORBIDDEN),
 )
 async def metrics_endpoint(request: Request[Any, Any, Any], ledger: LedgerDep) -> Response[bytes]:
     """The service's metrics in the Prometheus text format (all workers together).

@@ -9,7 +9,7 @@ import msgspec
 from litestar import get
 
 from trace.api.auth import LedgerDep
-from trace.api.problems import problem_answers
+from trace.api.problems import ANY, problem_answers
 from trace.domain.errors import DomainError
 from trace.domain.texts import N_
 from trace.store.readiness import check_readiness
@@ -47,7 +47,7 @@ class Ready(msgspec.Struct):
     log_size: Annotated[int, msgspec.Meta(description="Records in the log.")]
 
 
-@get("/readyz", tags=["service"], responses=problem_answers(503))
+@get("/readyz", tags=["service"], responses=problem_answers(*ANY))
 async def readyz(ledger: LedgerDep) -> Ready:
     """Whether this worker is ready for requests: a 503 problem names what is not.
 
