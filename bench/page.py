@@ -32,6 +32,13 @@ connections:
   the template and gzips it. What it still holds is the log state (trace/store/page_reads.py),
   which on SQLite it checks on every request with ``PRAGMA data_version``.
 
+``--compare TRACE_METRICS`` (or any setting that ``0`` turns off, e.g. ``TRACE_ACCESS_LOG``)
+runs a second server beside the first with that setting at ``0`` and measures each warm
+kind on both, one right after the other in every run (which goes first alternates from run
+to run), so that the machine's drift falls on both alike; a table gives, per kind, the
+rate with the setting on over the rate with it off, paired by run, and the CPU per request
+of each.
+
 Runs are interleaved (run 1 of everything, then run 2, ...); the table gives the median
 and range of the rates, p50/p99 of the median run, bytes per response (which shows 304s
 from 200s), CPU milliseconds per request spent by the server's processes, by wrk, by
@@ -96,6 +103,8 @@ PHONE = {
     "Accept-Encoding": "gzip",
 }
 KINDS = ["static", "warm 304", "warm 200", "warm 200 identity", "cold"]
+# What --compare measures on both servers (the cold server is another one again).
+COMPARED = ["static", "warm 304", "warm 200", "warm 200 identity"]
 SERVER_WORKERS = 2
 # Targets, at TARGET_CONNECTIONS.
 TARGET_CONNECTIONS = 64
@@ -324,6 +333,16 @@ def measure(
     log(f"-- starting `python -m trace serve --workers {args.workers}`")
     server = Server(bench.env, bench.workdir / "server.log", args.workers)
     cold_env = {**bench.env, "TRACE_PAGE_CACHE": "0"}
+    other: Server | None = None
+    if args.compare:
+        log(f"-- starting a second server with {args.compare}=0")
+        try:
+            other = Server(
+                {**bench.env, args.compare: "0"}, bench.workdir / "other.log", args.workers
+            )
+        except BaseException:
+            server.stop()
+            raise
 
     def cold_server() -> Server:
         # Started for each cold measurement and stopped after it, so that the two servers'
@@ -341,13 +360,13 @@ def measure(
         log(f"-- pomelo page: {facts['html']:,} bytes of HTML, {facts['gzip']:,} gzipped")
         identity = {k: v for k, v in PHONE.items() if k != "Accept-Encoding"}
 
-        def one(kind: str, connections: int, seconds: float) -> Sample:
+        def one(kind: str, connections: int, seconds: float, on: Server | None = None) -> Sample:
             # Each server runs in a session (process group) of its own: its CPU is measured.
-            target, headers, path = server, PHONE, POMELO
+            target, headers, path = on or server, PHONE, POMELO
             if kind == "static":
                 path = STATIC
             elif kind == "warm 304":
-                headers = {**PHONE, "If-None-Match": current_etag(server.base)}
+                headers = {**PHONE, "If-None-Match": current_etag(target.base)}
             elif kind == "warm 200 identity":
                 headers = identity
             elif kind == "cold":
@@ -365,7 +384,7 @@ def measure(
                     database=bench.database,
                 )
             finally:
-                if target is not server:
+                if target is not server and target is not other:
                     target.stop()
             if kind == "warm 304" and sample.bytes_per_response > 1500:
                 sample.note = "responses too large for 304s: the ETag changed during the run"
@@ -374,27 +393,49 @@ def measure(
         log("-- warm-up: 2 s of each kind at 16 connections (not counted)")
         for kind in args.kinds:
             one(kind, 16, 2)
+        if other is not None:
+            settle(other.base, bench.settings)
+            for kind in args.kinds:
+                if kind in COMPARED:
+                    one(kind, 16, 2, other)
         for run in range(args.runs):
             log(f"-- run {run + 1}/{args.runs}")
             for connections in args.connections:
                 for kind in args.kinds:
-                    sample = one(kind, connections, args.seconds)
-                    rows.setdefault((kind, connections), Row(kind, connections)).samples.append(
-                        sample
-                    )
-                    extra = f" errors={sample.errors}" if sample.errors else ""
-                    extra += f" ({sample.note})" if sample.note else ""
-                    log(
-                        f"   {kind:<18} c={connections:<3} {sample.rate:9,.0f}/s"
-                        f"  p50 {sample.p50_ms:6.1f} ms  p99 {sample.p99_ms:6.1f} ms"
-                        f"  {sample.bytes_per_response:7,.0f} B/resp{extra}"
-                    )
-        facts["server log"] = _tail(bench.workdir / "server.log") + _tail(
-            bench.workdir / "cold.log"
-        )
+                    pair: list[tuple[str, Server | None]] = [(kind, None)]
+                    if other is not None and kind in COMPARED:
+                        pair.append((f"{kind}{OFF.format(args.compare)}", other))
+                        if run % 2:
+                            pair.reverse()
+                    for name, target in pair:
+                        sample = one(kind, connections, args.seconds, target)
+                        row = rows.setdefault((name, connections), Row(name, connections))
+                        row.samples.append(sample)
+                        _said(name, connections, sample)
+        facts["server log"] = [
+            *_tail(bench.workdir / "server.log"),
+            *_tail(bench.workdir / "cold.log"),
+            *_tail(bench.workdir / "other.log"),
+        ]
     finally:
         server.stop()
+        if other is not None:
+            other.stop()
     return rows, facts
+
+
+# A compared kind measured on the second server: "warm 200 (TRACE_METRICS=0)".
+OFF = " ({}=0)"
+
+
+def _said(kind: str, connections: int, sample: Sample) -> None:
+    extra = f" errors={sample.errors}" if sample.errors else ""
+    extra += f" ({sample.note})" if sample.note else ""
+    log(
+        f"   {kind:<18} c={connections:<3} {sample.rate:9,.0f}/s"
+        f"  p50 {sample.p50_ms:6.1f} ms  p99 {sample.p99_ms:6.1f} ms"
+        f"  {sample.bytes_per_response:7,.0f} B/resp{extra}"
+    )
 
 
 def _tail(path: Path, lines: int = 5) -> list[str]:
@@ -547,6 +588,54 @@ async def _timed(
     )
 
 
+async def observability(
+    on: Callable[[], Awaitable[Any]],
+    off: Callable[[], Awaitable[Any]],
+    logged: Callable[[], Awaitable[Any]],
+    count: int,
+    counted: Counted,
+) -> list[str]:
+    """CPU per warm 200 with metrics on, off, and with the request log too, interleaved."""
+    rounds = 9  # each app takes each place in the order three times
+    cpu: dict[str, list[float]] = {"off": [], "on": [], "logged": []}
+    null = os.open(os.devnull, os.O_WRONLY)
+    saved = os.dup(1)
+    try:
+        for i in range(rounds):
+            order = [("off", off), ("on", on), ("logged", logged)]
+            for name, step in order[i % 3 :] + order[: i % 3]:
+                if name == "logged":
+                    sys.stdout.flush()
+                    os.dup2(null, 1)  # the log lines go nowhere: their making is measured
+                try:
+                    cpu[name].append((await _timed(step, count, counted))[1])
+                finally:
+                    os.dup2(saved, 1)
+    finally:
+        os.close(null)
+        os.close(saved)
+    off_us = statistics.median(cpu["off"])
+    lines = [
+        "",
+        f"Observability's cost on a warm 200 in this process ({rounds} interleaved rounds of"
+        f" {count:,} requests; CPU µs per request, median, and over metrics off):",
+        "",
+        "| ASGI app | CPU µs/request | over off |",
+        "|---|---:|---:|",
+    ]
+    for name, title in (
+        ("off", "TRACE_METRICS=0, TRACE_ACCESS_LOG=0"),
+        ("on", "metrics on (multi-process files), TRACE_ACCESS_LOG=0"),
+        ("logged", "metrics on, JSON request log (to /dev/null)"),
+    ):
+        value = statistics.median(cpu[name])
+        lines.append(
+            f"| {title} | {value:,.1f} | {value - off_us:+,.1f} µs"
+            f" ({(value / off_us - 1) * 100:+.1f} %) |"
+        )
+    return lines
+
+
 async def profile(bench: Bench, count: int) -> list[str]:
     """The page's stages timed one by one, then the ASGI app under cProfile, in-process."""
     from dataclasses import replace
@@ -555,16 +644,23 @@ async def profile(bench: Bench, count: int) -> list[str]:
     from trace.api.app import create_app
     from trace.domain.identifiers import parse_digital_link_path
     from trace.domain.places import vietnam_today
+    from trace.observe.metrics import use_directory
     from trace.public.render import render_page
     from trace.public.view import build_view
     from trace.store.page_reads import page_reads
 
     out: list[str] = []
-    app: Any = create_app(bench.settings)
-    cold_app: Any = create_app(replace(bench.settings, page_cache=False))
+    # Metrics written as `serve` writes them (multi-process files); the request log off, as
+    # this process's standard output is the report (observability() measures it apart).
+    use_directory(bench.workdir / "metrics-profile")
+    settings = replace(bench.settings, access_log=False)
+    app: Any = create_app(settings)
+    cold_app: Any = create_app(replace(settings, page_cache=False))
+    bare_app: Any = create_app(replace(settings, metrics=False))
+    logged_app: Any = create_app(replace(settings, access_log=True))
     identity = {k: v for k, v in PHONE.items() if k != "Accept-Encoding"}
     link = parse_digital_link_path(POMELO)
-    async with app.lifespan(), cold_app.lifespan():
+    async with app.lifespan(), cold_app.lifespan(), bare_app.lifespan(), logged_app.lifespan():
         ledger = app.state.ledger
         counted = Counted()
         counted.watch(ledger.engine)
@@ -645,6 +741,13 @@ async def profile(bench: Bench, count: int) -> list[str]:
                 f"| {name} | {wall:,.0f} | {cpu:,.0f} | {statements:.1f} | {transactions:.1f} |"
             )
         await reads.close()
+        out += await observability(
+            http(app, POMELO, PHONE),
+            http(bare_app, POMELO, PHONE),
+            http(logged_app, POMELO, PHONE),
+            count,
+            counted,
+        )
         profiled: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
             ("warm 304", steps[6][1], count),
             ("warm 200 (gzip)", steps[7][1], count),
@@ -706,11 +809,13 @@ def table(rows: dict[tuple[str, int], Row], postgres: bool) -> str:
         "| " + " | ".join(name for name, _ in columns) + " |",
         "|" + "|".join(align for _, align in columns) + "|",
     ]
-    ordered = sorted(rows.values(), key=lambda r: (-r.connections, KINDS.index(r.kind)))
+    ordered = sorted(rows.values(), key=lambda r: (-r.connections, *_kind_of(r.kind)))
     for row in ordered:
         rates = [s.rate for s in row.samples]
         mid = row.middle()
-        shares = _paired_share(row, rows.get(("static", row.connections)))
+        base, off = _kind_of(row.kind)
+        static = rows.get(("static" + off, row.connections))
+        shares = _paired_share(row, static)
         busy = _median_of([s.busy for s in row.samples])
         notes = "; ".join(sorted({s.note for s in row.samples if s.note}))
         cells = [
@@ -718,7 +823,7 @@ def table(rows: dict[tuple[str, int], Row], postgres: bool) -> str:
             str(row.connections),
             f"{row.median():,.0f}",
             f"{min(rates):,.0f}–{max(rates):,.0f}",
-            "1.00" if row.kind == "static" else _fmt(_median_of(list(shares))),
+            "1.00" if base == "static" else _fmt(_median_of(list(shares))),
             f"{mid.p50_ms:.1f} / {mid.p99_ms:.1f}",
             f"{mid.bytes_per_response:,.0f}",
             _fmt(_median_of([s.per_request_ms(s.cpu_server) for s in row.samples])),
@@ -732,6 +837,34 @@ def table(rows: dict[tuple[str, int], Row], postgres: bool) -> str:
             str(sum(s.errors for s in row.samples)) + (f" ({notes})" if notes else ""),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _kind_of(name: str) -> tuple[int, str]:
+    """A row's kind as its place in KINDS and the suffix of the second server, if any."""
+    base, paren, rest = name.partition(" (")
+    return KINDS.index(base), paren + rest
+
+
+def comparison(rows: dict[tuple[str, int], Row], setting: str) -> str:
+    """Each compared kind with ``setting`` on over off: the rate's ratio, paired by run."""
+    lines = [
+        "| request | connections | requests/s on / off (medians) | on ÷ off, paired by run"
+        " (median; min–max) | CPU ms/request on / off (server) |",
+        "|---|---:|---|---|---|",
+    ]
+    for (kind, connections), on in sorted(rows.items(), key=lambda kv: (-kv[0][1], kv[0][0])):
+        off = rows.get((f"{kind}{OFF.format(setting)}", connections))
+        if off is None:
+            continue
+        ratios = [a.rate / b.rate for a, b in zip(on.samples, off.samples, strict=False) if b.rate]
+        cpu_on = _median_of([x.per_request_ms(x.cpu_server) for x in on.samples])
+        cpu_off = _median_of([x.per_request_ms(x.cpu_server) for x in off.samples])
+        lines.append(
+            f"| {kind} | {connections} | {on.median():,.0f} / {off.median():,.0f} |"
+            f" {statistics.median(ratios):.3f}; {min(ratios):.3f}–{max(ratios):.3f} |"
+            f" {_fmt(cpu_on, 3)} / {_fmt(cpu_off, 3)} |"
+        )
     return "\n".join(lines)
 
 
@@ -812,8 +945,16 @@ def main(argv: list[str] | None = None) -> int:
         help="add RUNS cold loads of the pomelo page in Chromium as a slow phone, with and"
         " without its photo (bench/page_phone.py)",
     )
+    parser.add_argument(
+        "--compare",
+        metavar="SETTING",
+        help="also measure the warm kinds on a second server with SETTING=0 (e.g."
+        " TRACE_METRICS, TRACE_ACCESS_LOG), interleaved, and report the ratio",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
+    if args.compare and not args.compare.startswith("TRACE_"):
+        parser.error("--compare takes a TRACE_* setting that 0 turns off, e.g. TRACE_METRICS")
     args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
     args.kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     unknown = set(args.kinds) - set(KINDS)
@@ -868,6 +1009,10 @@ def main(argv: list[str] | None = None) -> int:
     verdicts, _all_met = targets(rows)
     print(verdicts)
     print()
+    if args.compare:
+        print(f"{args.compare} on (the first server) and off (the second), same run:\n")
+        print(comparison(rows, args.compare))
+        print()
     print(
         f"Pomelo page `{POMELO}`: {facts['html']:,} bytes of HTML, {facts['gzip']:,} bytes"
         f" gzipped (ratio {facts['gzip'] / facts['html']:.2f}); English"

@@ -13,6 +13,11 @@ DEFAULT_MAX_BODY_BYTES = 256 * 1024
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # The headers a reverse proxy may name the client in (trace/api/clients.py).
 PROXY_HEADERS = ("x-forwarded-for", "forwarded")
+LOG_FORMATS = ("json", "text")
+LOOPBACK: tuple[IpNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,15 @@ class Settings:
     webhook_retry_seconds: float = 10.0
     webhook_give_up_seconds: float = 86400.0
     webhook_timeout_seconds: float = 10.0
+    # Observability (docs/operations.md): Prometheus metrics at /metrics, readable from
+    # the networks named (loopback by default); the directory the workers of one
+    # deployment share their counts in (emptied at start); the log's format on standard
+    # output and whether each request gets a line.
+    metrics: bool = True
+    metrics_dir: Path | None = None
+    metrics_allow: tuple[IpNetwork, ...] = LOOPBACK
+    log_format: str = "json"
+    access_log: bool = True
 
     @property
     def is_embedded(self) -> bool:
@@ -80,6 +94,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         webhook_retry_seconds=float(env.get("TRACE_WEBHOOK_RETRY_SECONDS", "10")),
         webhook_give_up_seconds=float(env.get("TRACE_WEBHOOK_GIVE_UP_SECONDS", "86400")),
         webhook_timeout_seconds=float(env.get("TRACE_WEBHOOK_TIMEOUT_SECONDS", "10")),
+        metrics=env.get("TRACE_METRICS", "1") != "0",
+        metrics_dir=Path(env.get("TRACE_METRICS_DIR") or data_dir / "metrics"),
+        metrics_allow=_metrics_allow(env.get("TRACE_METRICS_ALLOW")),
+        log_format=_log_format(env.get("TRACE_LOG_FORMAT", "json")),
+        access_log=env.get("TRACE_ACCESS_LOG", "1") != "0",
     )
 
 
@@ -95,6 +114,25 @@ def parse_networks(text: str) -> tuple[IpNetwork, ...]:
                 "(write e.g. 127.0.0.1, 10.0.0.0/8 or ::1)"
             ) from None
     return tuple(networks)
+
+
+def _metrics_allow(text: str | None) -> tuple[IpNetwork, ...]:
+    if text is None or not text.strip():
+        return LOOPBACK
+    try:
+        return parse_networks(text)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("TRACE_TRUSTED_PROXIES", "TRACE_METRICS_ALLOW")) from None
+
+
+def _log_format(name: str) -> str:
+    chosen = name.strip().lower()
+    if chosen not in LOG_FORMATS:
+        raise ValueError(
+            f"TRACE_LOG_FORMAT: {name!r} is not one of {', '.join(LOG_FORMATS)} "
+            "(json for a log collector, text for a person at a terminal)"
+        )
+    return chosen
 
 
 def _proxy_header(name: str) -> str:

@@ -16,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from sqlalchemy import select
 
+from trace.api.access import observe_requests
 from trace.api.agencies import AgencyController
 from trace.api.audit import AuditController
 from trace.api.auth import LedgerDep, provide_ledger
@@ -31,6 +32,7 @@ from trace.api.genealogy import GenealogyController
 from trace.api.head import drop_head_body
 from trace.api.labels import LabelController
 from trace.api.log import LogController
+from trace.api.metrics import metrics_endpoint
 from trace.api.openapi import DescribedJson, DescribedSwagger
 from trace.api.opendata import ROUTES as OPEN_DATA_ROUTES
 from trace.api.pages import OWN_COMPRESSION
@@ -38,6 +40,7 @@ from trace.api.pages import ROUTES as PAGE_ROUTES
 from trace.api.photos import ROUTES as PHOTO_ROUTES
 from trace.api.places import PlaceController
 from trace.api.problems import ANY, EXCEPTION_HANDLERS, problem_answers
+from trace.api.readiness import readyz
 from trace.api.recall_notices import RecallNoticeController
 from trace.api.recall_workflow import RecallWorkflowController
 from trace.api.recalls import RecallController
@@ -48,6 +51,9 @@ from trace.api.schemas import Health
 from trace.api.webhooks import WebhookController
 from trace.config import Settings, load_settings
 from trace.notify.delivery import keep_delivering
+from trace.observe.logs import configure_logging
+from trace.observe.metrics import TALLY, worker_stopped
+from trace.observe.pool import watch_pool
 from trace.store.checkpoints import sign_checkpoint
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger, open_ledger
@@ -57,6 +63,8 @@ from trace.store.tables import log_head
 
 ASSETS = "/schema/assets"
 _log = logging.getLogger("trace.checkpoints")
+# How often a worker writes what its requests counted to the shared metrics.
+METRICS_FLUSH_SECONDS = 1.0
 
 
 async def keep_checkpointing(ledger: Ledger, settings: Settings) -> None:
@@ -72,6 +80,13 @@ async def keep_checkpointing(ledger: Ledger, settings: Settings) -> None:
             # Keep serving; the failure (a refused inconsistent tree above all) is logged
             # loudly and `python -m trace verify` names the cause.
             _log.exception("checkpoint not signed")
+
+
+async def keep_metrics_written() -> None:
+    """Write this worker's tallied counts to the metrics every second."""
+    while True:
+        await asyncio.sleep(METRICS_FLUSH_SECONDS)
+        TALLY.flush()
 
 
 @get("/healthz", tags=["service"], responses=problem_answers(*ANY))
@@ -98,14 +113,22 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         own = open_ledger(settings)
         await require_current_schema(own.engine)
         app.state.ledger = own
-        checkpointer = asyncio.create_task(keep_checkpointing(own, settings))
-        deliverer = asyncio.create_task(keep_delivering(own, settings))
+        tasks = [
+            asyncio.create_task(keep_checkpointing(own, settings)),
+            asyncio.create_task(keep_delivering(own, settings)),
+        ]
+        if settings.metrics:
+            watch_pool(own.engine)
+            tasks.append(asyncio.create_task(keep_metrics_written()))
         try:
             yield
         finally:
-            checkpointer.cancel()
-            deliverer.cancel()
+            for task in tasks:
+                task.cancel()
             await own.close()
+            if settings.metrics:
+                TALLY.flush()
+                worker_stopped()
 
     swagger = DescribedSwagger(
         js_url=f"{ASSETS}/swagger-ui-bundle.js",
@@ -114,9 +137,11 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         favicon=f'<link rel="icon" type="image/png" href="{ASSETS}/favicon-32x32.png">',
         path="/",
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
+            readyz,
+            *([metrics_endpoint] if settings.metrics else []),
             AgencyController,
             BatchController,
             RecordController,
@@ -171,8 +196,13 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             render_plugins=[swagger, DescribedJson()],
         ),
     )
+    # Around everything the application does with a request, errors and 404s included.
+    app.asgi_handler = observe_requests(app.asgi_handler, settings)
+    return app
 
 
 def app_factory() -> Litestar:
     """Entry point for the ASGI server (reads the environment)."""
-    return create_app()
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)

@@ -48,6 +48,7 @@ from trace.domain.places import vietnam_today
 from trace.domain.record import from_us
 from trace.epcis.index import EpcisIndex
 from trace.epcis.query import batch_document, batch_events
+from trace.observe.metrics import TALLY
 from trace.public.limits import RateLimit
 from trace.public.machine import linkset
 from trace.public.proofs import page_proofs
@@ -351,9 +352,12 @@ async def _page(
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
     body = pages.bodies.get(tag)
     if body is None:
+        TALLY.cache_misses += 1
         plain = await _render(request, ledger, reading, batch, lang, fmt, checkpoint, scans, today)
         body = _body(plain, kept=pages.caching)
         pages.keep_body(tag, body)
+    else:
+        TALLY.cache_hits += 1
     return _send(request, body, media_type=FORMATS[fmt], headers=headers)
 
 

@@ -82,6 +82,8 @@ STATUS: dict[str, int] = {
     "unsupported_media_type": HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     "unavailable": HTTP_503_SERVICE_UNAVAILABLE,
     "too_many_statements": HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    "not_ready": HTTP_503_SERVICE_UNAVAILABLE,
+    "metrics_forbidden": HTTP_403_FORBIDDEN,
 }
 
 _UNSET = msgspec.UNSET
@@ -249,6 +251,8 @@ def problem(
     and lists them in ``errors``, each with its field's path.
     """
     content = problem_content(request, status, code, problems=problems, **params)
+    # For the request's log line and the refusals' count (trace/api/access.py).
+    request.scope["state"]["problem"] = code
     headers = {"Content-Language": content["lang"]}
     if status == HTTP_401_UNAUTHORIZED:
         headers["WWW-Authenticate"] = 'Bearer realm="trace"'
@@ -365,7 +369,13 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[d
             report_failure(ledger.engine, exc)
         return unavailable(request)
     reference = secrets.token_hex(4)
-    _log.exception("unhandled error %s on %s %s", reference, request.method, request.url.path)
+    _log.exception(
+        "unhandled error %s on %s %s",
+        reference,
+        request.method,
+        request.url.path,
+        extra={"reference": reference, "request_id": request.scope["state"].get("request_id")},
+    )
     return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal", reference=reference)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from trace.config import Settings, load_settings
+from trace.observe.metrics import use_directory
 from trace.store.custody import load_master_key
 from trace.store.ledger import open_ledger
 from trace.store.migrate import head_revision, migrate, require_current_schema
@@ -96,6 +97,9 @@ def run_serve(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(ROOT))
     # Each worker enforces its share of the public pages' rate limit.
     os.environ["TRACE_WORKERS"] = str(args.workers)
+    if settings.metrics and settings.metrics_dir is not None:
+        # The workers write their metrics to files there; last run's counts are gone.
+        use_directory(settings.metrics_dir)
     Granian(
         "trace.api.app:app_factory",
         factory=True,

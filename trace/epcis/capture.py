@@ -56,7 +56,7 @@ from trace.store.agencies import (
 )
 from trace.store.append import custody_signed, new_batch_id, to_pending
 from trace.store.database import read_transaction, write_transaction
-from trace.store.group import Pending, append_group
+from trace.store.group import Pending, append_group, count_committed
 from trace.store.ledger import Ledger
 from trace.store.projections import catch_up
 
@@ -330,7 +330,8 @@ async def _append(
                 if rollback and job.errors:
                     raise _Rejected
                 await _finish(conn, job, order)
-                return
+            count_committed(outcomes)
+            return
         except _Rejected:
             pass
     if rollback and job.errors:

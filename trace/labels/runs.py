@@ -28,6 +28,7 @@ from trace.domain.identifiers import new_serial
 from trace.domain.kinds import EventKind, Serialised
 from trace.domain.record import from_us, now_us
 from trace.labels.errors import LabelRequestInvalid
+from trace.observe.metrics import count_group
 from trace.store.agencies import Actor
 from trace.store.append import custodial_key, custody_signed, request_fingerprint, to_pending
 from trace.store.batches import Batch
@@ -164,6 +165,7 @@ async def _write_run(ledger: Ledger, request: _Request) -> LabelRun:
         await conn.execute(
             update(label_runs).where(label_runs.c.id == run.id).values(position=position)
         )
+    count_group(1, 1, ())
     return replace(run, position=position)
 
 

@@ -45,7 +45,14 @@ from trace.store.agencies import (
 from trace.store.batches import find_batch
 from trace.store.database import read_transaction, write_transaction
 from trace.store.errors import Contention, VersionConflict
-from trace.store.group import Appended, Outcome, Pending, SignedStatement, append_group
+from trace.store.group import (
+    Appended,
+    Outcome,
+    Pending,
+    SignedStatement,
+    append_group,
+    count_committed,
+)
 from trace.store.ledger import Ledger
 from trace.store.records import load_record
 from trace.store.tables import records
@@ -269,7 +276,9 @@ async def _commit(ledger: Ledger, items: list[Pending]) -> list[Outcome]:
     for attempt in range(_RETRIES):
         try:
             async with write_transaction(ledger.engine) as conn:
-                return await append_group(conn, items, tree=ledger.maintain_tree)
+                outcomes = await append_group(conn, items, tree=ledger.maintain_tree)
+            count_committed(outcomes)
+            return outcomes
         except IntegrityError:
             # The same signed statement, Idempotency-Key or batch registration committed
             # meanwhile by another process: alone, the retry sees it and answers with it.

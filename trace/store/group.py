@@ -37,6 +37,7 @@ from trace.domain.record import GENESIS_PREV, Record, now_us, record_hash
 from trace.domain.rules import BatchState, check_permitted, next_state
 from trace.domain.statement import Statement, verify_signature
 from trace.domain.validation import missing_photo, named_photo
+from trace.observe.metrics import count_group
 from trace.store.agencies import Actor
 from trace.store.batches import Batch, find_batch, to_batch
 from trace.store.errors import (
@@ -159,6 +160,15 @@ async def append_group(conn: AsyncConnection, group: list[Pending], *, tree: boo
     if writes.records:
         await _write(conn, writes, size, pack(edge) if tree else bytes(head.edge))
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def count_committed(outcomes: list[Outcome]) -> None:
+    """Count a committed group in the metrics: its size, new records and refusals."""
+    count_group(
+        len(outcomes),
+        sum(1 for outcome in outcomes if isinstance(outcome, Appended) and not outcome.replayed),
+        (outcome.code for outcome in outcomes if isinstance(outcome, DomainError)),
+    )
 
 
 def _apply(

@@ -1,0 +1,1 @@
+"""Observing the running service: Prometheus metrics and the log on standard output."""
