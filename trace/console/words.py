@@ -12,9 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from trace.console.notice_words import NOTICE_TEXTS
 from trace.console.officer_words import ISSUER_LEVEL_NAMES, OFFICER_TEXTS, RESULT_NAMES
 from trace.domain.kinds import KIND_NAMES, SEVERITY_NAMES, InputKind
 from trace.domain.quantity import DOSE_BASIS_NAMES, UNIT_NAMES
+from trace.domain.recall_flow import STATE_NAMES
+from trace.domain.report_states import REPORT_STATE_NAMES
+from trace.domain.reports import PROBLEM_NAMES
 from trace.domain.texts import N_
 from trace.genealogy.recall_words import SEVERITY_MEANINGS, severity_words
 from trace.record_words import DISPOSITIONS, SCHEME_NAMES
@@ -302,6 +306,7 @@ def words(lang: str) -> dict[str, object]:
     say = catalogue(lang).gettext
     texts: dict[str, object] = {key: say(msgid) for key, msgid in TEXTS.items()}
     texts |= {key: say(msgid) for key, msgid in OFFICER_TEXTS.items()}
+    texts |= {key: say(msgid) for key, msgid in NOTICE_TEXTS.items()}
     texts["plurals"] = {key: [say(one), say(many)] for key, (one, many) in PLURALS.items()}
     texts["kinds"] = {str(kind): say(name) for kind, name in KIND_NAMES.items()}
     texts["units"] = {str(unit): say(name) for unit, name in UNIT_NAMES.items()}
@@ -313,4 +318,7 @@ def words(lang: str) -> dict[str, object]:
     texts["issuer_levels"] = {str(i): say(name) for i, name in ISSUER_LEVEL_NAMES.items()}
     texts["severities"] = {str(s): severity_words(str(s), lang) for s in SEVERITY_NAMES}
     texts["severity_meanings"] = {str(s): say(m) for s, m in SEVERITY_MEANINGS.items()}
+    texts["recall_states"] = {str(s): say(name) for s, name in STATE_NAMES.items()}
+    texts["report_states"] = {str(s): say(name) for s, name in REPORT_STATE_NAMES.items()}
+    texts["report_problems"] = {str(p): say(name) for p, name in PROBLEM_NAMES.items()}
     return texts

@@ -11,6 +11,8 @@ import { drain, enqueue, waiting } from "./sync.js";
 import { canonicalBytes } from "./canonical.js";
 import { localNow, PHONE, textOk, WEBSITE, withOffset } from "./checks.js";
 import { isOfficer, officerRoute } from "./officer.js";
+import { noticeBanner, noticesScreen } from "./notices.js";
+import { reportsScreen } from "./reports.js";
 
 const lang = document.documentElement.lang || "vi";
 session.lang = lang;
@@ -203,19 +205,30 @@ async function batchesScreen() {
       codeError.hidden = false;
     }
   };
+  const notices = h("div", { id: "notices-place" });
   show(
     t("batches"),
     header(),
+    notices,
     h("a", { class: "button primary", href: "#/new/registered", id: "register" }, t("register_new")),
     search,
     list,
     h("form", { class: "open-code", onsubmit: open, novalidate: true },
       h("label", { for: "code" }, t("open_code")), code, codeError, h("button", { type: "submit" }, t("open"))),
     h("a", { class: "button", href: "#/queue" }, t("queue_link")),
+    h("a", { class: "button", href: "#/notices", id: "notices-link" }, t("notices_link")),
+    h("a", { class: "button", href: "#/reports", id: "reports-link" }, t("reports_link")),
     h("a", { class: "button", href: "#/devices", id: "devices-link" }, t("devices_link")),
     h("a", { class: "button", href: "#/contact", id: "contact-link" }, t("contact_link")),
     h("button", { type: "button", id: "sign-out", onclick: signOut }, t("sign_out")),
   );
+  // A recall reaching the agency's goods, not yet acknowledged, is said first (online only).
+  try {
+    const shown = await noticeBanner();
+    if (shown && notices.isConnected) notices.replaceChildren(shown);
+  } catch (error) {
+    if (!(error instanceof Unreachable)) throw error;
+  }
 }
 
 async function signOut() {
@@ -540,6 +553,10 @@ async function contactScreen() {
   );
 }
 
+function home() {
+  return h("a", { class: "button", href: "#/batches" }, t("back"));
+}
+
 async function route() {
   const hash = location.hash || "";
   banner("done", "");
@@ -556,6 +573,8 @@ async function route() {
   if (hash === "#/queue") return queueScreen();
   if (hash === "#/devices") return devicesScreen();
   if (hash === "#/contact") return contactScreen();
+  if (hash === "#/notices") return noticesScreen(home);
+  if ((m = hash.match(/^#\/reports(?:\?(.*))?$/))) return reportsScreen(m[1], { back: home, officer: false });
   return batchesScreen();
 }
 

@@ -5,6 +5,8 @@
 import { call, Unreachable } from "./api.js";
 import { h, show, t, words } from "./dom.js";
 import { certificationForm, inspectionForm, recallForm } from "./officer_forms.js";
+import { authorityActions, stepsSection, withdrawalsOf } from "./recall_steps.js";
+import { linkReport, reportsScreen } from "./reports.js";
 
 const INSPECTING = ["authority", "certifier", "operator"];
 
@@ -29,6 +31,7 @@ function nav(me, signOut) {
     h("p", { class: "who" }, t("signed_in_as", { person: me.person || "", agency: me.agency_name || "" })),
     h("a", { class: "button", href: "#/search", id: "nav-search", "aria-current": current("#/search") }, t("officer_search")),
     h("a", { class: "button", href: "#/recalls", id: "nav-recalls", "aria-current": current("#/recalls") }, t("recalls_title")),
+    h("a", { class: "button", href: "#/reports", id: "nav-reports", "aria-current": current("#/reports") }, t("reports_title")),
     h("button", { type: "button", id: "sign-out", onclick: signOut }, t("sign_out")));
 }
 
@@ -244,7 +247,7 @@ async function batchScreen(me, signOut, id) {
   if (place) place.replaceChildren(...(drawn.length ? drawn : [h("p", { class: "empty" }, t("genealogy_none"))]));
 }
 
-async function formScreen(me, signOut, id, which) {
+async function formScreen(me, signOut, id, which, report) {
   const answer = await ask(`/api/v1/batches/${id}`);
   if (!answer.ok) {
     show(t("not_found"), nav(me, signOut), failure(answer));
@@ -254,7 +257,9 @@ async function formScreen(me, signOut, id, which) {
   const back = h("a", { class: "button", href: `#/inspect/${batch.id}` }, t("back"));
   const heading = h("p", { class: "who" }, `${batch.product} · ${t("lot_of", { lot: batch.lot })} · ${batch.code}`);
   const saved = () => { location.hash = `#/inspect/${batch.id}`; };
-  if (which === "inspected") show(t("inspection_new"), heading, inspectionForm(batch.id, saved), back);
+  // An inspection made to answer a shopper's report is linked to it once recorded.
+  const answered = report ? async (record) => { await linkReport(report, record.position); location.hash = "#/reports"; } : saved;
+  if (which === "inspected") show(t("inspection_new"), heading, report ? h("p", { class: "tag", id: "answers-report" }, t("report_for", { id: report })) : null, inspectionForm(batch.id, answered), back);
   else if (which === "certified") show(t("certification_new"), heading, certificationForm(batch.id, saved), back);
   else show(t("recall_new"), heading, h("p", {}, t("recall_intro")),
     recallForm(batch.id, (recall) => { location.hash = `#/recall/${recall.id}`; }), back);
@@ -330,6 +335,8 @@ async function reachScreen(me, signOut, id) {
       h("dt", {}, t("severity")), h("dd", {}, words.severities[recall.severity] || recall.severity, h("br"), h("span", { class: "hint" }, words.severity_meanings[recall.severity] || "")),
       h("dt", {}, t("recall_reason")), h("dd", {}, recall.reason),
       recall.scope ? [h("dt", {}, t("recall_scope")), h("dd", {}, recall.scope)] : null),
+    stepsSection(recall),
+    authorityActions(me, recall, () => reachScreen(me, signOut, id)),
     h("p", { id: "reach-counts" }, t("reach_counts", { batches: counts.batches, holders: counts.holders, pages: counts.pages, in_transit: counts.in_transit })),
     truncated ? h("p", { class: "warning" }, t("reach_truncated")) : null,
     pdf, csv,
@@ -341,6 +348,7 @@ async function reachScreen(me, signOut, id) {
       h("span", { class: "holder" }, t("held_by_is", { holder: holderWords(b.holder) })),
       b.in_transit ? h("span", { class: "transit" }, t("in_transit_to_is", { holder: holderWords(b.in_transit_to) })) : null,
       b.recalled ? h("span", { class: "tag recalled" }, words.dispositions.recalled) : null,
+      withdrawalsOf(b),
       h("a", { class: "small-link", href: b.page_url }, t("page_with_banner"))))),
     h("h2", {}, t("reach_pages")),
     h("ul", { class: "pages", id: "reach-pages" }, pages.map((url) => h("li", {}, h("a", { href: url }, url)))));
@@ -350,10 +358,11 @@ async function reachScreen(me, signOut, id) {
 export async function officerRoute(me, signOut) {
   const hash = location.hash || "";
   let m;
-  if ((m = hash.match(/^#\/inspect\/([\w-]+)\/(inspected|certified|recall)$/))) return formScreen(me, signOut, m[1], m[2]);
+  if ((m = hash.match(/^#\/inspect\/([\w-]+)\/(inspected|certified|recall)(?:\?report=(\d+))?$/))) return formScreen(me, signOut, m[1], m[2], m[3]);
   if ((m = hash.match(/^#\/inspect\/([\w-]+)$/))) return batchScreen(me, signOut, m[1]);
   if ((m = hash.match(/^#\/recall\/(\d+)$/))) return reachScreen(me, signOut, m[1]);
   if ((m = hash.match(/^#\/recalls(?:\?(.*))?$/))) return recallsScreen(me, signOut, m[1]);
+  if ((m = hash.match(/^#\/reports(?:\?(.*))?$/))) return reportsScreen(m[1], { nav: () => nav(me, signOut), officer: true });
   m = hash.match(/^#\/search\?(.*)$/);
   return searchScreen(me, signOut, m ? m[1] : "");
 }
