@@ -119,8 +119,8 @@ export async function reportsScreen(query, { nav, back, officer }) {
     const reports = answer.data.reports.slice().reverse();
     show(t("reports_title"), top,
       reports.length
-        ? h("ul", { class: "reports", id: "reports" }, reports.map((r) => reportCard(r, officer, draw)))
-        : h("p", { class: "empty" }, t("reports_none")),
+        ? h("ul", { class: "reports", id: "reports", "data-state": chosen || "all" }, reports.map((r) => reportCard(r, officer, draw)))
+        : h("p", { class: "empty", id: "reports", "data-state": chosen || "all" }, t("reports_none")),
       back ? back() : null);
   };
   await draw();

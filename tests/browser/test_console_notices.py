@@ -1,0 +1,241 @@
+"""The recall's steps, a holder's notices and the shoppers' reports queue in the console,
+in headless Chromium at 390×844 against the demo service (issue 16).
+
+The authority recalls the demo's paddy through the API. The mill, which milled it and holds
+the rice, signs in to the console: its home says a recall reaches its goods; the notice
+names the authority, the decision, the severity in words and the rice; the mill confirms it
+received it and records what it withdrew (a quantity the service refuses first, shown
+beside the field). The authority's console shows that withdrawal in the reach, declares the
+holders notified and closes the recall, its state in words at each step. A shopper reports
+a problem from the rice's public page; the report is in the mill's queue (the rice's
+producer) with the shopper's contact, and the mill marks it looked at. Every screen passes
+axe-core; screenshots go to docs/console/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+from selenium.webdriver.support.ui import Select
+
+from tests.browser.console_phone import SHOTS, as_phone, page_errors
+from tests.browser.harness import ROOT, LiveServer, axe_audit, format_violations, running_server
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.remote.webelement import WebElement
+
+DECISION = "207/QĐ-CCQLCL"
+MILL = "Công ty Cổ phần Lương thực Hưng Yên"
+RICE = "Gạo ST25 Hưng Yên"
+PADDY = "Thóc ST25"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with running_server(tmp_path_factory.mktemp("notices")) as started:
+        yield started
+
+
+def _cli(server: LiveServer, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "trace", *args],
+        cwd=ROOT,
+        env={**os.environ, "TRACE_DATA_DIR": str(server.data_dir)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def _token(server: LiveServer, agency: str, person: str) -> str:
+    return _cli(server, "token", "add", agency, "--person", person).strip()
+
+
+@pytest.fixture(scope="module")
+def agencies(server: LiveServer) -> dict[str, str]:
+    """The demo's authority and mill, each with a token made as an operator makes one."""
+    listed = [
+        json.loads(line) for line in _cli(server, "agency", "list", "--json").split("\n") if line
+    ]
+    authority = next(a["id"] for a in listed if a["kind"] == "authority")
+    mill = next(a["id"] for a in listed if a.get("name") == MILL)
+    return {
+        "authority": _token(server, authority, "Thanh tra Minh"),
+        "mill": _token(server, mill, "Chị Lan, thủ kho"),
+    }
+
+
+def _api(server: LiveServer, token: str, method: str, path: str, body: object = None) -> dict:  # type: ignore[type-arg]
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{server.url}{path}",
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())  # type: ignore[no-any-return]
+
+
+def _wait(driver: WebDriver, script: str, timeout: float = 20) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.2)
+    shown = driver.execute_script("return document.getElementById('main').innerText")
+    raise AssertionError(f"not reached: {script}; {page_errors(driver)}; the screen: {shown}")
+
+
+def _main(driver: WebDriver) -> str:
+    return str(driver.find_element("id", "main").text)
+
+
+def _clean_audit(driver: WebDriver) -> None:
+    violations = [v for v in axe_audit(driver) if v["impact"] in ("serious", "critical")]
+    assert not violations, format_violations(violations)
+
+
+def _shoot(driver: WebDriver, name: str) -> None:
+    import base64
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": 390, "height": size["height"], "scale": 1},
+        },
+    )
+    (SHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+
+
+def _sign_in(driver: WebDriver, server: LiveServer, token: str, lang: str, ready: str) -> None:
+    as_phone(driver)
+    driver.get(f"{server.url}/console/?lang={lang}")
+    _wait(driver, "return document.body.dataset.ready && document.getElementById('token')")
+    driver.find_element("id", "token").send_keys(token)
+    driver.find_element("id", "device").send_keys("Điện thoại kho")
+    driver.find_element("css selector", "#main form button[type=submit]").click()
+    _wait(driver, f"return document.getElementById('{ready}')")
+
+
+def _rice(driver: WebDriver, selector: str) -> WebElement:
+    return next(li for li in driver.find_elements("css selector", selector) if RICE in li.text)
+
+
+def _recall_the_paddy(server: LiveServer, token: str) -> int:
+    found = _api(server, token, "GET", "/api/v1/console/search?q=thoc+st25&limit=5")
+    paddy = found["batches"][0]
+    assert paddy["product"].startswith(PADDY)
+    recall = _api(
+        server,
+        token,
+        "POST",
+        "/api/v1/recalls",
+        {
+            "batch": paddy["id"],
+            "reason": "Dư lượng cadimi vượt giới hạn cho phép",
+            "severity": "class_1",
+            "decision_number": DECISION,
+        },
+    )
+    return int(recall["id"])
+
+
+def test_a_holder_withdraws_and_the_authority_closes_the_recall(
+    server: LiveServer, agencies: dict[str, str], chromium: object
+) -> None:
+    recall = _recall_the_paddy(server, agencies["authority"])
+
+    # The mill: the banner, the notice, the acknowledgement and a withdrawal.
+    mill = chromium("vi")  # type: ignore[operator]
+    _sign_in(mill, server, agencies["mill"], "vi", "batch-list")
+    _wait(mill, "return document.getElementById('notice-banner')")
+    mill.find_element("id", "notice-banner").click()
+    _wait(mill, "return document.getElementById('notices')")
+    notice = mill.find_element("id", f"notice-{recall}").text
+    assert DECISION in notice and RICE in notice and "Cấp 1" in notice and "đã ban hành" in notice
+    _clean_audit(mill)
+    _shoot(mill, "notices-vi")
+    mill.find_element("css selector", f"#notice-{recall} button.acknowledge").click()
+    _wait(mill, f"return document.querySelector('#notice-{recall} .acknowledged')")
+    rice = _rice(mill, f"#notice-{recall} .reached")
+    rice.find_element("css selector", ".withdrawal summary").click()
+    value = rice.find_element("css selector", "input[inputmode=decimal]")
+    value.send_keys("0")  # not a quantity: said beside the field, nothing sent
+    rice.find_element("css selector", "button[type=submit]").click()
+    _wait(mill, "return document.querySelector('.withdrawal [aria-invalid=true]')")
+    assert "lớn hơn 0" in rice.find_element("css selector", "[id$=value-error]").text
+    value.clear()
+    value.send_keys("120")
+    note = rice.find_element("css selector", "input[type=text]:not([inputmode])")
+    note.send_keys("Đã chuyển về kho Văn Lâm")
+    rice.find_element("css selector", "button[type=submit]").click()
+    _wait(mill, "return document.getElementById('notice-done')")
+    rice = _rice(mill, f"#notice-{recall} .reached")
+    assert "120" in rice.find_element("css selector", ".withdrawn").text
+    _clean_audit(mill)
+    _shoot(mill, "notices-withdrawn-vi")
+
+    # The authority: the withdrawal in the reach, then notified and closed.
+    officer = chromium("en")  # type: ignore[operator]
+    _sign_in(officer, server, agencies["authority"], "en", "search-form")
+    officer.get(f"{server.url}/console/?lang=en#/recall/{recall}")
+    _wait(officer, "return document.getElementById('recall-steps')")
+    assert "goods being withdrawn" in officer.find_element("id", "recall-state").text
+    rice = _rice(officer, "#reach li")
+    assert "120" in rice.text and MILL in rice.text
+    assert "Withdrawn" in officer.find_element("id", "steps").text
+    officer.find_element("id", "notified-note").send_keys("By telephone and official letter")
+    officer.find_element("id", "notified-note-submit").click()
+    _wait(officer, "return !document.getElementById('notified-note')")
+    assert "By telephone" in officer.find_element("id", "steps").text
+    officer.find_element("id", "close-note-submit").click()  # no note: said beside the field
+    _wait(officer, "return !document.getElementById('close-note-error').hidden")
+    _clean_audit(officer)
+    _shoot(officer, "officer-recall-steps-en")
+    officer.find_element("id", "close-note").send_keys("All goods withdrawn and destroyed")
+    officer.find_element("id", "close-note-submit").click()
+    _wait(officer, "return !document.getElementById('recall-actions')")
+    assert "closed" in officer.find_element("id", "recall-state").text
+    _clean_audit(officer)
+    _shoot(officer, "officer-recall-steps-closed-en")
+    assert page_errors(officer) == {"violations": [], "errors": []}
+
+    # A shopper reports a problem from the rice's page; the mill's queue has it.
+    page = _rice(mill, f"#notice-{recall} .reached").find_element("css selector", "a.small-link")
+    mill.get(str(page.get_attribute("href")))
+    mill.get(str(mill.find_element("id", "report-problem").get_attribute("href")))
+    mill.find_element("css selector", "input[value=spoiled]").click()
+    mill.find_element("id", "text").send_keys("Gạo có mùi lạ, mua ở siêu thị hôm qua.")
+    mill.find_element("id", "contact").send_keys("0912 345 678")
+    mill.find_element("css selector", "form button[type=submit]").click()
+    _wait(mill, "return location.pathname.endsWith('/report/sent')")
+    mill.get(f"{server.url}/console/?lang=vi#/reports")
+    _wait(mill, "return document.querySelector('#reports li.report')")
+    report = mill.find_element("css selector", "#reports li.report")
+    assert "0912 345 678" in report.text and "mùi lạ" in report.text and "mới" in report.text
+    Select(mill.find_element("id", "report-state")).select_by_value("new")
+    _wait(mill, "return document.querySelector('#reports[data-state=new] .mark-looked_at')")
+    mill.find_element("css selector", "#reports .mark-looked_at").click()
+    _wait(mill, "return document.querySelector('p#reports[data-state=new]')")  # no longer new
+    Select(mill.find_element("id", "report-state")).select_by_value("looked_at")
+    _wait(mill, "return document.querySelector('#reports[data-state=looked_at] li.report')")
+    assert "đã xem" in mill.find_element("css selector", "#reports li.report").text
+    _clean_audit(mill)
+    _shoot(mill, "reports-vi")
+    assert page_errors(mill) == {"violations": [], "errors": []}
