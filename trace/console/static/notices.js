@@ -31,7 +31,7 @@ export async function noticeBanner() {
 }
 
 function severityLines(recall) {
-  return [h("b", {}, words.severities[recall.severity] || recall.severity), " ", h("span", { class: "hint" }, words.severity_meanings[recall.severity] || "")];
+  return [words.severities[recall.severity] || recall.severity, h("br"), h("span", { class: "hint" }, words.severity_meanings[recall.severity] || "")];
 }
 
 function withdrawalForm(recall, batch, redraw) {
