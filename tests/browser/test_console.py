@@ -49,6 +49,8 @@ ABSENT = (
     "/labels?template=",
     # The contact screen reads the agency, which needs the cookie the stub session lacks.
     "/api/v1/agencies/",
+    # So does the home screen's look for recall notices reaching the agency's goods.
+    "/api/v1/recalls/notices",
 )
 
 

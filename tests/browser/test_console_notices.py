@@ -37,6 +37,7 @@ DECISION = "207/QĐ-CCQLCL"
 MILL = "Công ty Cổ phần Lương thực Hưng Yên"
 RICE = "Gạo ST25 Hưng Yên"
 PADDY = "Thóc ST25"
+POMELO = "Bưởi Diễn Phú Thượng"
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +138,17 @@ def _rice(driver: WebDriver, selector: str) -> WebElement:
     return next(li for li in driver.find_elements("css selector", selector) if RICE in li.text)
 
 
+def _report(driver: WebDriver, page: str, words: str) -> None:
+    """A shopper's report from a public page, through its form (no script)."""
+    driver.get(page)
+    driver.get(str(driver.find_element("id", "report-problem").get_attribute("href")))
+    driver.find_element("css selector", "input[value=spoiled]").click()
+    driver.find_element("id", "text").send_keys(words)
+    driver.find_element("id", "contact").send_keys("0912 345 678")
+    driver.find_element("css selector", "form button[type=submit]").click()
+    _wait(driver, "return location.pathname.endsWith('/report/sent')")
+
+
 def _recall_the_paddy(server: LiveServer, token: str) -> int:
     found = _api(server, token, "GET", "/api/v1/console/search?q=thoc+st25&limit=5")
     paddy = found["batches"][0]
@@ -218,13 +230,7 @@ def test_a_holder_withdraws_and_the_authority_closes_the_recall(
 
     # A shopper reports a problem from the rice's page; the mill's queue has it.
     page = _rice(mill, f"#notice-{recall} .reached").find_element("css selector", "a.small-link")
-    mill.get(str(page.get_attribute("href")))
-    mill.get(str(mill.find_element("id", "report-problem").get_attribute("href")))
-    mill.find_element("css selector", "input[value=spoiled]").click()
-    mill.find_element("id", "text").send_keys("Gạo có mùi lạ, mua ở siêu thị hôm qua.")
-    mill.find_element("id", "contact").send_keys("0912 345 678")
-    mill.find_element("css selector", "form button[type=submit]").click()
-    _wait(mill, "return location.pathname.endsWith('/report/sent')")
+    _report(mill, str(page.get_attribute("href")), "Gạo có mùi lạ, mua ở siêu thị hôm qua.")
     mill.get(f"{server.url}/console/?lang=vi#/reports")
     _wait(mill, "return document.querySelector('#reports li.report')")
     report = mill.find_element("css selector", "#reports li.report")
@@ -239,3 +245,43 @@ def test_a_holder_withdraws_and_the_authority_closes_the_recall(
     _clean_audit(mill)
     _shoot(mill, "reports-vi")
     assert page_errors(mill) == {"violations": [], "errors": []}
+
+
+def test_an_officer_turns_a_report_into_an_inspection(
+    server: LiveServer, agencies: dict[str, str], chromium: object
+) -> None:
+    pomelo = next(b for b in server.batches if b.product == POMELO)  # in the authority's province
+    officer = chromium("en")  # type: ignore[operator]
+    _report(officer, pomelo.page_url, "Múi bưởi bị khô.")
+    _sign_in(officer, server, agencies["authority"], "en", "search-form")
+    officer.find_element("id", "nav-reports").click()
+    _wait(officer, "return document.querySelector('#reports li.report')")
+    report = next(
+        li
+        for li in officer.find_elements("css selector", "#reports li.report")
+        if "Múi bưởi" in li.text
+    )
+    number = str(report.get_attribute("id")).removeprefix("report-")
+    assert "0912 345 678" in report.text and "new" in report.text
+    _clean_audit(officer)
+    _shoot(officer, "reports-officer-en")
+    report.find_element("css selector", "a.button").click()  # turn into an inspection
+    _wait(officer, "return document.getElementById('answers-report')")
+    typed = {
+        "o-laboratory": "Trung tâm Kiểm nghiệm Nông sản Hà Nội",
+        "o-samples-0-code": "M-2026-07",
+        "o-analytes-0-name": "Chlorpyrifos",
+        "o-analytes-0-value": "0.01",
+        "o-analytes-0-limit": "0.05",
+        "o-analytes-0-unit": "mg/kg",
+        "o-analytes-0-method": "TCVN 8126:2009",
+    }
+    for name, value in typed.items():
+        officer.find_element("id", name).send_keys(value)
+    Select(officer.find_element("id", "o-analytes-0-result")).select_by_value("conformant")
+    Select(officer.find_element("id", "o-result")).select_by_value("conformant")
+    officer.find_element("id", "officer-submit").click()
+    _wait(officer, f"return document.querySelector('#report-{number}.state-inspection')")
+    linked = officer.find_element("id", f"report-{number}").text
+    assert "turned into an inspection" in linked and "Inspection: record" in linked
+    assert page_errors(officer) == {"violations": [], "errors": []}

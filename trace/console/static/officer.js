@@ -258,8 +258,12 @@ async function formScreen(me, signOut, id, which, report) {
   const heading = h("p", { class: "who" }, `${batch.product} · ${t("lot_of", { lot: batch.lot })} · ${batch.code}`);
   const saved = () => { location.hash = `#/inspect/${batch.id}`; };
   // An inspection made to answer a shopper's report is linked to it once recorded.
-  const answered = report ? async (record) => { await linkReport(report, record.position); location.hash = "#/reports"; } : saved;
-  if (which === "inspected") show(t("inspection_new"), heading, report ? h("p", { class: "tag", id: "answers-report" }, t("report_for", { id: report })) : null, inspectionForm(batch.id, answered), back);
+  const answered = async (appended) => {
+    const linked = await linkReport(report, appended.record.position);
+    if (linked.ok) location.hash = "#/reports";
+    else heading.after(failure(linked)); // the inspection is recorded; the report says why it is not linked
+  };
+  if (which === "inspected") show(t("inspection_new"), heading, report ? h("p", { class: "tag", id: "answers-report" }, t("report_for", { id: report })) : null, inspectionForm(batch.id, report ? answered : saved), back);
   else if (which === "certified") show(t("certification_new"), heading, certificationForm(batch.id, saved), back);
   else show(t("recall_new"), heading, h("p", {}, t("recall_intro")),
     recallForm(batch.id, (recall) => { location.hash = `#/recall/${recall.id}`; }), back);
