@@ -16,7 +16,9 @@ from trace.store.tables import epcis_events, projection_positions, records
 
 async def _state(ledger: Ledger) -> tuple[dict[str, int], list[str], int]:
     async with ledger.engine.connect() as conn:
-        positions = dict((await conn.execute(select(projection_positions))).tuples().all())
+        positions = {
+            name: at for name, at in (await conn.execute(select(projection_positions))).all()
+        }
         ids = sorted((await conn.execute(select(epcis_events.c.event_id))).scalars().all())
         count = len((await conn.execute(select(records.c.position))).all())
     return positions, ids, count
