@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tests.browser.harness import ROOT
+from tests.browser.harness import ROOT, axe_audit, format_violations
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -107,8 +107,8 @@ def console_errors(driver: WebDriver, absent: tuple[str, ...] = ()) -> list[str]
     ]
 
 
-def shoot(driver: WebDriver, name: str) -> Path:
-    """The whole screen, 360 px wide, as docs/console/<name>.png."""
+def shoot(driver: WebDriver, name: str, width: int = WIDTH) -> Path:
+    """The whole screen, ``width`` CSS px wide (360 by default), as docs/console/<name>.png."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
     shot = driver.execute_cdp_cmd(
@@ -119,7 +119,7 @@ def shoot(driver: WebDriver, name: str) -> Path:
             "clip": {
                 "x": 0,
                 "y": 0,
-                "width": WIDTH,
+                "width": width,
                 "height": max(size["height"], HEIGHT),
                 "scale": 1,
             },
@@ -128,6 +128,29 @@ def shoot(driver: WebDriver, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     path.write_bytes(base64.b64decode(shot["data"]))
     return path
+
+
+def wait_for(driver: WebDriver, script: str, timeout: float = 20) -> object:
+    """The first true value ``script`` returns, asked every 0.2 s; fail with the screen's text."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.2)
+    shown = driver.execute_script("return document.getElementById('main').innerText")
+    raise AssertionError(f"not reached: {script}; {page_errors(driver)}; the screen: {shown}")
+
+
+def main_text(driver: WebDriver) -> str:
+    """What the screen's ``main`` says."""
+    return str(driver.find_element("id", "main").text)
+
+
+def no_serious_violations(driver: WebDriver) -> None:
+    """axe finds nothing serious or critical on the screen."""
+    violations = [v for v in axe_audit(driver) if v["impact"] in ("serious", "critical")]
+    assert not violations, format_violations(violations)
 
 
 def run_module(driver: WebDriver, body: str, *args: Any) -> Any:

@@ -18,7 +18,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -26,8 +25,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from selenium.webdriver.support.ui import Select
 
-from tests.browser.console_phone import SHOTS, as_phone, page_errors
-from tests.browser.harness import ROOT, LiveServer, axe_audit, format_violations, running_server
+from tests.browser.console_phone import (
+    as_phone,
+    no_serious_violations,
+    page_errors,
+    shoot,
+    wait_for,
+)
+from tests.browser.harness import ROOT, LiveServer, running_server
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -88,50 +93,14 @@ def _api(server: LiveServer, token: str, method: str, path: str, body: object = 
         return json.loads(answer.read())
 
 
-def _wait(driver: WebDriver, script: str, timeout: float = 20) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = driver.execute_script(script)
-        if value:
-            return value
-        time.sleep(0.2)
-    shown = driver.execute_script("return document.getElementById('main').innerText")
-    raise AssertionError(f"not reached: {script}; {page_errors(driver)}; the screen: {shown}")
-
-
-def _main(driver: WebDriver) -> str:
-    return str(driver.find_element("id", "main").text)
-
-
-def _clean_audit(driver: WebDriver) -> None:
-    violations = [v for v in axe_audit(driver) if v["impact"] in ("serious", "critical")]
-    assert not violations, format_violations(violations)
-
-
-def _shoot(driver: WebDriver, name: str) -> None:
-    import base64
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    shot = driver.execute_cdp_cmd(
-        "Page.captureScreenshot",
-        {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": 390, "height": size["height"], "scale": 1},
-        },
-    )
-    (SHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
-
-
 def _sign_in(driver: WebDriver, server: LiveServer, token: str, lang: str, ready: str) -> None:
     as_phone(driver)
     driver.get(f"{server.url}/console/?lang={lang}")
-    _wait(driver, "return document.body.dataset.ready && document.getElementById('token')")
+    wait_for(driver, "return document.body.dataset.ready && document.getElementById('token')")
     driver.find_element("id", "token").send_keys(token)
     driver.find_element("id", "device").send_keys("Điện thoại kho")
     driver.find_element("css selector", "#main form button[type=submit]").click()
-    _wait(driver, f"return document.getElementById('{ready}')")
+    wait_for(driver, f"return document.getElementById('{ready}')")
 
 
 def _rice(driver: WebDriver, selector: str) -> WebElement:
@@ -146,7 +115,7 @@ def _report(driver: WebDriver, page: str, words: str) -> None:
     driver.find_element("id", "text").send_keys(words)
     driver.find_element("id", "contact").send_keys("0912 345 678")
     driver.find_element("css selector", "form button[type=submit]").click()
-    _wait(driver, "return location.pathname.endsWith('/report/sent')")
+    wait_for(driver, "return location.pathname.endsWith('/report/sent')")
 
 
 def _recall_the_paddy(server: LiveServer, token: str) -> int:
@@ -176,74 +145,74 @@ def test_a_holder_withdraws_and_the_authority_closes_the_recall(
     # The mill: the banner, the notice, the acknowledgement and a withdrawal.
     mill = chromium("vi")  # type: ignore[operator]
     _sign_in(mill, server, agencies["mill"], "vi", "batch-list")
-    _wait(mill, "return document.getElementById('notice-banner')")
+    wait_for(mill, "return document.getElementById('notice-banner')")
     mill.find_element("id", "notice-banner").click()
-    _wait(mill, "return document.getElementById('notices')")
+    wait_for(mill, "return document.getElementById('notices')")
     notice = mill.find_element("id", f"notice-{recall}").text
     assert DECISION in notice and RICE in notice and "Cấp 1" in notice and "đã ban hành" in notice
-    _clean_audit(mill)
-    _shoot(mill, "notices-vi")
+    no_serious_violations(mill)
+    shoot(mill, "notices-vi", width=390)
     mill.find_element("css selector", f"#notice-{recall} button.acknowledge").click()
-    _wait(mill, f"return document.querySelector('#notice-{recall} .acknowledged')")
+    wait_for(mill, f"return document.querySelector('#notice-{recall} .acknowledged')")
     rice = _rice(mill, f"#notice-{recall} .reached")
     rice.find_element("css selector", ".withdrawal summary").click()
     value = rice.find_element("css selector", "input[inputmode=decimal]")
     value.send_keys("0")  # not a quantity: said beside the field, nothing sent
     rice.find_element("css selector", "button[type=submit]").click()
-    _wait(mill, "return document.querySelector('.withdrawal [aria-invalid=true]')")
+    wait_for(mill, "return document.querySelector('.withdrawal [aria-invalid=true]')")
     assert "lớn hơn 0" in rice.find_element("css selector", "[id$=value-error]").text
     value.clear()
     value.send_keys("120")
     note = rice.find_element("css selector", "input[type=text]:not([inputmode])")
     note.send_keys("Đã chuyển về kho Văn Lâm")
     rice.find_element("css selector", "button[type=submit]").click()
-    _wait(mill, "return document.getElementById('notice-done')")
+    wait_for(mill, "return document.getElementById('notice-done')")
     rice = _rice(mill, f"#notice-{recall} .reached")
     assert "120" in rice.find_element("css selector", ".withdrawn").text
-    _clean_audit(mill)
-    _shoot(mill, "notices-withdrawn-vi")
+    no_serious_violations(mill)
+    shoot(mill, "notices-withdrawn-vi", width=390)
 
     # The authority: the withdrawal in the reach, then notified and closed.
     officer = chromium("en")  # type: ignore[operator]
     _sign_in(officer, server, agencies["authority"], "en", "search-form")
     officer.get(f"{server.url}/console/?lang=en#/recall/{recall}")
-    _wait(officer, "return document.getElementById('recall-steps')")
+    wait_for(officer, "return document.getElementById('recall-steps')")
     assert "goods being withdrawn" in officer.find_element("id", "recall-state").text
     rice = _rice(officer, "#reach li")
     assert "120" in rice.text and MILL in rice.text
     assert "Withdrawn" in officer.find_element("id", "steps").text
     officer.find_element("id", "notified-note").send_keys("By telephone and official letter")
     officer.find_element("id", "notified-note-submit").click()
-    _wait(officer, "return !document.getElementById('notified-note')")
+    wait_for(officer, "return !document.getElementById('notified-note')")
     assert "By telephone" in officer.find_element("id", "steps").text
     officer.find_element("id", "close-note-submit").click()  # no note: said beside the field
-    _wait(officer, "return !document.getElementById('close-note-error').hidden")
-    _clean_audit(officer)
-    _shoot(officer, "officer-recall-steps-en")
+    wait_for(officer, "return !document.getElementById('close-note-error').hidden")
+    no_serious_violations(officer)
+    shoot(officer, "officer-recall-steps-en", width=390)
     officer.find_element("id", "close-note").send_keys("All goods withdrawn and destroyed")
     officer.find_element("id", "close-note-submit").click()
-    _wait(officer, "return !document.getElementById('recall-actions')")
+    wait_for(officer, "return !document.getElementById('recall-actions')")
     assert "closed" in officer.find_element("id", "recall-state").text
-    _clean_audit(officer)
-    _shoot(officer, "officer-recall-steps-closed-en")
+    no_serious_violations(officer)
+    shoot(officer, "officer-recall-steps-closed-en", width=390)
     assert page_errors(officer) == {"violations": [], "errors": []}
 
     # A shopper reports a problem from the rice's page; the mill's queue has it.
     page = _rice(mill, f"#notice-{recall} .reached").find_element("css selector", "a.small-link")
     _report(mill, str(page.get_attribute("href")), "Gạo có mùi lạ, mua ở siêu thị hôm qua.")
     mill.get(f"{server.url}/console/?lang=vi#/reports")
-    _wait(mill, "return document.querySelector('#reports li.report')")
+    wait_for(mill, "return document.querySelector('#reports li.report')")
     report = mill.find_element("css selector", "#reports li.report")
     assert "0912 345 678" in report.text and "mùi lạ" in report.text and "mới" in report.text
     Select(mill.find_element("id", "report-state")).select_by_value("new")
-    _wait(mill, "return document.querySelector('#reports[data-state=new] .mark-looked_at')")
+    wait_for(mill, "return document.querySelector('#reports[data-state=new] .mark-looked_at')")
     mill.find_element("css selector", "#reports .mark-looked_at").click()
-    _wait(mill, "return document.querySelector('p#reports[data-state=new]')")  # no longer new
+    wait_for(mill, "return document.querySelector('p#reports[data-state=new]')")  # no longer new
     Select(mill.find_element("id", "report-state")).select_by_value("looked_at")
-    _wait(mill, "return document.querySelector('#reports[data-state=looked_at] li.report')")
+    wait_for(mill, "return document.querySelector('#reports[data-state=looked_at] li.report')")
     assert "đã xem" in mill.find_element("css selector", "#reports li.report").text
-    _clean_audit(mill)
-    _shoot(mill, "reports-vi")
+    no_serious_violations(mill)
+    shoot(mill, "reports-vi", width=390)
     assert page_errors(mill) == {"violations": [], "errors": []}
 
 
@@ -255,7 +224,7 @@ def test_an_officer_turns_a_report_into_an_inspection(
     _report(officer, pomelo.page_url, "Múi bưởi bị khô.")
     _sign_in(officer, server, agencies["authority"], "en", "search-form")
     officer.find_element("id", "nav-reports").click()
-    _wait(officer, "return document.querySelector('#reports li.report')")
+    wait_for(officer, "return document.querySelector('#reports li.report')")
     report = next(
         li
         for li in officer.find_elements("css selector", "#reports li.report")
@@ -263,10 +232,10 @@ def test_an_officer_turns_a_report_into_an_inspection(
     )
     number = str(report.get_attribute("id")).removeprefix("report-")
     assert "0912 345 678" in report.text and "new" in report.text
-    _clean_audit(officer)
-    _shoot(officer, "reports-officer-en")
+    no_serious_violations(officer)
+    shoot(officer, "reports-officer-en", width=390)
     report.find_element("css selector", "a.button").click()  # turn into an inspection
-    _wait(officer, "return document.getElementById('answers-report')")
+    wait_for(officer, "return document.getElementById('answers-report')")
     typed = {
         "o-laboratory": "Trung tâm Kiểm nghiệm Nông sản Hà Nội",
         "o-samples-0-code": "M-2026-07",
@@ -281,7 +250,7 @@ def test_an_officer_turns_a_report_into_an_inspection(
     Select(officer.find_element("id", "o-analytes-0-result")).select_by_value("conformant")
     Select(officer.find_element("id", "o-result")).select_by_value("conformant")
     officer.find_element("id", "officer-submit").click()
-    _wait(officer, f"return document.querySelector('#report-{number}.state-inspection')")
+    wait_for(officer, f"return document.querySelector('#report-{number}.state-inspection')")
     linked = officer.find_element("id", f"report-{number}").text
     assert "turned into an inspection" in linked and "Inspection: record" in linked
     assert page_errors(officer) == {"violations": [], "errors": []}

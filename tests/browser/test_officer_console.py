@@ -30,8 +30,15 @@ import pypdfium2
 import pytest
 from selenium.webdriver.support.ui import Select
 
-from tests.browser.console_phone import SHOTS, as_phone, page_errors
-from tests.browser.harness import ROOT, LiveServer, axe_audit, format_violations, running_server
+from tests.browser.console_phone import (
+    as_phone,
+    main_text,
+    no_serious_violations,
+    page_errors,
+    shoot,
+    wait_for,
+)
+from tests.browser.harness import ROOT, LiveServer, running_server
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -69,65 +76,26 @@ def officer_token(server: LiveServer) -> str:
     return _cli(server, "token", "add", authority, "--person", "Thanh tra Minh").strip()
 
 
-def _wait(driver: WebDriver, script: str, timeout: float = 20) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = driver.execute_script(script)
-        if value:
-            return value
-        time.sleep(0.2)
-    shown = driver.execute_script("return document.getElementById('main').innerText")
-    raise AssertionError(f"not reached: {script}; {page_errors(driver)}; the screen: {shown}")
-
-
-def _main(driver: WebDriver) -> str:
-    return str(driver.find_element("id", "main").text)
-
-
-def _clean_audit(driver: WebDriver) -> None:
-    violations = [v for v in axe_audit(driver) if v["impact"] in ("serious", "critical")]
-    assert not violations, format_violations(violations)
-
-
-def _shoot(driver: WebDriver, name: str) -> Path:
-    """The whole screen, 390 px wide, as docs/console/<name>.png."""
-    import base64
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    shot = driver.execute_cdp_cmd(
-        "Page.captureScreenshot",
-        {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": 390, "height": size["height"], "scale": 1},
-        },
-    )
-    path = SHOTS / f"{name}.png"
-    path.write_bytes(base64.b64decode(shot["data"]))
-    return path
-
-
 def _sign_in(driver: WebDriver, server: LiveServer, token: str, lang: str) -> None:
     as_phone(driver)
     driver.get(f"{server.url}/console/?lang={lang}")
-    _wait(driver, "return document.body.dataset.ready && document.getElementById('token')")
+    wait_for(driver, "return document.body.dataset.ready && document.getElementById('token')")
     driver.find_element("id", "token").send_keys(token)
     driver.find_element("id", "device").send_keys("Máy tính bảng thanh tra")
     driver.find_element("css selector", "#main form button[type=submit]").click()
-    _wait(driver, "return document.getElementById('search-form')")
+    wait_for(driver, "return document.getElementById('search-form')")
 
 
 def _search(driver: WebDriver, words: str) -> None:
     driver.find_element("id", "s-q").send_keys(words)
     driver.find_element("id", "search-submit").click()
-    _wait(driver, "return document.querySelectorAll('#found li').length")
+    wait_for(driver, "return document.querySelectorAll('#found li').length")
 
 
 def _inspect(driver: WebDriver) -> None:
     """Record an inspection of the open batch; the service's refusal shows beside its field."""
     driver.find_element("id", "record-inspection").click()
-    _wait(driver, "return document.getElementById('officer-form')")
+    wait_for(driver, "return document.getElementById('officer-form')")
     typed = {
         "o-laboratory": "Trung tâm Kiểm nghiệm Nông sản Hà Nội",
         "o-samples-0-code": "M" * 101,  # longer than a code may be: the service refuses it
@@ -141,16 +109,16 @@ def _inspect(driver: WebDriver) -> None:
         driver.find_element("id", name).send_keys(value)
     Select(driver.find_element("id", "o-analytes-0-result")).select_by_value("conformant")
     Select(driver.find_element("id", "o-result")).select_by_value("conformant")
-    assert "[object" not in _main(driver) and "null" not in _main(driver)
+    assert "[object" not in main_text(driver) and "null" not in main_text(driver)
     driver.find_element("id", "officer-submit").click()
-    _wait(driver, "return !document.getElementById('o-samples-0-code-error').hidden")
+    wait_for(driver, "return !document.getElementById('o-samples-0-code-error').hidden")
     assert "100" in driver.find_element("id", "o-samples-0-code-error").text
-    _clean_audit(driver)
+    no_serious_violations(driver)
     code = driver.find_element("id", "o-samples-0-code")
     code.clear()
     code.send_keys("M-2026-01")
     driver.find_element("id", "officer-submit").click()
-    _wait(driver, "return document.querySelector('#history .kind-inspected')")
+    wait_for(driver, "return document.querySelector('#history .kind-inspected')")
     inspected = driver.find_elements("css selector", "#history .kind-inspected")[-1].text
     assert "Trung tâm Kiểm nghiệm Nông sản Hà Nội" in inspected and "M-2026-01" in inspected
 
@@ -173,24 +141,24 @@ def test_an_officer_finds_recalls_and_files_the_reach(
     found = driver.find_elements("css selector", "#found li.found")
     assert len(found) == 3 and all("Thóc ST25" in li.text for li in found)
     assert "Hưng Yên" in found[0].text and "Xã " in found[0].text  # names, not codes
-    _clean_audit(driver)
-    _shoot(driver, "officer-search-vi")
+    no_serious_violations(driver)
+    shoot(driver, "officer-search-vi", width=390)
 
     driver.find_element("css selector", "#found a.card").click()
-    _wait(driver, "return document.getElementById('history')")
-    _wait(driver, "return document.querySelector('#genealogy figure')")
-    text = _main(driver)
+    wait_for(driver, "return document.getElementById('history')")
+    wait_for(driver, "return document.querySelector('#genealogy figure')")
+    text = main_text(driver)
     assert "Toàn vẹn" in driver.find_element("id", "verdict").text
     assert "Đăng ký lô hàng" in text and "(UTC+7)" in text and "3.000 kg" in text
     links = driver.find_elements("css selector", "#genealogy .links a")
     assert len(links) >= 2  # the paddy and the rice milled from it, each a link
-    _clean_audit(driver)
-    _shoot(driver, "officer-batch-vi")
+    no_serious_violations(driver)
+    shoot(driver, "officer-batch-vi", width=390)
 
     driver.find_element("id", "recall").click()
-    _wait(driver, "return document.getElementById('officer-form')")
+    wait_for(driver, "return document.getElementById('officer-form')")
     driver.find_element("id", "officer-submit").click()  # empty: each field says what to do
-    _wait(driver, "return !document.querySelector('#officer-form .error-summary').hidden")
+    wait_for(driver, "return !document.querySelector('#officer-form .error-summary').hidden")
     assert driver.find_element("id", "o-decision_number-error").is_displayed()
     assert driver.find_element("id", "o-severity-error").is_displayed()
     meanings = driver.find_element("css selector", ".severities").text
@@ -198,17 +166,17 @@ def test_an_officer_finds_recalls_and_files_the_reach(
     driver.find_element("id", "o-decision_number").send_keys(DECISION)
     driver.find_element("id", "o-reason").send_keys("Dư lượng cadimi vượt giới hạn cho phép")
     driver.find_element("id", "severity-class_1").click()
-    _clean_audit(driver)
-    _shoot(driver, "officer-recall-vi")
+    no_serious_violations(driver)
+    shoot(driver, "officer-recall-vi", width=390)
     driver.find_element("id", "officer-submit").click()
-    _wait(driver, "return document.getElementById('reach')")
+    wait_for(driver, "return document.getElementById('reach')")
     reached = driver.find_elements("css selector", "#reach li")
     rice = next(li for li in reached if RICE in li.text)
     assert MILL in rice.text and "thu hồi" in rice.text.lower()
     assert DECISION in driver.find_element("id", "recall-facts").text
     codes = [str(li.get_attribute("data-code")) for li in reached]
-    _clean_audit(driver)
-    _shoot(driver, "officer-reach-vi")
+    no_serious_violations(driver)
+    shoot(driver, "officer-reach-vi", width=390)
 
     driver.execute_cdp_cmd(
         "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
@@ -231,57 +199,57 @@ def test_the_screens_speak_english_and_list_the_recall(
     driver = chromium("en")  # type: ignore[operator]
     _sign_in(driver, server, officer_token, "en")
     assert driver.find_element("css selector", ".brand").text == "Trace – Inspectors"
-    assert "Find batches" in _main(driver)
+    assert "Find batches" in main_text(driver)
     driver.find_element("css selector", ".more-filters summary").click()
     Select(driver.find_element("id", "s-province")).select_by_visible_text("Hung Yen Province")
     _search(driver, "gao st25")
     assert "province=33" in driver.current_url  # the province chosen by name
-    _clean_audit(driver)
-    _shoot(driver, "officer-search-en")
+    no_serious_violations(driver)
+    shoot(driver, "officer-search-en", width=390)
     driver.find_element("css selector", "#found a.card").click()
-    _wait(driver, "return document.querySelector('#genealogy figure')")
-    text = _main(driver)
+    wait_for(driver, "return document.querySelector('#genealogy figure')")
+    text = main_text(driver)
     assert "Intact" in text and "Made from other batches" in text and "Milling" in text
     assert "Thóc ST25 · " in text  # the milled paddies by name and code, not by id
     assert "Signed by Công ty Cổ phần Lương thực Hưng Yên" in text
     # The rice was milled from the paddy recalled in Vietnamese: the recall reaches it.
     assert "made from a recalled batch" in driver.find_element("id", "recalled-upstream").text
-    _clean_audit(driver)
-    _shoot(driver, "officer-batch-en")
+    no_serious_violations(driver)
+    shoot(driver, "officer-batch-en", width=390)
     driver.get(f"{server.url}/console/?lang=en#/search?q=buoi")
-    _wait(driver, "return document.querySelector('#found a.card')")
+    wait_for(driver, "return document.querySelector('#found a.card')")
     driver.find_element("css selector", "#found a.card").click()
-    _wait(driver, "return document.getElementById('record-inspection')")
+    wait_for(driver, "return document.getElementById('record-inspection')")
     _inspect(driver)
 
     driver.find_element("id", "record-certificate").click()
-    _wait(driver, "return document.getElementById('officer-form')")
+    wait_for(driver, "return document.getElementById('officer-form')")
     assert not driver.find_elements("id", "o-stars")
     Select(driver.find_element("id", "o-scheme")).select_by_value("ocop")
-    _wait(driver, "return document.getElementById('o-stars')")  # OCOP asks for its stars
-    assert "36 months" in _main(driver) and "null" not in _main(driver)
-    _clean_audit(driver)
+    wait_for(driver, "return document.getElementById('o-stars')")  # OCOP asks for its stars
+    assert "36 months" in main_text(driver) and "null" not in main_text(driver)
+    no_serious_violations(driver)
     driver.back()
-    _wait(driver, "return document.getElementById('recall')")
+    wait_for(driver, "return document.getElementById('recall')")
     driver.find_element("id", "recall").click()
-    _wait(driver, "return document.getElementById('officer-form')")
-    assert "Class 1: may cause serious harm" in _main(driver)
-    _clean_audit(driver)
-    _shoot(driver, "officer-recall-en")
+    wait_for(driver, "return document.getElementById('officer-form')")
+    assert "Class 1: may cause serious harm" in main_text(driver)
+    no_serious_violations(driver)
+    shoot(driver, "officer-recall-en", width=390)
 
     driver.get(f"{server.url}/console/?lang=en#/recalls")
-    _wait(driver, "return document.querySelector('#recall-list a.card')")
+    wait_for(driver, "return document.querySelector('#recall-list a.card')")
     assert DECISION in driver.find_element("id", "recall-list").text
     Select(driver.find_element("id", "r-severity")).select_by_value("class_2")
     driver.find_element("id", "recall-filter").click()
-    _wait(driver, "return document.querySelector('#recall-list .empty')")
+    wait_for(driver, "return document.querySelector('#recall-list .empty')")
     assert "severity=class_2" in driver.current_url
     driver.back()
-    _wait(driver, "return document.querySelector('#recall-list a.card')")
+    wait_for(driver, "return document.querySelector('#recall-list a.card')")
     driver.find_element("css selector", "#recall-list a.card").click()
-    _wait(driver, "return document.getElementById('reach')")
+    wait_for(driver, "return document.getElementById('reach')")
     assert MILL in driver.find_element("id", "reach").text
     assert "Class 1" in driver.find_element("id", "recall-facts").text
-    _clean_audit(driver)
-    _shoot(driver, "officer-reach-en")
+    no_serious_violations(driver)
+    shoot(driver, "officer-reach-en", width=390)
     assert page_errors(driver) == {"violations": [], "errors": []}

@@ -101,6 +101,33 @@ def _optional(**fields: Any) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not None}
 
 
+async def _authority_step(
+    ledger: Ledger,
+    actor: Actor,
+    request: Request[Any, Any, Any],
+    ref: str,
+    kind: EventKind,
+    body: dict[str, Any],
+    occurred_at: str | None,
+    idempotency_key: str | None,
+) -> Response[RecallOut]:
+    """Record the issuing authority's step ``kind`` on the recalled batch; the recall after it."""
+    _require_authority(actor, kind)
+    recall = await _recall(ledger, ref)
+    _, replayed = await record_step(
+        ledger,
+        actor,
+        recall,
+        kind,
+        batch_id=recall.batch.id,
+        body=body,
+        occurred_at=occurred_at,
+        idempotency_key=idempotency_key,
+    )
+    answer = await recall_out(ledger, recall, public_url_of(request))
+    return _created(answer, f"{PATH}/{recall.id}", replayed)
+
+
 class RecallWorkflowController(Controller):
     """The steps of a recall: holders told, goods withdrawn, closed."""
 
@@ -126,21 +153,16 @@ class RecallWorkflowController(Controller):
         webhooks' notices say who was told by the service
         (``GET /api/v1/webhooks/{id}/deliveries``); the note may say who was told otherwise.
         """
-        kind = EventKind.RECALL_NOTIFIED
-        _require_authority(actor, kind)
-        recall = await _recall(ledger, ref)
-        _, replayed = await record_step(
+        return await _authority_step(
             ledger,
             actor,
-            recall,
-            kind,
-            batch_id=recall.batch.id,
-            body=_optional(note=data.note),
-            occurred_at=data.occurred_at,
-            idempotency_key=idempotency_key,
+            request,
+            ref,
+            EventKind.RECALL_NOTIFIED,
+            _optional(note=data.note),
+            data.occurred_at,
+            idempotency_key,
         )
-        body = await recall_out(ledger, recall, public_url_of(request))
-        return _created(body, f"{PATH}/{recall.id}", replayed)
 
     @post("/{ref:str}/close", responses=problem_answers(*ANY, *TOKEN, *BODY, 404, 409, 422))
     async def close(
@@ -159,21 +181,16 @@ class RecallWorkflowController(Controller):
         becomes ``closed`` and it takes no more steps. The goods stay recalled: the pages
         keep the banner.
         """
-        kind = EventKind.RECALL_CLOSED
-        _require_authority(actor, kind)
-        recall = await _recall(ledger, ref)
-        _, replayed = await record_step(
+        return await _authority_step(
             ledger,
             actor,
-            recall,
-            kind,
-            batch_id=recall.batch.id,
-            body={"note": data.note},
-            occurred_at=data.occurred_at,
-            idempotency_key=idempotency_key,
+            request,
+            ref,
+            EventKind.RECALL_CLOSED,
+            {"note": data.note},
+            data.occurred_at,
+            idempotency_key,
         )
-        body = await recall_out(ledger, recall, public_url_of(request))
-        return _created(body, f"{PATH}/{recall.id}", replayed)
 
     @post("/{ref:str}/withdrawals", responses=problem_answers(*ANY, *TOKEN, *BODY, 404, 409, 422))
     async def withdrawal(

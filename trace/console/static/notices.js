@@ -2,26 +2,10 @@
 // and the #/notices screen, where each notice is read, acknowledged, and what was withdrawn
 // of each batch it reaches is recorded (POST /api/v1/recalls/{id}/withdrawals).
 
-import { call, fieldErrors, Unreachable } from "./api.js";
+import { fieldErrors } from "./api.js";
 import { h, moment, show, t, words } from "./dom.js";
 import { newUuid } from "./signing.js";
-
-function lang() {
-  return document.documentElement.lang || "vi";
-}
-
-async function ask(method, path, options) {
-  try {
-    return await call(method, path, options);
-  } catch (error) {
-    if (error instanceof Unreachable) return { ok: false, status: 0, problem: { detail: t("network_error") } };
-    throw error;
-  }
-}
-
-function problemText(answer) {
-  return (answer.problem && answer.problem.detail) || String(answer.status);
-}
+import { ask, pageLang, problemText } from "./asking.js";
 
 /** A link to #/notices when a recall reaches the agency's goods and is not acknowledged. */
 export async function noticeBanner() {
@@ -122,7 +106,7 @@ function noticeCard(notice, redraw) {
       h("dt", {}, t("severity")), h("dd", {}, severityLines(recall)),
       h("dt", {}, t("recall_state")), h("dd", { class: "recall-state" }, words.recall_states[recall.state] || recall.state)),
     notice.acknowledged
-      ? h("p", { class: "acknowledged" }, t("notice_acknowledged", { when: moment(notice.acknowledged_at, lang()) }))
+      ? h("p", { class: "acknowledged" }, t("notice_acknowledged", { when: moment(notice.acknowledged_at, pageLang()) }))
       : h("button", { type: "button", class: "primary acknowledge", onclick: acknowledge }, t("notice_acknowledge")),
     h("h3", {}, t("notice_batches")),
     h("ul", { class: "batches notice-batches" }, notice.batches.map((b) => h("li", { class: "reached", "data-code": b.code },

@@ -5,10 +5,7 @@
 import { call, fieldErrors, Unreachable } from "./api.js";
 import { h, moment, t, words } from "./dom.js";
 import { newUuid } from "./signing.js";
-
-function lang() {
-  return document.documentElement.lang || "vi";
-}
+import { pageLang } from "./asking.js";
 
 function amount(quantity) {
   return quantity ? `${quantity.value} ${words.units[quantity.unit] || quantity.unit}` : "";
@@ -17,7 +14,7 @@ function amount(quantity) {
 function stepLine(step) {
   return h("li", { class: `step step-${step.kind}` },
     h("b", {}, words.kinds[step.kind] || step.kind),
-    h("span", {}, t("step_by_when", { agency: step.agency ? step.agency.shown : "-", when: moment(step.occurred_at, lang()) })),
+    h("span", {}, t("step_by_when", { agency: step.agency ? step.agency.shown : "-", when: moment(step.occurred_at, pageLang()) })),
     step.quantity ? h("span", {}, t("step_quantity", { amount: amount(step.quantity) })) : null,
     step.note ? h("span", {}, t("step_note", { note: step.note })) : null);
 }
@@ -38,7 +35,7 @@ export function withdrawalsOf(batch) {
   if (!batch.withdrawals || !batch.withdrawals.length) return h("span", { class: "withdrawn none" }, t("withdrawals_none"));
   return h("div", { class: "withdrawn" }, h("span", {}, t("withdrawals_of")),
     h("ul", {}, batch.withdrawals.map((w) => h("li", {},
-      `${amount(w.quantity)} · ${t("step_by_when", { agency: w.agency ? w.agency.shown : "-", when: moment(w.occurred_at, lang()) })}`,
+      `${amount(w.quantity)} · ${t("step_by_when", { agency: w.agency ? w.agency.shown : "-", when: moment(w.occurred_at, pageLang()) })}`,
       w.note ? ` · ${w.note}` : ""))));
 }
 

@@ -3,28 +3,11 @@
 // reach them (private: shown here only, never kept by the service worker) and its state,
 // with the buttons that move it on (PATCH /api/v1/reports/{id}).
 
-import { call, Unreachable } from "./api.js";
 import { h, moment, show, t, words } from "./dom.js";
 import { fromBase64 } from "./signing.js";
+import { ask, pageLang, problemText } from "./asking.js";
 
 const STATES = ["new", "looked_at", "closed", "inspection"];
-
-function lang() {
-  return document.documentElement.lang || "vi";
-}
-
-async function ask(method, path, options) {
-  try {
-    return await call(method, path, options);
-  } catch (error) {
-    if (error instanceof Unreachable) return { ok: false, status: 0, problem: { detail: t("network_error") } };
-    throw error;
-  }
-}
-
-function problemText(answer) {
-  return (answer.problem && answer.problem.detail) || String(answer.status);
-}
 
 /** Mark report `id` turned into the inspection recorded at log `position`. */
 export async function linkReport(id, position) {
@@ -60,7 +43,7 @@ function inspectionPicker(report, change) {
       return;
     }
     const chosen = h("select", { id }, found.map((r) => h("option", { value: r.position },
-      `${moment(r.statement.occurred_at, lang())} · ${t("report_inspection_is", { position: r.position })}`)));
+      `${moment(r.statement.occurred_at, pageLang())} · ${t("report_inspection_is", { position: r.position })}`)));
     box.append(h("label", { for: id }, t("report_pick_inspection")), chosen,
       h("button", { type: "button", onclick: () => change({ state: "inspection", inspection: Number(chosen.value) }) }, t("report_link_inspection")));
   });
@@ -81,13 +64,13 @@ function reportCard(report, officer, redraw) {
   const button = (state, label) => h("button", { type: "button", class: `mark-${state}`, onclick: () => change({ state }) }, label);
   return h("li", { class: `report card state-${report.state}`, id: `report-${report.id}` },
     h("h2", {}, t("report_of", { id: report.id, product: report.product, code: report.batch_code })),
-    h("p", {}, t("report_sent", { when: moment(report.at, lang()) })),
+    h("p", {}, t("report_sent", { when: moment(report.at, pageLang()) })),
     h("p", {}, t("problem_is", { problem: words.report_problems[report.problem] || report.problem })),
     report.text ? h("blockquote", { class: "shopper-words" }, report.text) : null,
     h("p", { class: "contact" }, report.contact ? t("report_contact", { contact: report.contact }) : t("report_no_contact")),
     report.photo ? h("a", { class: "small-link", href: report.photo.url, target: "_blank", rel: "noopener" }, t("report_photo")) : null,
     h("p", { class: "tag report-state" }, t("report_state", { state: words.report_states[report.state] || report.state })),
-    report.state_changed_at ? h("p", { class: "hint" }, t("report_changed", { agency: report.state_changed_by || "-", when: moment(report.state_changed_at, lang()) })) : null,
+    report.state_changed_at ? h("p", { class: "hint" }, t("report_changed", { agency: report.state_changed_by || "-", when: moment(report.state_changed_at, pageLang()) })) : null,
     report.inspection !== null ? h("p", {}, officer ? h("a", { href: `#/inspect/${report.batch_id}` }, t("report_inspection_is", { position: report.inspection })) : t("report_inspection_is", { position: report.inspection })) : null,
     error,
     h("div", { class: "actions" },
