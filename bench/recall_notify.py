@@ -544,7 +544,7 @@ def main() -> int:
                     timings.append(timing)
                     references.append(reference(receiver, arrivals, workdir))
                     log(
-                        f"-- run {run}: last notice {timing.last_s * 1000:,.0f} ms after the answer"
+                        f"-- run {run}: last notice {timing.last_s * 1000:,.0f} ms after the commit"
                     )
             finally:
                 server.stop()
