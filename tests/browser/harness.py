@@ -115,6 +115,19 @@ class LiveServer:
     output: list[str] = field(default_factory=list)
     demo_lines: list[str] = field(default_factory=list)
 
+    def cli(self, *args: str) -> str:
+        """``python -m trace ARGS`` on this service's data folder, as its operator runs it;
+        what it printed."""
+        done = subprocess.run(
+            [sys.executable, "-m", "trace", *args],
+            cwd=ROOT,
+            env={**os.environ, "TRACE_DATA_DIR": str(self.data_dir)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
     @property
     def batches(self) -> list[DemoBatch]:
         """The demo's batches, in the order the demo printed them."""

@@ -15,9 +15,6 @@ axe-core; screenshots go to docs/console/.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -32,7 +29,7 @@ from tests.browser.console_phone import (
     shoot,
     wait_for,
 )
-from tests.browser.harness import ROOT, LiveServer, running_server
+from tests.browser.harness import LiveServer, running_server
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -51,27 +48,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield started
 
 
-def _cli(server: LiveServer, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "trace", *args],
-        cwd=ROOT,
-        env={**os.environ, "TRACE_DATA_DIR": str(server.data_dir)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
-
-
 def _token(server: LiveServer, agency: str, person: str) -> str:
-    return _cli(server, "token", "add", agency, "--person", person).strip()
+    return server.cli("token", "add", agency, "--person", person).strip()
 
 
 @pytest.fixture(scope="module")
 def agencies(server: LiveServer) -> dict[str, str]:
     """The demo's authority and mill, each with a token made as an operator makes one."""
     listed = [
-        json.loads(line) for line in _cli(server, "agency", "list", "--json").split("\n") if line
+        json.loads(line) for line in server.cli("agency", "list", "--json").split("\n") if line
     ]
     authority = next(a["id"] for a in listed if a["kind"] == "authority")
     mill = next(a["id"] for a in listed if a.get("name") == MILL)

@@ -18,9 +18,6 @@ demo shows).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,7 +35,7 @@ from tests.browser.console_phone import (
     shoot,
     wait_for,
 )
-from tests.browser.harness import ROOT, LiveServer, running_server
+from tests.browser.harness import LiveServer, running_server
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -54,26 +51,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield started
 
 
-def _cli(server: LiveServer, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "trace", *args],
-        cwd=ROOT,
-        env={**os.environ, "TRACE_DATA_DIR": str(server.data_dir)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def officer_token(server: LiveServer) -> str:
     """A token of the demo's authority, made with the operator's command line."""
     agencies = [
-        json.loads(line) for line in _cli(server, "agency", "list", "--json").split("\n") if line
+        json.loads(line) for line in server.cli("agency", "list", "--json").split("\n") if line
     ]
     authority = next(a["id"] for a in agencies if a["kind"] == "authority")
-    return _cli(server, "token", "add", authority, "--person", "Thanh tra Minh").strip()
+    return server.cli("token", "add", authority, "--person", "Thanh tra Minh").strip()
 
 
 def _sign_in(driver: WebDriver, server: LiveServer, token: str, lang: str) -> None:
