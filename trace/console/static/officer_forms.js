@@ -93,8 +93,14 @@ function officerForm({ build, make, extraCheck, done, submitLabel }) {
   const registry = [];
   const summary = h("div", { class: "error-summary", role: "alert", tabindex: "-1", hidden: true });
   const body = h("div", {});
-  // replaceChildren would write an array or a null as text: only elements go in.
-  const redraw = () => body.replaceChildren(...build((spec) => field(spec, registry)).flat(Infinity).filter(Boolean));
+  // Drawn again (a sample added, the scheme changed) with what was typed kept. replaceChildren
+  // would write an array or a null as text: only elements go in.
+  const redraw = () => {
+    const typed = {};
+    for (const el of body.querySelectorAll("input, select, textarea")) typed[el.id] = el.value;
+    body.replaceChildren(...build((spec) => field(spec, registry)).flat(Infinity).filter(Boolean));
+    for (const el of body.querySelectorAll("input, select, textarea")) if (el.id in typed) el.value = typed[el.id];
+  };
   redraw();
   const submit = async (event) => {
     event.preventDefault();
@@ -189,13 +195,7 @@ export function inspectionForm(id, done) {
     },
     done,
   });
-  // Adding a sample or an analyte redraws the form with what was typed kept.
-  const keep = () => {
-    const typed = {};
-    for (const el of form.element.querySelectorAll("input, select, textarea")) typed[el.id] = el.value;
-    form.redraw();
-    for (const el of form.element.querySelectorAll("input, select, textarea")) if (el.id in typed) el.value = typed[el.id];
-  };
+  const keep = () => form.redraw();
   return form.element;
 }
 
@@ -241,12 +241,7 @@ export function certificationForm(id, done) {
     },
     done,
   });
-  const keep = () => {
-    const typed = {};
-    for (const el of form.element.querySelectorAll("input, select, textarea")) typed[el.id] = el.value;
-    form.redraw();
-    for (const el of form.element.querySelectorAll("input, select, textarea")) if (el.id in typed) el.value = typed[el.id];
-  };
+  const keep = () => form.redraw();
   return form.element;
 }
 
