@@ -14,6 +14,9 @@ IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # The headers a reverse proxy may name the client in (trace/api/clients.py).
 PROXY_HEADERS = ("x-forwarded-for", "forwarded")
 LOG_FORMATS = ("json", "text")
+# The fewest connections a worker's pool is given, whatever the budget: a request may need a
+# second connection while the background tasks (checkpoints, webhooks) hold one.
+MIN_POOL = 4
 LOOPBACK: tuple[IpNetwork, ...] = (
     ipaddress.ip_network("127.0.0.0/8"),
     ipaddress.ip_network("::1/128"),
@@ -36,6 +39,11 @@ class Settings:
     # count, over which the limit is shared (each worker allows its part).
     page_rate_per_minute: int = 120
     workers: int = 1
+    # PostgreSQL connections the whole service may hold, shared out among its workers: each
+    # worker's pool gets its part, less the one connection its page reads listen on
+    # (docs/operations.md, "The connection budget"). A request finding every connection of
+    # its worker lent out waits for one rather than failing.
+    database_connections: int = 80
     # Keep rendered pages and batch look-ups while the log state holds (0: render every
     # request, to measure or debug rendering).
     page_cache: bool = True
@@ -62,6 +70,11 @@ class Settings:
     access_log: bool = True
 
     @property
+    def pool_size(self) -> int:
+        """Connections one worker's pool may open: its part of the budget, less its listener."""
+        return max(MIN_POOL, self.database_connections // self.workers - 1)
+
+    @property
     def is_embedded(self) -> bool:
         """True when the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
@@ -86,6 +99,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         token_cache_seconds=float(env.get("TRACE_TOKEN_CACHE_SECONDS", "2")),
         page_rate_per_minute=int(env.get("TRACE_PAGE_RATE", "120")),
         workers=max(1, int(env.get("TRACE_WORKERS", "1"))),
+        database_connections=int(env.get("TRACE_DATABASE_CONNECTIONS", "80")),
         page_cache=env.get("TRACE_PAGE_CACHE", "1") != "0",
         trusted_proxies=parse_networks(env.get("TRACE_TRUSTED_PROXIES", "")),
         proxy_header=_proxy_header(env.get("TRACE_PROXY_HEADER", PROXY_HEADERS[0])),

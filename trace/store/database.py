@@ -56,8 +56,13 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def connect(url: str, *, pool_size: int = 20) -> AsyncEngine:
-    """An async engine for ``url``, set up for the ledger's transactions."""
+def connect(url: str, *, pool_size: int = 20, overflow: bool = True) -> AsyncEngine:
+    """An async engine for ``url``, set up for the ledger's transactions.
+
+    On PostgreSQL the pool holds ``pool_size`` connections; with ``overflow`` it may open as
+    many again for bursts (the commands' default), without it never more (a service within
+    its connection budget: a request waits for a connection instead).
+    """
     full = async_url(url)
     if full.startswith("sqlite"):
         database = make_url(full).database
@@ -66,7 +71,8 @@ def connect(url: str, *, pool_size: int = 20) -> AsyncEngine:
         engine = create_async_engine(full, connect_args={"timeout": 30})
         configure_sqlite(engine.sync_engine)
         return engine
-    return create_async_engine(full, pool_size=pool_size, max_overflow=pool_size)
+    extra = pool_size if overflow else 0
+    return create_async_engine(full, pool_size=pool_size, max_overflow=extra, pool_timeout=30)
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -49,7 +49,7 @@ def open_ledger(settings: Settings, *, create_master_key: bool = False) -> Ledge
         settings.data_dir, settings.master_key_b64, create=create_master_key or settings.is_embedded
     )
     return Ledger(
-        engine=connect(settings.database_url),
+        engine=connect(settings.database_url, pool_size=settings.pool_size, overflow=False),
         master_key=master,
         token_cache_seconds=settings.token_cache_seconds,
     )
