@@ -180,6 +180,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         lifespan=[lifespan],
         state=State({"ledger": ledger, "settings": settings}),
         request_max_body_size=settings.max_body_bytes,
+        # The service logs for itself (trace/observe/logs.py). Litestar's own logging set-up
+        # would start a queue-listener thread for each application made, never stopped.
+        logging_config=None,
         # Pages travel to phones on slow networks: gzip anything worth it. The public
         # pages compress their own, once per rendering (trace/api/pages.py).
         compression_config=CompressionConfig(
