@@ -158,6 +158,41 @@ def nginx_configuration(
     return main
 
 
+# The unit's ProtectSystem=strict with StateDirectory=: in a mount namespace of its own, every
+# file system read-only but the data folder (and /dev, /proc, /sys, as systemd leaves them).
+_READ_ONLY_BUT_DATA = """
+set -eu
+mount --bind "$TRACE_DATA_DIR" "$TRACE_DATA_DIR"
+awk '{print $2}' /proc/self/mounts | sort -u | while read -r target; do
+  case "$target" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*|"$TRACE_DATA_DIR") continue ;; esac
+  mount -o remount,bind,ro "$target"
+done
+exec "$@"
+"""
+
+
+def read_only_but_data(environment: dict[str, str], outside: Path) -> list[str] | None:
+    """The words that run a command as the unit's hardening lets the service see the disk,
+    or None where this machine cannot make a mount namespace (as root, or a user namespace).
+
+    It is proven first: inside, the data folder takes a file and ``outside`` does not.
+    """
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return None
+    as_root = [] if os.geteuid() == 0 else ["--map-root-user"]
+    prefix = [unshare, *as_root, "--mount", "--propagation", "private", "sh", "-c"]
+    prefix += [_READ_ONLY_BUT_DATA, "read-only-but-data"]
+    data = Path(environment["TRACE_DATA_DIR"])
+    data.mkdir(mode=0o700, exist_ok=True)
+    probe = f'touch "{data}/.probe" && ! touch "{outside}" 2>/dev/null'
+    done = subprocess.run([*prefix, "sh", "-c", probe], env=environment, capture_output=True)
+    if done.returncode != 0 or outside.exists():
+        return None
+    (data / ".probe").unlink()
+    return prefix
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
@@ -189,6 +224,9 @@ class Deployment:
     nginx_log: Path
     demo_pages: list[str]
     producer_token: str
+    # Whether the service ran with the file system read-only but its data folder.
+    confined: bool
+    data_dir: Path
 
     def client(self, address: str = "127.0.0.1") -> httpx.Client:
         """A client that trusts the test's certificate and connects from ``address``."""
@@ -210,9 +248,19 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     cert, key = self_signed(work)
     environment = unit_environment(work / "data", url)
 
+    confinement = read_only_but_data(environment, work / "outside")
+
+    def as_the_unit(words: list[str]) -> list[str]:
+        return [*(confinement or []), *words]
+
     def run(*words: str) -> str:
         done = subprocess.run(
-            words, cwd=ROOT, env=environment, capture_output=True, text=True, check=False
+            as_the_unit(list(words)),
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
@@ -222,7 +270,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     configuration = nginx_configuration(work, service_port, https_port, http_port, cert, key)
     with contextlib.ExitStack() as running, output.open("wb") as out:
         service = subprocess.Popen(
-            unit_command("ExecStart", service_port),
+            as_the_unit(unit_command("ExecStart", service_port)),
             cwd=ROOT,
             env=environment,
             stdout=out,
@@ -245,7 +293,16 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         assert pages and tokens, demo
         _wait_for(f"http://127.0.0.1:{service_port}/healthz", service)
         _wait_for(f"{url}/healthz", proxy, verify=ssl.create_default_context(cafile=str(cert)))
-        yield Deployment(url, cert, output, work / "access.log", pages, tokens[0])
+        yield Deployment(
+            url,
+            cert,
+            output,
+            work / "access.log",
+            pages,
+            tokens[0],
+            confinement is not None,
+            Path(environment["TRACE_DATA_DIR"]),
+        )
     errors = (work / "error.log").read_text("utf-8", "replace")
     assert "[emerg]" not in errors and "[crit]" not in errors, errors
 
@@ -358,14 +415,22 @@ def test_a_registration_goes_through_and_bodies_are_limited_as_the_service_limit
             content=b"x" * (300 * 1024),
             headers={**signed_in, "Content-Type": "application/json"},
         )
-        # A photo may be 2 MiB: 1.5 MiB passes nginx, and the service judges it.
+        # A photo may be 2 MiB: 2.5 MiB is refused with the photo's limit, 1.5 MiB passes nginx
+        # and the service judges it.
+        photo_too_large = client.post(
+            "/api/v1/photos",
+            content=b"\xff\xd8" + b"\0" * (2560 * 1024),
+            headers={**signed_in, "Content-Type": "image/jpeg"},
+        )
         photo = client.post(
             "/api/v1/photos",
             content=b"\xff\xd8" + b"\0" * (1536 * 1024),
             headers={**signed_in, "Content-Type": "image/jpeg"},
         )
     assert page.status_code == 200 and "Bưởi Đoan Hùng" in page.text
-    assert too_large.status_code == 413
+    assert too_large.status_code == 413 and too_large.json()["code"] == "too_large"
+    assert "262144" in too_large.json()["detail"]
+    assert photo_too_large.status_code == 413 and "2097152" in photo_too_large.json()["detail"]
     assert photo.status_code == 422 and photo.json()["code"], photo.text
 
 
@@ -382,3 +447,18 @@ def test_the_unit_is_read_by_systemd_without_a_complaint(tmp_path: Path) -> None
     assert checked.returncode == 0 and not (checked.stdout + checked.stderr).strip(), (
         checked.stdout + checked.stderr
     )
+
+
+def test_the_service_needs_to_write_nothing_but_its_data_folder(deployment: Deployment) -> None:
+    # Every other test of this file ran against the service confined so, when it could be.
+    if not deployment.confined:
+        missing_tool(
+            "no mount namespace here (unshare --mount, as root or in a user namespace): the "
+            "service could not be run with its file system read-only but its data folder"
+        )
+    # What it wrote is there: the database, the master key, the workers' metrics.
+    written = {path.name for path in deployment.data_dir.iterdir()}
+    assert {"trace.sqlite3", "master.key", "metrics"} <= written
+    assert list((deployment.data_dir / "metrics").glob("*.db"))
+    with deployment.client() as client:
+        assert client.get("/readyz").status_code == 200
