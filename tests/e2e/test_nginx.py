@@ -135,7 +135,7 @@ def nginx_configuration(
             "/var/cache/nginx/trace": str(work / "cache"),
             "/var/log/nginx/trace.access.log": str(work / "access.log"),
             "/var/log/nginx/trace.error.log": str(work / "error.log"),
-            "/var/www/letsencrypt": str(work / "acme"),
+            "/var/www/html": str(work / "acme"),
         },
     )
     (work / "trace.conf").write_text(site, "utf-8")
@@ -381,8 +381,19 @@ def test_each_client_address_behind_nginx_is_limited_on_its_own(deployment: Depl
     assert statuses[0] == 404 and 429 in statuses
     assert spoofed.status_code == 429
     assert other.status_code == 404
-    # Both logs name the shopper: nginx's by its peer, the service's by X-Forwarded-For.
-    assert f"\n{SHOPPER} [" in "\n" + deployment.nginx_log.read_text("utf-8")
+    # Both logs name the shopper, nginx's by its peer and the service's by X-Forwarded-For,
+    # under the one request id nginx made.
+    request_id = spoofed.headers["x-request-id"]
+    deadline = time.monotonic() + 10
+    while f"id={request_id} " not in deployment.nginx_log.read_text("utf-8"):
+        assert time.monotonic() < deadline, "nginx did not log the request"
+        time.sleep(0.1)
+    nginx_line = next(
+        line
+        for line in deployment.nginx_log.read_text("utf-8").splitlines()
+        if f"id={request_id} " in line
+    )
+    assert nginx_line.startswith(f"{SHOPPER} [")
     logged = [
         json.loads(line)
         for line in deployment.service_output.read_text("utf-8").splitlines()
@@ -390,6 +401,9 @@ def test_each_client_address_behind_nginx_is_limited_on_its_own(deployment: Depl
     ]
     clients = {line.get("client") for line in logged if line.get("path") == NO_SUCH_PAGE}
     assert {SHOPPER, NEIGHBOUR} <= clients and "127.0.0.1" not in clients
+    assert any(
+        line.get("request_id") == request_id and line.get("client") == SHOPPER for line in logged
+    )
 
 
 def test_a_registration_goes_through_and_bodies_are_limited_as_the_service_limits_them(
