@@ -476,3 +476,10 @@ def test_the_service_needs_to_write_nothing_but_its_data_folder(deployment: Depl
     assert list((deployment.data_dir / "metrics").glob("*.db"))
     with deployment.client() as client:
         assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.parametrize("guide", ["deploy.md", "deploy.vi.md"])
+def test_the_guide_shows_the_files_this_test_runs_as_they_are(guide: str) -> None:
+    text = (ROOT / "docs" / guide).read_text("utf-8")
+    for language, path in (("nginx", NGINX_CONF), ("ini", UNIT), ("sh", ENVIRONMENT_FILE)):
+        assert f"```{language}\n{path.read_text('utf-8')}```\n" in text, path.name
