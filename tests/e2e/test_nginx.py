@@ -160,12 +160,15 @@ def nginx_configuration(
 
 # The unit's ProtectSystem=strict with StateDirectory=: in a mount namespace of its own, every
 # file system read-only but the data folder (and /dev, /proc, /sys, as systemd leaves them).
+# A remount keeps a mount's nosuid, nodev, noexec and atime flags, which a user namespace may
+# not drop.
 _READ_ONLY_BUT_DATA = """
 set -eu
 mount --bind "$TRACE_DATA_DIR" "$TRACE_DATA_DIR"
-awk '{print $2}' /proc/self/mounts | sort -u | while read -r target; do
+awk '{print $2, $4}' /proc/self/mounts | sort -u | while read -r target options; do
   case "$target" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*|"$TRACE_DATA_DIR") continue ;; esac
-  mount -o remount,bind,ro "$target"
+  kept=$(echo "$options" | tr , '\\n' | grep -xE 'no(suid|dev|exec)|[a-z]*atime' | tr '\\n' ,) || :
+  mount -o "remount,bind,ro${kept:+,${kept%,}}" "$target"
 done
 exec "$@"
 """
