@@ -3,9 +3,12 @@
 Debian's ``nginx`` runs ``deploy/nginx/trace.conf`` itself, with only its ports, paths and
 certificate replaced (a self-signed one made here), on loopback and unprivileged; the service
 runs as ``deploy/trace.service`` starts it (its ``ExecStartPre`` and ``ExecStart``, the
-settings of ``deploy/trace.env``), on an embedded database holding the demo. Everything is
-then asked of nginx over HTTPS, as a phone would: a demo page over HTTP/2, compressed once;
-a photo kept by nginx; each client address limited on its own; a registration.
+settings of ``deploy/trace.env``), on an embedded database holding the demo, and, where the
+machine can make a mount namespace, with every file system read-only but its data folder, as
+the unit's ``ProtectSystem=strict`` and ``StateDirectory=`` leave it. Everything is then asked
+of nginx over HTTPS, as a phone would: a demo page over HTTP/2, compressed once; a photo kept
+by nginx; each client address limited on its own; a registration; a body over the limit,
+answered with the service's own problem.
 
 Two clients on one machine: Linux answers on all of 127.0.0.0/8, so a client that binds
 127.0.0.2 or 127.0.0.3 before it connects is, to nginx, another visitor.
