@@ -234,6 +234,21 @@ class Deployment:
     confined: bool
     data_dir: Path
 
+    def nginx_line(self, request_id: str) -> str:
+        """nginx's access log line of the request ``request_id`` (written as it ends)."""
+        deadline = time.monotonic() + 10
+        while True:
+            for line in self.nginx_log.read_text("utf-8").splitlines():
+                if f" id={request_id} " in line:
+                    return line
+            assert time.monotonic() < deadline, f"nginx did not log request {request_id}"
+            time.sleep(0.1)
+
+    def service_lines(self) -> list[dict[str, object]]:
+        """The service's JSON log lines so far."""
+        text = self.service_output.read_text("utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
     def client(self, address: str = "127.0.0.1") -> httpx.Client:
         """A client that trusts the test's certificate and connects from ``address``."""
         context = ssl.create_default_context(cafile=str(self.certificate))
@@ -390,21 +405,8 @@ def test_each_client_address_behind_nginx_is_limited_on_its_own(deployment: Depl
     # Both logs name the shopper, nginx's by its peer and the service's by X-Forwarded-For,
     # under the one request id nginx made.
     request_id = spoofed.headers["x-request-id"]
-    deadline = time.monotonic() + 10
-    while f"id={request_id} " not in deployment.nginx_log.read_text("utf-8"):
-        assert time.monotonic() < deadline, "nginx did not log the request"
-        time.sleep(0.1)
-    nginx_line = next(
-        line
-        for line in deployment.nginx_log.read_text("utf-8").splitlines()
-        if f"id={request_id} " in line
-    )
-    assert nginx_line.startswith(f"{SHOPPER} [")
-    logged = [
-        json.loads(line)
-        for line in deployment.service_output.read_text("utf-8").splitlines()
-        if line.startswith("{")
-    ]
+    assert deployment.nginx_line(request_id).startswith(f"{SHOPPER} [")
+    logged = deployment.service_lines()
     clients = {line.get("client") for line in logged if line.get("path") == NO_SUCH_PAGE}
     assert {SHOPPER, NEIGHBOUR} <= clients and "127.0.0.1" not in clients
     assert any(
@@ -429,12 +431,6 @@ def test_a_registration_goes_through_and_bodies_are_limited_as_the_service_limit
         answer = client.post("/api/v1/batches", json=registration, headers=signed_in)
         assert answer.status_code == 201, answer.text
         page = client.get(answer.json()["batch"]["public_path"])
-        # Over the service's 256 KiB: nginx refuses it before the service reads a byte.
-        too_large = client.post(
-            "/api/v1/batches",
-            content=b"x" * (300 * 1024),
-            headers={**signed_in, "Content-Type": "application/json"},
-        )
         # A photo may be 2 MiB: 2.5 MiB is refused with the photo's limit, 1.5 MiB passes nginx
         # and the service judges it.
         photo_too_large = client.post(
@@ -447,9 +443,23 @@ def test_a_registration_goes_through_and_bodies_are_limited_as_the_service_limit
             content=b"\xff\xd8" + b"\0" * (1536 * 1024),
             headers={**signed_in, "Content-Type": "image/jpeg"},
         )
+    # Over the service's 256 KiB: nginx refuses it before the service reads a byte.
+    with deployment.client(NEIGHBOUR) as neighbour:
+        too_large = neighbour.post(
+            "/api/v1/batches",
+            content=b"x" * (300 * 1024),
+            headers={**signed_in, "Content-Type": "application/json"},
+        )
     assert page.status_code == 200 and "Bưởi Đoan Hùng" in page.text
     assert too_large.status_code == 413 and too_large.json()["code"] == "too_large"
     assert "262144" in too_large.json()["detail"]
+    # The service heard of it as of any request: under nginx's id, from the client nginx saw.
+    request_id = too_large.headers["x-request-id"]
+    assert deployment.nginx_line(request_id)
+    assert any(
+        line.get("request_id") == request_id and line.get("client") == NEIGHBOUR
+        for line in deployment.service_lines()
+    )
     assert photo_too_large.status_code == 413 and "2097152" in photo_too_large.json()["detail"]
     assert photo.status_code == 422 and photo.json()["code"], photo.text
 
