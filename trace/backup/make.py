@@ -33,7 +33,7 @@ from trace.backup.manifest import (
     encode_manifest,
     trace_version,
 )
-from trace.backup.sealing import KEYS_FILE, seal_master_key
+from trace.backup.sealing import KEYS_FILE, RECOMMENDED, ScryptCost, seal_master_key
 from trace.backup.state import LedgerState, ledger_state
 from trace.backup.tools import copy_sqlite, pg_dump, sqlite_path
 from trace.config import Settings
@@ -57,10 +57,13 @@ def check_passphrase(passphrase: str) -> None:
         )
 
 
-def make_backup(settings: Settings, out: Path, passphrase: str) -> Manifest:
+def make_backup(
+    settings: Settings, out: Path, passphrase: str, cost: ScryptCost = RECOMMENDED
+) -> Manifest:
     """Write a backup of the configured ledger into the new or empty directory ``out``.
 
-    Blocking: call it with no event loop running.
+    ``cost`` is scrypt's (trace/backup/sealing.py). Blocking: call it with no event loop
+    running.
     """
     check_passphrase(passphrase)
     if out.exists() and any(out.iterdir()):
@@ -88,7 +91,7 @@ def make_backup(settings: Settings, out: Path, passphrase: str) -> Manifest:
         files={copy.name: describe_file(copy)},
     )
     raw = encode_manifest(manifest)
-    sealed = seal_master_key(master_key, passphrase, raw)
+    sealed = seal_master_key(master_key, passphrase, raw, cost)
     _write_private(out / MANIFEST_FILE, raw)
     _write_private(out / KEYS_FILE, msgspec.json.format(msgspec.json.encode(sealed)) + b"\n")
     return manifest

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from dataclasses import dataclass
 
 import msgspec
 from cryptography.exceptions import InvalidTag
@@ -28,9 +29,18 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from trace.backup.errors import BackupTampered, BackupUnreadable, WrongPassphrase
 
 KEYS_FILE = "keys.json"
-SCRYPT_N = 2**17
-SCRYPT_R = 8
-SCRYPT_P = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ScryptCost:
+    """scrypt's CPU/memory cost ``n`` (a power of 2), block size ``r`` and parallelism ``p``."""
+
+    n: int
+    r: int
+    p: int
+
+
+RECOMMENDED = ScryptCost(n=2**17, r=8, p=1)
 MAX_MEMORY = 1024 * 1024 * 1024
 _SALT_BYTES = 16
 _NONCE_BYTES = 12
@@ -58,16 +68,21 @@ def _stretch(passphrase: str, salt: bytes, n: int, r: int, p: int) -> tuple[byte
     return derived[:32], derived[32:]
 
 
-def seal_master_key(master_key: bytes, passphrase: str, manifest: bytes) -> SealedMasterKey:
-    """Seal ``master_key`` under ``passphrase`` and MAC the ``manifest`` bytes with it."""
+def seal_master_key(
+    master_key: bytes, passphrase: str, manifest: bytes, cost: ScryptCost = RECOMMENDED
+) -> SealedMasterKey:
+    """Seal ``master_key`` under ``passphrase`` and MAC the ``manifest`` bytes with it.
+
+    ``cost`` is :data:`RECOMMENDED` but in tests, which spend less on each guess to stay fast.
+    """
     salt = secrets.token_bytes(_SALT_BYTES)
     nonce = secrets.token_bytes(_NONCE_BYTES)
-    sealing, signing = _stretch(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    sealing, signing = _stretch(passphrase, salt, cost.n, cost.r, cost.p)
     return SealedMasterKey(
         kdf="scrypt",
-        n=SCRYPT_N,
-        r=SCRYPT_R,
-        p=SCRYPT_P,
+        n=cost.n,
+        r=cost.r,
+        p=cost.p,
         salt=base64.b64encode(salt).decode(),
         nonce=base64.b64encode(nonce).decode(),
         sealed=base64.b64encode(AESGCM(sealing).encrypt(nonce, master_key, _ASSOCIATED)).decode(),
