@@ -69,10 +69,10 @@ def passphrase(*, confirm: bool) -> str:
         return given
     if not sys.stdin.isatty():
         raise NoPassphrase("no passphrase")
-    prompt = f"{say('Backup passphrase: ', 'vi')}/ {say('Backup passphrase: ', 'en')}"
+    prompt = say("Backup passphrase: ", "vi") + "/ " + say("Backup passphrase: ", "en")
     first = getpass.getpass(prompt)
     if confirm:
-        again = f"{say('Type it again: ', 'vi')}/ {say('Type it again: ', 'en')}"
+        again = say("Type it again: ", "vi") + "/ " + say("Type it again: ", "en")
         if getpass.getpass(again) != first:
             raise NoPassphrase("passphrases differ", reason="mismatch")
     return first
