@@ -11,7 +11,10 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
-from tests.conftest import ROOT
+import pytest
+
+from tests.conftest import ROOT, Cast
+from trace.config import Settings
 
 PASSPHRASE = "ruộng lúa ST25 Sóc Trăng"
 
@@ -31,16 +34,15 @@ def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_backup_restores_from_the_command_line_and_refuses_in_both_languages(
-    tmp_path: Path,
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_backup_restores_from_the_command_line_and_refuses_in_both_languages(
+    settings: Settings, cast: Cast, tmp_path: Path
 ) -> None:
-    source = {"TRACE_DATA_DIR": str(tmp_path / "source")}
-    made = run(
-        "agency", "add", "--name", "HTX Lúa Sóc Trăng", "--kind", "producer", "--json", env=source
-    )
-    assert made.returncode == 0, made.stderr
-    agency = json.loads(made.stdout)
-
+    source = {
+        "TRACE_DATABASE_URL": settings.database_url,
+        "TRACE_DATA_DIR": str(settings.data_dir),
+        "TRACE_MASTER_KEY": settings.master_key_b64 or "",
+    }
     asked = run("backup", "--out", str(tmp_path / "backup"), env=source)
     assert asked.returncode == 2
     assert "TRACE_BACKUP_PASSPHRASE" in asked.stderr
@@ -75,4 +77,4 @@ def test_a_backup_restores_from_the_command_line_and_refuses_in_both_languages(
     assert "Intact: 0 batches" in restored.stdout and "Toàn vẹn" in restored.stdout
     with closing(sqlite3.connect(tmp_path / "target" / "trace.sqlite3")) as restored_db:
         names = restored_db.execute("SELECT id, name FROM agencies").fetchall()
-    assert names == [(agency["id"], "HTX Lúa Sóc Trăng")]
+    assert (cast.producer.id, "HTX Bưởi Diễn") in names and len(names) == 7
