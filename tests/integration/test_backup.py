@@ -12,6 +12,8 @@ import asyncio
 import base64
 import dataclasses
 import json
+import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -73,6 +75,12 @@ async def empty_target(
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored' / 'trace.sqlite3'}"
         return
+    missing = [tool for tool in ("pg_dump", "pg_restore") if shutil.which(tool) is None]
+    if missing:
+        message = f"{' and '.join(missing)} not installed (Debian: postgresql-client)"
+        if os.environ.get("TRACE_REQUIRE_TOOLS") == "1":
+            pytest.fail(message + " (TRACE_REQUIRE_TOOLS=1)")
+        pytest.skip(message)
     server: _Postgres = request.getfixturevalue("postgres")
     url = await server.create()
     try:

@@ -135,3 +135,13 @@ class CopyDiffers(DomainError):
             ),
         }
     )
+
+
+class NothingToBackUp(DomainError):
+    """The configured SQLite database does not exist."""
+
+    code = "nothing_to_back_up"
+    words = N_(
+        "There is no database at {path}: check TRACE_DATABASE_URL and TRACE_DATA_DIR, which "
+        "must be the ones the service runs with."
+    )

@@ -23,7 +23,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from trace.backup.errors import NoPassphrase, TargetNotEmpty
+from trace.backup.errors import NoPassphrase, NothingToBackUp, TargetNotEmpty
 from trace.backup.manifest import (
     FORMAT,
     MANIFEST_FILE,
@@ -69,12 +69,15 @@ def make_backup(
     if out.exists() and any(out.iterdir()):
         raise TargetNotEmpty("backup directory not empty", reason="backup_dir", target=out)
     master_key = master_key_bytes(settings.data_dir, settings.master_key_b64)
+    kind = database_kind(settings)
+    source = sqlite_path(settings.database_url) if kind == "sqlite" else None
+    if source is not None and not source.is_file():  # sqlite3 would make an empty one
+        raise NothingToBackUp("no database", path=source)
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)
-    kind = database_kind(settings)
     copy = out / DATABASE_FILES[kind]
-    if kind == "sqlite":
-        copy_sqlite(sqlite_path(settings.database_url), copy)
+    if source is not None:
+        copy_sqlite(source, copy)
         state = asyncio.run(_state_of_copy(copy))
     else:
         state = asyncio.run(_dump_postgres(settings.database_url, copy))
