@@ -94,6 +94,7 @@ def copy_ledger(settings: Settings, target_url: str) -> CopyProof:
     Blocking (migrations run their own event loop): call it with no loop running.
     """
     async_url(target_url)  # refuses a database the ledger does not run on
+    asyncio.run(_require_current(settings.database_url))
     found = asyncio.run(database_holdings(target_url))
     if found:
         raise TargetNotEmpty(
@@ -105,10 +106,18 @@ def copy_ledger(settings: Settings, target_url: str) -> CopyProof:
     return CopyProof(rows, asyncio.run(prove(target, size, root)))
 
 
+async def _require_current(url: str) -> None:
+    """Refuse a source whose schema is not this version's, before the target is touched."""
+    engine = connect(url, pool_size=1)
+    try:
+        await require_current_schema(engine)
+    finally:
+        await engine.dispose()
+
+
 async def _copy(source: Settings, target: Settings) -> tuple[dict[str, int], int, bytes]:
     reading, writing = connect(source.database_url), connect(target.database_url)
     try:
-        await require_current_schema(reading)
         async with read_transaction(reading) as src, write_transaction(writing) as dst:
             state = await ledger_state(src)
             rows = {}
