@@ -17,7 +17,8 @@ Every table is either copied row for row or rebuilt from the records, never both
 
 The copy runs in one read transaction on the source (one consistent state) and one write
 transaction on the target (all or nothing). Stop the service first: what it writes after
-the copy's snapshot would stay behind.
+the copy's snapshot would stay behind, and a copy that finds the source's log grew meanwhile
+says so and is not used.
 """
 
 from __future__ import annotations
@@ -130,6 +131,10 @@ async def _copy(source: Settings, target: Settings) -> tuple[dict[str, int], int
                 found = (await dst.execute(select(func.count()).select_from(table))).scalar()
                 if found != count:
                     raise CopyDiffers(name, reason="rows", table=name, found=found, count=count)
+        async with read_transaction(reading) as src:
+            now = (await src.execute(select(log_head.c.size))).scalar_one()
+        if now != state.size:
+            raise CopyDiffers("source moved", reason="moved", count=now - state.size)
     finally:
         await reading.dispose()
         await writing.dispose()

@@ -129,6 +129,11 @@ class CopyDiffers(DomainError):
                 "Photo {photo} of the copy does not hash to its name. Do not use the copy; keep "
                 "the original."
             ),
+            "moved": N_(
+                "The source received {count} records while it was copied, and the copy does "
+                "not have them. Stop the service, drop and create the target database again, "
+                "and run copy-to again."
+            ),
             "rows": N_(
                 "Table {table} of the copy has {found} rows, not {count}. Do not use the copy; "
                 "keep the original."
