@@ -11,6 +11,7 @@ import argparse
 import getpass
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,22 @@ from trace.translation import both, say
 PASSPHRASE_VARIABLE = "TRACE_BACKUP_PASSPHRASE"  # noqa: S105 (its name, not its value)
 
 
+class _EachLanguage(argparse.HelpFormatter):
+    """Wraps the Vietnamese and the English description each as a paragraph of its own."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n\n".join(
+            textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent)
+            for line in text.splitlines()
+        )
+
+
 def register(commands: Any) -> None:
     """Add the commands of this module."""
     p = commands.add_parser(
         "backup",
         help="sao lưu CSDL, ảnh và khoá / back up the database, photos and keys",
+        formatter_class=_EachLanguage,
         description=both(
             "Write a consistent copy of the database (with its photos and sealed keys) and the "
             "master key sealed under a passphrase (TRACE_BACKUP_PASSPHRASE, or asked) into a "
@@ -41,6 +53,7 @@ def register(commands: Any) -> None:
     p = commands.add_parser(
         "restore",
         help="khôi phục bản sao lưu rồi kiểm tra / restore a backup, then verify",
+        formatter_class=_EachLanguage,
         description=both(
             "Restore a backup into an empty database and data directory, then check that the "
             "log root is the one of the backup and audit every signature."
@@ -52,6 +65,7 @@ def register(commands: Any) -> None:
         "copy-to",
         help="chuyển sổ cái sang CSDL khác (SQLite → PostgreSQL) / move the ledger (SQLite → "
         "PostgreSQL)",
+        formatter_class=_EachLanguage,
         description=both(
             "Copy the ledger into another, empty database (postgresql://…), rebuild its "
             "search and other projections, and prove the copy: the same log root and every "
