@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from trace.cli import (
     admin,
+    backup,
     bundle,
     export,
     inspect,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.register(commands)
     recalls.register(commands)
     export.register(commands)
+    backup.register(commands)
     return parser
 
 

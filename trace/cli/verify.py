@@ -32,6 +32,11 @@ def run_verify(args: argparse.Namespace) -> int:
     bar = ProgressBar("verify")
     published = [path.read_text(encoding="utf-8") for path in args.checkpoint]
     report: AuditReport = with_ledger(lambda ledger: audit(ledger, bar, published))
+    return print_report(report)
+
+
+def print_report(report: AuditReport) -> int:
+    """Print the audit's summary (stdout) or its faults (stderr) in both languages; 1 on a fault."""
     if report.intact:
         for lang in ("vi", "en"):
             print(

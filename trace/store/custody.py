@@ -68,9 +68,17 @@ class MasterKey:
 
 def load_master_key(data_dir: Path, from_env: str | None, *, create: bool) -> MasterKey:
     """The master key from the environment, else from the data directory (made if ``create``)."""
+    return MasterKey(master_key_bytes(data_dir, from_env, create=create))
+
+
+def master_key_bytes(data_dir: Path, from_env: str | None, *, create: bool = False) -> bytes:
+    """The master key's 32 raw bytes, found as :func:`load_master_key` finds them.
+
+    Only a backup needs them outside :class:`MasterKey`: to seal them under a passphrase.
+    """
     if from_env:
         try:
-            return MasterKey(base64.b64decode(from_env, validate=True))
+            return base64.b64decode(from_env, validate=True)
         except ValueError as exc:
             raise MasterKeyError("TRACE_MASTER_KEY is not valid base64") from exc
     path = data_dir / MASTER_KEY_FILE
@@ -83,7 +91,18 @@ def load_master_key(data_dir: Path, from_env: str | None, *, create: bool) -> Ma
             handle.write(base64.b64encode(secrets.token_bytes(32)) + b"\n")
     if path.stat().st_mode & 0o077:
         raise MasterKeyError(f"{path} is readable by others; run: chmod 600 {path}")
-    return MasterKey(base64.b64decode(path.read_bytes().strip()))
+    return base64.b64decode(path.read_bytes().strip())
+
+
+def write_master_key(data_dir: Path, raw: bytes) -> Path:
+    """Keep ``raw`` as the master key file of ``data_dir`` (owner-only; never over another)."""
+    MasterKey(raw)  # refuses anything but 32 bytes
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / MASTER_KEY_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(base64.b64encode(raw) + b"\n")
+    return path
 
 
 def public_bytes(private_key: Ed25519PrivateKey) -> bytes:
