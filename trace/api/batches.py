@@ -224,7 +224,7 @@ class BatchController(Controller):
         Public. Product, lot, producer, holder, whether it is in transit, recalled or sold
         out, its ``version`` (the ``seq`` of its last record) and its public page's path.
         """
-        async with read_transaction(ledger.engine) as conn:
+        async with read_transaction(ledger.reader()) as conn:
             return BatchOut.of(await find_batch(conn, ref))
 
     @get(
@@ -252,7 +252,8 @@ class BatchController(Controller):
         on; records appended meanwhile come after it. An inspector's token, when sent, puts
         the query in the inspectors' audit trail.
         """
-        async with read_transaction(ledger.engine) as conn:
+        source = ledger.reader()
+        async with read_transaction(source) as conn:
             batch = await find_batch(conn, ref)
             page = await batch_records(conn, batch.id, after_seq=after, limit=limit + 1)
         more = len(page) > limit
@@ -260,7 +261,8 @@ class BatchController(Controller):
         out = [HistoryRecordOut.of(r) for r in page]
         if proofs and page:
             origin = request.app.state.settings.log_origin
-            for view, bundle in zip(out, await proof_bundles(ledger, origin, page), strict=True):
+            bundles = await proof_bundles(ledger, origin, page, reads_from=source)
+            for view, bundle in zip(out, bundles, strict=True):
                 view.bundle = bundle
         return RecordPage(batch.id, out, page[-1].seq if more and page else None)
 

@@ -101,6 +101,10 @@ class LogState:
 class PageReads(Protocol):
     """A worker's way to the log state and to a read transaction for rendering."""
 
+    # The database the state and the rows are read from (the primary or one replica): a
+    # page's other reads (proofs, EPCIS events) go there too.
+    source: AsyncEngine
+
     async def state(self) -> LogState: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Reads]: ...
@@ -126,6 +130,7 @@ class SqlitePageReads:
     """Log state by ``PRAGMA data_version``; rows through ``sqlite3`` in the loop's thread."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        self.source = engine
         url = engine.url.set(drivername="sqlite+pysqlite")
         # One event loop thread uses these, but not always the thread that made them.
         self._engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -163,7 +168,7 @@ class PostgresPageReads:
     """Log state kept until a notification (or a write of this process) says it changed."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        self.source = self._engine = engine
         self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._state: LogState | None = None
         self._seen_writes = -1
@@ -189,6 +194,16 @@ class PostgresPageReads:
 
     def transaction(self) -> AbstractAsyncContextManager[Reads]:
         return read_transaction(self._engine)
+
+    def announced(self) -> tuple[int, int] | None:
+        """A mark that moves with every change this worker has been told of, or written itself.
+
+        None while nothing listens (then no change would be told of): read every time.
+        """
+        if self._listener is None:
+            self._listen_soon()
+            return None
+        return self._notified, committed_writes(self._engine)
 
     @property
     def listening(self) -> bool:
@@ -253,7 +268,7 @@ class _AsyncOnly:
     """An in-memory SQLite database has no second connection: read the state every time."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        self.source = self._engine = engine
 
     async def state(self) -> LogState:
         async with read_transaction(self._engine) as conn:
