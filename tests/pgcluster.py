@@ -72,8 +72,9 @@ def free_port() -> int:
 class Cluster:
     """A PostgreSQL cluster in ``folder`` listening on 127.0.0.1:``port``, trust auth."""
 
-    def __init__(self, programs: Path, folder: Path) -> None:
+    def __init__(self, programs: Path, folder: Path, max_connections: int = 60) -> None:
         self.programs = programs
+        self.max_connections = max_connections
         self.folder = folder
         self.data = folder / "data"
         self.port = free_port()
@@ -148,7 +149,7 @@ class Cluster:
         """Start the server and wait until it accepts connections."""
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} "
-            "-c fsync=off -c full_page_writes=off -c max_connections=60"
+            f"-c fsync=off -c full_page_writes=off -c max_connections={self.max_connections}"
         )
         self._run(
             "pg_ctl", "--pgdata", str(self.data), "--wait", "--log", "server.log", "-o", options,
@@ -183,7 +184,7 @@ class Cluster:
 
 
 @contextmanager
-def cluster() -> Iterator[Cluster]:
+def cluster(max_connections: int = 60) -> Iterator[Cluster]:
     """A started throwaway cluster in a temporary folder, stopped and removed at the end.
 
     The test skips where no cluster can be made (fails with ``TRACE_REQUIRE_POSTGRES=1``).
@@ -206,7 +207,7 @@ def cluster() -> Iterator[Cluster]:
             pytest.skip(reason)
     folder = Path(tempfile.mkdtemp(prefix="trace-pg-"))
     try:
-        pg = Cluster(programs, folder)
+        pg = Cluster(programs, folder, max_connections)
         pg.initialise()
         pg.start()
         try:
@@ -223,7 +224,8 @@ def standby(primary: Cluster) -> Iterator[Cluster]:
     """A started streaming replica of ``primary``, stopped and removed at the end."""
     folder = primary.folder / "standby"
     folder.mkdir()
-    replica = Cluster(primary.programs, folder)
+    # A hot standby needs at least the primary's max_connections.
+    replica = Cluster(primary.programs, folder, primary.max_connections)
     replica.base_backup_of(primary)
     replica.start()
     try:

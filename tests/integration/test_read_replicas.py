@@ -4,7 +4,7 @@ The tests share a primary and a hot standby of their own (tests/pgcluster.py: ``
 ``pg_basebackup --write-recovery-conf``, a second ``postgres``), each on a database of its
 own; they pause the standby's replay to hold it behind the primary, and read through the
 service with ``TRACE_READ_DATABASE_URL`` naming the standby. Replicas are PostgreSQL's: there is no
-SQLite run of these tests (a replica beside SQLite is refused, tests/unit/test_config.py).
+SQLite run of these tests (a replica beside SQLite is refused, as the first test shows).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tests.integration.helpers import WHEN, kg, register
 from tests.integration.helpers import record as event
 from tests.pgcluster import Cluster, cluster, standby
 from trace.api.app import create_app
-from trace.config import Settings
+from trace.config import Settings, load_settings
 from trace.domain.agency import AgencyKind
 from trace.store.checkpoints import sign_checkpoint
 from trace.store.ledger import Ledger, open_ledger
@@ -107,6 +107,20 @@ async def until_page(service: Service, path: str, shows: Callable[[str], bool]) 
         if shows(page) or loop.time() > deadline:
             return page
         await asyncio.sleep(0.02)
+
+
+def test_replicas_are_named_by_comma_or_space_and_only_beside_a_postgresql_primary() -> None:
+    primary = {"TRACE_DATABASE_URL": "postgresql://db/trace", "TRACE_WORKERS": "4"}
+    replicas = "postgresql://r1/trace, postgresql://r2/trace postgresql://r3/trace"
+    settings = load_settings({**primary, "TRACE_READ_DATABASE_URL": replicas})
+    assert settings.read_database_urls == tuple(replicas.replace(",", "").split())
+    # Each replica is a server of its own with the same budget, and no listener on it.
+    assert (settings.pool_size, settings.replica_pool_size) == (19, 20)
+    assert load_settings(primary).read_database_urls == ()
+    with pytest.raises(ValueError, match="TRACE_DATABASE_URL is SQLite"):
+        load_settings({"TRACE_READ_DATABASE_URL": "postgresql://r1/trace"})
+    with pytest.raises(ValueError, match="is not a PostgreSQL URL"):
+        load_settings({**primary, "TRACE_READ_DATABASE_URL": "sqlite:///copy.sqlite3"})
 
 
 async def test_a_replica_behind_shows_its_older_state_whole_and_catches_up(
