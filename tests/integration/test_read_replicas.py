@@ -98,6 +98,16 @@ def cited(page: str) -> int:
     return int(found.group(1)) if found else 0
 
 
+async def harvested_batches(service: Service) -> list[str]:
+    """The batches an inspector's search finds with a harvest recorded."""
+    inspector = await make_member(service.ledger, "Chi cục QLCL", AgencyKind.AUTHORITY)
+    found = await service.http.get(
+        "/api/v1/batches", params={"kind": "harvested"}, headers=inspector.headers
+    )
+    assert found.status_code == 200, found.text
+    return [hit["id"] for hit in found.json()["batches"]]
+
+
 async def until_page(service: Service, path: str, shows: Callable[[str], bool]) -> str:
     """The English page once ``shows`` holds of it (or when patience runs out)."""
     loop = asyncio.get_running_loop()
@@ -151,6 +161,8 @@ async def test_a_replica_behind_shows_its_older_state_whole_and_catches_up(
         assert [r["seq"] for r in history["records"]] == [1]
         checkpoint = (await http.get("/api/v1/log/checkpoint")).text
         assert f"\n{old_size}\n" in checkpoint
+        # Search catches its index up on the primary and reads the replica's copy of it.
+        assert await harvested_batches(service) == []
 
         # The producer's own write-then-read paths go to the primary and see it at once.
         position = harvested["record"]["position"]
@@ -178,6 +190,7 @@ async def test_a_replica_behind_shows_its_older_state_whole_and_catches_up(
         assert page.count("Harvested") == 2 and cited(page) == newest
         history = (await http.get(f"/api/v1/batches/{batch['id']}/records")).json()
         assert [r["seq"] for r in history["records"]] == [1, 2, 3]
+        assert await harvested_batches(service) == [batch["id"]]
 
 
 async def test_reads_leave_a_replica_that_trails_too_long_or_is_down_for_the_primary(

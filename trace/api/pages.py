@@ -450,7 +450,7 @@ async def check_code(request: Request[Any, Any, Any], ledger: LedgerDep) -> Resp
         canonical = normalise_batch_code(typed)
     except InvalidIdentifier:
         return _not_found(request, typed)
-    async with read_transaction(ledger.engine) as conn:
+    async with read_transaction(ledger.reader()) as conn:
         row = (await conn.execute(select(batches).where(batches.c.code == canonical))).first()
         if row is not None:
             return Response(b"", status_code=303, headers={"Location": f"/b/{canonical}{suffix}"})
