@@ -16,6 +16,9 @@ worker holds that state and learns that it changed:
   worker itself are seen at once (:func:`committed_writes`); another process's
   within the notification's delivery, about a millisecond. While the listening
   connection is down, the state is read on every request.
+- **PostgreSQL with read replicas**: the same listener on the primary tells a replica's
+  page reads that their state may be old; trace/store/replica_reads.py reads it again
+  from the replica until the replica has replayed the change.
 
 On SQLite the pages also read their rows through plain ``sqlite3`` connections in
 the event loop's thread rather than through the async driver's thread. A page's
