@@ -165,6 +165,10 @@ async def test_a_replica_behind_shows_its_older_state_whole_and_catches_up(
         assert await harvested_batches(service) == []
 
         # The producer's own write-then-read paths go to the primary and see it at once.
+        mine = await http.get(f"/api/v1/batches/{batch['id']}", headers=producer.headers)
+        assert mine.json()["version"] == 2
+        history = await http.get(f"/api/v1/batches/{batch['id']}/records", headers=producer.headers)
+        assert [r["seq"] for r in history.json()["records"]] == [1, 2]
         position = harvested["record"]["position"]
         bundle = await http.get(f"/api/v1/log/records/{position}/bundle")
         assert bundle.status_code == 200, bundle.text
