@@ -27,8 +27,11 @@ from trace.api.app import create_app
 from trace.config import Settings, load_settings
 from trace.domain.agency import AgencyKind
 from trace.store.checkpoints import sign_checkpoint
+from trace.store.database import connect_replica
 from trace.store.ledger import Ledger, open_ledger
 from trace.store.migrate import migrate
+from trace.store.outage import RETRY_AFTER_SECONDS
+from trace.store.replicas import Replica
 
 # Only bounds a broken test: a resumed standby replays within milliseconds.
 PATIENCE_SECONDS = 10.0
@@ -131,6 +134,19 @@ def test_replicas_are_named_by_comma_or_space_and_only_beside_a_postgresql_prima
         load_settings({"TRACE_READ_DATABASE_URL": "postgresql://r1/trace"})
     with pytest.raises(ValueError, match="is not a PostgreSQL URL"):
         load_settings({**primary, "TRACE_READ_DATABASE_URL": "sqlite:///copy.sqlite3"})
+
+
+def test_a_trailing_replica_is_left_then_tried_again_once_every_few_seconds() -> None:
+    engine = connect_replica("postgresql://replica.invalid/trace", pool_size=4)  # never used
+    replica = Replica(engine, behind_since=100.0)
+    assert replica.fit(now=100.5, max_lag=1.0)  # behind, within the limit: still read
+    assert not replica.fit(now=101.5, max_lag=1.0)  # past it: left for the primary
+    tried = 101.0 + RETRY_AFTER_SECONDS
+    assert replica.fit(now=tried, max_lag=1.0)  # one request tries it again
+    assert not replica.fit(now=tried + 1.0, max_lag=1.0)
+    assert replica.fit(now=tried + RETRY_AFTER_SECONDS, max_lag=1.0)
+    replica.behind_since = None  # a page read found it caught up
+    assert replica.fit(now=tried + RETRY_AFTER_SECONDS + 0.1, max_lag=1.0)
 
 
 async def test_a_replica_behind_shows_its_older_state_whole_and_catches_up(
