@@ -47,6 +47,10 @@ size with and without gzip. ``--profile`` adds, in this process against the same
 database, the page's stages timed one by one and a cProfile of the ASGI application
 (no HTTP server) grouped by where the time goes.
 
+``--replica`` (a throwaway primary with a streaming replica serving the reads) or
+``--read-url URL`` (a replica of ``--postgres-url`` you run), and ``--appends RATE`` (events
+appended on the primary meanwhile): see bench/page_replica.py.
+
 A markdown report goes to stdout; progress goes to stderr.
 """
 
@@ -77,10 +81,13 @@ if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
 
 import page_phone  # noqa: E402
+import page_replica  # noqa: E402
 from harness import Meter, Server, add_postgres_option, demo_environment, log  # noqa: E402
 
 from trace.config import Settings, load_settings  # noqa: E402
 from trace.demo import load_demo  # noqa: E402
+from trace.domain.agency import AgencyKind  # noqa: E402
+from trace.store.agencies import create_agency  # noqa: E402
 from trace.store.batches import all_batches  # noqa: E402
 from trace.store.checkpoints import sign_checkpoint  # noqa: E402
 from trace.store.database import read_transaction  # noqa: E402
@@ -290,6 +297,7 @@ class Bench:
     database: str | None  # the PostgreSQL database, None for SQLite
     drop: Callable[[], None]
     code: str = ""  # the pomelo's short code
+    token: str = ""  # a producer's token, for --appends
 
 
 def make_bench(args: argparse.Namespace, workdir: Path) -> Bench:
@@ -303,24 +311,32 @@ def make_bench(args: argparse.Namespace, workdir: Path) -> Bench:
     settings = load_settings(env)
     try:
         migrate(settings.database_url)
-        code = asyncio.run(_demo(settings))
+        code, token = asyncio.run(_demo(settings))
+        if args.read_url and database:
+            log("-- waiting for the replica to replay the demo")
+            page_replica.wait_replayed(args.postgres_url, args.read_url, database)
+            env[page_replica.READ_SETTING] = page_replica.pg_dsn(args.read_url, database)
     except BaseException:
         drop()
         raise
-    return Bench(env, settings, workdir, database, drop, code)
+    return Bench(env, load_settings(env), workdir, database, drop, code, token)
 
 
-async def _demo(settings: Settings) -> str:
-    """Load the demo, sign a checkpoint over it, return the pomelo's short code."""
+async def _demo(settings: Settings) -> tuple[str, str]:
+    """Load the demo, sign a checkpoint over it; the pomelo's short code, a producer's token."""
     await load_demo(settings)
     ledger = open_ledger(settings)
     try:
         await sign_checkpoint(ledger, settings.log_origin)
         async with read_transaction(ledger.engine) as conn:
             batches = await all_batches(conn)
+        _agency, _key, token = await create_agency(
+            ledger, name="HTX Lúa Bench", kind=AgencyKind.PRODUCER
+        )
     finally:
         await ledger.close()
-    return next(b.code for b in batches if b.gtin and int(b.gtin) == int(POMELO_GTIN))
+    code = next(b.code for b in batches if b.gtin and int(b.gtin) == int(POMELO_GTIN))
+    return code, token
 
 
 # --------------------------------------------------------------------------- the run
@@ -335,10 +351,12 @@ def measure(
     cold_env = {**bench.env, "TRACE_PAGE_CACHE": "0"}
     other: Server | None = None
     if args.compare:
-        log(f"-- starting a second server with {args.compare}=0")
+        # Replicas are turned off by naming none.
+        off = "" if args.compare == page_replica.READ_SETTING else "0"
+        log(f"-- starting a second server with {args.compare}={off!r}")
         try:
             other = Server(
-                {**bench.env, args.compare: "0"}, bench.workdir / "other.log", args.workers
+                {**bench.env, args.compare: off}, bench.workdir / "other.log", args.workers
             )
         except BaseException:
             server.stop()
@@ -358,6 +376,10 @@ def measure(
         finally:
             cold.stop()
         log(f"-- pomelo page: {facts['html']:,} bytes of HTML, {facts['gzip']:,} gzipped")
+        appender = None
+        if args.appends:
+            appender = page_replica.Appender(server.base, bench.token, args.appends)
+            facts["appender"] = appender
         identity = {k: v for k, v in PHONE.items() if k != "Accept-Encoding"}
 
         def one(kind: str, connections: int, seconds: float, on: Server | None = None) -> Sample:
@@ -371,6 +393,8 @@ def measure(
                 headers = identity
             elif kind == "cold":
                 target = cold_server()
+            if appender is not None:
+                appender.start()
             try:
                 sample = wrk_run(
                     target.base,
@@ -384,6 +408,8 @@ def measure(
                     database=bench.database,
                 )
             finally:
+                if appender is not None:
+                    appender.stop()
                 if target is not server and target is not other:
                     target.stop()
             if kind == "warm 304" and sample.bytes_per_response > 1500:
@@ -951,8 +977,30 @@ def main(argv: list[str] | None = None) -> int:
         help="also measure the warm kinds on a second server with SETTING=0 (e.g."
         " TRACE_METRICS, TRACE_ACCESS_LOG), interleaved, and report the ratio",
     )
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="run on a throwaway PostgreSQL primary with a streaming replica serving the reads,"
+        " compared with a server reading from the primary (bench/page_replica.py)",
+    )
+    parser.add_argument(
+        "--read-url",
+        metavar="URL",
+        help="serve the reads from this streaming replica of the --postgres-url server",
+    )
+    parser.add_argument(
+        "--appends",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="append RATE events a second on the primary during every measurement",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
+    if args.read_url and not args.postgres_url:
+        parser.error("--read-url names a replica of the --postgres-url server: give both")
+    if args.replica or args.read_url:
+        args.compare = args.compare or page_replica.READ_SETTING
     if args.compare and not args.compare.startswith("TRACE_"):
         parser.error("--compare takes a TRACE_* setting that 0 turns off, e.g. TRACE_METRICS")
     args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
@@ -969,6 +1017,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
+    with page_replica.replica_clusters(args.replica) as urls:
+        if urls is not None:
+            args.postgres_url, args.read_url = urls
+        return _bench(args)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    """Set up, measure and report (main, once the arguments are read)."""
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="bench-page-"))
     log(f"== setting up in {workdir}")
@@ -996,6 +1052,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     log(f"== done in {time.perf_counter() - started:.0f} s")
     backend = "PostgreSQL" if bench.database else "SQLite"
+    if args.read_url:
+        backend += "+replica (reads from a streaming replica)"
     wrk_version = subprocess.run(
         ["wrk", "--version"], capture_output=True, text=True, check=False
     ).stdout.splitlines()
@@ -1018,6 +1076,9 @@ def main(argv: list[str] | None = None) -> int:
         f" gzipped (ratio {facts['gzip'] / facts['html']:.2f}); English"
         f" {facts['html en']:,} / {facts['gzip en']:,}."
     )
+    if "appender" in facts:
+        print()
+        print(facts["appender"].summary())
     if facts["server log"]:
         print()
         print("Server log (errors):")

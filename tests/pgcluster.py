@@ -14,10 +14,17 @@ skips the test with the reason, unless ``TRACE_REQUIRE_POSTGRES=1``, which fails
         url = await pg.create_database("trace")   # postgresql://postgres@127.0.0.1:PORT/trace
         pg.stop()
         pg.start()
+        with standby(pg) as replica:                # a streaming replica of it, started
+            await replica.pause_replay()
+
+A standby is a hot standby made by ``pg_basebackup --write-recovery-conf`` from the running
+cluster (``initdb``'s defaults already allow it: ``wal_level=replica``, ten WAL senders and
+replication connections from 127.0.0.1 trusted), in a folder of its own, on its own port.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import shutil
@@ -33,6 +40,8 @@ import pytest
 
 REQUIRE_POSTGRES = os.environ.get("TRACE_REQUIRE_POSTGRES") == "1"
 SYSTEM_USER = "postgres"
+# Bounds a wait for a standby that a working test never reaches.
+PATIENCE_SECONDS = 10.0
 
 
 def find_programs() -> Path | None:
@@ -63,8 +72,9 @@ def free_port() -> int:
 class Cluster:
     """A PostgreSQL cluster in ``folder`` listening on 127.0.0.1:``port``, trust auth."""
 
-    def __init__(self, programs: Path, folder: Path) -> None:
+    def __init__(self, programs: Path, folder: Path, max_connections: int = 60) -> None:
         self.programs = programs
+        self.max_connections = max_connections
         self.folder = folder
         self.data = folder / "data"
         self.port = free_port()
@@ -72,6 +82,37 @@ class Cluster:
         if os.geteuid() == 0:
             self._user = pwd.getpwnam(SYSTEM_USER)
             os.chown(folder, self._user.pw_uid, self._user.pw_gid)
+
+    def url(self, database: str) -> str:
+        """The URL of ``database`` on this cluster."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    async def _query(self, sql: str) -> object:
+        admin = await asyncpg.connect(self.admin_url)
+        try:
+            return await admin.fetchval(sql)
+        finally:
+            await admin.close()
+
+    async def pause_replay(self) -> None:
+        """Stop replaying the primary's WAL (a standby): it keeps receiving, shows nothing new."""
+        await self._query("SELECT pg_wal_replay_pause()")
+        paused = "SELECT pg_get_wal_replay_pause_state() = 'paused'"
+        async with asyncio.timeout(PATIENCE_SECONDS):
+            while not await self._query(paused):  # noqa: ASYNC110 (a server's state, polled)
+                await asyncio.sleep(0.01)
+
+    async def resume_replay(self) -> None:
+        """Replay again what arrived meanwhile (a standby)."""
+        await self._query("SELECT pg_wal_replay_resume()")
+
+    async def wait_replayed(self, primary: Cluster) -> None:
+        """Wait until this standby has replayed everything ``primary`` has written until now."""
+        written = await primary._query("SELECT pg_current_wal_lsn()::text")
+        replayed = f"SELECT pg_last_wal_replay_lsn() >= '{written}'::pg_lsn"
+        async with asyncio.timeout(PATIENCE_SECONDS):
+            while not await self._query(replayed):  # noqa: ASYNC110 (a server's state, polled)
+                await asyncio.sleep(0.01)
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self.programs / program), *args]
@@ -108,7 +149,7 @@ class Cluster:
         """Start the server and wait until it accepts connections."""
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} "
-            "-c fsync=off -c full_page_writes=off -c max_connections=60"
+            f"-c fsync=off -c full_page_writes=off -c max_connections={self.max_connections}"
         )
         self._run(
             "pg_ctl", "--pgdata", str(self.data), "--wait", "--log", "server.log", "-o", options,
@@ -123,18 +164,27 @@ class Cluster:
     def admin_url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
-    async def create_database(self, name: str) -> str:
-        """Create the database ``name``; its URL."""
+    def base_backup_of(self, primary: Cluster) -> None:
+        """Make this cluster's files a streaming replica of ``primary`` (running), not started."""
+        self._run(
+            "pg_basebackup", "--pgdata", str(self.data), "--host", "127.0.0.1",
+            "--port", str(primary.port), "--username", "postgres", "--write-recovery-conf",
+            "--wal-method", "stream", "--checkpoint", "fast", "--no-sync",
+        )  # fmt: skip
+
+    async def create_database(self, name: str, *, template: str | None = None) -> str:
+        """Create the database ``name`` (a copy of ``template`` if given); its URL."""
         admin = await asyncpg.connect(self.admin_url)
         try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
+            copy = f' TEMPLATE "{template}"' if template else ""
+            await admin.execute(f'CREATE DATABASE "{name}"{copy}')
         finally:
             await admin.close()
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+        return self.url(name)
 
 
 @contextmanager
-def cluster() -> Iterator[Cluster]:
+def cluster(max_connections: int = 60) -> Iterator[Cluster]:
     """A started throwaway cluster in a temporary folder, stopped and removed at the end.
 
     The test skips where no cluster can be made (fails with ``TRACE_REQUIRE_POSTGRES=1``).
@@ -157,7 +207,7 @@ def cluster() -> Iterator[Cluster]:
             pytest.skip(reason)
     folder = Path(tempfile.mkdtemp(prefix="trace-pg-"))
     try:
-        pg = Cluster(programs, folder)
+        pg = Cluster(programs, folder, max_connections)
         pg.initialise()
         pg.start()
         try:
@@ -167,3 +217,19 @@ def cluster() -> Iterator[Cluster]:
                 pg.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def standby(primary: Cluster) -> Iterator[Cluster]:
+    """A started streaming replica of ``primary``, stopped and removed at the end."""
+    folder = primary.folder / "standby"
+    folder.mkdir()
+    # A hot standby needs at least the primary's max_connections.
+    replica = Cluster(primary.programs, folder, primary.max_connections)
+    replica.base_backup_of(primary)
+    replica.start()
+    try:
+        yield replica
+    finally:
+        with suppress(RuntimeError):
+            replica.stop()

@@ -44,6 +44,12 @@ class Settings:
     # (docs/operations.md, "The connection budget"). A request finding every connection of
     # its worker lent out waits for one rather than failing.
     database_connections: int = 80
+    # PostgreSQL streaming replicas of the primary that serve the public reads (pages,
+    # proofs, search, history, genealogy, EPCIS queries: docs/replicas.md), each held to the
+    # same budget as the primary; and how long a replica may trail a change the primary has
+    # told of before reads leave it for the primary.
+    read_database_urls: tuple[str, ...] = ()
+    replica_max_lag_seconds: float = 10.0
     # Keep rendered pages and batch look-ups while the log state holds (0: render every
     # request, to measure or debug rendering).
     page_cache: bool = True
@@ -75,6 +81,14 @@ class Settings:
         return max(MIN_POOL, self.database_connections // self.workers - 1)
 
     @property
+    def replica_pool_size(self) -> int:
+        """Connections one worker may open to each replica: its part of that server's budget.
+
+        Nothing listens on a replica (a hot standby takes no ``LISTEN``), so the whole part.
+        """
+        return max(MIN_POOL, self.database_connections // self.workers)
+
+    @property
     def is_embedded(self) -> bool:
         """True when the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
@@ -100,6 +114,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         page_rate_per_minute=int(env.get("TRACE_PAGE_RATE", "120")),
         workers=max(1, int(env.get("TRACE_WORKERS", "1"))),
         database_connections=int(env.get("TRACE_DATABASE_CONNECTIONS", "80")),
+        read_database_urls=_read_urls(env.get("TRACE_READ_DATABASE_URL", ""), url),
+        replica_max_lag_seconds=float(env.get("TRACE_READ_MAX_LAG_SECONDS", "10")),
         page_cache=env.get("TRACE_PAGE_CACHE", "1") != "0",
         trusted_proxies=parse_networks(env.get("TRACE_TRUSTED_PROXIES", "")),
         proxy_header=_proxy_header(env.get("TRACE_PROXY_HEADER", PROXY_HEADERS[0])),
@@ -128,6 +144,23 @@ def parse_networks(text: str) -> tuple[IpNetwork, ...]:
                 "(write e.g. 127.0.0.1, 10.0.0.0/8 or ::1)"
             ) from None
     return tuple(networks)
+
+
+def _read_urls(text: str, primary: str) -> tuple[str, ...]:
+    """The replicas' URLs, separated by commas or spaces; only beside a PostgreSQL primary."""
+    urls = tuple(text.replace(",", " ").split())
+    for url in urls:
+        if not url.startswith(("postgresql:", "postgres:", "postgresql+asyncpg:")):
+            raise ValueError(
+                f"TRACE_READ_DATABASE_URL: {url.split('@')[-1]!r} is not a PostgreSQL URL "
+                "(write postgresql://user@host:port/database for each streaming replica)"
+            )
+    if urls and primary.startswith("sqlite"):
+        raise ValueError(
+            "TRACE_READ_DATABASE_URL names replicas, but TRACE_DATABASE_URL is SQLite: "
+            "read replicas are PostgreSQL streaming replicas of a PostgreSQL primary"
+        )
+    return urls
 
 
 def _metrics_allow(text: str | None) -> tuple[IpNetwork, ...]:

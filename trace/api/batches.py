@@ -8,10 +8,12 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from trace.api import search
 from trace.api.agencies import decode_b64
 from trace.api.auth import (
+    SESSION_COOKIE,
     ActorDep,
     InspectorDep,
     LedgerDep,
@@ -53,6 +55,7 @@ from trace.store.batches import find_batch
 from trace.store.bundles import proof_bundles
 from trace.store.database import read_transaction
 from trace.store.errors import NotFound
+from trace.store.ledger import Ledger
 from trace.store.records import batch_records
 from trace.translation import negotiate, say
 
@@ -75,6 +78,14 @@ def _answer(appended: Appended) -> Response[AppendedOut]:
     if appended.replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(body, status_code=201, headers=headers)
+
+
+def _source(ledger: Ledger, request: Request[Any, Any, Any]) -> AsyncEngine:
+    """Where a batch is read from: the primary for whoever acts for an agency (a token or a
+    console session), who must see what they have just recorded; a replica for the public."""
+    if "authorization" in request.headers or SESSION_COOKIE in request.cookies:
+        return ledger.engine
+    return ledger.reader()
 
 
 class BatchController(Controller):
@@ -218,13 +229,13 @@ class BatchController(Controller):
         )
 
     @get("/{ref:str}", responses=problem_answers(*ANY, 404))
-    async def read(self, ledger: LedgerDep, ref: str) -> BatchOut:
+    async def read(self, ledger: LedgerDep, request: Request[Any, Any, Any], ref: str) -> BatchOut:
         """Read a batch's current state, by id or public code.
 
         Public. Product, lot, producer, holder, whether it is in transit, recalled or sold
         out, its ``version`` (the ``seq`` of its last record) and its public page's path.
         """
-        async with read_transaction(ledger.engine) as conn:
+        async with read_transaction(_source(ledger, request)) as conn:
             return BatchOut.of(await find_batch(conn, ref))
 
     @get(
@@ -252,7 +263,8 @@ class BatchController(Controller):
         on; records appended meanwhile come after it. An inspector's token, when sent, puts
         the query in the inspectors' audit trail.
         """
-        async with read_transaction(ledger.engine) as conn:
+        source = _source(ledger, request)
+        async with read_transaction(source) as conn:
             batch = await find_batch(conn, ref)
             page = await batch_records(conn, batch.id, after_seq=after, limit=limit + 1)
         more = len(page) > limit
@@ -260,7 +272,8 @@ class BatchController(Controller):
         out = [HistoryRecordOut.of(r) for r in page]
         if proofs and page:
             origin = request.app.state.settings.log_origin
-            for view, bundle in zip(out, await proof_bundles(ledger, origin, page), strict=True):
+            bundles = await proof_bundles(ledger, origin, page, reads_from=source)
+            for view, bundle in zip(out, bundles, strict=True):
                 view.bundle = bundle
         return RecordPage(batch.id, out, page[-1].seq if more and page else None)
 

@@ -241,8 +241,9 @@ class EpcisController(Controller):
         for name, value in pairs:
             params.setdefault(name, []).append(value)
         query = parse_query(params)
+        # On the primary; a replica answers with what it has replayed.
         await catch_up(ledger, EpcisIndex(_settings(request).public_url))
-        async with read_transaction(ledger.engine) as conn:
+        async with read_transaction(ledger.reader()) as conn:
             events, after = await find_events(conn, query)
         headers = dict(VERSIONS)
         if after is not None:

@@ -228,8 +228,8 @@ class GenealogyController(Controller):
         ``transformed`` record that makes it. ``format=svg`` (or ``Accept: image/svg+xml``)
         draws the graph.
         """
-        await catch_up(ledger, GENEALOGY)
-        async with read_transaction(ledger.engine) as conn:
+        await catch_up(ledger, GENEALOGY)  # on the primary; a replica answers with what it replayed
+        async with read_transaction(ledger.reader()) as conn:
             root = await find_batch(conn, ref)
             found = await walk(conn, root, direction, depth=depth)
             holders = await load_holders(

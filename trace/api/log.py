@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.openapi import ResponseSpec
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from trace.api.auth import ActorDep, LedgerDep, provide_actor, require_operator
 from trace.api.parameters import (
@@ -28,6 +28,7 @@ from trace.domain.merkle import ProofRangeError
 from trace.domain.note import verifier_key_string
 from trace.store.checkpoints import (
     add_cosignature,
+    covering_checkpoint,
     latest_checkpoint,
     log_signer,
     log_verifier_key,
@@ -35,6 +36,7 @@ from trace.store.checkpoints import (
     witness_keys,
 )
 from trace.store.database import read_transaction
+from trace.store.ledger import Ledger
 from trace.store.records import load_record
 from trace.store.tables import agency_keys, log_head, records
 from trace.store.tree import prove_consistency, prove_inclusion
@@ -104,6 +106,18 @@ async def _check_size(conn: AsyncConnection, size: int) -> None:
         )
 
 
+async def _holding(ledger: Ledger, size: int) -> AsyncEngine:
+    """The database to prove against a tree of ``size`` leaves: the request's reader when it
+    has that many, else the primary (a replica may not have replayed the checkpoint a client
+    read elsewhere)."""
+    reader = ledger.reader()
+    if reader is ledger.engine:
+        return reader
+    async with read_transaction(reader) as conn:
+        current = int((await conn.execute(select(log_head.c.size))).scalar_one())
+    return reader if current >= size else ledger.engine
+
+
 def _check_sizes(old: int, new: int) -> None:
     """RFC 9162 §2.1.4 proves that a tree of ``old`` leaves, 0 < old <= new, grew into ``new``."""
     if old < 1:
@@ -130,7 +144,7 @@ class LogController(Controller):
         with the cosignatures of the witnesses that checked it; one is signed first if there
         is none yet.
         """
-        latest = await latest_checkpoint(ledger)
+        latest = await latest_checkpoint(ledger, reads_from=ledger.reader())
         if latest is None:
             await sign_checkpoint(ledger, _origin(request))
             latest = await latest_checkpoint(ledger)
@@ -182,7 +196,7 @@ class LogController(Controller):
         Public. The hashes prove that the leaf at ``position`` is in the tree of ``size``
         leaves (at most the log's size); check them against a signed checkpoint of that size.
         """
-        async with read_transaction(ledger.engine) as conn:
+        async with read_transaction(await _holding(ledger, size)) as conn:
             await _check_size(conn, size)
             proof = await prove_inclusion(conn, position, size)
             leaf = (
@@ -205,7 +219,7 @@ class LogController(Controller):
         ``to`` leaves (1 <= from <= to <= the log's size).
         """
         _check_sizes(old, new)
-        async with read_transaction(ledger.engine) as conn:
+        async with read_transaction(await _holding(ledger, new)) as conn:
             await _check_size(conn, new)
             proof = await prove_consistency(conn, old, new)
         return ConsistencyProofOut(old, new, [b64(h) for h in proof])
@@ -223,7 +237,7 @@ class LogController(Controller):
         chain link, statement bytes, signature and key id.
         """
         end = min(end, start + MAX_LEAVES)
-        async with read_transaction(ledger.engine) as conn:
+        async with read_transaction(ledger.reader()) as conn:
             rows = (
                 await conn.execute(
                     select(records)
@@ -263,13 +277,11 @@ class LogController(Controller):
         key, the inclusion proof (C2SP tlog-proof) and the signed checkpoint it leads to;
         ``python -m trace verify-bundle`` checks it.
         """
-        latest = await latest_checkpoint(ledger)
-        if latest is None or latest.checkpoint.size <= position:
-            await sign_checkpoint(ledger, _origin(request))
-            latest = await latest_checkpoint(ledger)
-        assert latest is not None
+        latest, source = await covering_checkpoint(
+            ledger, _origin(request), position, ledger.reader()
+        )
         size = latest.checkpoint.size
-        async with read_transaction(ledger.engine) as conn:
+        async with read_transaction(source) as conn:
             record = await load_record(conn, position)
             if position >= size:
                 raise ProofRangeError(
@@ -291,7 +303,7 @@ class LogController(Controller):
             inclusion_proof=proof,
             checkpoint=latest.note,
             log_key=signer.public,
-            witness_keys=await witness_keys(ledger),
+            witness_keys=await witness_keys(ledger, reads_from=source),
         )
         return Response(encode_bundle(bundle), media_type="application/json")
 

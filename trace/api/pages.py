@@ -34,6 +34,7 @@ import msgspec
 from litestar import Request, Response, route
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from trace.api.auth import LedgerDep
 from trace.api.clients import client_address
@@ -68,8 +69,9 @@ from trace.public.view import build_view
 from trace.store.batches import Batch, to_batch
 from trace.store.database import Reads, read_transaction
 from trace.store.ledger import Ledger
-from trace.store.page_reads import LogState, PageReads, page_reads
+from trace.store.page_reads import LogState, PageReads
 from trace.store.projections import catch_up
+from trace.store.replica_reads import request_page_reads
 from trace.store.tables import batches, label_runs, label_serials
 from trace.translation import DEFAULT_LANGUAGE, chosen, say
 
@@ -189,12 +191,6 @@ def _state(request: Request[Any, Any, Any]) -> _Pages:
     return pages
 
 
-def _reads(ledger: Ledger) -> PageReads:
-    if ledger.page_reads is None:
-        ledger.page_reads = page_reads(ledger.engine)
-    return ledger.page_reads
-
-
 _BY_CODE = select(batches).where(batches.c.code == bindparam("code"))
 
 
@@ -275,6 +271,11 @@ class _Reading:
         self._stack: AsyncExitStack | None = None
         self._conn: Reads | None = None
 
+    @property
+    def source(self) -> AsyncEngine:
+        """The database the page reads from: its state, rows and proofs all come from it."""
+        return self._reads.source
+
     async def conn(self) -> Reads:
         if self._conn is None:
             self._stack = AsyncExitStack()
@@ -295,7 +296,9 @@ async def _serve(
 ) -> Response[Any]:
     """The page of what ``lookup`` finds, from memory while the log state holds."""
     pages = _state(request)
-    reads = _reads(ledger)
+    # One database for the whole page (a replica when there are some), so that its rows are
+    # never older than the log state and checkpoint it cites (trace/store/replica_reads.py).
+    reads = request_page_reads(ledger)
     state = await reads.state()
     pages.at(state)
     reading = _Reading(reads)
@@ -378,8 +381,9 @@ async def _render(
     if fmt == "jsonld":
         # The same events, with the same Event Hash IDs, as /epcis/events answers.
         await reading.close()
+        # Kept on the primary; a replica serves the events it has replayed.
         await catch_up(ledger, EpcisIndex(settings.public_url))
-        async with read_transaction(ledger.engine) as conn:
+        async with read_transaction(reading.source) as conn:
             events = await batch_events(conn, batch.id)
         created = from_us(batch.updated_at_us).isoformat().replace("+00:00", "Z")
         return batch_document(events, created)
@@ -389,7 +393,9 @@ async def _render(
         return render_page(view, lang, path=path, checkpoint=checkpoint, serial=scans).encode()
     if fmt == "json":
         content = page_json(view)
-        content["proofs"] = await page_proofs(ledger, batch, origin=settings.log_origin)
+        content["proofs"] = await page_proofs(
+            ledger, batch, origin=settings.log_origin, reads_from=reading.source
+        )
         return msgspec.json.encode(content)
     return msgspec.json.encode(linkset(view, f"{settings.public_url}{path}"))
 
@@ -444,7 +450,7 @@ async def check_code(request: Request[Any, Any, Any], ledger: LedgerDep) -> Resp
         canonical = normalise_batch_code(typed)
     except InvalidIdentifier:
         return _not_found(request, typed)
-    async with read_transaction(ledger.engine) as conn:
+    async with read_transaction(ledger.reader()) as conn:
         row = (await conn.execute(select(batches).where(batches.c.code == canonical))).first()
         if row is not None:
             return Response(b"", status_code=303, headers={"Location": f"/b/{canonical}{suffix}"})

@@ -179,7 +179,7 @@ async def _to_link(
     """A 307 to the batch's link of ``link_type``, or a 404 when it has none."""
     settings: Settings = request.app.state.settings
     relation = link_relation(link_type)
-    async with read_transaction(ledger.engine) as conn:
+    async with read_transaction(ledger.reader()) as conn:
         found = await _by_digital_link(conn, link)
         if isinstance(found, str):
             return _not_found(request, found)

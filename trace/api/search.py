@@ -166,7 +166,7 @@ async def search_batches(
         certification=certification,
         sort=sort,
     )
-    await catch_up(ledger, PROJECTION)
-    async with read_transaction(ledger.engine) as conn:
+    await catch_up(ledger, PROJECTION)  # on the primary; a replica answers with what it replayed
+    async with read_transaction(ledger.reader()) as conn:
         page = await search(conn, query, cursor=cursor, limit=limit, today=vietnam_today())
     return SearchPageOut([SearchHitOut.of_hit(hit) for hit in page.hits], sort, page.cursor)

@@ -23,18 +23,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from trace.domain.bundle import ProofBundle, build_bundle
 from trace.domain.merkle import inclusion_proof, inclusion_ranges
 from trace.domain.note import verifier_key_string
 from trace.store.batches import Batch
-from trace.store.checkpoints import (
-    SignedCheckpoint,
-    latest_checkpoint,
-    log_signer,
-    sign_checkpoint,
-    witness_keys,
-)
+from trace.store.checkpoints import covering_checkpoint, log_signer, witness_keys
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger
 from trace.store.records import batch_records
@@ -44,15 +39,19 @@ from trace.store.tree import load_subtrees
 PAGE_PROOFS_FORMAT = "trace.page-proofs/v1"
 
 
-async def page_proofs(ledger: Ledger, batch: Batch, *, origin: str) -> dict[str, Any]:
+async def page_proofs(
+    ledger: Ledger, batch: Batch, *, origin: str, reads_from: AsyncEngine | None = None
+) -> dict[str, Any]:
     """The ``trace.page-proofs/v1`` JSON of ``batch`` as read: its records, in seq order.
 
     Only the batch's first ``version`` records are given, so the proofs end at the head the
     caller read and the page shows. One checkpoint covers them all: the newest, or a new one
     signed when the newest does not yet hold the last record (as the bundle endpoint does).
-    ``origin`` is the log's origin (``Settings.log_origin``).
+    ``origin`` is the log's origin (``Settings.log_origin``); ``reads_from`` the database
+    the page was read from (``Ledger.reader()``; the primary by default).
     """
-    async with read_transaction(ledger.engine) as conn:
+    source = reads_from or ledger.engine
+    async with read_transaction(source) as conn:
         records = await batch_records(conn, batch.id, limit=batch.version)
         rows = await conn.execute(
             select(agency_keys.c.key_id, agency_keys.c.public_key).where(
@@ -60,16 +59,17 @@ async def page_proofs(ledger: Ledger, batch: Batch, *, origin: str) -> dict[str,
             )
         )
         public_keys = {row.key_id: bytes(row.public_key) for row in rows}
-    signed = await _covering(ledger, origin, max((r.position for r in records), default=-1))
+    last = max((r.position for r in records), default=-1)
+    signed, source = await covering_checkpoint(ledger, origin, last, source)
     size = signed.checkpoint.size
-    async with read_transaction(ledger.engine) as conn:
+    async with read_transaction(source) as conn:
         # Every record's audit path from one fetch of the subtrees they need (what
         # prove_inclusion does for one record), rather than one query per record.
         tree = await load_subtrees(
             conn, [part for r in records for part in inclusion_ranges(r.position, size)]
         )
     log_key = (await log_signer(ledger, origin)).public
-    witnesses = await witness_keys(ledger)
+    witnesses = await witness_keys(ledger, reads_from=source)
     bundles = [
         build_bundle(
             record,
@@ -93,16 +93,6 @@ async def page_proofs(ledger: Ledger, batch: Batch, *, origin: str) -> dict[str,
         "witness_keys": [verifier_key_string(witness) for witness in witnesses],
         "records": [_entry(bundle) for bundle in bundles],
     }
-
-
-async def _covering(ledger: Ledger, origin: str, position: int) -> SignedCheckpoint:
-    """The newest checkpoint with its cosignatures, signing one first if it lacks ``position``."""
-    latest = await latest_checkpoint(ledger)
-    if latest is None or latest.checkpoint.size <= position:
-        await sign_checkpoint(ledger, origin)
-        latest = await latest_checkpoint(ledger)
-    assert latest is not None, "a checkpoint was just signed"
-    return latest
 
 
 def _entry(bundle: ProofBundle) -> dict[str, Any]:

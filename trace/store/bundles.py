@@ -10,36 +10,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from trace.domain.bundle import ProofBundle, build_bundle
 from trace.domain.merkle import inclusion_proof, inclusion_ranges
 from trace.domain.record import Record
 from trace.store.agencies import key_statuses
-from trace.store.checkpoints import latest_checkpoint, log_signer, sign_checkpoint, witness_keys
+from trace.store.checkpoints import covering_checkpoint, log_signer, witness_keys
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger
 from trace.store.tree import load_subtrees
 
 
 async def proof_bundles(
-    ledger: Ledger, origin: str, records: Sequence[Record]
+    ledger: Ledger, origin: str, records: Sequence[Record], *, reads_from: AsyncEngine | None = None
 ) -> list[ProofBundle]:
-    """The bundle of each of ``records`` (in their order), against one checkpoint."""
+    """The bundle of each of ``records`` (in their order), against one checkpoint.
+
+    ``reads_from`` is the database the records were read from (``Ledger.reader()``).
+    """
     if not records:
         return []
     last = max(record.position for record in records)
-    latest = await latest_checkpoint(ledger)
-    if latest is None or latest.checkpoint.size <= last:
-        await sign_checkpoint(ledger, origin)
-        latest = await latest_checkpoint(ledger)
-    assert latest is not None
+    latest, source = await covering_checkpoint(ledger, origin, last, reads_from or ledger.engine)
     size = latest.checkpoint.size
-    async with read_transaction(ledger.engine) as conn:
+    async with read_transaction(source) as conn:
         tree = await load_subtrees(
             conn, [part for r in records for part in inclusion_ranges(r.position, size)]
         )
         keys = await key_statuses(conn, {record.key_id for record in records})
     signer = await log_signer(ledger, origin)
-    witnesses = await witness_keys(ledger)
+    witnesses = await witness_keys(ledger, reads_from=source)
     return [
         build_bundle(
             record,

@@ -14,7 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from trace.domain.checkpoint import Checkpoint, parse_checkpoint_text
 from trace.domain.compact_range import edge_root, unpack
@@ -173,9 +173,15 @@ def _from_row(row: Any) -> SignedCheckpoint:
     )
 
 
-async def latest_checkpoint(ledger: Ledger) -> SignedCheckpoint | None:
-    """The newest signed checkpoint with every cosignature witnesses gave it."""
-    async with read_transaction(ledger.engine) as conn:
+async def latest_checkpoint(
+    ledger: Ledger, *, reads_from: AsyncEngine | None = None
+) -> SignedCheckpoint | None:
+    """The newest signed checkpoint with every cosignature witnesses gave it.
+
+    ``reads_from`` is the database the request reads from (``Ledger.reader()``), the
+    primary by default.
+    """
+    async with read_transaction(reads_from or ledger.engine) as conn:
         newest = await _newest(conn)
         if newest is None:
             return None
@@ -227,9 +233,26 @@ async def add_witness(ledger: Ledger, verifier_key: str) -> Verifier:
     return verifier
 
 
-async def witness_keys(ledger: Ledger) -> list[Verifier]:
+async def covering_checkpoint(
+    ledger: Ledger, origin: str, position: int, reads_from: AsyncEngine
+) -> tuple[SignedCheckpoint, AsyncEngine]:
+    """The newest checkpoint holding ``position``, and the database to prove against it.
+
+    Read from ``reads_from``; when it has none that holds ``position`` yet, one is signed on
+    the primary, which alone has it at once: the proofs are then read from the primary.
+    """
+    latest = await latest_checkpoint(ledger, reads_from=reads_from)
+    if latest is not None and latest.checkpoint.size > position:
+        return latest, reads_from
+    await sign_checkpoint(ledger, origin)
+    latest = await latest_checkpoint(ledger)
+    assert latest is not None, "a checkpoint was just signed"
+    return latest, ledger.engine
+
+
+async def witness_keys(ledger: Ledger, *, reads_from: AsyncEngine | None = None) -> list[Verifier]:
     """The witnesses whose cosignatures the log accepts."""
-    async with read_transaction(ledger.engine) as conn:
+    async with read_transaction(reads_from or ledger.engine) as conn:
         rows = (
             await conn.execute(select(witnesses.c.verifier_key).order_by(witnesses.c.name))
         ).scalars()

@@ -12,13 +12,13 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
 from sqlalchemy import Engine, Executable, Result, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from trace.store.outage import report_success
+from trace.store.outage import ReplicaUnavailable, is_unavailable, report_failure, report_success
 
 READ_ONLY = "trace_read_only"
 
@@ -54,6 +54,31 @@ def async_url(url: str) -> str:
 def is_sqlite(engine: AsyncEngine) -> bool:
     """True when ``engine`` talks to SQLite."""
     return engine.dialect.name == "sqlite"
+
+
+# The engines of read replicas (trace/store/replicas.py): their failures are their own.
+_REPLICAS: WeakSet[Engine] = WeakSet()
+# How long a replica may take to accept a connection before reads leave it (asyncpg's
+# default, 60 s, would hold a page that long).
+REPLICA_CONNECT_SECONDS = 5
+
+
+def connect_replica(url: str, *, pool_size: int) -> AsyncEngine:
+    """An engine for a streaming replica: a pool that never overflows, quick to give up."""
+    engine = create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=30,
+        connect_args={"timeout": REPLICA_CONNECT_SECONDS},
+    )
+    _REPLICAS.add(engine.sync_engine)
+    return engine
+
+
+def is_replica(engine: AsyncEngine) -> bool:
+    """True when ``engine`` reads from a streaming replica (made by :func:`connect_replica`)."""
+    return engine.sync_engine in _REPLICAS
 
 
 def connect(url: str, *, pool_size: int = 20, overflow: bool = True) -> AsyncEngine:
@@ -100,11 +125,22 @@ def configure_sqlite(engine: Engine) -> None:
 
 @asynccontextmanager
 async def read_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A connection for reading; on SQLite it does not take the writer's lock."""
-    async with engine.connect() as conn:
-        await conn.execution_options(**{READ_ONLY: True})
-        async with conn.begin():
-            yield conn
+    """A connection for reading; on SQLite it does not take the writer's lock.
+
+    A replica that cannot be reached is noted as down against itself, so that the next
+    requests read elsewhere (trace/store/replicas.py), and the request meeting it is
+    answered 503 with ``Retry-After`` like any outage.
+    """
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(**{READ_ONLY: True})
+            async with conn.begin():
+                yield conn
+    except Exception as exc:
+        if is_replica(engine) and is_unavailable(exc):
+            report_failure(engine, exc)
+            raise ReplicaUnavailable(f"a read replica cannot be reached: {exc}") from exc
+        raise
     report_success(engine)
 
 

@@ -57,9 +57,13 @@ _NETWORK_ERRNOS = frozenset(
 )
 
 
+class ReplicaUnavailable(Exception):
+    """A read replica could not be reached; noted against the replica, not the primary."""
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` means that the database cannot be reached now (so: retry later)."""
-    if isinstance(exc, PoolTimeout):
+    if isinstance(exc, PoolTimeout | ReplicaUnavailable):
         return True  # every pooled connection is busy or being made: the database lags
     if isinstance(exc, DBAPIError):
         return bool(exc.connection_invalidated) or _driver_unavailable(exc.orig)
@@ -103,6 +107,8 @@ _DOWN: WeakKeyDictionary[Engine, Outage] = WeakKeyDictionary()
 
 def report_failure(engine: AsyncEngine, exc: BaseException) -> None:
     """Note that ``engine``'s database could not be reached; log it if an outage begins."""
+    if isinstance(exc, ReplicaUnavailable):
+        return  # the replica's outage was noted where it met it (database.read_transaction)
     outage = _DOWN.get(engine.sync_engine)
     if outage is None:
         outage = _DOWN[engine.sync_engine] = Outage()
@@ -130,3 +136,9 @@ def report_success(engine: AsyncEngine) -> None:
 def is_down(engine: AsyncEngine) -> bool:
     """Whether an outage of ``engine``'s database is going on, as far as this process knows."""
     return engine.sync_engine in _DOWN
+
+
+def down_for(engine: AsyncEngine) -> float | None:
+    """Seconds since this process saw ``engine``'s database go down, or None if it is up."""
+    outage = _DOWN.get(engine.sync_engine)
+    return None if outage is None else time.monotonic() - outage.since

@@ -16,6 +16,9 @@ worker holds that state and learns that it changed:
   worker itself are seen at once (:func:`committed_writes`); another process's
   within the notification's delivery, about a millisecond. While the listening
   connection is down, the state is read on every request.
+- **PostgreSQL with read replicas**: the same listener on the primary tells a replica's
+  page reads that their state may be old; trace/store/replica_reads.py reads it again
+  from the replica until the replica has replayed the change.
 
 On SQLite the pages also read their rows through plain ``sqlite3`` connections in
 the event loop's thread rather than through the async driver's thread. A page's
@@ -101,6 +104,10 @@ class LogState:
 class PageReads(Protocol):
     """A worker's way to the log state and to a read transaction for rendering."""
 
+    # The database the state and the rows are read from (the primary or one replica): a
+    # page's other reads (proofs, EPCIS events) go there too.
+    source: AsyncEngine
+
     async def state(self) -> LogState: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Reads]: ...
@@ -126,6 +133,7 @@ class SqlitePageReads:
     """Log state by ``PRAGMA data_version``; rows through ``sqlite3`` in the loop's thread."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        self.source = engine
         url = engine.url.set(drivername="sqlite+pysqlite")
         # One event loop thread uses these, but not always the thread that made them.
         self._engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -163,7 +171,7 @@ class PostgresPageReads:
     """Log state kept until a notification (or a write of this process) says it changed."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        self.source = self._engine = engine
         self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._state: LogState | None = None
         self._seen_writes = -1
@@ -189,6 +197,16 @@ class PostgresPageReads:
 
     def transaction(self) -> AbstractAsyncContextManager[Reads]:
         return read_transaction(self._engine)
+
+    def announced(self) -> tuple[int, int] | None:
+        """A mark that moves with every change this worker has been told of, or written itself.
+
+        None while nothing listens (then no change would be told of): read every time.
+        """
+        if self._listener is None:
+            self._listen_soon()
+            return None
+        return self._notified, committed_writes(self._engine)
 
     @property
     def listening(self) -> bool:
@@ -253,7 +271,7 @@ class _AsyncOnly:
     """An in-memory SQLite database has no second connection: read the state every time."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        self.source = self._engine = engine
 
     async def state(self) -> LogState:
         async with read_transaction(self._engine) as conn:
