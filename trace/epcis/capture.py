@@ -47,7 +47,7 @@ from trace.epcis.export import Setting, ledger_event
 from trace.epcis.index import ENCODE, EpcisIndex, declaration_key, event_micros, recorded
 from trace.epcis.jobs import Behaviour, CaptureJob, EventError, save_job
 from trace.epcis.mapping import candidate
-from trace.epcis.subjects import BatchRef, find_batches, identifiers, subject
+from trace.epcis.subjects import BatchClasses, BatchRef, find_batches, identifiers, subject
 from trace.store.agencies import (
     Actor,
     active_custodial_key,
@@ -228,7 +228,7 @@ class _Planner:
         setting = Setting(
             base_url=self.base_url,
             batch_class=batch.epc_class(self.base_url),
-            classes={ref.id: ref.epc_class(self.base_url) for ref in refs},
+            classes=BatchClasses({ref.id: ref for ref in refs}, self.base_url),
         )
         again = ledger_event(
             kind,

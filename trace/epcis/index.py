@@ -36,7 +36,7 @@ from trace.domain.kinds import (
 from trace.domain.record import Record, to_us
 from trace.domain.statement import Statement
 from trace.epcis.export import CONTEXT, EXACT_JSON, Setting, ledger_event, serial_uri
-from trace.epcis.subjects import BatchRef, identifiers
+from trace.epcis.subjects import BatchClasses, BatchRef, identifiers
 from trace.store.database import Reads
 from trace.store.tables import (
     batches,
@@ -99,12 +99,13 @@ class EpcisIndex:
         """Index ``batch`` of records (consecutive, in log order)."""
         facts = [fact for fact in map(_parse, batch) if fact is not None]
         refs = await _batches(conn, _batch_ids(facts))
+        classes = BatchClasses(refs, self.base_url)
         serials = await _serials(conn, facts, refs)
         exported: dict[bytes, dict[str, Any]] = {}
         rows: list[dict[str, Any]] = []
         named: list[dict[str, Any]] = []
         for fact in facts:
-            event = await self._event(conn, fact, refs, serials, exported)
+            event = await self._event(conn, fact, refs, classes, serials, exported)
             if event is None:
                 continue
             exported[fact.record.record_hash] = event
@@ -124,6 +125,7 @@ class EpcisIndex:
         conn: AsyncConnection,
         fact: _Fact,
         refs: Mapping[str, BatchRef],
+        classes: Mapping[str, str],
         serials: Mapping[str, list[str]],
         exported: Mapping[bytes, dict[str, Any]],
     ) -> dict[str, Any] | None:
@@ -137,8 +139,8 @@ class EpcisIndex:
                 return None
         setting = Setting(
             base_url=self.base_url,
-            batch_class=own.epc_class(self.base_url),
-            classes={batch_id: ref.epc_class(self.base_url) for batch_id, ref in refs.items()},
+            batch_class=classes[fact.record.batch],
+            classes=classes,
             serials=serials.get(getattr(fact.body, "run", ""), []),
             corrected=corrected,
         )

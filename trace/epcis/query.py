@@ -24,13 +24,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Boolean, ColumnElement, Select, String, and_, bindparam, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from trace.domain.epc import is_pattern
 from trace.domain.epcis import TRACE_VOC
@@ -105,6 +108,37 @@ def _time(name: str, written: Sequence[str]) -> int:
     return to_us(moment)
 
 
+class _StartsWith(ColumnElement[bool]):
+    """``column`` begins with ``prefix``, written so that a B-tree index on it serves it.
+
+    A prefix range read from the index needs a comparison by code point, whatever the
+    database's collation: PostgreSQL's ``LIKE`` with the index's ``text_pattern_ops``
+    (migration 0016), SQLite's case-sensitive ``GLOB`` with its default binary collation.
+    The prefix is written into the SQL as a literal, so that the planner sees the range.
+    """
+
+    type = Boolean()
+    inherit_cache = False  # the prefix is in the SQL text
+    _is_implicitly_boolean = True  # a condition, not a value to compare with true
+
+    def __init__(self, column: ColumnElement[str], prefix: str) -> None:
+        self.column, self.prefix = column, prefix
+
+
+@compiles(_StartsWith, "postgresql")
+def _like(element: _StartsWith, compiler: SQLCompiler, **kw: Any) -> str:
+    escaped = re.sub(r"([\\%_])", r"\\\1", element.prefix)
+    pattern = compiler.render_literal_value(escaped + "%", String())
+    return f"{compiler.process(element.column, **kw)} LIKE {pattern}"
+
+
+@compiles(_StartsWith)
+def _glob(element: _StartsWith, compiler: SQLCompiler, **kw: Any) -> str:
+    escaped = re.sub(r"([*?\[])", r"[\1]", element.prefix)
+    pattern = compiler.render_literal_value(escaped + "*", String())
+    return f"{compiler.process(element.column, **kw)} GLOB {pattern}"
+
+
 def _matching(name: str, values: list[str]) -> ColumnElement[bool]:
     """Events with an identifier of the parameter's roles that matches one of ``values``."""
     exact, under = set(), set()
@@ -115,7 +149,7 @@ def _matching(name: str, values: list[str]) -> ColumnElement[bool]:
             under.add(canonical + "/")
     column = epcis_identifiers.c.identifier
     alike: list[ColumnElement[bool]] = [column.in_(sorted(exact))]
-    alike += [func.substr(column, 1, len(prefix)) == prefix for prefix in sorted(under)]
+    alike += [_StartsWith(column, prefix) for prefix in sorted(under)]
     found = select(epcis_identifiers.c.position).where(
         epcis_identifiers.c.role.in_(sorted(_MATCH_ROLES[name])), or_(*alike)
     )

@@ -16,7 +16,7 @@ event that names no batch has no chain to join and is refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -74,6 +74,30 @@ class BatchRef:
     def epc_class(self, base_url: str) -> str:
         """The batch's EPC class URI (see :func:`trace.epcis.export.batch_class`)."""
         return batch_class(base_url, gtin=self.gtin, lot=self.lot, code=self.code)
+
+
+class BatchClasses(Mapping[str, str]):
+    """The EPC class of each batch of ``refs`` (by id), worked out when first asked for.
+
+    An event names one batch or a transformation's few; working out the class of every
+    batch around it (a capture's, or an indexed chunk's thousand) cost more than the event.
+    """
+
+    def __init__(self, refs: Mapping[str, BatchRef], base_url: str) -> None:
+        self._refs, self._base_url = refs, base_url
+        self._known: dict[str, str] = {}
+
+    def __getitem__(self, batch_id: str) -> str:
+        found = self._known.get(batch_id)
+        if found is None:
+            found = self._known[batch_id] = self._refs[batch_id].epc_class(self._base_url)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._refs)
+
+    def __len__(self) -> int:
+        return len(self._refs)
 
 
 def _ref(row: Any) -> BatchRef:

@@ -398,14 +398,21 @@ epcis_events = Table(
     Column("event", Text, nullable=False),
 )
 
-# Each identifier of each indexed event, with its role (trace/epcis/subjects.py).
+# Each identifier of each indexed event, with its role (trace/epcis/subjects.py). On
+# PostgreSQL the identifier is indexed by code point (text_pattern_ops, migration 0016), so
+# that an EPC pattern's prefix is a range of the index whatever the database's collation.
 epcis_identifiers = Table(
     "epcis_identifiers",
     metadata,
     Column("position", BigInteger, primary_key=True, autoincrement=False),
     Column("role", String(16), primary_key=True),
     Column("identifier", Text, primary_key=True),
-    Index("ix_epcis_identifiers_identifier", "identifier", "role"),
+    Index(
+        "ix_epcis_identifiers_identifier",
+        "identifier",
+        "role",
+        postgresql_ops={"identifier": "text_pattern_ops"},
+    ),
 )
 
 # Capture jobs (EPCIS 2.0 REST binding, /capture/{captureID}): what each capture did.
