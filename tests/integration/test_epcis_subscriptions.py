@@ -96,7 +96,9 @@ async def ship(client: Any, cast: Cast, lot: str) -> None:
     """A batch registered, harvested (no match) and shipped (a match)."""
     batch = (await register(client, cast.producer, lot=lot))["batch"]["id"]
     await record(client, cast.producer, batch, "harvested", {"quantity": kg("5")})
-    await record(client, cast.producer, batch, "shipped", {"to": cast.distributor.id, "quantity": kg("5")})
+    await record(
+        client, cast.producer, batch, "shipped", {"to": cast.distributor.id, "quantity": kg("5")}
+    )
 
 
 async def test_a_named_query_is_saved_read_and_answers_only_its_events(
@@ -114,6 +116,13 @@ async def test_a_named_query_is_saved_read_and_answers_only_its_events(
     assert events.status_code == 200, events.text
     found = events.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
     assert len(found) == 1 and found[0]["bizStep"].endswith("BizStep-shipping")
+    narrower = await client.get(
+        "/epcis/queries/shipments/events",
+        params={"EQ_bizStep": "receiving"},
+        headers=cast.authority.headers,
+    )
+    assert narrower.status_code == 400  # a saved query's filters are not changed by a read
+    assert narrower.json()["type"] == "epcisException:QueryParameterException"
     # Another agency's names are its own.
     other = await client.get("/epcis/queries/shipments", headers=cast.certifier.headers)
     assert other.status_code == 404
@@ -158,10 +167,17 @@ async def test_a_subscription_is_refused_without_stream_or_schedule_token_or_htt
         {"dest": "https://partner.example/hook", "signatureToken": TOKEN, "stream": False},
         {"dest": "https://partner.example/hook", "stream": True},
         {"dest": "http://partner.example/hook", "signatureToken": TOKEN, "stream": True},
-        {"dest": "https://partner.example/hook", "signatureToken": TOKEN, "stream": True,
-         "schedule": {"minute": "5"}},
-        {"dest": "https://partner.example/hook", "signatureToken": TOKEN,
-         "schedule": {"minute": "75"}},
+        {
+            "dest": "https://partner.example/hook",
+            "signatureToken": TOKEN,
+            "stream": True,
+            "schedule": {"minute": "5"},
+        },
+        {
+            "dest": "https://partner.example/hook",
+            "signatureToken": TOKEN,
+            "schedule": {"minute": "75"},
+        },
     ]
     for body in cases:
         answer = await client.post(url, json=body, headers=cast.authority.headers)
@@ -170,7 +186,8 @@ async def test_a_subscription_is_refused_without_stream_or_schedule_token_or_htt
     listed = await client.get(url, headers=cast.authority.headers)
     assert listed.json() == []
     unknown_query = await client.post(
-        "/epcis/queries/none/subscriptions", json=cases[0] | {"stream": True},
+        "/epcis/queries/none/subscriptions",
+        json=cases[0] | {"stream": True},
         headers=cast.authority.headers,
     )
     assert unknown_query.status_code == 404
@@ -214,6 +231,32 @@ async def test_a_webhook_stream_gets_every_matching_event_after_it_signed_and_no
         headers=cast.authority.headers,
     )
     assert "lastNotifiedAt" in shown.json()
+
+
+async def test_events_recorded_while_no_delivery_runs_arrive_once_it_starts(
+    client: Any, cast: Cast, ledger: Ledger, fast: Settings
+) -> None:
+    """As after a restart: the outbox follows the log from where it stopped."""
+    assert (await save(client, cast.authority, SHIPPING)).status_code == 201
+    with receiving() as receiver:
+        made = await client.post(
+            "/epcis/queries/shipments/subscriptions",
+            json={"dest": receiver.url, "signatureToken": TOKEN, "stream": True},
+            headers=cast.authority.headers,
+        )
+        assert made.status_code == 201, made.text
+        await ship(client, cast, "OFFLINE-1")
+        await ship(client, cast, "OFFLINE-2")
+        expected = await shipped_ids(client, cast.authority, set())
+        assert receiver.arrivals == []
+        task = asyncio.create_task(keep_delivering(ledger, fast))
+        try:
+            arrivals = await receiver.arrived(1, within=15)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    received = [e for a in arrivals for e in event_ids(json.loads(a.body))]
+    assert sorted(received) == sorted(expected)
 
 
 async def test_a_deleted_query_ends_its_subscriptions(client: Any, cast: Cast) -> None:
@@ -305,9 +348,7 @@ async def test_a_websocket_stream_gets_each_matching_event_as_it_is_recorded(
     app = create_app(fast, ledger=ledger)
     refused = Socket(app, "/epcis/queries/shipments/events", "stream=true", {})
     assert (await refused.next())["type"] == "websocket.close"
-    socket = Socket(
-        app, "/epcis/queries/shipments/events", "stream=true", cast.authority.headers
-    )
+    socket = Socket(app, "/epcis/queries/shipments/events", "stream=true", cast.authority.headers)
     assert (await socket.next())["type"] == "websocket.accept"
     try:
         await ship(client, cast, "WS-1")

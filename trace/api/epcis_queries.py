@@ -16,12 +16,12 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import msgspec
-from sqlalchemy import select
 from litestar import Controller, Request, Response, WebSocket, delete, get, post, websocket
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, WebSocketDisconnect
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
+from sqlalchemy import select
 
 from trace.api.auth import INSPECTING_KINDS, InspectorDep, LedgerDep, provide_inspector
 from trace.api.epcis import VERSIONS, on_epcis_error, on_epcis_http_error
@@ -30,6 +30,7 @@ from trace.config import Settings
 from trace.domain.errors import DomainError
 from trace.domain.record import now_us
 from trace.domain.scopes import Scope
+from trace.epcis.errors import InvalidQueryParameter
 from trace.epcis.index import EpcisIndex, event_micros
 from trace.epcis.named_queries import (
     NAME_PATTERN,
@@ -41,6 +42,7 @@ from trace.epcis.named_queries import (
 )
 from trace.epcis.query import MAX_PER_PAGE, find_events, page_token
 from trace.epcis.schedules import Schedule
+from trace.epcis.subscription_notices import matching_events, query_document
 from trace.epcis.subscriptions import (
     InvalidSubscription,
     check_controls,
@@ -49,8 +51,6 @@ from trace.epcis.subscriptions import (
     delete_subscription,
     find_subscription,
     list_subscriptions,
-    matching_events,
-    query_document,
 )
 from trace.store.agencies import Actor, authenticate, require_scope
 from trace.store.audit_trail import record_query
@@ -129,7 +129,7 @@ class SubscriptionIn(msgspec.Struct, forbid_unknown_fields=True, rename="camel")
 class SubscriptionOut(msgspec.Struct, omit_defaults=True, rename="camel"):
     """A subscription, as the binding describes it (never its signatureToken)."""
 
-    subscription_i_d: str = msgspec.field(name="subscriptionID")
+    subscription_id: str = msgspec.field(name="subscriptionID")
     query_name: str = ""
     dest: str = ""
     created_at: str = ""
@@ -181,7 +181,9 @@ class EpcisQueriesController(Controller):
             **problem_answers(*ANY, *TOKEN, *BODY, 409),
         },
     )
-    async def save(self, ledger: LedgerDep, inspector: InspectorDep, data: QueryIn) -> Response[bytes]:
+    async def save(
+        self, ledger: LedgerDep, inspector: InspectorDep, data: QueryIn
+    ) -> Response[bytes]:
         """Save a named query (the binding's ``POST /queries``).
 
         ``query`` holds parameters of ``GET /epcis/events``, each a string or a list of
@@ -192,9 +194,18 @@ class EpcisQueriesController(Controller):
         named = await create_query(ledger, inspector.agency_id, data.name, data.query)
         return _json(QueryOut.of(named), 201, Location=f"/epcis/queries/{named.name}")
 
-    @get("/", responses={200: ResponseSpec(list[QueryOut], description="The queries.")})
+    @get(
+        "/",
+        responses={
+            200: ResponseSpec(list[QueryOut], description="The queries."),
+            **problem_answers(*ANY, *TOKEN),
+        },
+    )
     async def queries(self, ledger: LedgerDep, inspector: InspectorDep) -> Response[bytes]:
-        """List your agency's named queries, by name."""
+        """List your agency's named queries.
+
+        By name, each with its parameters as saved; other agencies' queries are not shown.
+        """
         found = await list_queries(ledger, inspector.agency_id)
         return _json([QueryOut.of(named) for named in found])
 
@@ -205,13 +216,22 @@ class EpcisQueriesController(Controller):
             **problem_answers(*ANY, *TOKEN, 404),
         },
     )
-    async def query(self, ledger: LedgerDep, inspector: InspectorDep, name: QueryName) -> Response[bytes]:
-        """Read one of your agency's named queries."""
+    async def query(
+        self, ledger: LedgerDep, inspector: InspectorDep, name: QueryName
+    ) -> Response[bytes]:
+        """Read one of your agency's named queries.
+
+        Its name and parameters, as ``POST /epcis/queries`` saved them; ``404`` if your
+        agency has no query of that name.
+        """
         return _json(QueryOut.of(await load_query(ledger, inspector.agency_id, name)))
 
     @delete("/{name:str}", status_code=204, responses=problem_answers(*ANY, *TOKEN, 404))
     async def forget(self, ledger: LedgerDep, inspector: InspectorDep, name: QueryName) -> None:
-        """Delete a named query; every subscription to it ends (waiting notices are dropped)."""
+        """Delete a named query and end every subscription to it.
+
+        Notices of its subscriptions still waiting in the outbox are dropped, not sent.
+        """
         await delete_query(ledger, inspector.agency_id, name)
 
     @get(
@@ -238,21 +258,24 @@ class EpcisQueriesController(Controller):
             str | None, Parameter(query="nextPageToken", max_length=200)
         ] = None,
     ) -> Response[bytes]:
-        """The events of a named query, in log order, page by page (``Link`` header).
+        """Read the events of a named query, in log order, page by page.
 
-        The same answer ``GET /epcis/events`` gives with the query's parameters. Sent with
+        The next page is in the ``Link`` header: the answer ``GET /epcis/events`` gives
+        with the query's parameters, which no other parameter changes here. Sent with
         ``Upgrade: websocket`` and ``stream=true`` (or schedule parameters: ``second``,
         ``minute``, ``hour``, ``dayOfMonth``, ``month``, ``dayOfWeek``; with
         ``reportIfEmpty``, ``initialRecordTime``), it becomes a WebSocket subscription:
-        each message is an EPCISQueryDocument of new matching events (docs/epcis-subscriptions.md).
+        each message is an EPCISQueryDocument of new matching events.
         """
         named = await load_query(ledger, inspector.agency_id, name)
         paging: dict[str, list[str]] = {}
         for field, value in request.query_params.multi_items():
             if field in _SOCKET_CONTROLS:
                 raise InvalidSubscription(f"{field} needs a WebSocket", rule="stream_or_schedule")
-            if field in PAGING:
-                paging.setdefault(field, []).append(value)
+            if field not in PAGING:
+                reason = "only perPage and nextPageToken go with a saved query's events"
+                raise InvalidQueryParameter(f"{field}: {reason}", field=field, reason=reason)
+            paging.setdefault(field, []).append(value)
         query = named.event_query(paging)
         await catch_up(ledger, EpcisIndex(_settings(request).public_url))
         async with read_transaction(ledger.engine) as conn:
@@ -260,7 +283,9 @@ class EpcisQueriesController(Controller):
         headers = dict(VERSIONS)
         if after is not None:
             kept = [(n, v) for n, v in paging.items() if n != "nextPageToken"]
-            link = urlencode([*((n, v[-1]) for n, v in kept), ("nextPageToken", page_token(query, after))])
+            link = urlencode(
+                [*((n, v[-1]) for n, v in kept), ("nextPageToken", page_token(query, after))]
+            )
             headers["Link"] = f'</epcis/queries/{name}/events?{link}>; rel="next"'
         body = query_document(name, None, events)
         return Response(body, media_type="application/ld+json", headers=headers)
@@ -316,7 +341,10 @@ class EpcisQueriesController(Controller):
     async def subscriptions(
         self, ledger: LedgerDep, inspector: InspectorDep, name: QueryName
     ) -> Response[bytes]:
-        """The named query's webhook subscriptions in use, oldest first."""
+        """List the webhook subscriptions of a named query.
+
+        Those in use, oldest first, as the binding describes them (never their tokens).
+        """
         found = await list_subscriptions(ledger, inspector.agency_id, name)
         return _json([s.described() for s in found])
 
@@ -334,7 +362,11 @@ class EpcisQueriesController(Controller):
         name: QueryName,
         subscription_id: SubscriptionId,
     ) -> Response[bytes]:
-        """One subscription, with when its notices last reached ``dest`` (``lastNotifiedAt``)."""
+        """Read one subscription of a named query.
+
+        As the binding describes it, with ``lastNotifiedAt``: when a notice last reached
+        ``dest`` with a 2xx answer.
+        """
         found = await find_subscription(ledger, inspector.agency_id, name, subscription_id)
         return _json(found.described())
 
@@ -350,7 +382,10 @@ class EpcisQueriesController(Controller):
         name: QueryName,
         subscription_id: SubscriptionId,
     ) -> None:
-        """Unsubscribe: no new notice is queued, and those waiting are dropped."""
+        """Unsubscribe a webhook from a named query.
+
+        No new notice is queued for it, and those still waiting are dropped.
+        """
         await delete_subscription(ledger, inspector.agency_id, name, subscription_id)
 
 
@@ -364,9 +399,7 @@ async def _socket_inspector(socket: WebSocket[Any, Any, Any]) -> Actor:
     if actor.agency_kind not in INSPECTING_KINDS:
         raise Forbidden("only inspectors may query this", rule="inspectors_only")
     require_scope(actor, Scope.INSPECT)
-    await record_query(
-        ledger, actor, method="GET", path=socket.url.path, query=socket.url.query
-    )
+    await record_query(ledger, actor, method="GET", path=socket.url.path, query=socket.url.query)
     return actor
 
 

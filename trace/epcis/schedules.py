@@ -132,13 +132,3 @@ def parse_schedule(fields: Mapping[str, str]) -> Schedule:
         chosen["month"],
         chosen["dayOfWeek"],
     )
-
-
-def first_run(schedule: Schedule, at_us: int) -> int:
-    """The first run of a schedule made at ``at_us``."""
-    return schedule.next_after(at_us)
-
-
-def utc_now_us() -> int:
-    """Now, for schedules (the real clock)."""
-    return to_us(datetime.now(UTC))

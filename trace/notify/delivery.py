@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 
 from trace.config import Settings
 from trace.domain.record import now_us
-from trace.epcis.subscriptions import NOTICE_EVENT, queue_subscription_notices
+from trace.epcis.subscription_notices import NOTICE_EVENT, queue_subscription_notices
 from trace.notify.outbox import Outbox, queue_notices
 from trace.notify.registry import DeliveryState, secret_of
 from trace.notify.signing import headers
