@@ -36,6 +36,16 @@ def test_29_february_is_found_years_ahead() -> None:
     assert next_run(fields, "2026-03-01T00:00:00") == "2028-02-29 00:00:00"
 
 
+def test_a_schedule_no_day_matches_is_refused_rather_than_run_never() -> None:
+    with pytest.raises(InvalidSchedule):
+        parse_schedule({"month": "2", "dayOfMonth": "30"}).next_after(0)
+
+
+def test_a_run_every_second_is_the_next_second() -> None:
+    assert next_run({"second": "0/1"}, "2026-09-01T23:59:58") == "2026-09-01 23:59:59"
+    assert next_run({"second": "0/1"}, "2026-09-01T23:59:59") == "2026-09-02 00:00:00"
+
+
 @pytest.mark.parametrize(
     "fields", [{"minute": "60"}, {"hour": "x"}, {"dayOfWeek": "0"}, {}, {"week": "1"}]
 )

@@ -78,14 +78,25 @@ class Schedule:
         day = start.replace(hour=0, minute=0, second=0)
         for _ in range(_SEARCH_DAYS):
             if self._day(day):
-                for hour in sorted(self.hours):
-                    for minute in sorted(self.minutes):
-                        for second in sorted(self.seconds):
-                            moment = day.replace(hour=hour, minute=minute, second=second)
-                            if moment >= start:
-                                return to_us(moment)
+                found = self._first_time(day, start)
+                if found is not None:
+                    return to_us(found)
             day += timedelta(days=1)
         raise InvalidSchedule("dayOfMonth", "no day matches")
+
+    def _first_time(self, day: datetime, start: datetime) -> datetime | None:
+        """The first time of ``day`` the schedule runs at, from ``start`` on."""
+        for hour in sorted(
+            h for h in self.hours if day.replace(hour=h, minute=59, second=59) >= start
+        ):
+            for minute in sorted(self.minutes):
+                if day.replace(hour=hour, minute=minute, second=59) < start:
+                    continue
+                for second in sorted(self.seconds):
+                    moment = day.replace(hour=hour, minute=minute, second=second)
+                    if moment >= start:
+                        return moment
+        return None
 
 
 def _values(field: str, written: str) -> frozenset[int]:

@@ -128,7 +128,9 @@ class Subscription:
 def check_schedule(schedule: dict[str, str]) -> Schedule:
     """The parsed schedule; :class:`InvalidSubscription` naming the wrong field."""
     try:
-        return parse_schedule(schedule)
+        plan = parse_schedule(schedule)
+        plan.next_after(now_us())  # a schedule no day matches (30 February) is refused
+        return plan
     except InvalidSchedule as exc:
         raise InvalidSubscription(
             str(exc), rule="schedule", field=exc.field, low=exc.low, high=exc.high
