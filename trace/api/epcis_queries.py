@@ -444,7 +444,7 @@ async def query_socket(socket: WebSocket[Any, Any, Any], name: str) -> None:
     With ``stream=true``, each message is an EPCISQueryDocument of the query's events
     recorded since the last one (from the handshake, or from ``initialRecordTime``); with
     a schedule, one message at each run, with ``reportIfEmpty`` even when nothing is new.
-    A refused handshake is closed with code 1008 and the problem's words as its reason.
+    A refused handshake is closed with code 1008 and the problem's ``code`` as its reason.
     """
     ledger: Ledger = socket.app.state.ledger
     settings: Settings = socket.app.state.settings
@@ -456,11 +456,12 @@ async def query_socket(socket: WebSocket[Any, Any, Any], name: str) -> None:
     except DomainError as refused:
         await socket.close(code=1008, reason=refused.code)
         return
-    await socket.accept()
-    index = EpcisIndex(settings.public_url)
+    # Positions follow commit order: what commits after this read is at ``size`` or after,
+    # so the client, accepted only then, misses nothing it causes once connected.
     async with read_transaction(ledger.engine) as conn:
         size = int((await conn.execute(select(log_head.c.size))).scalar_one())
-    # Positions follow commit order: what commits after the handshake is at ``size`` or after.
+    await socket.accept()
+    index = EpcisIndex(settings.public_url)
     cursor = 0 if initial_us is not None else size
     due = None if plan is None else plan.next_after(now_us())
     listening = _Listening(socket)
