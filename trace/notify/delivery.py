@@ -12,6 +12,10 @@ notice is ``TRACE_WEBHOOK_GIVE_UP_SECONDS`` old (a day): then it is marked faile
 A service killed between the claim and the outcome leaves the notice pending: once its
 lease is over it is sent again, with the same ``Webhook-Id``. A receiver that keeps the
 ids it has seen therefore acts on each notice once.
+
+The same loop queues the notices of EPCIS subscriptions (trace/epcis/subscription_notices.py)
+and sends them the same way; their signature is made with the subscription's
+signatureToken and is also sent as ``GS1-Signature``, as the EPCIS 2.0 REST binding asks.
 """
 
 from __future__ import annotations
