@@ -28,6 +28,7 @@ from trace.api.cors import allow_cross_origin
 from trace.api.device_keys import DeviceKeyController
 from trace.api.edge import TraceRequest, check_parameters
 from trace.api.epcis import EpcisController
+from trace.api.epcis_queries import EpcisQueriesController, query_socket
 from trace.api.genealogy import GenealogyController
 from trace.api.head import drop_head_body
 from trace.api.labels import LabelController
@@ -155,6 +156,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             ReportController,
             WebhookController,
             EpcisController,
+            EpcisQueriesController,
+            query_socket,
             PlaceController,
             *PHOTO_ROUTES,
             ConsoleSessionController,

@@ -77,5 +77,12 @@ EPCIS_EXCEPTIONS: Mapping[str, tuple[str, int]] = MappingProxyType(
         "forbidden": ("SecurityException", 403),
         "unauthenticated": ("SecurityException", 401),
         "duplicate_lot": ("ValidationException", 409),
+        # Named queries and subscriptions (trace/epcis/named_queries.py, subscriptions.py).
+        "epcis_invalid_query": ("ValidationException", 400),
+        "epcis_query_exists": ("ResourceAlreadyExistsException", 409),
+        "epcis_unknown_query": ("NoSuchResourceException", 404),
+        "epcis_invalid_subscription": ("SubscriptionControlsException", 400),
+        "epcis_unknown_subscription": ("NoSuchResourceException", 404),
+        "invalid_webhook": ("SubscriptionControlsException", 400),
     }
 )

@@ -12,6 +12,10 @@ notice is ``TRACE_WEBHOOK_GIVE_UP_SECONDS`` old (a day): then it is marked faile
 A service killed between the claim and the outcome leaves the notice pending: once its
 lease is over it is sent again, with the same ``Webhook-Id``. A receiver that keeps the
 ids it has seen therefore acts on each notice once.
+
+The same loop queues the notices of EPCIS subscriptions (trace/epcis/subscription_notices.py)
+and sends them the same way; their signature is made with the subscription's
+signatureToken and is also sent as ``GS1-Signature``, as the EPCIS 2.0 REST binding asks.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sqlalchemy import select, update
 
 from trace.config import Settings
 from trace.domain.record import now_us
+from trace.epcis.subscription_notices import NOTICE_EVENT, queue_subscription_notices
 from trace.notify.outbox import Outbox, queue_notices
 from trace.notify.registry import DeliveryState, secret_of
 from trace.notify.signing import headers
@@ -51,6 +56,7 @@ class Claimed:
     body: str
     attempts: int
     created_at_us: int
+    event: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +84,21 @@ async def keep_delivering(ledger: Ledger, settings: Settings) -> None:
                 while await deliver_due(ledger, settings, http) == CLAIM_SIZE:
                     pass
             except Exception as exc:
-                if is_unavailable(exc):
-                    report_failure(ledger.engine, exc)  # logged once per outage
-                else:
-                    _log.exception("webhook notices not delivered")
+                _failed(ledger, exc, "webhook notices not delivered")
+            try:  # apart: a failure here must not hold back the notices above
+                await queue_subscription_notices(ledger, settings.public_url)
+                while await deliver_due(ledger, settings, http) == CLAIM_SIZE:
+                    pass
+            except Exception as exc:
+                _failed(ledger, exc, "EPCIS subscriptions' notices not queued")
             await asyncio.sleep(settings.webhook_poll_seconds)
+
+
+def _failed(ledger: Ledger, exc: Exception, what: str) -> None:
+    if is_unavailable(exc):
+        report_failure(ledger.engine, exc)  # logged once per outage
+    else:
+        _log.exception(what)
 
 
 async def deliver_due(ledger: Ledger, settings: Settings, http: httpx.AsyncClient) -> int:
@@ -104,6 +120,7 @@ async def claim_due(ledger: Ledger, settings: Settings) -> list[Claimed]:
             webhook_deliveries.c.body,
             webhook_deliveries.c.attempts,
             webhook_deliveries.c.created_at_us,
+            webhook_deliveries.c.event,
             webhooks.c.id.label("webhook_id"),
             webhooks.c.url,
             webhooks.c.sealed_secret,
@@ -138,6 +155,7 @@ async def claim_due(ledger: Ledger, settings: Settings) -> list[Claimed]:
             r.body,
             r.attempts,
             r.created_at_us,
+            r.event,
         )
         for r in rows
     ]
@@ -147,6 +165,11 @@ async def attempt(http: httpx.AsyncClient, claimed: Claimed) -> Outcome:
     """POST one notice, signed now; never raises for the receiver's failures."""
     body = claimed.body.encode()
     signed = headers(claimed.secret, claimed.id, int(time.time()), body)
+    if claimed.event == NOTICE_EVENT:
+        # EPCIS 2.0 REST binding: the signature with the subscription's signatureToken, in
+        # GS1-Signature; the body is an EPCISQueryDocument (JSON-LD).
+        signed["GS1-Signature"] = signed["Webhook-Signature"]
+        signed["Content-Type"] = "application/ld+json"
     try:
         response = await http.post(claimed.url, content=body, headers=signed)
     except httpx.HTTPError as exc:

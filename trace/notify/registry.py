@@ -33,6 +33,9 @@ from trace.store.tables import webhook_deliveries, webhooks
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_WEBHOOKS = 20
+# The ``events`` of the row an EPCIS subscription owns (trace/epcis/subscriptions.py): it
+# wants none of the events above, and is managed under /epcis/queries, not listed here.
+SUBSCRIPTION_EVENTS = ""
 
 
 class WebhookEvent(StrEnum):
@@ -159,14 +162,16 @@ async def create_webhook(
         "agency_id": actor.agency_id,
         "url": address,
         "events": " ".join(wanted),
-        "sealed_secret": ledger.master_key.seal_secret(_sealed_name(webhook_id), secret),
+        "sealed_secret": seal_secret(ledger, webhook_id, secret),
         "created_at_us": now_us(),
         "disabled_at_us": None,
     }
     async with write_transaction(ledger.engine) as conn:
         active = await conn.execute(
             select(webhooks.c.id).where(
-                webhooks.c.agency_id == actor.agency_id, webhooks.c.disabled_at_us.is_(None)
+                webhooks.c.agency_id == actor.agency_id,
+                webhooks.c.disabled_at_us.is_(None),
+                webhooks.c.events != SUBSCRIPTION_EVENTS,
             )
         )
         if len(active.all()) >= MAX_WEBHOOKS:
@@ -180,7 +185,11 @@ async def list_webhooks(ledger: Ledger, agency_id: str) -> list[Webhook]:
     async with read_transaction(ledger.engine) as conn:
         rows = await conn.execute(
             select(webhooks)
-            .where(webhooks.c.agency_id == agency_id, webhooks.c.disabled_at_us.is_(None))
+            .where(
+                webhooks.c.agency_id == agency_id,
+                webhooks.c.disabled_at_us.is_(None),
+                webhooks.c.events != SUBSCRIPTION_EVENTS,
+            )
             .order_by(webhooks.c.created_at_us, webhooks.c.id)
         )
         return [webhook_of(row) for row in rows]
@@ -245,6 +254,11 @@ async def acknowledge(ledger: Ledger, actor: Actor, delivery_id: str) -> Deliver
         return delivery_of(_Row({**row._mapping, "acknowledged_at_us": at}))
 
 
+def seal_secret(ledger: Ledger, webhook_id: str, secret: bytes) -> bytes:
+    """``secret`` sealed under the master key for webhook ``webhook_id``."""
+    return ledger.master_key.seal_secret(_sealed_name(webhook_id), secret)
+
+
 def secret_of(ledger: Ledger, webhook_id: str, sealed: bytes) -> bytes:
     """The webhook's signing secret, opened with the master key."""
     return ledger.master_key.unseal_secret(_sealed_name(webhook_id), sealed)
@@ -262,6 +276,7 @@ async def _own_webhook(conn: Any, actor: Actor, webhook_id: str) -> None:
                 webhooks.c.id == webhook_id,
                 webhooks.c.agency_id == actor.agency_id,
                 webhooks.c.disabled_at_us.is_(None),
+                webhooks.c.events != SUBSCRIPTION_EVENTS,
             )
         )
     ).first()

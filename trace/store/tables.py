@@ -576,3 +576,40 @@ recall_acknowledgements = Table(
     Column("agency_id", String(36), primary_key=True),
     Column("acknowledged_at_us", BigInteger, nullable=False),
 )
+
+# --- EPCIS named queries and subscriptions (issue 17; migration 0016) ---
+
+# A named query of an agency (trace/epcis/named_queries.py, POST /epcis/queries): the
+# parameters of GET /epcis/events it stands for, as a JSON object of lists of strings.
+epcis_named_queries = Table(
+    "epcis_named_queries",
+    metadata,
+    Column("agency_id", String(36), ForeignKey("agencies.id"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("parameters", Text, nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+)
+
+# A webhook subscription to a named query (trace/epcis/subscriptions.py). Its ``id`` is
+# also the id of the row in ``webhooks`` that holds its ``dest`` and its sealed
+# signatureToken, so that its notices go through the durable outbox like every other.
+# A stream subscription reports the events at positions from ``start_position``; a
+# scheduled one (``schedule``, JSON) reports at ``next_run_us`` the events from
+# ``cursor_position`` on. ``initial_record_us`` is the standard's initialRecordTime.
+epcis_subscriptions = Table(
+    "epcis_subscriptions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agencies.id"), nullable=False),
+    Column("query_name", String(64), nullable=False),
+    Column("schedule", Text),
+    Column("report_if_empty", Boolean, nullable=False),
+    Column("initial_record_us", BigInteger),
+    Column("start_position", BigInteger, nullable=False),
+    Column("cursor_position", BigInteger, nullable=False),
+    Column("next_run_us", BigInteger),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("deleted_at_us", BigInteger),
+    Index("ix_epcis_subscriptions_query", "agency_id", "query_name"),
+    Index("ix_epcis_subscriptions_due", "deleted_at_us", "next_run_us"),
+)
