@@ -17,6 +17,7 @@ from trace.cli import (
     recalls,
     serve,
     sign,
+    tiles,
     verify,
     witness,
 )
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.register(commands)
     sign.register(commands)
     log.register(commands)
+    tiles.register(commands)
     witness.register(commands)
     bundle.register(commands)
     producer.register(commands)

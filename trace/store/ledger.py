@@ -12,6 +12,7 @@ from trace.domain.note import Signer
 from trace.store.custody import MasterKey, load_master_key
 from trace.store.database import connect
 from trace.store.page_reads import PageReads
+from trace.store.tiles import FullTiles
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Ledger:
     token_cache_seconds: float = 2.0
     # How the public pages read, made on the first page (trace/store/page_reads.py).
     page_reads: PageReads | None = None
+    # The log's full tiles this process has served: they never change (trace/store/tiles.py).
+    full_tiles: FullTiles = field(default_factory=FullTiles)
 
     async def close(self) -> None:
         """Release the database connections."""
