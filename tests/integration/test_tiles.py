@@ -4,6 +4,7 @@ be cached, and what a path that names no tile gets."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from trace.store.checkpoints import sign_checkpoint
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger
 from trace.store.tables import records
+from trace.store.tile_files import TilesWritten, write_tile_folder
 
 ORIGIN = "trace.example.vn/log"
 # Two full tiles of leaves and a partial third; a partial tile of level 1 above them.
@@ -214,3 +216,44 @@ async def test_an_empty_log_has_a_checkpoint_of_size_zero_and_no_tile(
     assert parse_checkpoint_text(parse_note(answer.text).text).size == 0
     assert (await client.get("/tile/0/000.p/1")).status_code == 404
     assert (await client.get("/tile/entries/000.p/1")).status_code == 404
+
+
+async def test_the_tile_folder_holds_what_the_service_serves_and_a_new_run_adds_only_the_new(
+    client: httpx.AsyncClient, ledger: Ledger, cast: Cast, tmp_path: Path
+) -> None:
+    folder = tmp_path / "published"
+    await grow_to(ledger, cast, TILE_WIDTH + 8)
+    assert await write_tile_folder(ledger, folder, ORIGIN) == TilesWritten(TILE_WIDTH + 8, 5, 0)
+    await folder_is_what_the_service_serves(client, folder)
+    first = written_at(folder)
+    assert await write_tile_folder(ledger, folder, ORIGIN) == TilesWritten(TILE_WIDTH + 8, 0, 5)
+
+    await grow_to(ledger, cast, 2 * TILE_WIDTH + 1)
+    # tile/0/000 and tile/entries/000 are there; the other five are new.
+    done = await write_tile_folder(ledger, folder, ORIGIN)
+    assert done == TilesWritten(2 * TILE_WIDTH + 1, 5, 2)
+    await folder_is_what_the_service_serves(client, folder)
+    second = written_at(folder)
+    for name, when in first.items():
+        if name != "checkpoint":
+            assert second[name] == when, f"{name} was written again"
+    assert "tile/0/001.p/8" in second  # kept, for clients of the older checkpoint
+    assert not [name for name in second if name.rsplit("/", 1)[-1].startswith(".")]
+
+
+def written_at(folder: Path) -> dict[str, int]:
+    """Each file of the folder, by its path inside it, and when it was last written."""
+    return {
+        p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+async def folder_is_what_the_service_serves(client: httpx.AsyncClient, folder: Path) -> None:
+    files = written_at(folder)
+    assert "checkpoint" in files
+    for name in files:
+        answer = await client.get(f"/{name}")
+        assert answer.status_code == 200, name
+        assert answer.content == (folder / name).read_bytes(), name
