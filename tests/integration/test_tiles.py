@@ -190,6 +190,8 @@ NO_TILE = [
     ("/tile/0/000.p/256", "tile_path"),
     ("/tile/eight/000", "tile_path"),
     ("/tile/8/data/000", "tile_path"),
+    ("/tile/0/000.p/20/", "tile_path"),  # one address a tile: no trailing slash
+    ("/tile/0/000.p/%320", "tile_path"),  # nor a digit percent-encoded
 ]
 
 
@@ -205,7 +207,7 @@ async def test_a_path_that_names_no_tile_of_the_log_is_a_404_problem_naming_it(
         assert "immutable" not in answer.headers.get("cache-control", "")
         problem: dict[str, Any] = answer.json()
         assert problem["code"] == code, path
-        assert path.lstrip("/") in problem["detail"]  # the words name the path asked for
+        assert path.lstrip("/") in problem["detail"]  # the words name the path as sent
 
 
 async def test_an_empty_log_has_a_checkpoint_of_size_zero_and_no_tile(

@@ -61,9 +61,12 @@ _TILE_ANSWERS = {
 
 
 def _tile_path(request: Request[Any, Any, Any]) -> str:
-    """The path as sent, from ``tile/`` on: the parameters alone would lose a stray slash."""
-    path = str(request.scope["path"])
-    return path[path.index("/tile/") + 1 :]
+    """The path as sent, from ``tile/`` on, not decoded: a tile has one address, so a trailing
+    slash or a percent-encoded digit, which routing would smooth away, names no tile."""
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else str(request.scope["path"])
+    path = path.split("?", 1)[0]
+    return path[path.find("/tile/") + 1 :]
 
 
 async def _send_tile(request: Request[Any, Any, Any], ledger: LedgerDep) -> Response[bytes]:
