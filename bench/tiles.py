@@ -112,6 +112,10 @@ def main() -> None:
             work, "http://127.0.0.1", args.postgres_url, f"bench_tiles_{int(time.time())}"
         )
         try:
+            if args.postgres_url:  # the embedded database is migrated by the commands
+                subprocess.run(
+                    [sys.executable, "-m", "trace", "migrate"], cwd=ROOT, env=env, check=True
+                )
             log("demo")
             subprocess.run(
                 [sys.executable, "-m", "trace", "demo"], cwd=ROOT, env=env, check=True,
