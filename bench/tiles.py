@@ -114,7 +114,11 @@ def main() -> None:
         try:
             if args.postgres_url:  # the embedded database is migrated by the commands
                 subprocess.run(
-                    [sys.executable, "-m", "trace", "migrate"], cwd=ROOT, env=env, check=True
+                    [sys.executable, "-m", "trace", "migrate"],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                    capture_output=True,
                 )
             log("demo")
             subprocess.run(
