@@ -269,6 +269,7 @@ _LONG_FILES = (
     "tests/e2e/test_labels_cli.py",
     "tests/e2e/test_faults.py",
     "tests/e2e/test_witness.py",
+    "tests/e2e/test_tiles_client.py",
     "tests/e2e/test_inspect_cli.py",
     "tests/e2e/test_export_cli.py",
     "tests/browser/test_console.py",

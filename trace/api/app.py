@@ -49,6 +49,7 @@ from trace.api.report_form import ROUTES as REPORT_FORM_ROUTES
 from trace.api.reports import ReportController
 from trace.api.resolver import ROUTES as RESOLVER_ROUTES
 from trace.api.schemas import Health
+from trace.api.tiles import ROUTES as TILE_ROUTES
 from trace.api.webhooks import WebhookController
 from trace.config import Settings, load_settings
 from trace.notify.delivery import keep_delivering
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             AuditController,
             LabelController,
             LogController,
+            *TILE_ROUTES,
             GenealogyController,
             RecallNoticeController,
             RecallController,

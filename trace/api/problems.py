@@ -60,6 +60,7 @@ STATUS: dict[str, int] = {
     "csrf_missing": HTTP_403_FORBIDDEN,
     "unauthenticated": HTTP_401_UNAUTHORIZED,
     "not_found": HTTP_404_NOT_FOUND,
+    "tile_path": HTTP_404_NOT_FOUND,
     "version_conflict": HTTP_409_CONFLICT,
     "duplicate_lot": HTTP_409_CONFLICT,
     "contention": HTTP_409_CONFLICT,

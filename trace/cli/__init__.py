@@ -18,6 +18,7 @@ from trace.cli import (
     recalls,
     serve,
     sign,
+    tiles,
     verify,
     witness,
 )
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.register(commands)
     sign.register(commands)
     log.register(commands)
+    tiles.register(commands)
     witness.register(commands)
     bundle.register(commands)
     producer.register(commands)

@@ -44,6 +44,11 @@ class NotFound(DomainError):
             "province": N_(
                 "No province has the code '{id}'. The codes: GET /api/v1/places/provinces."
             ),
+            "tile": N_(
+                "The log holds no tile '{id}' yet: a tile is published once every leaf it "
+                "covers is in the log. Read /checkpoint for the log's size and ask for the "
+                "tiles of that size (C2SP tlog-tiles)."
+            ),
             "link_type": N_(
                 "This product has no link of type '{id}'. The links it has are listed at "
                 "?linkType=linkset."

@@ -17,6 +17,7 @@ from trace.store.custody import MasterKey, load_master_key
 from trace.store.database import connect, connect_replica
 from trace.store.page_reads import PageReads
 from trace.store.replicas import Replicas
+from trace.store.tiles import FullTiles
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Ledger:
     page_reads: PageReads | None = None
     # Streaming replicas serving reads (TRACE_READ_DATABASE_URL; trace/store/replicas.py).
     replicas: Replicas | None = None
+    # The log's full tiles this process has served: they never change (trace/store/tiles.py).
+    full_tiles: FullTiles = field(default_factory=FullTiles)
 
     def reader(self) -> AsyncEngine:
         """The database one request reads from: ask once per request and read only there.
