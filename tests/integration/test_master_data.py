@@ -17,6 +17,8 @@ from tests.integration.test_epcis_capture import (
     query,
 )
 from tests.integration.test_epcis_query import GTIN, day, registered
+from trace.config import Settings
+from trace.demo import MILL_GLN, POMELO_GARDEN_GLN, load_demo
 from trace.domain.agency import AgencyKind
 from trace.domain.event_hash import event_hash_id
 from trace.domain.master_data import BUSINESS_LOCATION, EPC_CLASS, MDA, READ_POINT
@@ -211,3 +213,21 @@ async def test_the_shoppers_page_names_a_captured_events_place_or_says_its_gln(
         page = await client.get(path, params={"lang": lang})
         assert page.status_code == 200, page.text
         assert f'<span class="location">{name}</span>' in page.text
+
+
+async def test_the_demo_names_its_garden_mill_and_products_and_its_documents_carry_them(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await load_demo(settings)
+    garden = await client.get(f"/api/v1/locations/{POMELO_GARDEN_GLN}")
+    assert garden.status_code == 200 and garden.json()["name_vi"] == "Vườn bưởi Diễn Phú Thượng"
+    mill = await client.get(f"/api/v1/locations/{MILL_GLN}")
+    assert mill.status_code == 200 and mill.json()["province"] == "33"
+    page = await client.get(
+        "/01/08936047000128/10/BD-2026-09", headers={"Accept": "application/ld+json"}
+    )
+    document_ = page.json()
+    official_schema().validate(document_)
+    vocabulary = _vocabulary(document_["epcisHeader"]["epcisMasterData"]["vocabularyList"])
+    pomelo = vocabulary[EPC_CLASS]["https://id.gs1.org/01/08936047000128"]
+    assert ("descriptionShort", {"@value": "Phu Thuong Dien pomelo", "@language": "en"}) in pomelo
