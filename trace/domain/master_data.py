@@ -166,11 +166,11 @@ class MasterDataTaken(DomainError):
         {
             "location": N_(
                 "GLN {id} is registered by another agency, which alone may name it. Check the "
-                "number; if the location is yours, ask the operator to move it to your agency."
+                "number: GET /api/v1/locations/{id} shows which agency registered it."
             ),
             "product": N_(
                 "GTIN {id} is registered by another agency, which alone may name it. Check the "
-                "number; if the product is yours, ask the operator to move it to your agency."
+                "number: GET /api/v1/products/{id} shows which agency registered it."
             ),
         }
     )
