@@ -3,11 +3,14 @@ reach the EPCIS documents (beside the events, whose IDs do not change) and the p
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import Cast, make_member
+from tests.integration.test_console_inspect import _signed_in
 from tests.integration.test_epcis_capture import (
     capture,
     document,
@@ -17,6 +20,7 @@ from tests.integration.test_epcis_capture import (
     query,
 )
 from tests.integration.test_epcis_query import GTIN, day, registered
+from trace.api.app import create_app
 from trace.config import Settings
 from trace.demo import MILL_GLN, POMELO_GARDEN_GLN, load_demo
 from trace.domain.agency import AgencyKind
@@ -231,3 +235,34 @@ async def test_the_demo_names_its_garden_mill_and_products_and_its_documents_car
     vocabulary = _vocabulary(document_["epcisHeader"]["epcisMasterData"]["vocabularyList"])
     pomelo = vocabulary[EPC_CLASS]["https://id.gs1.org/01/08936047000128"]
     assert ("descriptionShort", {"@value": "Phu Thuong Dien pomelo", "@language": "en"}) in pomelo
+
+
+@pytest.fixture
+async def browser(settings: Settings, ledger: Ledger) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser's client over https, as the console's Secure cookie needs."""
+    transport = httpx.ASGITransport(app=create_app(settings, ledger=ledger))
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+        yield http
+
+
+async def test_the_officers_history_says_where_a_captured_event_happened_by_name(
+    browser: httpx.AsyncClient, cast: Cast
+) -> None:
+    client = browser
+    batch = await registered(client, cast.producer, day(1), product="Bưởi", lot="BD-1", gtin=GTIN)
+    await job_of(
+        client, cast.producer, await capture(client, cast.producer, document(observation()))
+    )
+    await _signed_in(client, cast.authority.token)
+    path = f"/api/v1/console/batches/{batch['id']}/history"
+
+    async def place() -> dict[str, Any]:
+        history = await client.get(path, params={"lang": "en"})
+        assert history.status_code == 200, history.text
+        [captured] = [r for r in history.json()["records"] if r["kind"] == "epcis_event"]
+        return dict(captured["fields"][0])
+
+    assert await place() == {"depth": 0, "label": "Place", "value": f"the location with GLN {GLN}"}
+    await _named(client, cast)
+    named = f"{GARDEN['name_en']} (GLN {GLN})"
+    assert await place() == {"depth": 0, "label": "Place", "value": named}

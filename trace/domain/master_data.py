@@ -89,6 +89,25 @@ def gtin_of(identifier: str) -> str | None:
     return found[1] if found else None
 
 
+def event_gln(event: Mapping[str, Any]) -> str | None:
+    """The GLN where an EPCIS event happened: its business location's, else its read
+    point's; None when it names its place otherwise, or none."""
+    for field in ("bizLocation", "readPoint"):
+        place = event.get(field)
+        if isinstance(place, Mapping) and isinstance(place.get("id"), str):
+            return gln_of(place["id"])
+    return None
+
+
+def captured_event_gln(text: str) -> str | None:
+    """:func:`event_gln` of a captured event's JSON text (an ``epcis_event`` record's body)."""
+    try:
+        event = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return None
+    return event_gln(event) if isinstance(event, dict) else None
+
+
 def gln_uri(gln: str) -> str:
     """The GS1 Digital Link of a GLN."""
     return f"https://id.gs1.org/414/{gln}"

@@ -33,7 +33,7 @@ from trace.domain.kinds import (
     Transformed,
     Withdrawn,
 )
-from trace.domain.master_data import Location, gln_of
+from trace.domain.master_data import Location, captured_event_gln
 from trace.domain.photos import Photo
 from trace.domain.places import commune_name, province_name
 from trace.domain.quantity import Quantity
@@ -286,16 +286,9 @@ def _place(decoded: _Decoded, names: _Names) -> tuple[str | None, bool]:
 
 
 def captured_gln(body: msgspec.Struct | None) -> str | None:
-    """The GLN a captured EPCIS event happened at: its business location's, else its read
-    point's; None for any other record, or a place named otherwise."""
-    if not isinstance(body, EpcisEvent):
-        return None
-    event = msgspec.json.decode(body.event)
-    for field_name in ("bizLocation", "readPoint"):
-        place = event.get(field_name)
-        if isinstance(place, dict) and isinstance(place.get("id"), str):
-            return gln_of(place["id"])
-    return None
+    """The GLN a captured EPCIS event happened at (trace/domain/master_data.py); None for
+    any other record."""
+    return captured_event_gln(body.event) if isinstance(body, EpcisEvent) else None
 
 
 def _event(
