@@ -3,7 +3,9 @@ reach the EPCIS documents (beside the events, whose IDs do not change) and the p
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +22,7 @@ from tests.integration.test_epcis_capture import (
     query,
 )
 from tests.integration.test_epcis_query import GTIN, day, registered
+from tests.integration.test_opendata import export
 from trace.api.app import create_app
 from trace.config import Settings
 from trace.demo import MILL_GLN, POMELO_GARDEN_GLN, load_demo
@@ -266,3 +269,22 @@ async def test_the_officers_history_says_where_a_captured_event_happened_by_name
     await _named(client, cast)
     named = f"{GARDEN['name_en']} (GLN {GLN})"
     assert await place() == {"depth": 0, "label": "Place", "value": named}
+
+
+async def test_the_open_data_epcis_document_names_the_products_of_its_batches_in_its_header(
+    client: httpx.AsyncClient, cast: Cast, ledger: Ledger, tmp_path: Path
+) -> None:
+    await registered(client, cast.producer, day(1), product="Bưởi", lot="BD-1", gtin=GTIN)
+    await _named(client, cast)
+    other = {"name_vi": "Chè Thái", "name_en": "Thai tea"}
+    # A product nobody's batch carries is not in the export.
+    unused = await _put(client, cast.other_producer, "products/8936047000135", other)
+    assert unused.status_code == 200, unused.text
+    await export(ledger, tmp_path / "pkg")
+    document_ = json.loads((tmp_path / "pkg" / "events.epcis.jsonld").read_text(encoding="utf-8"))
+    official_schema().validate(document_)
+    vocabulary = _vocabulary(document_["epcisHeader"]["epcisMasterData"]["vocabularyList"])
+    assert list(vocabulary) == [EPC_CLASS]
+    assert list(vocabulary[EPC_CLASS]) == [f"https://id.gs1.org/01/0{GTIN}"]
+    for event in document_["epcisBody"]["eventList"]:
+        assert event["eventID"] == event_hash_id(event, document_["@context"])
