@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Annotated, Any
 
@@ -77,12 +78,15 @@ def gtin14(value: str) -> str:
     return validate_gtin(value)
 
 
+# A page of events names the same few places and classes again and again.
+@lru_cache(maxsize=4096)
 def gln_of(identifier: str) -> str | None:
     """The GLN a place identifier names, written either way (Digital Link or SGLN); else None."""
     found = _GLN_LINK.fullmatch(canonical_identifier(identifier))
     return found[1] if found else None
 
 
+@lru_cache(maxsize=4096)
 def gtin_of(identifier: str) -> str | None:
     """The GTIN an EPC, an EPC class or a pattern names (any spelling), 14 digits; else None."""
     found = _GTIN_LINK.fullmatch(canonical_identifier(identifier))
