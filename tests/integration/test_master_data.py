@@ -186,8 +186,26 @@ async def test_epcis_queries_carry_the_names_beside_events_whose_ids_do_not_chan
     assert ("countryCode", "VN") in place and ("state", "Hà Nội") in place
     product = vocabulary[EPC_CLASS][f"https://id.gs1.org/01/0{GTIN}"]
     assert ("descriptionShort", {"@value": "Dien pomelo", "@language": "en"}) in product
-    # The ledger's own events name agencies, not GLNs: no business location is named here.
-    assert BUSINESS_LOCATION not in vocabulary
+    # The ledger's own events name agencies as places: an organisation by its name.
+    producer = vocabulary[BUSINESS_LOCATION][
+        f"https://trace.example.vn/agencies/{cast.producer.id}"
+    ]
+    assert ("name", "HTX Bưởi Diễn") in producer and ("state", "Hà Nội") in producer
+
+
+async def test_a_household_named_as_a_place_is_given_no_master_data(
+    client: httpx.AsyncClient, cast: Cast, ledger: Ledger
+) -> None:
+    household = await make_member(
+        ledger, "Nguyễn Văn A", AgencyKind.PRODUCER, household=True, province="01"
+    )
+    await registered(client, household, day(1), product="Bưởi", lot="BD-1", gtin=GTIN)
+    answer = await client.get("/epcis/events", headers=cast.authority.headers)
+    body = answer.json()
+    official_schema().validate(body)
+    results = body["epcisBody"]["queryResults"]["resultsBody"]
+    assert f"/agencies/{household.id}" in json.dumps(results["eventList"])
+    assert "Nguyễn Văn A" not in answer.text and "vocabularyList" not in results
 
 
 async def test_the_pages_epcis_document_has_the_product_in_its_header_and_validates(

@@ -245,7 +245,7 @@ class EpcisController(Controller):
         await catch_up(ledger, EpcisIndex(_settings(request).public_url))
         async with read_transaction(ledger.engine) as conn:
             events, after = await find_events(conn, query)
-            vocabulary = await vocabulary_of(conn, events)
+            vocabulary = await vocabulary_of(conn, events, _settings(request).public_url)
         headers = dict(VERSIONS)
         if after is not None:
             kept = [(n, v) for n, v in pairs if n != "nextPageToken"]

@@ -382,7 +382,7 @@ async def _render(
         await catch_up(ledger, EpcisIndex(settings.public_url))
         async with read_transaction(ledger.engine) as conn:
             events = await batch_events(conn, batch.id)
-            vocabulary = await vocabulary_of(conn, events)
+            vocabulary = await vocabulary_of(conn, events, settings.public_url)
         created = from_us(batch.updated_at_us).isoformat().replace("+00:00", "Z")
         return batch_document(events, created, vocabulary)
     view = await build_view(await reading.conn(), batch, today=today)

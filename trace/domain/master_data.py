@@ -268,6 +268,9 @@ class Named:
     places: tuple[tuple[str, str, str], ...]
     # GTINs named by an EPC, a class or a pattern
     gtins: tuple[str, ...]
+    # (vocabulary type, identifier as written, agency id): the ledger's own places, the
+    # agencies named by ``{public_url}/agencies/{id}`` (trace/epcis/export.py)
+    agencies: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def glns(self) -> frozenset[str]:
@@ -303,12 +306,17 @@ def _event_objects(event: Mapping[str, Any]) -> Iterator[str]:
                 yield element["epcClass"]
 
 
-def named_by(events: Iterable[Mapping[str, Any]]) -> Named:
-    """The GLNs (by where they appear) and GTINs that ``events`` name, each once, in order."""
+def named_by(events: Iterable[Mapping[str, Any]], agency_prefix: str | None = None) -> Named:
+    """The GLNs (by where they appear) and GTINs that ``events`` name, each once, in order;
+    and the agencies named by a URI under ``agency_prefix``, if given."""
     places: dict[tuple[str, str], str] = {}
+    agencies: dict[tuple[str, str], str] = {}
     gtins: dict[str, None] = {}
     for event in events:
         for vtype, written in _event_places(event):
+            if agency_prefix and written.startswith(agency_prefix):
+                agencies.setdefault((vtype, written), written[len(agency_prefix) :])
+                continue
             gln = gln_of(written)
             if gln is not None:
                 places.setdefault((vtype, written), gln)
@@ -317,17 +325,48 @@ def named_by(events: Iterable[Mapping[str, Any]]) -> Named:
             if gtin is not None:
                 gtins.setdefault(gtin)
     return Named(
-        tuple((vtype, written, gln) for (vtype, written), gln in places.items()), tuple(gtins)
+        tuple((vtype, written, gln) for (vtype, written), gln in places.items()),
+        tuple(gtins),
+        tuple((vtype, written, agency) for (vtype, written), agency in agencies.items()),
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AgencyPlace:
+    """An organisation as the ledger's own events name it as a place: what is public of it."""
+
+    name: str
+    address: str | None
+    province: str | None
+
+
+def agency_attributes(agency: AgencyPlace) -> list[dict[str, Any]]:
+    """CBV's location master data of an organisation: its name, address and province."""
+    attributes = [_attribute("name", agency.name)]
+    if agency.address:
+        attributes.append(_attribute("streetAddressOne", agency.address))
+    if agency.province:
+        attributes.append(_attribute("state", province_name(agency.province)))
+    attributes.append(_attribute("countryCode", VIETNAM))
+    return attributes
+
+
 def vocabulary_list(
-    named: Named, locations: Mapping[str, Location], products: Mapping[str, Product]
+    named: Named,
+    locations: Mapping[str, Location],
+    products: Mapping[str, Product],
+    agencies: Mapping[str, AgencyPlace] | None = None,
 ) -> list[dict[str, Any]]:
     """EPCIS 2.0's ``vocabularyList`` for what ``named`` names and is registered: one
     vocabulary per type that has an element, each element named as the events write it
-    (a product by its GTIN's class, ``https://id.gs1.org/01/{gtin}``)."""
+    (a product by its GTIN's class, ``https://id.gs1.org/01/{gtin}``). ``agencies`` are
+    the organisations among the agencies named (a household, a person, is never given)."""
     by_type: dict[str, list[dict[str, Any]]] = {}
+    for vtype, written, agency_id in named.agencies:
+        agency = (agencies or {}).get(agency_id)
+        if agency is not None:
+            element = {"id": written, "attributes": agency_attributes(agency)}
+            by_type.setdefault(vtype, []).append(element)
     for vtype, written, gln in named.places:
         location = locations.get(gln)
         if location is not None:

@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from trace.domain.master_data import (
+    AgencyPlace,
     Location,
     LocationIn,
     MasterDataTaken,
@@ -200,11 +201,27 @@ async def location_name(conn: Reads, gln: str, lang: str = "vi") -> str | None:
     return location.name(lang) if location else None
 
 
+_ORGANISATIONS = select(
+    agencies.c.id, agencies.c.name, agencies.c.address, agencies.c.province
+).where(agencies.c.id.in_(bindparam("ids", expanding=True)), agencies.c.household.is_(False))
+
+
+async def organisations_of(conn: Reads, ids: Iterable[str]) -> dict[str, AgencyPlace]:
+    """The organisations among agencies ``ids`` with what is public of them; a household
+    (a natural person, Law 91/2025/QH15) is left out."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await conn.execute(_ORGANISATIONS, {"ids": wanted})
+    return {row.id: AgencyPlace(row.name, row.address, row.province) for row in rows}
+
+
 async def master_data(conn: Reads, named: Named) -> list[dict[str, Any]]:
     """The EPCIS ``vocabularyList`` of what ``named`` names and is registered (may be empty)."""
     locations = await locations_of(conn, named.glns)
     products = await products_of(conn, named.gtins)
-    return vocabulary_list(named, locations, products)
+    organisations = await organisations_of(conn, (a for _t, _w, a in named.agencies))
+    return vocabulary_list(named, locations, products, organisations)
 
 
 async def products_of_batches(conn: Reads, before_position: int) -> dict[str, Product]:
