@@ -23,6 +23,7 @@ from trace.config import Settings
 from trace.domain.agency import AgencyKind
 from trace.domain.contact import Contact
 from trace.domain.identifiers import DigitalLink
+from trace.domain.master_data import LocationIn, ProductIn
 from trace.labels.make import batches_sheet
 from trace.labels.pdf import write_pdf
 from trace.labels.runs import create_run, list_runs
@@ -37,6 +38,7 @@ from trace.store.append import Appended, append_unsigned, new_batch_id
 from trace.store.batches import Batch, all_batches, find_batch
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger, open_ledger
+from trace.store.master_data import register_location, register_product
 from trace.store.photos import keep_photo
 from trace.store.tables import agencies
 from trace.translation import both
@@ -52,6 +54,9 @@ HOUSEHOLDS = (
 # Every demo lot carries a GTIN, so every label on the demo sheet is a GS1 Digital Link.
 # A household business may register its own GS1 company prefix; these are invented (893 is
 # GS1 Vietnam's prefix; the check digits are real).
+# GLNs under the demo's GS1 company prefixes (893 is GS1 Vietnam's).
+POMELO_GARDEN_GLN = "8936047000012"
+MILL_GLN = "8935123000014"
 PADDY_GTINS = ("8936123000011", "8936124000010", "8936125000019")
 # The person of the pomelo cooperative who signs in to the console in the demo.
 DEMO_PERSON = "Chị Lan (thử / demo)"
@@ -139,6 +144,45 @@ async def _cast(ledger: Ledger) -> _Cast:
             ledger, "Hội đồng OCOP thành phố Hà Nội", AgencyKind.CERTIFIER, province="01"
         ),
     )
+
+
+async def _master_data(ledger: Ledger, c: _Cast) -> None:
+    """The cooperative's garden and the mill by GLN, and the demo's products by GTIN, named
+    as their agencies register them (trace/domain/master_data.py): partners' EPCIS events
+    name them by these codes, and the pages and EPCIS documents show the names."""
+    await register_location(
+        ledger,
+        c.pomelo_coop.agency_id,
+        POMELO_GARDEN_GLN,
+        LocationIn(
+            name_vi="Vườn bưởi Diễn Phú Thượng",
+            name_en="Phu Thuong Dien pomelo garden",
+            address="Thôn Phú Thượng, phường Phú Thượng",
+            province="01",
+            commune="00091",
+            latitude=21.0875,
+            longitude=105.8094,
+        ),
+    )
+    await register_location(
+        ledger,
+        c.mill.agency_id,
+        MILL_GLN,
+        LocationIn(
+            name_vi="Nhà máy xay xát Phố Nối",
+            name_en="Pho Noi rice mill",
+            address="Khu công nghiệp Phố Nối A",
+            province="33",
+        ),
+    )
+    products = (
+        (c.pomelo_coop, "08936047000128", "Bưởi Diễn Phú Thượng", "Phu Thuong Dien pomelo"),
+        (c.mill, "08935123000182", "Gạo ST25 Hưng Yên", "Hung Yen ST25 rice"),
+    )
+    for agency, gtin, name_vi, name_en in products:
+        await register_product(
+            ledger, agency.agency_id, gtin, ProductIn(name_vi=name_vi, name_en=name_en)
+        )
 
 
 def _kg(value: str) -> dict[str, str]:
@@ -490,6 +534,7 @@ async def load_demo(settings: Settings) -> list[str]:
         lines: list[str] = []
         if present is None:
             cast = await _cast(ledger)
+            await _master_data(ledger, cast)
             await _pomelo(ledger, cast)
             await _rice(ledger, cast)
             await _recalled_vegetables(ledger, cast)

@@ -297,6 +297,8 @@ async def test_operations_that_need_a_token_declare_the_bearer_scheme_as_the_ser
         "subscription_id": "00000000-0000-4000-8000-000000000000",
         "level": "0",
         "index": "000.p/1",
+        "gln": "8936047000012",
+        "gtin": "08936047000128",
     }
     required = optional = public = 0
     for path, method, operation in operations(spec):

@@ -33,6 +33,7 @@ from trace.api.genealogy import GenealogyController
 from trace.api.head import drop_head_body
 from trace.api.labels import LabelController
 from trace.api.log import LogController
+from trace.api.master_data import MasterDataController, MasterDataLookupController
 from trace.api.metrics import metrics_endpoint
 from trace.api.openapi import DescribedJson, DescribedSwagger
 from trace.api.opendata import ROUTES as OPEN_DATA_ROUTES
@@ -161,6 +162,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             EpcisQueriesController,
             query_socket,
             PlaceController,
+            MasterDataController,
+            MasterDataLookupController,
             *PHOTO_ROUTES,
             ConsoleSessionController,
             ConsoleInspectController,

@@ -26,6 +26,7 @@ from trace.api.console_inspect_schemas import (
     agencies_named,
     batches_named,
     history_of,
+    record_gln,
 )
 from trace.api.problems import ANY, TOKEN, problem_answers
 from trace.api.schemas import RecordOut
@@ -36,6 +37,7 @@ from trace.search.query import Disposition, SortOrder
 from trace.store.agencies import key_statuses
 from trace.store.batches import batch_names, find_batch
 from trace.store.database import read_transaction
+from trace.store.master_data import locations_of
 from trace.store.records import batch_records
 from trace.translation import chosen
 
@@ -134,7 +136,8 @@ class ConsoleInspectController(Controller):
             records = [RecordOut.of(r) for r in chain]
             holders = await load_holders(conn, agencies_named(records, batch))
             inputs = await batch_names(conn, batches_named(records))
+            places = await locations_of(conn, filter(None, map(record_gln, records)))
         faults = verify_chain(
             batch.id, chain, keys, head_seq=batch.version, head_hash=batch.head_hash
         )
-        return history_of(batch, records, faults, holders, inputs, _lang(request, lang))
+        return history_of(batch, records, faults, holders, inputs, _lang(request, lang), places)

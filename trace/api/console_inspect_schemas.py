@@ -15,6 +15,7 @@ import msgspec
 from trace.api.schemas import RecordOut
 from trace.api.search import SearchHitOut
 from trace.domain.chain import FAULT_WORDS, ChainFault
+from trace.domain.master_data import Location, captured_event_gln
 from trace.domain.places import province_name
 from trace.domain.texts import N_
 from trace.genealogy.holders import Holder
@@ -208,9 +209,11 @@ def history_of(
     holders: Mapping[str, Holder],
     batch_names: Mapping[str, str],
     lang: str,
+    locations: Mapping[str, Location] | None = None,
 ) -> HistoryOut:
     """The history of ``batch`` in ``lang``: ``records`` decoded, ``holders`` and the names
-    of the batches the records name, by id."""
+    of the batches the records name, by id; a captured event's place by the name of its
+    GLN among ``locations`` (trace/domain/master_data.py), else by its GLN."""
 
     def named(agency: str) -> str:
         holder = holders.get(agency)
@@ -235,7 +238,8 @@ def history_of(
             time_words(r.recorded_at, lang),
             r.agency,
             named(r.agency),
-            field_lines(body_in_words(r.body, lang, named, lambda b: batch_names.get(b, b))),
+            _place_line(r, locations or {}, lang)
+            + field_lines(body_in_words(r.body, lang, named, lambda b: batch_names.get(b, b))),
             corrects.get(r.seq),
             corrected_by.get(r.seq, []),
         )
@@ -247,6 +251,28 @@ def history_of(
         VerdictOut.of(len(records), faults, lang),
         entries,
     )
+
+
+PLACE = N_("Place")
+UNNAMED_PLACE = N_("the location with GLN {gln}")
+
+
+def record_gln(record: RecordOut) -> str | None:
+    """The GLN a captured EPCIS event (an ``epcis_event`` record) happened at, if any."""
+    text = record.body.get("event") if record.kind == "epcis_event" else None
+    return captured_event_gln(text) if isinstance(text, str) else None
+
+
+def _place_line(
+    record: RecordOut, locations: Mapping[str, Location], lang: str
+) -> list[FieldLineOut]:
+    """A captured event's place as the history's first line: its registered name and GLN."""
+    gln = record_gln(record)
+    if gln is None:
+        return []
+    location = locations.get(gln)
+    shown = f"{location.name(lang)} (GLN {gln})" if location else say(UNNAMED_PLACE, lang, gln=gln)
+    return [FieldLineOut(0, say(PLACE, lang), shown)]
 
 
 def agencies_named(records: Sequence[RecordOut], batch: Batch) -> set[str]:

@@ -42,6 +42,7 @@ from trace.epcis.errors import (
 )
 from trace.epcis.index import EpcisIndex
 from trace.epcis.jobs import Behaviour, job_document, load_job
+from trace.epcis.master_data import vocabulary_of
 from trace.epcis.query import find_events, page_token, parse_query, query_document
 from trace.store.database import read_transaction
 from trace.store.projections import catch_up
@@ -245,9 +246,11 @@ class EpcisController(Controller):
         await catch_up(ledger, EpcisIndex(_settings(request).public_url))
         async with read_transaction(ledger.reader()) as conn:
             events, after = await find_events(conn, query)
+            vocabulary = await vocabulary_of(conn, events, _settings(request).public_url)
         headers = dict(VERSIONS)
         if after is not None:
             kept = [(n, v) for n, v in pairs if n != "nextPageToken"]
             link = urlencode([*kept, ("nextPageToken", page_token(query, after))])
             headers["Link"] = f'</epcis/events?{link}>; rel="next"'
-        return Response(query_document(events), media_type="application/ld+json", headers=headers)
+        document = query_document(events, vocabulary)
+        return Response(document, media_type="application/ld+json", headers=headers)

@@ -48,6 +48,7 @@ from trace.domain.identifiers import (
 from trace.domain.places import vietnam_today
 from trace.domain.record import from_us
 from trace.epcis.index import EpcisIndex
+from trace.epcis.master_data import vocabulary_of
 from trace.epcis.query import batch_document, batch_events
 from trace.observe.metrics import TALLY
 from trace.public.limits import RateLimit
@@ -385,8 +386,9 @@ async def _render(
         await catch_up(ledger, EpcisIndex(settings.public_url))
         async with read_transaction(reading.source) as conn:
             events = await batch_events(conn, batch.id)
+            vocabulary = await vocabulary_of(conn, events, settings.public_url)
         created = from_us(batch.updated_at_us).isoformat().replace("+00:00", "Z")
-        return batch_document(events, created)
+        return batch_document(events, created, vocabulary)
     view = await build_view(await reading.conn(), batch, today=today)
     await reading.close()
     if fmt == "html":

@@ -48,6 +48,8 @@ STATUS: dict[str, int] = {
     "invalid_statement": HTTP_422_UNPROCESSABLE_ENTITY,
     "invalid_body": HTTP_422_UNPROCESSABLE_ENTITY,
     "invalid_contact": HTTP_422_UNPROCESSABLE_ENTITY,
+    "unknown_place": HTTP_422_UNPROCESSABLE_ENTITY,
+    "master_data_taken": HTTP_409_CONFLICT,
     "invalid_webhook": HTTP_422_UNPROCESSABLE_ENTITY,
     "report_state_refused": HTTP_422_UNPROCESSABLE_ENTITY,
     "time_out_of_range": HTTP_422_UNPROCESSABLE_ENTITY,

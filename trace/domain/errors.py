@@ -252,6 +252,10 @@ class InvalidIdentifier(DomainError):
                 "be {expected}, not {found}. Compare the number with the one printed on the "
                 "package."
             ),
+            "gln_check_digit": N_(
+                "The last digit of GLN {value} is its check digit, and it is wrong. Compare "
+                "the number with the one your GS1 membership gave the location."
+            ),
             "length": N_("The code '{value}' has the wrong length."),
             "epc_form": N_("'{value}' is not an EPC of the EPC Tag Data Standard."),
         }

@@ -252,22 +252,31 @@ async def batch_events(conn: Reads, batch_id: str) -> list[str]:
     return list((await conn.execute(_OF_BATCH, {"batch": batch_id})).scalars())
 
 
-def batch_document(events: Sequence[str], created: str) -> bytes:
-    """The ``EPCISDocument`` of one batch's events, as its provenance page serves it."""
+def batch_document(
+    events: Sequence[str], created: str, vocabulary: Sequence[Mapping[str, Any]] = ()
+) -> bytes:
+    """The ``EPCISDocument`` of one batch's events, as its provenance page serves it, with
+    the master data of what they name (``vocabulary``) in its header."""
     context, written = shared_context(events)
-    document = {
+    document: dict[str, Any] = {
         "@context": context,
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": created,
-        "epcisBody": {"eventList": written},
     }
+    if vocabulary:
+        document["epcisHeader"] = {"epcisMasterData": {"vocabularyList": list(vocabulary)}}
+    document["epcisBody"] = {"eventList": written}
     return msgspec.json.encode(document)
 
 
-def query_document(events: Sequence[str]) -> bytes:
-    """The ``EPCISQueryDocument`` holding ``events`` (JSON texts, used as they are)."""
+def query_document(events: Sequence[str], vocabulary: Sequence[Mapping[str, Any]] = ()) -> bytes:
+    """The ``EPCISQueryDocument`` holding ``events`` (JSON texts, used as they are), and the
+    master data of what they name (``vocabulary``) in its results."""
     context, written = shared_context(events)
+    results: dict[str, Any] = {"eventList": written}
+    if vocabulary:
+        results["vocabularyList"] = list(vocabulary)
     document = {
         "@context": context,
         "type": "EPCISQueryDocument",
@@ -276,7 +285,7 @@ def query_document(events: Sequence[str]) -> bytes:
         "epcisBody": {
             "queryResults": {
                 "queryName": QUERY_NAME,
-                "resultsBody": {"eventList": written},
+                "resultsBody": results,
             }
         },
     }

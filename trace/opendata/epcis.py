@@ -22,7 +22,7 @@ personal data; the ``events`` table names it by its Event Hash ID.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -55,17 +55,18 @@ _KIND_BY_HASH = select(records.c.kind).where(records.c.record_hash == bindparam(
 _ENCODE = msgspec.json.Encoder(decimal_format="number")
 
 
-def header(creation: str) -> bytes:
-    """The document up to its first event."""
-    opening = msgspec.json.encode(
-        {
-            "@context": CONTEXT,
-            "type": "EPCISDocument",
-            "schemaVersion": "2.0",
-            "creationDate": creation,
-        }
-    )
-    return opening[:-1] + b',"epcisBody":{"eventList":[\n'
+def header(creation: str, vocabulary: Sequence[Mapping[str, Any]] = ()) -> bytes:
+    """The document up to its first event, with the master data ``vocabulary`` in its
+    ``epcisHeader`` if there is any."""
+    opening: dict[str, Any] = {
+        "@context": CONTEXT,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": creation,
+    }
+    if vocabulary:
+        opening["epcisHeader"] = {"epcisMasterData": {"vocabularyList": list(vocabulary)}}
+    return msgspec.json.encode(opening)[:-1] + b',"epcisBody":{"eventList":[\n'
 
 
 FOOTER = b"\n]}}\n"

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.errors import DomainError
+from trace.domain.master_data import Named, vocabulary_list
 from trace.domain.merkle import complete_subtrees
 from trace.domain.note import verifier_key_string
 from trace.domain.places import VIETNAM
@@ -66,6 +67,7 @@ from trace.opendata.writers import MEDIA_TYPES, WRITERS, CsvWriter, JsonLinesWri
 from trace.store.checkpoints import log_signer, sign_checkpoint
 from trace.store.database import read_transaction
 from trace.store.ledger import Ledger
+from trace.store.master_data import products_of_batches
 from trace.store.projections import catch_up
 from trace.store.tables import agencies, checkpoints
 from trace.store.tree import load_subtrees, prove_consistency, root_at
@@ -332,13 +334,15 @@ async def _write_epcis(
     total = cut.end - cut.start
     with (out / EPCIS_FILE).open("wb") as raw:
         sink = Sink(raw)
-        sink.write(header(utc_text(created_us) or ""))
         buffer = bytearray()
         first = True
         async with (
             read_transaction(ledger.engine) as conn,
             read_transaction(ledger.engine) as lookups,
         ):
+            products = await products_of_batches(lookups, cut.end)
+            vocabulary = vocabulary_list(Named((), tuple(products)), {}, products)
+            sink.write(header(utc_text(created_us) or "", vocabulary))
             async for position, event in epcis_events(conn, lookups, cut, context):
                 if not first:
                     buffer += SEPARATOR

@@ -8,7 +8,7 @@ further down, after the certificates and the timeline (in the order things happe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -21,6 +21,7 @@ from trace.domain.facts import Fact, Unshown, read_fact
 from trace.domain.kinds import (
     Certified,
     Corrected,
+    EpcisEvent,
     Inspected,
     InspectionResult,
     Recalled,
@@ -32,6 +33,7 @@ from trace.domain.kinds import (
     Transformed,
     Withdrawn,
 )
+from trace.domain.master_data import Location, captured_event_gln
 from trace.domain.photos import Photo
 from trace.domain.places import commune_name, province_name
 from trace.domain.quantity import Quantity
@@ -43,6 +45,7 @@ from trace.genealogy.walk import MAX_BATCHES
 from trace.store.agencies import key_statuses
 from trace.store.batches import Batch, to_batch
 from trace.store.database import Reads
+from trace.store.master_data import locations_of
 from trace.store.photos import photo_sizes
 from trace.store.records import batch_records
 from trace.store.tables import agencies, batches
@@ -71,6 +74,10 @@ class Event:
     # signer's province; the Circular 02/2024 asks for each stage's place and time.
     place: str | None = None
     place_is_area: bool = False
+    # A captured EPCIS event's place by GLN (its business location, else its read point),
+    # and the location registered under it, if any (trace/domain/master_data.py).
+    gln: str | None = None
+    location: Location | None = None
 
     @property
     def gap(self) -> timedelta:
@@ -278,8 +285,17 @@ def _place(decoded: _Decoded, names: _Names) -> tuple[str | None, bool]:
     return (province_name(province) if province else None), False
 
 
-def _event(record: Record, decoded: _Decoded, names: _Names) -> Event:
+def captured_gln(body: msgspec.Struct | None) -> str | None:
+    """The GLN a captured EPCIS event happened at (trace/domain/master_data.py); None for
+    any other record."""
+    return captured_event_gln(body.event) if isinstance(body, EpcisEvent) else None
+
+
+def _event(
+    record: Record, decoded: _Decoded, names: _Names, locations: Mapping[str, Location]
+) -> Event:
     place, is_area = _place(decoded, names)
+    gln = captured_gln(decoded.body) if decoded.unshown is None else None
     return Event(
         record.seq,
         decoded.kind,
@@ -292,6 +308,8 @@ def _event(record: Record, decoded: _Decoded, names: _Names) -> Event:
         agency_id=decoded.agency,
         place=place,
         place_is_area=is_area,
+        gln=gln,
+        location=locations.get(gln) if gln else None,
     )
 
 
@@ -369,10 +387,12 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
         ],
         contacts,
     )
+    glns = {gln for d in decoded if d.unshown is None and (gln := captured_gln(d.body))}
+    locations = await locations_of(conn, glns)
     events: list[Event] = []
     corrections: dict[str, list[str]] = {}
     for record, facts in zip(chain, decoded, strict=True):
-        event = _event(record, facts, names)
+        event = _event(record, facts, names, locations)
         if isinstance(event.body, Corrected):
             corrections.setdefault(event.body.corrects, []).append(event.body.reason)
         events.append(event)
@@ -508,7 +528,7 @@ async def _ancestry(
             upstream_decoded = [_decode(record) for record in upstream_records]
             await _add_names(conn, names, (d.agency for d in upstream_decoded))
             upstream_events = [
-                _event(record, facts, names)
+                _event(record, facts, names, {})
                 for record, facts in zip(upstream_records, upstream_decoded, strict=True)
             ]
             corrected = {e.body.corrects for e in upstream_events if isinstance(e.body, Corrected)}

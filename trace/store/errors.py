@@ -49,6 +49,14 @@ class NotFound(DomainError):
                 "covers is in the log. Read /checkpoint for the log's size and ask for the "
                 "tiles of that size (C2SP tlog-tiles)."
             ),
+            "location": N_(
+                "No agency registered a location with GLN '{id}'. Check the number; the "
+                "agency that holds the place registers it."
+            ),
+            "product": N_(
+                "No agency registered a product with GTIN '{id}'. Check the number; the "
+                "agency that sells the product registers it."
+            ),
             "link_type": N_(
                 "This product has no link of type '{id}'. The links it has are listed at "
                 "?linkType=linkset."
@@ -180,6 +188,11 @@ class Forbidden(DomainError):
             ),
             "authorities_only": N_(
                 "Only an authority may recall a batch. Use an authority's token."
+            ),
+            "household_location": N_(
+                "A household registers no location: a location's address is public, and a "
+                "household's address is personal data. A cooperative or a company that "
+                "holds the place may register it."
             ),
         }
     )

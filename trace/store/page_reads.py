@@ -3,8 +3,9 @@
 A shopper scanning a label again should cost a comparison, not a query. A page is
 current as long as the *log state* is: the log's size (every new record, on any
 batch, grows it), the key revocations (a key revoked as compromised turns records
-already in the log invalid) and the newest checkpoint with its cosignatures. Each
-worker holds that state and learns that it changed:
+already in the log invalid), the newest checkpoint with its cosignatures, and the
+newest change of master data (pages name GLNs and GTINs by it). Each worker holds
+that state and learns that it changed:
 
 - **SQLite**: ``PRAGMA data_version`` on the worker's own connection changes
   whenever another connection has committed (https://sqlite.org/pragma.html#pragma_data_version).
@@ -50,7 +51,14 @@ from trace.store.database import (
     read_transaction,
 )
 from trace.store.outage import is_unavailable, report_failure
-from trace.store.tables import agency_keys, checkpoints, cosignatures, log_head
+from trace.store.tables import (
+    agency_keys,
+    checkpoints,
+    cosignatures,
+    log_head,
+    master_locations,
+    master_products,
+)
 
 CHANNEL = "trace_log_state"
 # After the listening connection is lost, try again at most this often.
@@ -73,6 +81,9 @@ STATE = select(
     .select_from(cosignatures)
     .where(cosignatures.c.size == _newest)
     .scalar_subquery(),
+    # Pages name GLNs and GTINs by their master data (trace/store/master_data.py).
+    select(func.max(master_locations.c.updated_at_us)).scalar_subquery(),
+    select(func.max(master_products.c.updated_at_us)).scalar_subquery(),
 )
 
 
@@ -86,18 +97,28 @@ class LogState:
     checkpoint_size: int | None
     checkpoint_signed_us: int | None
     witnesses: int
+    # When a location's or a product's names last changed.
+    named_us: tuple[int | None, int | None] = (None, None)
 
     @classmethod
     def of(cls, row: Row[Any] | tuple[Any, ...]) -> LogState:
-        size, revoked, last, checkpoint, signed, witnesses = tuple(row)
-        return cls(int(size), int(revoked), last, checkpoint, signed, int(witnesses or 0))
+        size, revoked, last, checkpoint, signed, witnesses, located, product = tuple(row)
+        return cls(
+            int(size),
+            int(revoked),
+            last,
+            checkpoint,
+            signed,
+            int(witnesses or 0),
+            (located, product),
+        )
 
     @property
     def version(self) -> str:
         """Changes whenever a page could change (the date aside)."""
         return (
             f"{self.size}/{self.revoked_keys}/{self.last_revoked_us}/"
-            f"{self.checkpoint_size}/{self.witnesses}"
+            f"{self.checkpoint_size}/{self.witnesses}/{self.named_us[0]}/{self.named_us[1]}"
         )
 
 

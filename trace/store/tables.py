@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -577,7 +578,7 @@ recall_acknowledgements = Table(
     Column("acknowledged_at_us", BigInteger, nullable=False),
 )
 
-# --- EPCIS named queries and subscriptions (issue 17; migration 0016) ---
+# --- EPCIS named queries and subscriptions (issue 17; migration 0017) ---
 
 # A named query of an agency (trace/epcis/named_queries.py, POST /epcis/queries): the
 # parameters of GET /epcis/events it stands for, as a JSON object of lists of strings.
@@ -612,4 +613,34 @@ epcis_subscriptions = Table(
     Column("deleted_at_us", BigInteger),
     Index("ix_epcis_subscriptions_query", "agency_id", "query_name"),
     Index("ix_epcis_subscriptions_due", "deleted_at_us", "next_run_us"),
+)
+
+# --- master data (issue 17; migration 0018) ---
+
+# An agency's locations by GLN and products by GTIN (trace/domain/master_data.py), with their
+# names in Vietnamese and English: pages, the console and EPCIS documents show the names.
+# A code belongs to the agency that registered it first; only it changes the names.
+master_locations = Table(
+    "master_locations",
+    metadata,
+    Column("gln", String(13), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("name_vi", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("province", String(2), nullable=False),
+    Column("commune", String(5)),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("updated_at_us", BigInteger, nullable=False),
+)
+
+master_products = Table(
+    "master_products",
+    metadata,
+    Column("gtin", String(14), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agencies.id"), nullable=False, index=True),
+    Column("name_vi", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("updated_at_us", BigInteger, nullable=False),
 )
