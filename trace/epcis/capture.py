@@ -10,9 +10,13 @@ What a capture does with each event (the EPCIS 2.0 capture interface, REST ``/ca
    error declaration) is not recorded again: capture is idempotent, so a client may send
    a document again after a lost answer.
 3. An event that reads back into a ledger kind whole (:mod:`trace.epcis.mapping`) is
-   recorded as that kind, with the kind's rules (a registration creates its batch); any
-   other event is kept as an ``epcis_event`` record, whole. Either joins the chain of the
-   batch it names (:mod:`trace.epcis.subjects`); an event that names none is refused.
+   recorded as that kind, with the kind's rules (a registration creates its batch). A
+   partner's event that commissions or transforms goods the ledger does not hold, or moves
+   goods between its agencies, makes the ledger's records for it, each keeping the event
+   whole (:mod:`trace.epcis.creation`). Any other event is kept as an ``epcis_event``
+   record, whole. Each joins the chain of the batch it names (:mod:`trace.epcis.subjects`);
+   an event that names none and makes none is refused. An event is kept whole or not at
+   all, even when it makes several records.
 4. Statements are signed with the submitting agency's custodial key and appended by the
    store's append transaction (``trace/store/group.py``), all in one transaction, so that
    ``GS1-Capture-Error-Behaviour: rollback`` is all or nothing; with ``proceed`` the events

@@ -31,10 +31,11 @@ which the ledger must hold first.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import unquote
 
 from trace.domain.event_hash import CBV, Prefixes, canonical_term, canonical_value
 from trace.domain.kinds import EventKind, TransformProcess
@@ -114,8 +115,9 @@ def _new_lots(
             continue
         uri = canonical_value(element.get("epcClass", ""), prefixes)
         match = _CLASS.fullmatch(uri)
-        if match and uri not in known and _LOT.match(match[2]):
-            lot = lots.setdefault((match[1], match[2]), _NewLot(match[1], match[2], None, []))
+        name = unquote(match[2]) if match else ""
+        if match and uri not in known and _LOT.match(name):
+            lot = lots.setdefault((match[1], name), _NewLot(match[1], name, None, []))
             lot.quantity = lot.quantity or _quantity(element)
             lot.identifiers.append(uri)
     items: dict[tuple[str, str], list[str]] = {}
@@ -228,7 +230,7 @@ class Creation:
     agency: str
     namespace: str
     known: MutableMapping[str, BatchRef]
-    new_batch_id: Any  # () -> str
+    new_batch_id: Callable[[], str]
 
     def made(
         self,
