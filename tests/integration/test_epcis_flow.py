@@ -178,6 +178,14 @@ async def test_a_cooperative_and_a_mill_start_and_follow_a_flow_by_epcis_alone(
     assert rice["batch"]["producer"] == "Nhà máy xay"
     assert rice["batch"]["origin"]["name"] == "GLN 8936047000029"
     assert paddy["batch"]["producer"] == "HTX Bưởi Diễn"
+    # The bran's own page gives the transformation that made it, once, under the same ID.
+    linked = (await page(client, BRAN, "C-2609", format="jsonld")).json()
+    assert [e["eventID"] for e in linked["epcisBody"]["eventList"]] == [ids(mill_doc)[1]]
+    rice_linked = (await page(client, RICE, "G-2609", format="jsonld")).json()
+    assert [e["eventID"] for e in rice_linked["epcisBody"]["eventList"]] == [
+        *ids(mill_doc)[1:],
+        *ids(later),
+    ]
     batch = lambda found: found["batch"]["id"]  # noqa: E731
     state = (await client.get(f"/api/v1/batches/{batch(rice)}")).json()
     assert state["holder_id"] == cast.processor.id and state["in_transit_to"] == cast.distributor.id
