@@ -73,6 +73,13 @@ def _text(info: mi.StrType) -> Strategy:
     return drawn.map(lambda s: s if re.search(pattern, s) else ("Đ" + s)[: hi or None])
 
 
+# ``epcis`` is the partner's event a record was captured from (trace/epcis/creation.py):
+# only capture fills it, with an event whose Event Hash ID it computes. Without it, a
+# registration needs ``origin``, which the declaration leaves optional for capture's sake.
+CAPTURE_ONLY = frozenset({"epcis"})
+REQUIRED_OF_CLIENTS = frozenset({"origin"})
+
+
 def strategy_of(info: mi.Type, overrides: Overrides, name: str = "") -> Strategy:
     """A strategy for JSON values of the msgspec type ``info`` (field ``name``)."""
     if name in overrides:
@@ -80,13 +87,16 @@ def strategy_of(info: mi.Type, overrides: Overrides, name: str = "") -> Strategy
     if isinstance(info, mi.Metadata):  # a description for the API's readers
         return strategy_of(info.type, overrides, name)
     if isinstance(info, mi.StructType):
+        fields = [f for f in info.fields if f.name not in CAPTURE_ONLY]
         required = {
-            f.encode_name: strategy_of(f.type, overrides, f.name) for f in info.fields if f.required
+            f.encode_name: strategy_of(f.type, overrides, f.name)
+            for f in fields
+            if f.required or f.name in REQUIRED_OF_CLIENTS
         }
         optional = {
             f.encode_name: strategy_of(f.type, overrides, f.name)
-            for f in info.fields
-            if not f.required
+            for f in fields
+            if not (f.required or f.name in REQUIRED_OF_CLIENTS)
         }
         return st.fixed_dictionaries(required, optional=optional)
     if isinstance(info, mi.UnionType):

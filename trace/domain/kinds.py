@@ -132,6 +132,8 @@ CommuneCode = Annotated[
         "GET /api/v1/places/provinces/{province}/communes lists them.",
     ),
 ]
+# Where an EPCIS event happened, as it names it: a GLN's Digital Link, or another URI.
+PlaceUri = Annotated[str, msgspec.Meta(max_length=500, pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")]
 Time = Annotated[datetime, msgspec.Meta(tz=True, extra_json_schema={"pattern": TIME_PATTERN})]
 Day = Annotated[date, msgspec.Meta(extra_json_schema={"pattern": DAY_PATTERN})]
 # Laboratories report results under the limit of quantification as "<0.01".
@@ -201,6 +203,8 @@ class TransformProcess(StrEnum):
     SPLITTING = "splitting"
     MERGING = "merging"
     REPACKING = "repacking"
+    # A partner's EPCIS TransformationEvent says what went in and came out, not how.
+    OTHER = "other"
 
 
 # What a reader calls each process: English here, translated where shown.
@@ -212,6 +216,7 @@ PROCESS_NAMES: Mapping[str, str] = MappingProxyType(
         TransformProcess.SPLITTING: N_("Splitting"),
         TransformProcess.MERGING: N_("Merging"),
         TransformProcess.REPACKING: N_("Repacking"),
+        TransformProcess.OTHER: N_("Processing"),
     }
 )
 
@@ -254,11 +259,15 @@ class Registered(_Body, frozen=True):
     ``pack_size`` (the net quantity of one retail pack), ``standards`` (the standards the
     product is made to; OCOP is a certificate, not a standard) and ``storage`` (how to keep
     it) are what Circular 02/2024/TT-BKHCN asks a consumer be shown besides.
+
+    A batch that a partner's EPCIS event commissioned (trace/epcis/creation.py) carries that
+    event whole in ``epcis``, and ``place``, the GLN (or other URI) of where it happened,
+    instead of an ``origin`` the event does not give; every other registration needs ``origin``.
     """
 
     product: Name
     lot: Lot
-    origin: Origin
+    origin: Origin | None = None
     gtin: Gtin | None = None
     quantity: Quantity | None = None
     category: Name | None = None
@@ -271,8 +280,12 @@ class Registered(_Body, frozen=True):
     pack_size: Quantity | None = None
     standards: Annotated[tuple[StandardName, ...], msgspec.Meta(max_length=MAX_STANDARDS)] = ()
     storage: Prose | None = None
+    place: PlaceUri | None = None
+    epcis: EpcisEvent | None = None
 
     def __post_init__(self) -> None:
+        if self.origin is None and self.epcis is None:
+            raise BrokenRule(N_("{field} is missing."), field="origin")
         produced, expires = self.production_date, self.expiry_date
         if produced is not None and expires is not None and expires <= produced:
             raise BrokenRule(N_("{field} must be after the production date."), field="expiry_date")
@@ -470,6 +483,8 @@ class Shipped(_Body, frozen=True):
     to: Uuid
     quantity: Quantity | None = None
     destination: Name | None = None
+    # The partner's EPCIS event this record was captured from, whole (see Registered).
+    epcis: EpcisEvent | None = None
 
 
 class Received(_Body, frozen=True):
@@ -477,6 +492,8 @@ class Received(_Body, frozen=True):
 
     from_: Uuid = msgspec.field(name="from")
     quantity: Quantity | None = None
+    # The partner's EPCIS event this record was captured from, whole (see Registered).
+    epcis: EpcisEvent | None = None
 
 
 class Sold(_Body, frozen=True):
@@ -504,6 +521,8 @@ class Transformed(_Body, frozen=True):
     inputs: Annotated[tuple[TransformInput, ...], msgspec.Meta(min_length=1, max_length=1000)]
     output_quantity: Quantity | None = None
     description: Prose | None = None
+    # The partner's EPCIS event this record was captured from, whole (see Registered).
+    epcis: EpcisEvent | None = None
 
     def __post_init__(self) -> None:
         batches = [item.batch for item in self.inputs]

@@ -7,10 +7,12 @@ follows the General Statistics Office's list.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
+from urllib.parse import unquote
 
 from vietnam_provinces import Province, ProvinceCode, VietNamDivisionType, Ward, WardCode
 
@@ -103,3 +105,18 @@ def communes(province: str) -> tuple[Place, ...] | None:
         for w in Ward.iter_by_province(ProvinceCode(int(province)))
     )
     return tuple(sorted(found, key=lambda place: place.code))
+
+
+_GLN = re.compile(r"https://id\.gs1\.org/414/(\d{13})(?:/254/([^/]+))?", re.ASCII)
+
+
+def place_text(uri: str) -> str:
+    """A place an EPCIS event names (``bizLocation``), as a reader sees it without master data.
+
+    A GLN (TCVN 13274:2020's location trace code) is written as its number, with the
+    extension that names a spot inside it; any other URI as it is.
+    """
+    match = _GLN.fullmatch(uri)
+    if match is None:
+        return uri
+    return f"GLN {match[1]}" + (f" / {unquote(match[2])}" if match[2] else "")

@@ -77,6 +77,8 @@ FIELD_NAMES: Mapping[str, str] = MappingProxyType(
         "destination": N_("Destination address"),
         "dose": N_("Dose"),
         "effective_at": N_("Effective from"),
+        # A batch an EPCIS event started keeps the event whole (and names its GLN, "place").
+        "epcis": N_("Captured EPCIS event"),
         "event": N_("EPCIS event"),
         "event_hash": N_("Event Hash ID"),
         "expiry_date": N_("Use-by date"),
@@ -102,6 +104,7 @@ FIELD_NAMES: Mapping[str, str] = MappingProxyType(
         "package_type": N_("Package type"),
         "per": N_("Dose per"),
         "photo": N_("Photo"),
+        "place": N_("Place (GLN)"),
         "pre_harvest_interval_days": N_("Pre-harvest interval (days)"),
         "process": N_("Process"),
         "product": N_("Product name"),

@@ -10,9 +10,13 @@ What a capture does with each event (the EPCIS 2.0 capture interface, REST ``/ca
    error declaration) is not recorded again: capture is idempotent, so a client may send
    a document again after a lost answer.
 3. An event that reads back into a ledger kind whole (:mod:`trace.epcis.mapping`) is
-   recorded as that kind, with the kind's rules (a registration creates its batch); any
-   other event is kept as an ``epcis_event`` record, whole. Either joins the chain of the
-   batch it names (:mod:`trace.epcis.subjects`); an event that names none is refused.
+   recorded as that kind, with the kind's rules (a registration creates its batch). A
+   partner's event that commissions or transforms goods the ledger does not hold, or moves
+   goods between its agencies, makes the ledger's records for it, each keeping the event
+   whole (:mod:`trace.epcis.creation`). Any other event is kept as an ``epcis_event``
+   record, whole. Each joins the chain of the batch it names (:mod:`trace.epcis.subjects`);
+   an event that names none and makes none is refused. An event is kept whole or not at
+   all, even when it makes several records.
 4. Statements are signed with the submitting agency's custodial key and appended by the
    store's append transaction (``trace/store/group.py``), all in one transaction, so that
    ``GS1-Capture-Error-Behaviour: rollback`` is all or nothing; with ``proceed`` the events
@@ -35,12 +39,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.epc import check_identifier
+from trace.domain.epcis import TRACE_VOC
 from trace.domain.errors import DomainError, InvalidBody
 from trace.domain.event_hash import JsonLdContext, Prefixes, context_prefixes, event_hash_id
 from trace.domain.kinds import EventKind, Registered, decode_body
 from trace.domain.record import now_us
 from trace.domain.times import MAX_OFFSET, instant_of_us
 from trace.epcis.contexts import check_contexts
+from trace.epcis.creation import Creation
 from trace.epcis.document import read_document
 from trace.epcis.errors import CaptureLimitExceeded, InvalidEpcisDocument, NoBatchNamed
 from trace.epcis.export import Setting, ledger_event
@@ -56,7 +62,7 @@ from trace.store.agencies import (
 )
 from trace.store.append import custody_signed, new_batch_id, to_pending
 from trace.store.database import read_transaction, write_transaction
-from trace.store.group import Pending, append_group, count_committed
+from trace.store.group import Appended, Pending, append_group, count_committed
 from trace.store.ledger import Ledger
 from trace.store.projections import catch_up
 
@@ -87,9 +93,11 @@ class _Event:
 
 @dataclass(frozen=True, slots=True)
 class _Planned:
+    """An event's statements: one, or one per batch the event creates or moves."""
+
     index: int
     hash_id: str
-    pending: Pending
+    pendings: list[Pending]
 
 
 def _entries(context: JsonLdContext) -> list[Any]:
@@ -199,6 +207,7 @@ class _Planner:
         self.base_url = base_url
         self.signer = signer
         self.known = known  # canonical class or item URI -> batch, new registrations added
+        self.creation = Creation(base_url, signer.actor.agency_id, TRACE_VOC, known, new_batch_id)
 
     def _as_kind(self, item: _Event) -> tuple[EventKind, BatchRef, dict[str, Any]] | None:
         given = item.event.get("eventID")
@@ -244,21 +253,41 @@ class _Planner:
             self.known[batch.epc_class(self.base_url)] = batch
         return kind, batch, body
 
-    def plan(self, item: _Event) -> Pending:
-        """The statement for ``item``; raises the domain error that refuses it."""
+    def plan(self, item: _Event) -> list[Pending]:
+        """The statements for ``item``; raises the domain error that refuses it."""
         as_kind = self._as_kind(item)
         if as_kind is not None:
             kind, ref, body = as_kind
-            return self.signer.pending(ref.id, kind, item.occurred_at, body)
+            return [self.signer.pending(ref.id, kind, item.occurred_at, body)]
+        kept = {"event": ascii_json(item.kept), "event_hash": item.hash_id}
+        # A partner's event that starts batches or moves goods (trace/epcis/creation.py).
+        made = self.creation.made(item.event, item.prefixes, item.named, item.hash_id)
+        if made:
+            self._remember(item, made[0].batch)
+            return [
+                self.signer.pending(m.batch.id, m.kind, item.occurred_at, {**m.body, "epcis": kept})
+                for m in made
+            ]
         batch = subject(item.named, self.known)
         if batch is None:
             raise NoBatchNamed("no identifier of the event names a batch of this ledger")
-        body = {"event": ascii_json(item.kept), "event_hash": item.hash_id}
-        return self.signer.pending(batch.id, EventKind.EPCIS_EVENT, item.occurred_at, body)
+        self._remember(item, batch)
+        return [self.signer.pending(batch.id, EventKind.EPCIS_EVENT, item.occurred_at, kept)]
+
+    def _remember(self, item: _Event, batch: BatchRef) -> None:
+        """A container the event names (an SSCC as ``parentID``) holds the batch from now on."""
+        for role, uri in item.named:
+            if role == "parent":
+                self.known.setdefault(uri, batch)
 
 
 class _Rejected(Exception):
-    """Rolls the capture's transaction back (``rollback`` with an event refused)."""
+    """Rolls the capture's transaction back: ``rollback`` with an event refused, or an event
+    refused in part (one of the batches it creates), which must be refused whole."""
+
+    def __init__(self, refused: list[tuple[_Planned, DomainError]]) -> None:
+        super().__init__()
+        self.refused = refused
 
 
 async def capture(
@@ -311,29 +340,53 @@ async def capture(
     return job
 
 
+def _refusals(
+    planned: list[_Planned], outcomes: list[Appended | DomainError]
+) -> list[tuple[_Planned, DomainError]]:
+    """Each event with a statement refused, and the first refusal."""
+    refused = []
+    at = 0
+    for plan in planned:
+        mine = outcomes[at : at + len(plan.pendings)]
+        at += len(plan.pendings)
+        error = next((o for o in mine if isinstance(o, DomainError)), None)
+        if error is not None:
+            refused.append((plan, error))
+    return refused
+
+
 async def _append(
     ledger: Ledger, job: CaptureJob, planned: list[_Planned], order: Mapping[str, int]
 ) -> None:
-    """Append the planned statements and write the job, in one transaction when any is kept."""
+    """Append the planned statements and write the job, in one transaction when any is kept.
+
+    An event is kept whole or not at all: with ``proceed``, an event whose statements were
+    refused in part is dropped and the others are appended again without it.
+    """
     rollback = job.behaviour is Behaviour.ROLLBACK
-    if planned and not (rollback and job.errors):
+    while planned and not (rollback and job.errors):
         try:
             async with write_transaction(ledger.engine) as conn:
                 outcomes = await append_group(
-                    conn, [p.pending for p in planned], tree=ledger.maintain_tree
+                    conn, [p for plan in planned for p in plan.pendings], tree=ledger.maintain_tree
                 )
-                for item, outcome in zip(planned, outcomes, strict=True):
-                    if isinstance(outcome, DomainError):
-                        job.errors.append(EventError.of(item.index, item.hash_id, outcome))
-                    else:
-                        job.event_ids.append(item.hash_id)
-                if rollback and job.errors:
-                    raise _Rejected
+                refused = _refusals(planned, outcomes)
+                if refused and (rollback or any(len(p.pendings) > 1 for p, _ in refused)):
+                    raise _Rejected(refused)
+                failed = {plan.index for plan, _ in refused}
+                job.event_ids.extend(p.hash_id for p in planned if p.index not in failed)
+                job.errors.extend(EventError.of(p.index, p.hash_id, e) for p, e in refused)
                 await _finish(conn, job, order)
             count_committed(outcomes)
             return
-        except _Rejected:
-            pass
+        except _Rejected as rejected:
+            if rollback:
+                job.errors.extend(EventError.of(p.index, p.hash_id, e) for p, e in rejected.refused)
+                break
+            dropped = [(p, e) for p, e in rejected.refused if len(p.pendings) > 1]
+            job.errors.extend(EventError.of(p.index, p.hash_id, e) for p, e in dropped)
+            gone = {p.index for p, _ in dropped}
+            planned = [p for p in planned if p.index not in gone]
     if rollback and job.errors:
         job.event_ids.clear()
     async with write_transaction(ledger.engine) as conn:

@@ -34,14 +34,30 @@ class CaptureLimitExceeded(DomainError):
 
 
 class NoBatchNamed(DomainError):
-    """No identifier of the event names a batch of this ledger, so it has no chain to join."""
+    """The event names nothing this ledger holds and creates nothing, so it has no chain to join.
+
+    EPCIS 2.0 lets a repository refuse an event it cannot accept; the REST binding reports
+    such an event in the capture job as a ``ValidationException`` (docs/epcis.md).
+    """
 
     code = "epcis_no_batch"
     words = N_(
-        "No identifier of the event (epcList, quantityList, parentID, inputs, "
-        "outputs) names a batch of this ledger. Register the batch first, then "
-        "name it by its GTIN and lot (https://id.gs1.org/01/…/10/…) or by its "
-        "page's address."
+        "The event names no batch or item this ledger holds, and does not create one. "
+        "Send first the event that made them (an ObjectEvent with action ADD, or the "
+        "TransformationEvent whose outputs they are), then send this event again; or name "
+        "a batch of the ledger by its GTIN and lot (https://id.gs1.org/01/…/10/…) or by "
+        "its page's address."
+    )
+
+
+class InputQuantityUnknown(DomainError):
+    """A transformation's input that is a batch of the ledger has no quantity it can keep."""
+
+    code = "epcis_input_quantity"
+    words = N_(
+        "The transformation's input {input} is a batch of this ledger, but its quantity is "
+        "missing or in a unit the ledger does not keep. Give its quantity with a uom such "
+        "as KGM, TNE, LTR or H87, then send the event again."
     )
 
 
@@ -66,6 +82,7 @@ EPCIS_EXCEPTIONS: Mapping[str, tuple[str, int]] = MappingProxyType(
         "not_an_epcis_event": ("ValidationException", 400),
         "invalid_identifier": ("ValidationException", 400),
         NoBatchNamed.code: ("ValidationException", 400),
+        InputQuantityUnknown.code: ("ValidationException", 400),
         "invalid_body": ("ValidationException", 400),
         CaptureLimitExceeded.code: ("CaptureLimitExceededException", 413),
         InvalidQueryParameter.code: ("QueryParameterException", 400),

@@ -19,6 +19,11 @@ The event's type, action, business step and disposition come from the kind
   ledger's namespace (``trace:area``, ``trace:laboratory``...), keys prefixed all the way
   down as JSON-LD wants; a registration's lot master data is the event's ``ilmd``.
 
+A record that capture made from a partner's event (a batch the event commissioned or
+transformed into, a shipment or receipt between agencies of the ledger: the body's
+``epcis``) is that event, as it was sent; when one event made several records (one per
+batch), the "epcis" projection holds it once (``trace/epcis/index.py``).
+
 A ``corrected`` record is the corrected record's event with an ``errorDeclaration`` and
 its own ``recordTime``; its Event Hash ID is the corrected event's, as the hash leaves the
 declaration out. An ``epcis_event`` record is the event it holds. Every event's
@@ -225,6 +230,9 @@ def ledger_event(
     """
     if isinstance(body, EpcisEvent):
         return captured_event(body, recorded_at_us)
+    kept = captured_from(body)
+    if kept is not None:
+        return captured_event(kept, recorded_at_us)
     if isinstance(body, Corrected):
         return _declaration(body, occurred_at, recorded_at_us, setting)
     mapping = EPCIS_MAPPINGS[kind]
@@ -268,6 +276,12 @@ def _declaration(
     event = {**setting.corrected, "errorDeclaration": declaration}
     event["recordTime"] = record_time(recorded_at_us)
     return event
+
+
+def captured_from(body: msgspec.Struct) -> EpcisEvent | None:
+    """The partner's event a record of a ledger kind was captured from, if it was."""
+    kept = getattr(body, "epcis", None)
+    return kept if isinstance(kept, EpcisEvent) else None
 
 
 def captured_event(body: EpcisEvent, recorded_at_us: int) -> dict[str, Any]:

@@ -7,6 +7,10 @@ disposition, read point, business location, and each identifier with its role. L
 every projection it is derived from the records alone: dropping its rows and its
 position rebuilds it (after a change of ``TRACE_PUBLIC_URL``, which its URIs contain).
 
+A record capture made from a partner's event is indexed as that event, once: when the
+event made records on several batches (a transformation with two outputs), the first of
+them in the log holds it, and the others are found through it.
+
 A record the ledger cannot read (changed behind its back, or holding a time outside the
 window of trace/domain/times.py) is left out and the projection moves past it: the
 audit names a changed record, and an EPCIS answer can only give events the ledger can read.
@@ -35,7 +39,14 @@ from trace.domain.kinds import (
 )
 from trace.domain.record import Record, to_us
 from trace.domain.statement import Statement
-from trace.epcis.export import CONTEXT, EXACT_JSON, Setting, ledger_event, serial_uri
+from trace.epcis.export import (
+    CONTEXT,
+    EXACT_JSON,
+    Setting,
+    captured_from,
+    ledger_event,
+    serial_uri,
+)
 from trace.epcis.subjects import BatchClasses, BatchRef, identifiers
 from trace.store.database import Reads
 from trace.store.tables import (
@@ -104,7 +115,15 @@ class EpcisIndex:
         exported: dict[bytes, dict[str, Any]] = {}
         rows: list[dict[str, Any]] = []
         named: list[dict[str, Any]] = []
-        for fact in facts:
+        # One captured event may have made a record on each batch it created or moved: the
+        # index holds it once, at the first of them, so that a query gives it once.
+        made = [captured_from(f.body) for f in facts]
+        held = await recorded(conn, ((kept.event_hash, None) for kept in made if kept))
+        for fact, kept in zip(facts, made, strict=True):
+            if kept is not None:
+                if (kept.event_hash, None) in held:
+                    continue
+                held.add((kept.event_hash, None))
             event = await self._event(conn, fact, refs, classes, serials, exported)
             if event is None:
                 continue
@@ -156,9 +175,10 @@ class EpcisIndex:
     def _row(self, fact: _Fact, event: Mapping[str, Any]) -> dict[str, Any]:
         prefixes = context_prefixes(own_context(event))
         captured_id = None
-        if isinstance(fact.body, EpcisEvent):
-            given = msgspec.json.decode(fact.body.event).get("eventID")
-            captured_id = given if given != fact.body.event_hash else None
+        kept = fact.body if isinstance(fact.body, EpcisEvent) else captured_from(fact.body)
+        if kept is not None:
+            given = msgspec.json.decode(kept.event).get("eventID")
+            captured_id = given if given != kept.event_hash else None
 
         def place(name: str) -> str | None:
             where = event.get(name)

@@ -112,6 +112,7 @@ def _problem(error: EventError, lang: str) -> dict[str, Any]:
         "type": f"epcisException:{name}",
         "title": error.code.replace("_", " "),
         "status": status,
+        "code": error.code,
         "detail": say(error_type(error.code).words_for(error.params), lang, **error.params),
         "eventIndex": error.index,
         "eventID": error.event_id,

@@ -43,7 +43,7 @@ from trace.epcis.errors import InvalidQueryParameter
 from trace.epcis.index import BIZ_STEP, DISPOSITION
 from trace.epcis.shared_context import shared_context
 from trace.store.database import Reads
-from trace.store.tables import epcis_events, epcis_identifiers
+from trace.store.tables import epcis_events, epcis_identifiers, records
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 500
@@ -241,15 +241,63 @@ async def find_events(conn: Reads, query: EventQuery) -> tuple[list[str], int | 
 
 
 _OF_BATCH = (
-    select(epcis_events.c.event)
-    .where(epcis_events.c.batch_id == bindparam("batch"))
-    .order_by(epcis_events.c.position)
+    select(records.c.statement, epcis_events.c.event_id, epcis_events.c.event)
+    .select_from(records.outerjoin(epcis_events, epcis_events.c.position == records.c.position))
+    .where(records.c.batch_id == bindparam("batch"))
+    .order_by(records.c.position)
+)
+_BY_ID = select(epcis_events.c.event_id, epcis_events.c.event).where(
+    epcis_events.c.event_id.in_(bindparam("ids", expanding=True)),
+    epcis_events.c.declaration.is_(None),
 )
 
 
+class _Kept(msgspec.Struct):
+    event_hash: str
+
+
+class _Body(msgspec.Struct):
+    epcis: _Kept | None = None
+
+
+class _Statement(msgspec.Struct):
+    body: _Body
+
+
+_captured = msgspec.json.Decoder(_Statement)
+
+
+def _captured_id(statement: bytes) -> str | None:
+    """The partner's event a record was captured from, if the index holds it elsewhere."""
+    try:
+        kept = _captured.decode(statement).body.epcis
+    except msgspec.DecodeError:
+        return None
+    return None if kept is None else kept.event_hash
+
+
 async def batch_events(conn: Reads, batch_id: str) -> list[str]:
-    """Every event of one batch in log order, as JSON texts (the index must have caught up)."""
-    return list((await conn.execute(_OF_BATCH, {"batch": batch_id})).scalars())
+    """Every event of one batch in log order, as JSON texts (the index must have caught up).
+
+    A partner's event that made records on several batches is indexed at the first of them
+    (trace/epcis/index.py); the other batches give it too, where their record of it is.
+    """
+    rows = (await conn.execute(_OF_BATCH, {"batch": batch_id})).all()
+    elsewhere = [_captured_id(bytes(row.statement)) if row.event is None else None for row in rows]
+    wanted = sorted({found for found in elsewhere if found is not None})
+    held: dict[str, str] = {}
+    if wanted:
+        held = {row.event_id: row.event for row in await conn.execute(_BY_ID, {"ids": wanted})}
+    events: list[str] = []
+    given: set[str] = set()
+    for row, event_id in zip(rows, elsewhere, strict=True):
+        if row.event is not None:
+            events.append(row.event)
+            given.add(row.event_id)
+        elif event_id in held and event_id not in given:
+            events.append(held[event_id])
+            given.add(event_id)
+    return events
 
 
 def batch_document(

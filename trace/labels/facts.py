@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.facts import Fact, read_fact
 from trace.domain.kinds import Certified, Corrected, Origin, Packed, Registered, Scheme
-from trace.domain.places import commune_name, province_name
+from trace.domain.places import commune_name, place_text, province_name
 from trace.domain.quantity import Quantity
 from trace.labels.content import NBSP, LabelFacts
 from trace.store.agencies import Agency, get_agency
@@ -92,7 +92,9 @@ async def batch_facts(conn: AsyncConnection, batch: Batch, *, today: date) -> La
         product=registered.product,
         producer=producer_line(producer),
         household=producer.household,
-        origin=province_name(registered.origin.province),
+        origin=province_name(registered.origin.province)
+        if registered.origin
+        else place_text(registered.place or ""),
         lot=registered.lot,
         code=batch.code,
         production_date=registered.production_date,

@@ -15,9 +15,10 @@ published with its own Event Hash ID (what a partner recomputes from what they w
 given) and ``trace:redactedFrom``, the ID of the full event, which ``EQ_eventID`` finds
 in the inspectors' interface. The ``events`` table's ``event_id`` column gives every
 record's full event ID beside its position and record hash, so those two travel where
-they do not change a hash. An event captured whole (kind ``epcis_event``) is not
-repeated here: its content is whatever its sender wrote and cannot be screened for
-personal data; the ``events`` table names it by its Event Hash ID.
+they do not change a hash. An event captured whole (kind ``epcis_event``, or a record
+capture made from a partner's event, whose body's ``epcis`` holds it) is not repeated
+here: its content is whatever its sender wrote and cannot be screened for personal data;
+the ``events`` table names it by its Event Hash ID.
 """
 
 from __future__ import annotations
@@ -44,6 +45,36 @@ REDACTED_FROM = f"{PREFIX}:redactedFrom"
 # The errorDeclaration's members an export shows (the reason's prose may name a person).
 _DECLARATION = frozenset({"declarationTime", "reason", "correctiveEventIDs"})
 _NO_EVENT = frozenset({EventKind.EPCIS_EVENT.value})
+# Kinds whose record may be a partner's event, kept whole in the body's ``epcis``.
+_MAY_BE_CAPTURED = frozenset(
+    kind.value
+    for kind in (
+        EventKind.REGISTERED,
+        EventKind.TRANSFORMED,
+        EventKind.SHIPPED,
+        EventKind.RECEIVED,
+    )
+)
+
+
+class _Body(msgspec.Struct):
+    epcis: Any = None
+
+
+class _Statement(msgspec.Struct):
+    body: _Body
+
+
+_captured_decoder = msgspec.json.Decoder(_Statement)
+
+
+def _captured(statement: bytes) -> bool:
+    """Whether a record holds a partner's captured event (its body's ``epcis``)."""
+    try:
+        return _captured_decoder.decode(statement).body.epcis is not None
+    except msgspec.DecodeError:
+        return False
+
 
 _RECORDS: Select[Any] = (
     select(records.c.position, records.c.kind, records.c.statement, indexed.c.event)
@@ -158,7 +189,7 @@ class EventWriter:
     async def event(self, row: tuple[Any, ...]) -> dict[str, Any] | None:
         """The published event of one record, or None for a record open data does not repeat."""
         _position, kind, statement, text = row
-        if kind in _NO_EVENT:
+        if kind in _NO_EVENT or (kind in _MAY_BE_CAPTURED and _captured(bytes(statement))):
             return None
         if kind == EventKind.CORRECTED:
             # A correction repeats the corrected event: shown only if that one would be.

@@ -115,8 +115,16 @@ async def event_rows(conn: AsyncConnection, cut: Cut, context: Context) -> Async
             prev.hex(),
             sig.hex(),
             None if agency[3] else key,
-            row[13],
+            row[13] or _captured_id(parsed.body if parsed else None),
         )
+
+
+def _captured_id(body: Any) -> str | None:
+    """The ID of the partner's event a record was captured from: one event may make a record
+    on each batch it creates, and the index holds it at the first of them only."""
+    kept = body.get("epcis") if isinstance(body, dict) else None
+    found = kept.get("event_hash") if isinstance(kept, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def _facts(kind: str) -> Select[Any]:

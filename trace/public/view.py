@@ -35,7 +35,7 @@ from trace.domain.kinds import (
 )
 from trace.domain.master_data import Location, captured_event_gln
 from trace.domain.photos import Photo
-from trace.domain.places import commune_name, province_name
+from trace.domain.places import commune_name, place_text, province_name
 from trace.domain.quantity import Quantity
 from trace.domain.record import Record
 from trace.domain.statement import Statement
@@ -273,8 +273,10 @@ def _place(decoded: _Decoded, names: _Names) -> tuple[str | None, bool]:
     and whether that place is a growing area's code."""
     body = decoded.body
     if decoded.unshown is None and body is not None:
-        if isinstance(body, Registered):
+        if isinstance(body, Registered) and body.origin is not None:
             return _place_text(body.origin.province, body.origin.commune), False
+        if isinstance(body, Registered) and body.place is not None:
+            return place_text(body.place), False
         area = getattr(body, "area", None) or getattr(body, "applied_to", None)
         if isinstance(area, str) and area:
             return area, True
@@ -425,14 +427,17 @@ async def build_view(conn: Reads, batch: Batch, *, today: date) -> PageView:
     named = [named_photo(e.body) for e in events if e.body is not None and e.unshown is None]
     photos = await photo_sizes(conn, [name for name in named if name is not None])
     # A registration that no longer parses (a tampered record) leaves the read model's facts.
-    province = registered.origin.province if registered else (batch.province or "")
-    commune = registered.origin.commune if registered else None
+    origin = registered.origin if registered else None
+    province = origin.province if origin else (batch.province or "")
+    commune = origin.commune if origin else None
+    # A batch an EPCIS event started is from the place the event names (its GLN).
+    where = registered.place if registered and not origin else None
     return PageView(
         batch=batch,
         product=registered.product if registered else batch.product,
         producer=producer,
         household=household,
-        origin_province=province_name(province),
+        origin_province=place_text(where) if where else province_name(province),
         origin_province_code=province,
         origin_commune=commune_name(commune) if commune else None,
         registered=registered,

@@ -149,7 +149,7 @@ def _batch_row(record: Record, statement: Statement, body: Registered) -> dict[s
         "producer_id": statement.agency,
         "gtin": validate_gtin(body.gtin) if body.gtin else None,
         "lot": body.lot,
-        "province": body.origin.province,
+        "province": body.origin.province if body.origin else None,
         "occurred_us": to_us(parse_time(statement.occurred_at, field="occurred_at")),
         "recorded_us": record.recorded_at_us,
         "disposition": None,

@@ -307,7 +307,7 @@ def _new_batch_row(
         "product": body.product,
         "gtin": identifiers.validate_gtin(body.gtin) if body.gtin else None,
         "lot": body.lot,
-        "province": body.origin.province,
+        "province": body.origin.province if body.origin else None,
         "registered_position": position,
         **moving,
     }
