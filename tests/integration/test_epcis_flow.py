@@ -270,3 +270,28 @@ async def test_an_input_of_the_ledger_without_a_quantity_it_can_keep_is_refused(
     ]
     assert lot(PADDY, "T-2609") in job["errors"][0]["detail"]
     assert await stored(ledger) == before
+
+
+async def test_a_lot_commissioned_by_epcis_takes_its_product_name_from_master_data(
+    client: httpx.AsyncClient, cast: Cast, settings: Settings
+) -> None:
+    named = await client.put(
+        f"/api/v1/agencies/{cast.producer.id}/products/{PADDY}",
+        json={"name_vi": "Thóc ST25", "name_en": "ST25 paddy"},
+        headers=cast.producer.headers,
+    )
+    assert named.status_code == 200, named.text
+    commission = event(
+        "ObjectEvent",
+        "20T07:00",
+        COOP_SITE,
+        action="ADD",
+        bizStep="commissioning",
+        quantityList=[kg(lot(PADDY, "ST-1"), 900)],
+    )
+    job = await job_of(
+        client, cast.producer, await capture(client, cast.producer, document(commission))
+    )
+    assert job["success"] is True, job["errors"]
+    html = (await page(client, PADDY, "ST-1")).text
+    assert "Thóc ST25" in html and f"GTIN {PADDY}" not in html

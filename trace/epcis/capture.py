@@ -43,6 +43,7 @@ from trace.domain.epcis import TRACE_VOC
 from trace.domain.errors import DomainError, InvalidBody
 from trace.domain.event_hash import JsonLdContext, Prefixes, context_prefixes, event_hash_id
 from trace.domain.kinds import EventKind, Registered, decode_body
+from trace.domain.master_data import gtin_of
 from trace.domain.record import now_us
 from trace.domain.times import MAX_OFFSET, instant_of_us
 from trace.epcis.contexts import check_contexts
@@ -64,6 +65,7 @@ from trace.store.append import custody_signed, new_batch_id, to_pending
 from trace.store.database import read_transaction, write_transaction
 from trace.store.group import Appended, Pending, append_group, count_committed
 from trace.store.ledger import Ledger
+from trace.store.master_data import products_of
 from trace.store.projections import catch_up
 
 CAPTURE_LIMIT = 500
@@ -203,11 +205,18 @@ class _Signer:
 class _Planner:
     """Decides, event by event, what each becomes: a kind's record, a kept event, or an error."""
 
-    def __init__(self, base_url: str, signer: _Signer, known: dict[str, BatchRef]) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        signer: _Signer,
+        known: dict[str, BatchRef],
+        names: Mapping[str, str],
+    ) -> None:
         self.base_url = base_url
         self.signer = signer
         self.known = known  # canonical class or item URI -> batch, new registrations added
-        self.creation = Creation(base_url, signer.actor.agency_id, TRACE_VOC, known, new_batch_id)
+        agency = signer.actor.agency_id
+        self.creation = Creation(base_url, agency, TRACE_VOC, known, new_batch_id, names)
 
     def _as_kind(self, item: _Event) -> tuple[EventKind, BatchRef, dict[str, Any]] | None:
         given = item.event.get("eventID")
@@ -322,9 +331,12 @@ async def capture(
     async with read_transaction(ledger.engine) as conn:
         held = await recorded(conn, (item.key for item in items))
         known = await find_batches(conn, base_url, (uri for i in items for _, uri in i.named))
+        gtins = {gtin_of(uri) for item in items for _, uri in item.named}
+        products = await products_of(conn, {gtin for gtin in gtins if gtin})
+        names = {gtin: product.name("vi") for gtin, product in products.items()}
         key_id = actor.custodial_key or await active_custodial_key(conn, actor.agency_id)
         secret = ledger.private_keys.get(key_id) or await private_key(ledger, conn, key_id)
-    planner = _Planner(base_url, _Signer(actor, key_id, secret), known)
+    planner = _Planner(base_url, _Signer(actor, key_id, secret), known, names)
     planned: list[_Planned] = []
     for item in items:
         if item.key in held:

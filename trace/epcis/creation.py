@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import unquote
@@ -75,9 +75,10 @@ class _NewLot:
     identifiers: list[str]
 
 
-def product_name(gtin: str) -> str:
-    """The product of a batch started by EPCIS, until its agency names the GTIN."""
-    return f"GTIN {gtin}"
+def product_name(gtin: str, names: Mapping[str, str]) -> str:
+    """The product of a batch started by EPCIS: its name in master data (docs/master-data.md,
+    by GTIN-14), else the GTIN itself until an agency names it."""
+    return names.get(gtin.zfill(14)) or f"GTIN {gtin}"
 
 
 def _quantity(element: Mapping[str, Any]) -> dict[str, str] | None:
@@ -142,8 +143,9 @@ def _place(event: Mapping[str, Any], prefixes: Prefixes) -> str | None:
     return None
 
 
-def _registration(lot: _NewLot, place: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"product": product_name(lot.gtin), "lot": lot.lot, "gtin": lot.gtin}
+def _registration(lot: _NewLot, place: str | None, names: Mapping[str, str]) -> dict[str, Any]:
+    product = product_name(lot.gtin, names)
+    body: dict[str, Any] = {"product": product, "lot": lot.lot, "gtin": lot.gtin}
     if lot.quantity is not None:
         body["quantity"] = lot.quantity
     if place is not None:
@@ -231,6 +233,8 @@ class Creation:
     namespace: str
     known: MutableMapping[str, BatchRef]
     new_batch_id: Callable[[], str]
+    # Products named in master data, by GTIN-14, in Vietnamese: what a registration calls them.
+    names: Mapping[str, str] = field(default_factory=dict)
 
     def made(
         self,
@@ -275,7 +279,7 @@ class Creation:
             self.known[ref.epc_class(self.base_url)] = ref
             for uri in lot.identifiers:
                 self.known[uri] = ref
-            made.append(Made(ref, EventKind.REGISTERED, _registration(lot, place)))
+            made.append(Made(ref, EventKind.REGISTERED, _registration(lot, place, self.names)))
         return made
 
     def _moves(
