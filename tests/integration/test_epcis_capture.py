@@ -16,10 +16,9 @@ import pytest
 from tests.conftest import ROOT, Cast
 from tests.integration.helpers import WHEN, kg, record, register, stored
 from tests.reference_hash import reference_hash_ids
-from trace.api.app import create_app
 from trace.config import Settings
 from trace.domain.event_hash import event_hash_id
-from trace.epcis.capture import CAPTURE_LIMIT
+from trace.epcis.capture import CAPTURE_FILE_SIZE_LIMIT, CAPTURE_LIMIT
 from trace.store.ledger import Ledger
 
 FIXTURES = Path(os.environ.get("TRACE_FIXTURES", ROOT.parent / "shared" / "fixtures"))
@@ -270,7 +269,7 @@ async def test_a_capture_answers_202_with_its_job_and_the_standard_headers(
     assert answer.headers["gs1-epcis-version"] == "2.0.0"
     assert answer.headers["gs1-cbv-version"] == "2.0.0"
     assert answer.headers["gs1-epcis-capture-limit"] == str(CAPTURE_LIMIT)
-    assert answer.headers["gs1-epcis-capture-file-size-limit"] == str(64 * 1024)
+    assert answer.headers["gs1-epcis-capture-file-size-limit"] == str(CAPTURE_FILE_SIZE_LIMIT)
     job = await job_of(client, cast.producer, answer)
     assert job["errors"] == []
     assert job["running"] is False and job["success"] is True
@@ -492,26 +491,38 @@ async def test_an_identifier_of_no_standard_form_is_refused(
 
 
 async def test_too_many_events_or_too_many_bytes_are_refused_with_413(
-    settings: Settings, ledger: Ledger, cast: Cast
+    client: httpx.AsyncClient, cast: Cast
 ) -> None:
-    roomy = Settings(**{**settings.__dict__, "max_body_bytes": 1024 * 1024})
-    app = create_app(roomy, ledger=ledger)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        await register(client, cast.producer, gtin=GTIN, lot="BD-1")
-        many = document(*[observation(bizStep="sampling")] * (CAPTURE_LIMIT + 1))
-        answer = await capture(client, cast.producer, many)
-        assert answer.status_code == 413
-        assert answer.json()["type"] == "epcisException:CaptureLimitExceededException"
-        assert answer.headers["gs1-epcis-capture-limit"] == str(CAPTURE_LIMIT)
-    small = Settings(**{**settings.__dict__, "max_body_bytes": 2048})
-    app = create_app(small, ledger=ledger)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        answer = await capture(client, cast.producer, document(*[observation()] * 20))
-        assert answer.status_code == 413
-        assert answer.json()["type"] == "epcisException:CaptureLimitExceededException"
-        assert answer.headers["gs1-epcis-capture-file-size-limit"] == "2048"
+    await register(client, cast.producer, gtin=GTIN, lot="BD-1")
+    many = document(*[observation(bizStep="sampling")] * (CAPTURE_LIMIT + 1))
+    answer = await capture(client, cast.producer, many)
+    assert answer.status_code == 413
+    assert answer.json()["type"] == "epcisException:CaptureLimitExceededException"
+    assert answer.headers["gs1-epcis-capture-limit"] == str(CAPTURE_LIMIT)
+    # Past the capture's own size limit; other routes keep the service's (64 KiB here).
+    padded = observation(bizStep="sampling", **{"trace:note": "x" * 20_000})
+    big = json.dumps(document(*[padded] * 420)).encode()
+    assert len(big) > CAPTURE_FILE_SIZE_LIMIT
+    answer = await capture(client, cast.producer, big)
+    assert answer.status_code == 413
+    assert answer.json()["type"] == "epcisException:CaptureLimitExceededException"
+    limit = str(CAPTURE_FILE_SIZE_LIMIT)
+    assert answer.headers["gs1-epcis-capture-file-size-limit"] == limit
+
+
+async def test_a_document_of_500_events_larger_than_other_bodies_is_captured(
+    client: httpx.AsyncClient, cast: Cast, settings: Settings
+) -> None:
+    await register(client, cast.producer, gtin=GTIN, lot="BD-1")
+    events = [
+        observation(bizStep="sampling", eventTime=f"2026-09-02T09:{i // 60:02}:{i % 60:02}+07:00")
+        for i in range(CAPTURE_LIMIT)
+    ]
+    data = json.dumps(document(*events)).encode()
+    assert len(data) > settings.max_body_bytes  # the service's limit for other bodies
+    job = await job_of(client, cast.producer, await capture(client, cast.producer, data))
+    assert job["success"] is True, job["errors"]
+    assert len(job["capturedEventIDs"]) == CAPTURE_LIMIT
 
 
 async def test_capture_needs_the_agencys_token_and_its_record_scope(

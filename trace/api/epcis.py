@@ -76,7 +76,7 @@ def _settings(request: Request[Any, Any, Any]) -> Settings:
 def _limits(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {
         "GS1-EPCIS-Capture-Limit": str(capturing.CAPTURE_LIMIT),
-        "GS1-EPCIS-Capture-File-Size-Limit": str(request.app.request_max_body_size),
+        "GS1-EPCIS-Capture-File-Size-Limit": str(capturing.CAPTURE_FILE_SIZE_LIMIT),
     }
 
 
@@ -101,7 +101,7 @@ def on_epcis_error(request: Request[Any, Any, Any], exc: DomainError) -> Respons
 def on_epcis_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """A framework failure (bad header, body too large) as the EPCIS exception it is."""
     if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
-        limit = request.app.request_max_body_size
+        limit = request.route_handler.resolve_request_max_body_size()
         refused = CaptureLimitExceeded(
             f"the document is larger than {limit} bytes", limit=limit, what="bytes"
         )
@@ -157,6 +157,7 @@ class EpcisController(Controller):
     @post(
         "/capture",
         dependencies={"actor": Provide(provide_actor)},
+        request_max_body_size=capturing.CAPTURE_FILE_SIZE_LIMIT,
         status_code=202,
         responses={
             202: ResponseSpec(dict[str, Any], description="The capture job, finished."),

@@ -70,6 +70,10 @@ from trace.store.projections import catch_up
 
 CAPTURE_LIMIT = 500
 """Events one capture takes (``GS1-EPCIS-Capture-Limit``): one append transaction holds them."""
+CAPTURE_FILE_SIZE_LIMIT = 8 * 1024 * 1024
+"""Bytes one capture takes (``GS1-EPCIS-Capture-File-Size-Limit``), whatever the service's
+limit on other bodies: 500 events the size of GS1's largest examples (about 10 KB each, pretty
+printed) fit, with room for a document's own context and header."""
 
 _STANDARD_CONTEXT = re.compile(r"https?://\S+/epcis-context\.jsonld")
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]")
