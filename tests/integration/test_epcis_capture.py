@@ -239,6 +239,53 @@ async def test_every_gs1_example_creates_what_it_names_or_is_refused_with_its_re
         assert [e["kind"] for e in page.json()["events"]] == ["registered"]
 
 
+# What a refused example names that a commissioning ObjectEvent can make: serialised items
+# and lots of trade items (GTINs), in either spelling. Made first, by the partner's own
+# commissioning, every refused example is then accepted exactly as GS1 published it.
+_SERIAL = re.compile(r"urn:epc:id:sgtin:[^\s\"]+|https://id\.gs1\.org/01/\d{14}/21/[^\s\"/]+")
+_LOT = re.compile(r"urn:epc:class:lgtin:[^\s\"]+|https://id\.gs1\.org/01/\d{14}/10/[^\s\"/]+")
+
+
+def commissioning(source: dict[str, Any]) -> dict[str, Any]:
+    """An ADD ObjectEvent making every trade item and lot ``source``'s events name."""
+    text = json.dumps(_events(source))
+    serials = sorted(set(_SERIAL.findall(text)))
+    lots = sorted(set(_LOT.findall(text)))
+    made: dict[str, Any] = {
+        "type": "ObjectEvent",
+        "action": "ADD",
+        "bizStep": "commissioning",
+        "eventTime": "2005-01-01T00:00:00.000+01:00",
+        "eventTimeZoneOffset": "+01:00",
+        "epcList": serials,
+        "readPoint": {"id": "urn:epc:id:sgln:0614141.00777.0"},
+    }
+    if lots:
+        made["quantityList"] = [{"epcClass": lot, "quantity": 100, "uom": "KGM"} for lot in lots]
+    return document(made)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+async def test_a_refused_example_is_accepted_as_published_once_what_it_names_is_made(
+    client: httpx.AsyncClient, cast: Cast, name: str
+) -> None:
+    if not EXAMPLES.is_dir():
+        pytest.skip(ABSENT)
+    source = json.loads((EXAMPLES / name).read_bytes())
+    made = await job_of(
+        client, cast.processor, await capture(client, cast.processor, commissioning(source))
+    )
+    assert made["success"] is True, made["errors"]
+    job = await job_of(client, cast.processor, await capture(client, cast.processor, source))
+    expected = [event_hash_id(event, source["@context"]) for event in _events(source)]
+    assert job["success"] is True, job["errors"]
+    assert job["capturedEventIDs"] == expected
+    if name not in NAMES_REFERENCE_DIFFERS:
+        assert reference_hash_ids(source) == expected
+    for event_id in expected:
+        assert [e["eventID"] for e in await query(client, cast, EQ_eventID=event_id)] == [event_id]
+
+
 async def test_a_corrective_event_after_a_refused_declaration_is_kept_with_proceed(
     client: httpx.AsyncClient, cast: Cast, ledger: Ledger
 ) -> None:
