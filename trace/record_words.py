@@ -12,6 +12,7 @@ pages name it, trace/genealogy/holders.py; the caller says how it finds names), 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -171,6 +172,23 @@ def _lines(shown: list[FieldWords], indent: str) -> Iterator[str]:
             yield f"{indent}{one.label}: {one.value}"
 
 
+def _event_summary(text: str, lang: str) -> str:
+    """A captured EPCIS event in one line: what it is, what it did, when (the event itself is
+    kept whole in the record and given whole by /epcis/events)."""
+    try:
+        event = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(event, dict):
+        return text
+    # A CBV step by its term: "commissioning" for cbv:BizStep-commissioning, whichever spelling.
+    step = str(event.get("bizStep", "")).rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    step = step.removeprefix("BizStep-")
+    parts = [str(event.get("type", "")), str(event.get("action", "")), step]
+    when = time_words(str(event.get("eventTime", "")), lang)
+    return " · ".join(part for part in [" ".join(p for p in parts[:2] if p), step, when] if part)
+
+
 def _place(field: str, code: str) -> str:
     """``33`` as "Hưng Yên (33)": the name, with the code the record holds."""
     name = province_name(code) if field == "province" else commune_name(code)
@@ -192,6 +210,8 @@ def _value(field: str, value: Any, lang: str, names: AgencyName) -> str:
     if value is None:
         return "-"
     text = str(value)
+    if field == "event" and text.startswith("{"):
+        return _event_summary(text, lang)
     if field == "severity":
         return severity_words(text, lang)
     if field in _CODED and text in _CODED[field]:

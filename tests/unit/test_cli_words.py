@@ -50,3 +50,14 @@ def test_kinds_and_times_are_said_in_vietnams_zone() -> None:
     assert day_words("2026-06-10T23:30:00+00:00", "vi") == "11/06/2026"
     assert time_words("2026-06-10", "en") == "10 Jun 2026"
     assert time_words("not a time", "en") == "not a time"
+
+
+def test_a_captured_epcis_event_is_said_in_one_line_not_as_its_json() -> None:
+    event = (
+        '{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",'
+        ' "eventTime": "2026-09-20T07:00:00+07:00", "epcList": ["urn:epc:id:sgtin:1.2.3"]}'
+    )
+    body = {"epcis": {"event": event, "event_hash": "ni:///sha-256;00?ver=CBV2.0"}}
+    lines = list(fields_in_words(body, "vi", str))
+    assert "ObjectEvent ADD · commissioning · 07:00 20/09/2026" in "\n".join(lines)
+    assert not any("epcList" in line for line in lines)
