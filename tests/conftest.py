@@ -266,6 +266,7 @@ def python() -> str:
 # the run ends when its longest file does, not a few minutes later.
 _LONG_FILES = (
     "tests/fuzz/test_schemathesis.py",
+    "tests/fuzz/test_schemathesis_postgres.py",
     "tests/e2e/test_labels_cli.py",
     "tests/e2e/test_faults.py",
     "tests/e2e/test_witness.py",

@@ -44,6 +44,7 @@ from functools import partial
 from typing import Any
 
 import httpx
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
@@ -408,6 +409,13 @@ def _fuzz_valid(
             _call(send, plan.member, statuses, findings, where, case)
 
         _examples(strategy, check, derandomize=True)
+
+
+@pytest.fixture
+def backend() -> str:
+    """This file fuzzes SQLite; test_schemathesis_postgres.py the same on PostgreSQL, as a file
+    of its own so that the two runs, the suite's longest, go to two test processes at once."""
+    return "sqlite"
 
 
 async def test_schemathesis_finds_no_server_error_and_no_answer_off_the_description(

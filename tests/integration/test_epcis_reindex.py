@@ -39,7 +39,10 @@ async def test_0015_rebuilds_the_epcis_index_from_the_log(
     _in_thread(lambda: command.upgrade(alembic_config(sync_url), "head"))
     emptied, none, still = await _state(ledger)
     assert "epcis" not in emptied and none == [] and still == kept
-    assert emptied == {name: at for name, at in before.items() if name != "epcis"}
+    # Migration 0017, made again, starts the subscriptions' queue at the log's size then.
+    later = {"epcis", "epcis_subscriptions"}
+    assert emptied.pop("epcis_subscriptions") == kept
+    assert emptied == {name: at for name, at in before.items() if name not in later}
     again = await client.get("/epcis/events", headers=cast.authority.headers)
     assert again.status_code == 200, again.text
     assert (await _state(ledger))[1] == ids  # the same events, under the same IDs

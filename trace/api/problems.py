@@ -343,7 +343,11 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     if isinstance(exc, MethodNotAllowedException):
         # RFC 9110 §15.5.6: a 405 names the methods the address has.
         answer = problem(request, HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
-        answer.headers["Allow"] = str((exc.headers or {}).get("allow", ""))
+        # The framework lists a WebSocket handler at the same address as "websocket": an
+        # upgrade of GET, not a method of its own.
+        named = str((exc.headers or {}).get("allow", "")).split(",")
+        methods = [m.strip() for m in named if m.strip() and m.strip().lower() != "websocket"]
+        answer.headers["Allow"] = ", ".join(methods)
         return answer
     if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
         # An address may take more than the service's limit (a photo): its own limit.

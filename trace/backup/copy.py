@@ -12,8 +12,9 @@ Every table is either copied row for row or rebuilt from the records, never both
 - **rebuilt** by following the log (trace/store/projections.py): search, genealogy, recall
   steps and the EPCIS index (:data:`REBUILT`). Their positions are not copied, so each
   starts again from the first record;
-- the outbox's own position *is* copied (:data:`KEPT_POSITIONS`): its notices are copied with
-  their delivery state, so it must go on from where it was, not queue them all again.
+- the outbox's own position *is* copied (:data:`KEPT_POSITIONS`), and so is the EPCIS
+  subscriptions' (which queues their notices into it): the notices are copied with their
+  delivery state, so both must go on from where they were, not queue them all again.
 
 The copy runs in one read transaction on the source (one consistent state) and one write
 transaction on the target (all or nothing). Stop the service first: what it writes after
@@ -38,6 +39,7 @@ from trace.backup.proof import Proof, prove
 from trace.backup.state import database_holdings, ledger_state
 from trace.config import Settings
 from trace.epcis.index import EpcisIndex
+from trace.epcis.subscription_notices import NAME as SUBSCRIPTIONS
 from trace.genealogy.projection import GENEALOGY
 from trace.genealogy.recall_steps import RECALL_STEPS
 from trace.notify.outbox import NAME as OUTBOX
@@ -72,7 +74,7 @@ REBUILT: frozenset[Table] = frozenset(
         recall_steps,
     }
 )
-KEPT_POSITIONS = frozenset({OUTBOX})
+KEPT_POSITIONS = frozenset({OUTBOX, SUBSCRIPTIONS})
 _ROWS_AT_ONCE = 500
 
 
