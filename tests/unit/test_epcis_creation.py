@@ -38,7 +38,7 @@ def test_a_gln_is_shown_by_its_number_and_other_places_as_written() -> None:
     gln = canonical_value("urn:epc:id:sgln:8936047.00001.0", EPCIS_PREFIXES)
     assert place_text(gln) == "GLN 8936047000012"
     assert place_text(f"{gln}/254/kho-2") == "GLN 8936047000012 / kho-2"
-    assert place_text("https://example.vn/farm/7") == "https://example.vn/farm/7"
+    assert place_text("https://example.vn/vuon-7") == "https://example.vn/vuon-7"
 
 
 def test_serialised_items_take_the_ilmd_lot_number_else_the_events_hash() -> None:
