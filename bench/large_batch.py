@@ -104,12 +104,12 @@ class Timing:
 
 
 def _registration(lot: str) -> dict[str, Any]:
-    return {"product": "Gạo ST25", "lot": lot, "origin": {"province": "94"}}
+    return {"product": "Gạo ST25", "lot": lot, "origin": {"province": "92"}}
 
 
 async def _agency(ledger: Ledger, name: str) -> Actor:
     agency, key_id, _token = await create_agency(
-        ledger, name=name, kind=AgencyKind.PRODUCER, province="94"
+        ledger, name=name, kind=AgencyKind.PRODUCER, province="92"
     )
     return Actor(agency.id, AgencyKind.PRODUCER, None, custodial_key=key_id)
 

@@ -25,7 +25,12 @@ from tests.conftest import Cast, _Postgres
 from tests.integration.helpers import WHEN, registration
 from trace.api.app import create_app
 from trace.backup.copy import copy_ledger, rebuilt_projections
-from trace.backup.errors import BackupTampered, TargetNotEmpty, WrongPassphrase
+from trace.backup.errors import (
+    BackupTampered,
+    NoSuchDatabase,
+    TargetNotEmpty,
+    WrongPassphrase,
+)
 from trace.backup.make import make_backup
 from trace.backup.manifest import Manifest
 from trace.backup.restore import restore_backup
@@ -33,6 +38,7 @@ from trace.backup.sealing import ScryptCost
 from trace.backup.state import LedgerState, ledger_state
 from trace.config import Settings
 from trace.demo import load_demo
+from trace.explain import failure_text
 from trace.store.agencies import create_token
 from trace.store.audit import audit
 from trace.store.checkpoints import sign_checkpoint
@@ -260,3 +266,22 @@ async def test_a_restore_refuses_a_database_that_holds_a_ledger_and_another_mast
         assert (
             await conn.execute(select(func.count()).select_from(agencies))
         ).scalar_one() == count
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_a_restore_or_copy_into_a_database_not_yet_created_says_to_create_it(
+    ledger: Ledger, cast: Cast, settings: Settings, tmp_path: Path
+) -> None:
+    await asyncio.to_thread(backup, settings, tmp_path / "backup")
+    missing = settings.database_url.rsplit("/", 1)[0] + "/trace_never_created"
+    target = restored_settings(settings, missing, tmp_path / "restored")
+    with pytest.raises(NoSuchDatabase) as refused:
+        await asyncio.to_thread(restore_backup, target, tmp_path / "backup", PASSPHRASE)
+    assert refused.value.params["database"] == "trace_never_created"
+    assert not (tmp_path / "restored").exists()
+    words = {lang: failure_text(refused.value, lang) for lang in ("vi", "en")}
+    assert "createdb trace_never_created" in words["en"] and "has no database" in words["en"]
+    assert "createdb trace_never_created" in words["vi"] and "chưa có cơ sở dữ liệu" in words["vi"]
+
+    with pytest.raises(NoSuchDatabase):
+        await asyncio.to_thread(copy_ledger, settings, missing)

@@ -62,6 +62,17 @@ class TargetNotEmpty(DomainError):
     )
 
 
+class NoSuchDatabase(DomainError):
+    """The PostgreSQL database to restore or copy into has not been created."""
+
+    code = "no_such_database"
+    words = N_(
+        "The PostgreSQL server has no database named {database}; nothing was written. Create "
+        "it empty first (createdb {database}, or CREATE DATABASE {database};), then run the "
+        "command again."
+    )
+
+
 class NoPassphrase(DomainError):
     """No passphrase was given, or one too short to protect the master key."""
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from trace.backup.errors import NoSuchDatabase
 from trace.domain.compact_range import edge_root, unpack
 from trace.store.database import connect
 from trace.store.tables import agency_keys, log_head, metadata, photos, projection_positions
@@ -15,6 +18,8 @@ from trace.store.tables import agency_keys, log_head, metadata, photos, projecti
 # of the projections that migrations start at the log's size.
 _MADE_BY_MIGRATIONS = {log_head.name, projection_positions.name}
 ALEMBIC_TABLE = "alembic_version"
+# PostgreSQL's SQLSTATE for a database that does not exist (invalid_catalog_name).
+_NO_SUCH_DATABASE = "3D000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,5 +77,10 @@ async def database_holdings(url: str) -> list[str]:
     engine = connect(url, pool_size=1)
     try:
         return await holdings(engine)
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == _NO_SUCH_DATABASE:
+            name = make_url(url).database or ""
+            raise NoSuchDatabase("no such database", database=name) from exc
+        raise
     finally:
         await engine.dispose()
