@@ -261,19 +261,27 @@ def python() -> str:
     return sys.executable
 
 
-# The test files that take minutes, longest first: started first, so that with one process a
-# core (pytest-xdist, a file per process) the short files fill the other cores meanwhile and
-# the run ends when its longest file does, not a few minutes later.
+# The test files that take minutes, longest first (by a whole run's times): started first, so
+# that with one process a core (pytest-xdist, a file per process) the short files fill the
+# other cores meanwhile and the run ends when its longest file does, not a few minutes later.
+# xdist keeps this order only with --no-loadscope-reorder (pyproject.toml): by default it
+# hands out files by their number of tests, which put the one-test Schemathesis files last.
 _LONG_FILES = (
     "tests/fuzz/test_schemathesis.py",
     "tests/fuzz/test_schemathesis_postgres.py",
     "tests/e2e/test_labels_cli.py",
-    "tests/e2e/test_faults.py",
-    "tests/e2e/test_witness.py",
-    "tests/e2e/test_tiles_client.py",
     "tests/e2e/test_inspect_cli.py",
+    "tests/e2e/test_producer_cli.py",
+    "tests/e2e/test_witness.py",
     "tests/e2e/test_export_cli.py",
+    "tests/integration/test_any_statement.py",
+    "tests/integration/test_epcis_capture.py",
+    "tests/integration/test_client_signed.py",
+    "tests/browser/test_pages.py",
+    "tests/integration/test_tamper.py",
     "tests/browser/test_console.py",
+    "tests/e2e/test_faults.py",
+    "tests/e2e/test_cli.py",
 )
 
 
