@@ -586,10 +586,14 @@ class Counted:
         self._on = (on_statement, on_begin)
 
     def watch_sync(self, engine: Any) -> None:
-        """Also count a synchronous engine's (the SQLite page reads' own connections)."""
-        from sqlalchemy import event
+        """Also count a synchronous engine's (the SQLite page reads' own connections).
 
-        if engine is None:
+        An async engine (PostgreSQL's page reads use the ledger's) takes no listener of
+        its own: SQLAlchemy refuses events on it, and ``watch`` counts its statements.
+        """
+        from sqlalchemy import Engine, event
+
+        if not isinstance(engine, Engine):
             return
         on_statement, on_begin = self._on
         event.listen(engine, "before_cursor_execute", on_statement)

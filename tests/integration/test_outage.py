@@ -203,10 +203,16 @@ async def test_a_postgres_outage_is_a_503_until_the_server_is_back(
             created = await register(http, producer, "BD-1")
             assert created.status_code == 201, created.text
             batch = created.json()["batch"]["id"]
+            page = f"/b/{created.json()['batch']['code']}"
             # Stopping the server cuts the pooled connections (the first request loses its
-            # connection mid-query), then refuses new ones.
+            # connection mid-query), then refuses new ones. The public page, which reads
+            # straight through asyncpg (trace/store/driver_reads.py), meets it first.
             await asyncio.to_thread(pg.stop)
+            await assert_unavailable(await http.get(page))
+            await assert_unavailable(await http.get(page))
             await assert_outage(http, producer, batch)
             await asyncio.to_thread(pg.start)
+            # The page's reads are the first after the outage: none meets a lost connection.
+            assert (await http.get(page)).status_code == 200
             await assert_recovered(http, producer, batch)
     assert_logged_once(log_lines)

@@ -26,7 +26,6 @@ from urllib.parse import unquote
 
 import msgspec
 from sqlalchemy import select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from trace.domain.event_hash import Prefixes, canonical_value, context_prefixes
 from trace.epcis.export import batch_class
@@ -119,9 +118,7 @@ def _ref(row: Any) -> BatchRef:
     return BatchRef(row.id, row.gtin, row.lot, row.code)
 
 
-async def find_batches(
-    conn: Reads | AsyncConnection, base_url: str, uris: Iterable[str]
-) -> dict[str, BatchRef]:
+async def find_batches(conn: Reads, base_url: str, uris: Iterable[str]) -> dict[str, BatchRef]:
     """The batches that canonical identifiers ``uris`` name, by identifier."""
     lots: dict[tuple[str, str], str] = {}
     items: dict[str, tuple[str, str]] = {}
@@ -174,7 +171,7 @@ def serial_lot(event: Mapping[str, Any], prefixes: Prefixes, event_hash: str) ->
     return event_hash.removeprefix("ni:///sha-256;")[:12].upper()
 
 
-async def _named_before(conn: Reads | AsyncConnection, uris: list[str]) -> dict[str, BatchRef]:
+async def _named_before(conn: Reads, uris: list[str]) -> dict[str, BatchRef]:
     """Items and containers that an event the ledger holds named as its own objects.
 
     A serialised item belongs to the batch its first event made (its GTIN and that event's

@@ -8,19 +8,36 @@ race to upgrade their locks. PostgreSQL locks the batch row with
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 from weakref import WeakKeyDictionary, WeakSet
 
-from sqlalchemy import Engine, Executable, Result, event
+from sqlalchemy import Engine, Executable, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from trace.store.outage import ReplicaUnavailable, is_unavailable, report_failure, report_success
 
 READ_ONLY = "trace_read_only"
+
+
+class Rows(Protocol):
+    """What readers take from a statement's answer: a SQLAlchemy Result has it, and so do
+    the public pages' direct reads on PostgreSQL (trace/store/driver_reads.py)."""
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def all(self) -> Sequence[Any]: ...
+
+    def first(self) -> Any | None: ...
+
+    def one(self) -> Any: ...
+
+    def scalar(self) -> Any: ...
+
+    def scalar_one(self) -> Any: ...
 
 
 class Reads(Protocol):
@@ -33,7 +50,7 @@ class Reads(Protocol):
 
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None, /
-    ) -> Result[Any]: ...
+    ) -> Rows: ...
 
 
 class UnsupportedDatabase(Exception):

@@ -24,7 +24,9 @@ that state and learns that it changed:
 On SQLite the pages also read their rows through plain ``sqlite3`` connections in
 the event loop's thread rather than through the async driver's thread. A page's
 reads take tens of microseconds, much less than the hand-off to a thread and back;
-reads in WAL mode never wait for a writer.
+reads in WAL mode never wait for a writer. On PostgreSQL they go straight through
+asyncpg, on a connection borrowed from the engine's pool, rather than through
+SQLAlchemy's async layer (trace/store/driver_reads.py).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from trace.store.database import (
     is_sqlite,
     read_transaction,
 )
+from trace.store.driver_reads import Statements, driver_transaction
 from trace.store.outage import is_unavailable, report_failure
 from trace.store.tables import (
     agency_keys,
@@ -193,6 +196,7 @@ class PostgresPageReads:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.source = self._engine = engine
+        self._statements = Statements(engine.dialect)
         self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._state: LogState | None = None
         self._seen_writes = -1
@@ -210,14 +214,15 @@ class PostgresPageReads:
         elif self._state is not None and writes == self._seen_writes:
             return self._state
         notified = self._notified
-        async with read_transaction(self._engine) as conn:
+        async with self.transaction() as conn:
             state = LogState.of((await conn.execute(STATE)).one())
         if notified == self._notified and self._listener is not None:
             self._state, self._seen_writes = state, writes
         return state
 
     def transaction(self) -> AbstractAsyncContextManager[Reads]:
-        return read_transaction(self._engine)
+        """A read-only snapshot straight through asyncpg (trace/store/driver_reads.py)."""
+        return driver_transaction(self._engine, self._statements)
 
     def announced(self) -> tuple[int, int] | None:
         """A mark that moves with every change this worker has been told of, or written itself.

@@ -85,7 +85,7 @@ async def load_photo(conn: AsyncConnection, sha256: str) -> StoredPhoto:
 _SIZES = _DESCRIBED.where(photos.c.sha256.in_(bindparam("names", expanding=True)))
 
 
-async def photo_sizes(conn: Reads | AsyncConnection, names: Iterable[str]) -> dict[str, Photo]:
+async def photo_sizes(conn: Reads, names: Iterable[str]) -> dict[str, Photo]:
     """The photos among ``names`` that the service holds, without their bytes."""
     wanted = sorted(set(names))
     if not wanted:

@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import ColumnClause, Select, literal_column, select
 
 from trace.store.database import Reads, read_transaction
+from trace.store.driver_reads import Statements, driver_transaction
 from trace.store.ledger import Ledger
 from trace.store.outage import is_unavailable, report_failure
 from trace.store.page_reads import STATE, LogState, PageReads, PostgresPageReads, page_reads
@@ -76,6 +77,7 @@ class ReplicaPageReads:
 
     def __init__(self, replica: Replica, primary: PrimaryPosition) -> None:
         self.source = replica.engine
+        self._statements = Statements(replica.engine.dialect)
         self._replica = replica
         self._primary = primary
         self._state: LogState | None = None
@@ -86,7 +88,7 @@ class ReplicaPageReads:
         if mark is not None and mark == self._mark and self._state is not None:
             return self._state
         wanted = await self._wanted(mark)
-        async with read_transaction(self.source) as conn:
+        async with self.transaction() as conn:
             row = (await conn.execute(STATE_AND_REPLAY)).one()
         state, replayed = LogState.of(row[:-1]), row[-1]
         if wanted is None:
@@ -113,7 +115,8 @@ class ReplicaPageReads:
             return None
 
     def transaction(self) -> AbstractAsyncContextManager[Reads]:
-        return read_transaction(self.source)
+        """A read-only snapshot of the replica, straight through asyncpg, as on the primary."""
+        return driver_transaction(self.source, self._statements)
 
     async def close(self) -> None:
         return None  # the replica's engine is closed with the ledger's replicas
