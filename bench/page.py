@@ -300,12 +300,23 @@ class Bench:
     token: str = ""  # a producer's token, for --appends
 
 
+# Each server's connection budget on PostgreSQL, unless TRACE_DATABASE_CONNECTIONS is set.
+SHARED_BUDGET = 40
+
+
 def make_bench(args: argparse.Namespace, workdir: Path) -> Bench:
     """A migrated throwaway database with the demo and a checkpoint; its environment."""
     env, database, drop = demo_environment(
         workdir, DEMO_HOST, args.postgres_url, f"bench_page_{os.getpid()}"
     )
     env["TRACE_PAGE_RATE"] = "0"  # one load generator is one client: no per-client limit
+    if database and "TRACE_DATABASE_CONNECTIONS" not in os.environ:
+        # Two servers run at once against one PostgreSQL (the warm one and a cold one, or the
+        # --compare pair): each gets its part of the connections, as two services sharing a
+        # server would be configured (docs/operations.md, "The connection budget"); each
+        # server's pools keep what a burst opened, and two default budgets of 80 exceed
+        # PostgreSQL's default max_connections of 100.
+        env["TRACE_DATABASE_CONNECTIONS"] = str(SHARED_BUDGET)
     for name in ("TRACE_LOG_ORIGIN", "TRACE_CHECKPOINT_SECONDS", "TRACE_WORKERS"):
         env.pop(name, None)
     settings = load_settings(env)
