@@ -8,7 +8,7 @@ must answer every write with a 201 or a 4xx, never a 5xx; and every read of what
 accepted (the page in each language and format, history with proofs, bundles, genealogy,
 labels, search, EPCIS, the open-data package, the export and the audit) must succeed.
 
-``TRACE_PROPERTY_EXAMPLES`` sets the number of examples per database (40 in the suite);
+``TRACE_PROPERTY_EXAMPLES`` sets the number of examples per database (60 in the suite);
 the figures of a longer run are in docs/reliability.md.
 """
 
@@ -37,7 +37,7 @@ from trace.domain.kinds import EventKind
 from trace.domain.places import provinces
 from trace.store.ledger import Ledger
 
-EXAMPLES = int(os.environ.get("TRACE_PROPERTY_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("TRACE_PROPERTY_EXAMPLES", "60"))
 GTINS = ("08936047000128", "08936047000135", None)
 _lots = itertools.count(1)
 T = TypeVar("T")
