@@ -155,10 +155,15 @@ async def read_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection
                 yield conn
     except Exception as exc:
         if is_replica(engine) and is_unavailable(exc):
-            report_failure(engine, exc)
-            raise ReplicaUnavailable(f"a read replica cannot be reached: {exc}") from exc
+            raise replica_unreachable(engine, exc) from exc
         raise
     report_success(engine)
+
+
+def replica_unreachable(engine: AsyncEngine, exc: Exception) -> ReplicaUnavailable:
+    """A replica out of reach, noted against itself so that the next reads go elsewhere."""
+    report_failure(engine, exc)
+    return ReplicaUnavailable(f"a read replica cannot be reached: {exc}")
 
 
 # Write transactions committed by this process, per engine (see committed_writes).

@@ -43,8 +43,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.util import greenlet_spawn
 
-from trace.store.database import is_replica
-from trace.store.outage import ReplicaUnavailable, is_unavailable, report_failure, report_success
+from trace.store.database import is_replica, replica_unreachable
+from trace.store.outage import is_unavailable, report_success
 
 BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 # Statements kept per engine: the pages use about a dozen, each at a few list lengths.
@@ -254,13 +254,13 @@ async def driver_transaction(
     """A read-only snapshot on a connection borrowed from ``engine``'s pool, given back after.
 
     Fails as :func:`trace.store.database.read_transaction` fails: a replica out of reach is
-    noted against itself and raised as :class:`ReplicaUnavailable`.
+    noted against itself and raised as :class:`trace.store.outage.ReplicaUnavailable`.
     """
     try:
         pooled = await engine.raw_connection()
     except Exception as exc:
         if is_replica(engine) and is_unavailable(exc):
-            raise _unreachable(engine, exc) from exc
+            raise replica_unreachable(engine, exc) from exc
         raise
     conn = pooled.driver_connection
     assert isinstance(conn, asyncpg.Connection)
@@ -278,7 +278,7 @@ async def driver_transaction(
             pooled.invalidate(exc)
         await greenlet_spawn(pooled.close)
         if lost and is_replica(engine):
-            raise _unreachable(engine, exc) from exc
+            raise replica_unreachable(engine, exc) from exc
         raise
     except BaseException:
         # A read cancelled half-way: the connection's state is unknown, so it is closed.
@@ -300,9 +300,3 @@ async def _rolled_back(conn: asyncpg.Connection) -> bool:
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return False
     return True
-
-
-def _unreachable(engine: AsyncEngine, exc: Exception) -> ReplicaUnavailable:
-    """A replica out of reach, noted against itself so that the next reads go elsewhere."""
-    report_failure(engine, exc)
-    return ReplicaUnavailable(f"a read replica cannot be reached: {exc}")
